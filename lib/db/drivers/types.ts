@@ -1,0 +1,32 @@
+/**
+ * The small surface every database driver offers. `pg`'s Pool and @vercel/postgres' (Neon's) Pool both
+ * satisfy it, so the rest of lib/db never knows which driver runs underneath.
+ */
+export interface DbQueryResult<R> {
+  rows: R[];
+  rowCount: number | null;
+}
+
+export interface DbClient {
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<DbQueryResult<R>>;
+  release(error?: Error | boolean): void;
+}
+
+export interface DbPool {
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<DbQueryResult<R>>;
+  connect(): Promise<DbClient>;
+  end(): Promise<void>;
+}
+
+export interface PoolSettings {
+  connectionString: string;
+  /** Most connections one function instance may hold. */
+  max: number;
+  /** How long to wait for a new connection before failing (ms). */
+  connectionTimeoutMillis: number;
+  /** How long an idle connection is kept (ms). */
+  idleTimeoutMillis: number;
+  /** Server-side statement_timeout for every session (ms). */
+  statementTimeoutMillis: number;
+  applicationName: string;
+}
