@@ -1,0 +1,190 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable the system reads, parsed once with zod. Nothing here runs at import
+ * time: `getConfig()` parses on first use and caches. Tests call `resetConfigForTests()` after
+ * changing process.env.
+ */
+
+const csv = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  );
+
+const int = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .optional()
+    .transform((value) => (value === undefined ? fallback : ['true', '1', 'yes'].includes(value)));
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /** Set by Vercel: production | preview | development. */
+  VERCEL_ENV: z.enum(['production', 'preview', 'development']).optional(),
+  APP_VERSION: optionalString,
+  VERCEL_GIT_COMMIT_SHA: optionalString,
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+
+  // Database
+  DATABASE_URL: optionalString,
+  POSTGRES_URL: optionalString,
+  POSTGRES_URL_NON_POOLING: optionalString,
+  DATABASE_DRIVER: z.enum(['pg', 'vercel-postgres']).default('pg'),
+  DATABASE_POOL_MAX: int(5, 1, 100),
+  DATABASE_CONNECT_TIMEOUT_MS: int(5_000, 100, 60_000),
+  DATABASE_IDLE_TIMEOUT_MS: int(10_000, 100, 600_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: int(10_000, 100, 600_000),
+  /** Local/test only: route @vercel/postgres' WebSocket through this host:port proxy. */
+  VERCEL_POSTGRES_WS_PROXY: optionalString,
+
+  // HTTP
+  /** Origins (scheme://host[:port]) allowed to call the buyer endpoints and used for return URLs. */
+  ALLOWED_ORIGINS: csv,
+  /** Public base URL of the festival site, used for default success/cancel URLs. */
+  PUBLIC_SITE_URL: optionalString,
+  MAX_BODY_BYTES: int(65_536, 1_024, 1_048_576),
+
+  // Checkout
+  HOLD_MINUTES: int(30, 30, 1_440),
+  CRON_SECRET: optionalString,
+  ADMIN_SECRET: optionalString,
+
+  // Stripe
+  STRIPE_SECRET_KEY: optionalString,
+  /** Comma-separated so that a rolled secret and its successor both verify. */
+  STRIPE_WEBHOOK_SECRET: csv,
+  /** Dev/test only: http://127.0.0.1:port of the local Stripe sandbox. Refused in production. */
+  STRIPE_API_BASE: optionalString,
+
+  // PayPal
+  PAYPAL_CLIENT_ID: optionalString,
+  PAYPAL_CLIENT_SECRET: optionalString,
+  PAYPAL_ENVIRONMENT: z.enum(['sandbox', 'production']).default('sandbox'),
+  PAYPAL_WEBHOOK_ID: optionalString,
+  /** Dev/test only: http://127.0.0.1:port of the local PayPal sandbox. Refused in production. */
+  PAYPAL_API_BASE: optionalString,
+
+  // Rate limits
+  RATE_LIMIT_ENABLED: bool(true),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  isProduction: boolean;
+  version: string;
+  logLevel: Env['LOG_LEVEL'];
+  database: {
+    url: string | undefined;
+    /** Direct (non-pooling) URL for migrations, falling back to the pooled one. */
+    migrationUrl: string | undefined;
+    driver: Env['DATABASE_DRIVER'];
+    poolMax: number;
+    connectTimeoutMs: number;
+    idleTimeoutMs: number;
+    statementTimeoutMs: number;
+    vercelPostgresWsProxy: string | undefined;
+  };
+  http: {
+    allowedOrigins: string[];
+    publicSiteUrl: string | undefined;
+    maxBodyBytes: number;
+  };
+  checkout: { holdMinutes: number };
+  cronSecret: string | undefined;
+  adminSecret: string | undefined;
+  stripe: { secretKey: string | undefined; webhookSecrets: string[]; apiBase: string | undefined };
+  paypal: {
+    clientId: string | undefined;
+    clientSecret: string | undefined;
+    environment: Env['PAYPAL_ENVIRONMENT'];
+    webhookId: string | undefined;
+    apiBase: string | undefined;
+  };
+  rateLimit: { enabled: boolean };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+let cached: Config | undefined;
+
+export function getConfig(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}
+
+export function resetConfigForTests(): void {
+  cached = undefined;
+}
+
+function normaliseOrigin(origin: string): string {
+  try {
+    return new URL(origin).origin;
+  } catch {
+    throw new ConfigError(`ALLOWED_ORIGINS has an entry that is not an origin: ${origin}`);
+  }
+}
+
+export function parseConfig(source: NodeJS.ProcessEnv): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => issue.path.join('.')).join(', ');
+    // Only names, never values: values may be secrets.
+    throw new ConfigError(`Invalid environment variables: ${fields}`);
+  }
+  const env = parsed.data;
+  const isProduction = env.VERCEL_ENV === 'production' || (env.VERCEL_ENV === undefined && env.NODE_ENV === 'production');
+  if (isProduction && (env.STRIPE_API_BASE || env.PAYPAL_API_BASE || env.VERCEL_POSTGRES_WS_PROXY)) {
+    throw new ConfigError('Sandbox endpoints (STRIPE_API_BASE, PAYPAL_API_BASE, VERCEL_POSTGRES_WS_PROXY) are refused in production');
+  }
+  const url = env.DATABASE_URL ?? env.POSTGRES_URL;
+  return {
+    env: env.NODE_ENV,
+    isProduction,
+    version: env.APP_VERSION ?? env.VERCEL_GIT_COMMIT_SHA?.slice(0, 12) ?? '0.1.0',
+    logLevel: env.LOG_LEVEL,
+    database: {
+      url,
+      migrationUrl: env.POSTGRES_URL_NON_POOLING ?? url,
+      driver: env.DATABASE_DRIVER,
+      poolMax: env.DATABASE_POOL_MAX,
+      connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
+      idleTimeoutMs: env.DATABASE_IDLE_TIMEOUT_MS,
+      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+      vercelPostgresWsProxy: env.VERCEL_POSTGRES_WS_PROXY,
+    },
+    http: {
+      allowedOrigins: env.ALLOWED_ORIGINS.map(normaliseOrigin),
+      publicSiteUrl: env.PUBLIC_SITE_URL,
+      maxBodyBytes: env.MAX_BODY_BYTES,
+    },
+    checkout: { holdMinutes: env.HOLD_MINUTES },
+    cronSecret: env.CRON_SECRET,
+    adminSecret: env.ADMIN_SECRET,
+    stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecrets: env.STRIPE_WEBHOOK_SECRET, apiBase: env.STRIPE_API_BASE },
+    paypal: {
+      clientId: env.PAYPAL_CLIENT_ID,
+      clientSecret: env.PAYPAL_CLIENT_SECRET,
+      environment: env.PAYPAL_ENVIRONMENT,
+      webhookId: env.PAYPAL_WEBHOOK_ID,
+      apiBase: env.PAYPAL_API_BASE,
+    },
+    rateLimit: { enabled: env.RATE_LIMIT_ENABLED },
+  };
+}

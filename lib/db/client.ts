@@ -1,0 +1,174 @@
+import { attachDatabasePool } from '@vercel/functions';
+import { ConfigError, getConfig } from '../config.js';
+import { DbError, toDbError } from './errors.js';
+import type { DbClient, DbPool, DbQueryResult, PoolSettings } from './drivers/types.js';
+
+/**
+ * The one pooled client per process. Created lazily on first use (nothing happens at import time),
+ * configured from env (DATABASE_URL, else POSTGRES_URL), with the driver chosen by DATABASE_DRIVER.
+ */
+
+export type Row = Record<string, unknown>;
+
+/** Anything that can run a query: the pool-backed `db` or a transaction's `tx`. */
+export interface Queryable {
+  query<R = Row>(text: string, params?: readonly unknown[]): Promise<DbQueryResult<R>>;
+  /** The first row, or undefined when there is none. */
+  queryOne<R = Row>(text: string, params?: readonly unknown[]): Promise<R | undefined>;
+  queryMany<R = Row>(text: string, params?: readonly unknown[]): Promise<R[]>;
+}
+
+export type Tx = Queryable & { readonly inTransaction: true };
+
+let poolPromise: Promise<DbPool> | undefined;
+
+export function poolSettings(connectionString: string): PoolSettings {
+  const { database } = getConfig();
+  return {
+    connectionString,
+    max: database.poolMax,
+    connectionTimeoutMillis: database.connectTimeoutMs,
+    idleTimeoutMillis: database.idleTimeoutMs,
+    statementTimeoutMillis: database.statementTimeoutMs,
+    applicationName: 'boulder-fest-payments',
+  };
+}
+
+async function createPool(): Promise<DbPool> {
+  const { database } = getConfig();
+  if (!database.url) {
+    throw new ConfigError('No database configured: set DATABASE_URL (or POSTGRES_URL on Vercel)');
+  }
+  const settings = poolSettings(database.url);
+  let pool: DbPool;
+  if (database.driver === 'vercel-postgres') {
+    const { createVercelPostgresPool } = await import('./drivers/vercel-postgres.js');
+    pool = createVercelPostgresPool(settings, { wsProxy: database.vercelPostgresWsProxy });
+  } else {
+    const { createPgPool } = await import('./drivers/pg.js');
+    pool = createPgPool(settings);
+  }
+  // Lets Vercel keep the instance alive just long enough to close idle clients cleanly.
+  attachDatabasePool(pool as Parameters<typeof attachDatabasePool>[0]);
+  return pool;
+}
+
+export function getPool(): Promise<DbPool> {
+  if (!poolPromise) {
+    poolPromise = createPool();
+    // A failed creation must not poison every later call.
+    poolPromise.catch(() => {
+      poolPromise = undefined;
+    });
+  }
+  return poolPromise;
+}
+
+/** Closes the pool (dev server shutdown, tests). The next query opens a new one. */
+export async function closePool(): Promise<void> {
+  const current = poolPromise;
+  poolPromise = undefined;
+  if (current) {
+    const pool = await current.catch(() => undefined);
+    await pool?.end();
+  }
+}
+
+function queryable(run: <R>(text: string, params?: readonly unknown[]) => Promise<DbQueryResult<R>>): Queryable {
+  return {
+    query: run,
+    async queryOne<R>(text: string, params?: readonly unknown[]) {
+      const result = await run<R>(text, params);
+      return result.rows[0];
+    },
+    async queryMany<R>(text: string, params?: readonly unknown[]) {
+      const result = await run<R>(text, params);
+      return result.rows;
+    },
+  };
+}
+
+/** Pool-level queries (each may use a different connection). */
+export const db: Queryable = queryable(async <R>(text: string, params?: readonly unknown[]) => {
+  try {
+    const pool = await getPool();
+    return await pool.query<R>(text, params);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw toDbError(error);
+  }
+});
+
+export const query = db.query;
+export const queryOne = db.queryOne;
+export const queryMany = db.queryMany;
+
+export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
+
+export interface TransactionOptions {
+  isolation?: IsolationLevel;
+  /** Retries after a serialization failure or deadlock (40001, 40P01). Default 3. */
+  maxRetries?: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `fn` inside BEGIN/COMMIT on one connection. Any throw rolls back and is rethrown; a
+ * serialization failure or deadlock reruns the whole function a bounded number of times, so `fn`
+ * must not have side effects outside the database (no provider calls inside a transaction).
+ */
+export async function transaction<T>(fn: (tx: Tx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  const maxRetries = options.maxRetries ?? 3;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await runOnce(fn, options.isolation ?? 'read committed');
+    } catch (error) {
+      const dbError = error instanceof DbError ? error : undefined;
+      if (dbError?.retryable && attempt < maxRetries) {
+        await sleep(5 * 2 ** attempt + Math.random() * 10);
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+async function runOnce<T>(fn: (tx: Tx) => Promise<T>, isolation: IsolationLevel): Promise<T> {
+  let client: DbClient;
+  try {
+    client = await (await getPool()).connect();
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw toDbError(error);
+  }
+  let broken: Error | undefined;
+  const run = async <R>(text: string, params?: readonly unknown[]) => {
+    try {
+      return await client.query<R>(text, params);
+    } catch (error) {
+      const mapped = toDbError(error);
+      if (mapped.kind === 'CONNECTION_ERROR') broken = mapped;
+      throw mapped;
+    }
+  };
+  const tx: Tx = { ...queryable(run), inTransaction: true };
+  try {
+    await run(`BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
+    const result = await fn(tx);
+    await run('COMMIT');
+    return result;
+  } catch (error) {
+    if (!broken) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        broken = toDbError(rollbackError);
+      }
+    }
+    throw error;
+  } finally {
+    // A connection that failed mid-transaction is destroyed rather than returned to the pool.
+    client.release(broken ?? undefined);
+  }
+}

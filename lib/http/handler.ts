@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../errors.js';
+import { log } from '../log.js';
+import { corsHeaders, isAllowedOrigin, preflightHeaders } from './cors.js';
+import { errorResponse, toErrorResponse } from './response.js';
+
+/**
+ * The wrapper every api/ function uses. One call to `defineRoute` gives a file all its HTTP method
+ * exports (Vercel's Web form): the methods it handles, 405 with Allow for the rest, OPTIONS for CORS
+ * preflight on buyer routes. Around each handler: request id, CORS, one error shape, one log line.
+ */
+
+export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+export type Method = (typeof METHODS)[number];
+
+export interface RequestContext {
+  request: Request;
+  url: URL;
+  method: string;
+  requestId: string;
+  /** Client IP as the platform reports it (x-forwarded-for / x-real-ip). */
+  ip: string | undefined;
+  userAgent: string | undefined;
+  /** Allowed Origin of a cross-origin buyer call, when there is one. */
+  origin: string | undefined;
+  /** Extra headers any part of the handling wants on the final response (rate limits...). */
+  responseHeaders: Headers;
+}
+
+export type Handler = (ctx: RequestContext) => Promise<Response>;
+
+export interface RouteOptions {
+  /** `buyer`: called cross-origin by the festival site (CORS from ALLOWED_ORIGINS). `none`: server-to-server only. */
+  cors?: 'buyer' | 'none';
+}
+
+export type RouteExports = Record<Method | 'OPTIONS', (request: Request) => Promise<Response>>;
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+function requestIdFrom(request: Request): string {
+  const given = request.headers.get('x-request-id');
+  return given && REQUEST_ID.test(given) ? given : `req_${randomUUID().replaceAll('-', '')}`;
+}
+
+export function clientIp(request: Request): string | undefined {
+  const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
+  const ip = forwarded || request.headers.get('x-real-ip')?.trim();
+  return ip && ip.length <= 64 ? ip : undefined;
+}
+
+function finish(response: Response, ctx: RequestContext, extra: Record<string, string> = {}): Response {
+  const headers = new Headers(response.headers);
+  ctx.responseHeaders.forEach((value, key) => {
+    headers.set(key, value);
+  });
+  for (const [key, value] of Object.entries(extra)) headers.set(key, value);
+  headers.set('x-request-id', ctx.requestId);
+  if (!headers.has('cache-control')) headers.set('cache-control', 'no-store');
+  headers.set('x-content-type-options', 'nosniff');
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
+export function defineRoute(handlers: Partial<Record<Method, Handler>>, options: RouteOptions = {}): RouteExports {
+  const allowed = METHODS.filter((method) => handlers[method]);
+  const allowHeader = [...allowed, ...(options.cors === 'buyer' ? ['OPTIONS'] : [])].join(', ');
+
+  const wrap =
+    (method: Method | 'OPTIONS') =>
+    async (request: Request): Promise<Response> => {
+      const started = performance.now();
+      const url = new URL(request.url);
+      const ctx: RequestContext = {
+        request,
+        url,
+        method,
+        requestId: requestIdFrom(request),
+        ip: clientIp(request),
+        userAgent: request.headers.get('user-agent')?.slice(0, 512) ?? undefined,
+        origin: undefined,
+        responseHeaders: new Headers(),
+      };
+      let response: Response;
+      let cors: Record<string, string> = {};
+      try {
+        const origin = request.headers.get('origin');
+        if (options.cors === 'buyer' && origin !== null) {
+          if (!isAllowedOrigin(origin)) {
+            throw new AppError('ORIGIN_NOT_ALLOWED', 'This origin may not call the API');
+          }
+          ctx.origin = origin;
+          cors = corsHeaders(origin);
+        }
+        const handler = method === 'OPTIONS' ? undefined : handlers[method];
+        if (method === 'OPTIONS' && options.cors === 'buyer') {
+          response =
+            ctx.origin === undefined
+              ? new Response(null, { status: 204, headers: { allow: allowHeader } })
+              : new Response(null, { status: 204, headers: { ...preflightHeaders(ctx.origin, allowed), allow: allowHeader } });
+        } else if (!handler) {
+          response = errorResponse('METHOD_NOT_ALLOWED', `Method ${method} is not allowed here`, ctx.requestId, {
+            headers: { allow: allowHeader },
+          });
+        } else {
+          response = await handler(ctx);
+        }
+      } catch (error) {
+        response = toErrorResponse(error, ctx.requestId);
+      }
+      const final = finish(response, ctx, cors);
+      log.info('request', {
+        requestId: ctx.requestId,
+        method,
+        path: url.pathname,
+        status: final.status,
+        durationMs: Math.round(performance.now() - started),
+      });
+      return final;
+    };
+
+  return {
+    GET: wrap('GET'),
+    POST: wrap('POST'),
+    PUT: wrap('PUT'),
+    PATCH: wrap('PATCH'),
+    DELETE: wrap('DELETE'),
+    OPTIONS: wrap('OPTIONS'),
+  };
+}

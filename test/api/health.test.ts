@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { copyFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import * as health from '../../api/health.js';
+import { resetConfigForTests } from '../../lib/config.js';
+import { closePool } from '../../lib/db/client.js';
+import { listMigrationFiles, migrateUp } from '../../lib/db/migrate.js';
+import { freePort } from '../../scripts/lib/embedded-postgres.js';
+import { withDatabase } from '../support/global-setup.js';
+import { call } from '../support/http.js';
+
+const runDatabase = inject('databaseUrl');
+
+async function useDatabase(url: string) {
+  await closePool();
+  process.env.DATABASE_URL = url;
+  resetConfigForTests();
+}
+
+afterEach(async () => {
+  await useDatabase(runDatabase);
+  delete process.env.MIGRATIONS_DIR;
+});
+
+describe('GET /api/health', () => {
+  it('is healthy on a migrated database, uncached, with no connection string in it', async () => {
+    const res = await call(health.GET, { path: '/api/health' });
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('healthy');
+    expect(res.body.checks.database.status).toBe('up');
+    expect(typeof res.body.checks.database.latencyMs).toBe('number');
+    expect(res.body.checks.migrations).toEqual({
+      status: 'current',
+      applied: listMigrationFiles().length,
+      pending: [],
+    });
+    expect(res.body.version).toEqual(expect.any(String));
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.text).not.toContain('postgres://');
+    expect(res.text).not.toContain('127.0.0.1');
+  });
+
+  it('is degraded (still 200) with the pending migrations named', async () => {
+    // A database with all but the last migration applied.
+    const admin = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
+    await admin.connect();
+    const name = `${new URL(runDatabase).pathname.slice(1)}_health_${randomUUID().slice(0, 6)}`;
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = withDatabase(inject('adminDatabaseUrl'), name);
+    const files = listMigrationFiles();
+    const partial = mkdtempSync(join(tmpdir(), 'bf-mig-'));
+    for (const file of files.slice(0, -1)) copyFileSync(file.path, join(partial, `${file.name}.sql`));
+    await migrateUp({ databaseUrl: url, dir: partial });
+    await useDatabase(url);
+
+    const res = await call(health.GET, { path: '/api/health' });
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('degraded');
+    expect(res.body.checks.migrations.status).toBe('pending');
+    expect(res.body.checks.migrations.pending).toEqual([files.at(-1)?.name]);
+  });
+
+  it('is 503 unhealthy, quickly, when the database cannot be reached', async () => {
+    const deadPort = await freePort();
+    await useDatabase(`postgres://postgres:secret-password@127.0.0.1:${deadPort}/nothing`);
+    const res = await call(health.GET, { path: '/api/health' });
+    expect(res.status).toBe(503);
+    expect(res.body.status).toBe('unhealthy');
+    expect(res.body.checks.database.status).toBe('down');
+    expect(res.body.checks.database.error).toBe('CONNECTION_ERROR');
+    expect(res.text).not.toContain('secret-password');
+    expect(res.text).not.toContain(String(deadPort));
+  });
+
+  it('answers 405 with Allow for other methods', async () => {
+    const res = await call(health.POST, { method: 'POST', path: '/api/health' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET');
+    expect(res.body.error.code).toBe('METHOD_NOT_ALLOWED');
+    expect(res.body.error.requestId).toBe(res.headers.get('x-request-id'));
+  });
+});

@@ -1,0 +1,14 @@
+import { afterAll, inject } from 'vitest';
+import { resetConfigForTests } from '../../lib/config.js';
+import { closePool } from '../../lib/db/client.js';
+
+/** Runs in every test file before its tests: point lib/ at the run's fresh database. */
+process.env.DATABASE_URL = inject('databaseUrl');
+process.env.NODE_ENV = 'test';
+process.env.LOG_LEVEL ??= 'silent';
+process.env.ALLOWED_ORIGINS ??= 'https://www.alocubanoboulderfest.org,http://localhost:3000';
+resetConfigForTests();
+
+afterAll(async () => {
+  await closePool();
+});
