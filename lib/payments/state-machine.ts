@@ -1,0 +1,73 @@
+import { AppError } from '../errors.js';
+import type { OrderStatus } from '../db/models/orders.js';
+import type { PaymentStatus } from '../db/models/payments.js';
+import type { RefundStatus } from '../db/models/refunds.js';
+
+/**
+ * The one table of allowed status transitions for orders, payments and refunds. Webhooks arrive in
+ * any order; every status write asks `canTransition` first, so the final state does not depend on
+ * the order of arrival: `expired` after `completed` is refused (ignored), `completed` after
+ * `expired` is a late payment (allowed, handled by finalize-order).
+ */
+
+const ORDER: Record<OrderStatus, readonly OrderStatus[]> = {
+  pending: ['processing', 'completed', 'expired', 'failed', 'cancelled'],
+  processing: ['completed', 'expired', 'failed', 'cancelled'],
+  completed: ['partially_refunded', 'refunded'],
+  partially_refunded: ['partially_refunded', 'refunded'],
+  refunded: [],
+  // Money that arrives after the hold ended: a late payment.
+  expired: ['completed'],
+  failed: ['completed'],
+  cancelled: ['completed'],
+};
+
+const PAYMENT: Record<PaymentStatus, readonly PaymentStatus[]> = {
+  pending: ['processing', 'completed', 'failed', 'cancelled', 'expired'],
+  processing: ['completed', 'failed', 'cancelled', 'expired'],
+  completed: ['partially_refunded', 'refunded'],
+  partially_refunded: ['partially_refunded', 'refunded'],
+  refunded: [],
+  failed: ['completed'],
+  cancelled: ['completed'],
+  expired: ['completed'],
+};
+
+const REFUND: Record<RefundStatus, readonly RefundStatus[]> = {
+  pending: ['succeeded', 'failed', 'cancelled'],
+  // Stripe can report a refund as failed after it first succeeded (refund.failed).
+  succeeded: ['failed'],
+  failed: [],
+  cancelled: [],
+};
+
+const TABLES = { order: ORDER, payment: PAYMENT, refund: REFUND } as const;
+
+type StatusOf = { order: OrderStatus; payment: PaymentStatus; refund: RefundStatus };
+export type StatefulEntity = keyof StatusOf;
+
+export function canTransition<E extends StatefulEntity>(entity: E, from: StatusOf[E], to: StatusOf[E]): boolean {
+  const table = TABLES[entity] as Record<string, readonly string[]>;
+  return table[from]?.includes(to) ?? false;
+}
+
+export function assertTransition<E extends StatefulEntity>(entity: E, from: StatusOf[E], to: StatusOf[E]): void {
+  if (!canTransition(entity, from, to)) {
+    throw new AppError('INVALID_STATE_TRANSITION', `A ${entity} cannot go from ${from} to ${to}`);
+  }
+}
+
+/** Paid orders: their money was captured (whatever was refunded since). */
+export const PAID_ORDER_STATUSES: readonly OrderStatus[] = ['completed', 'partially_refunded', 'refunded'];
+/** Orders whose hold is live (capacity counted in ticket_types.held). */
+export const HOLDING_ORDER_STATUSES: readonly OrderStatus[] = ['pending', 'processing'];
+/** Orders that ended without payment; money arriving now is a late payment. */
+export const UNPAID_ENDED_ORDER_STATUSES: readonly OrderStatus[] = ['expired', 'failed', 'cancelled'];
+
+export function isPaid(status: OrderStatus): boolean {
+  return PAID_ORDER_STATUSES.includes(status);
+}
+
+export function isHolding(status: OrderStatus): boolean {
+  return HOLDING_ORDER_STATUSES.includes(status);
+}
