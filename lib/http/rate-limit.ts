@@ -1,0 +1,108 @@
+import { getConfig } from '../config.js';
+import { db } from '../db/client.js';
+import { deleteExpiredWindows, incrementWindow } from '../db/models/rate-limits.js';
+import { AppError } from '../errors.js';
+import { log } from '../log.js';
+import type { RequestContext } from './handler.js';
+
+/**
+ * Postgres-backed fixed-window rate limits (no Redis, no scheduler).
+ *
+ * `await enforceRateLimit(ctx, { bucket: 'checkout:ip:' + ip, limit: 10, windowSeconds: 60 })`
+ * counts the request with one atomic upsert, puts RateLimit-Limit / RateLimit-Remaining /
+ * RateLimit-Reset on the response (whatever its status) and throws 429 RATE_LIMITED with
+ * Retry-After once the window's count is over the limit. With several limits on one request the
+ * headers describe the tightest one. Roughly one request in CLEANUP_EVERY also deletes a batch of
+ * ended windows. RATE_LIMIT_ENABLED=false turns every limit (and its headers) off.
+ */
+
+export interface RateLimitRule {
+  /** What is counted, e.g. `checkout:ip:203.0.113.9`; at most 300 characters. */
+  bucket: string;
+  limit: number;
+  windowSeconds: number;
+}
+
+export interface RateLimitState {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Seconds until the window ends (at least 1). */
+  resetSeconds: number;
+  count: number;
+}
+
+const CLEANUP_EVERY = 100;
+/** Counters are kept this long after their window ends (a little slack for clock skew between instances). */
+const KEEP_AFTER_END_MS = 60_000;
+
+let clock: () => Date = () => new Date();
+let cleanupChance = 1 / CLEANUP_EVERY;
+
+/** Tests: freeze or move time (windows are computed from this clock). Call with no argument to restore. */
+export function setRateLimitClockForTests(now?: () => Date): void {
+  clock = now ?? (() => new Date());
+}
+
+/** Tests: probability (0..1) that a counted request also cleans up. Call with no argument to restore. */
+export function setRateLimitCleanupChanceForTests(chance?: number): void {
+  cleanupChance = chance ?? 1 / CLEANUP_EVERY;
+}
+
+export function rateLimitsEnabled(): boolean {
+  return getConfig().rateLimit.enabled;
+}
+
+function bucketName(bucket: string): string {
+  // Buckets carry user input (emails); keep them bounded and printable.
+  const clean = bucket.replace(/[^\x21-\x7e]/g, '?');
+  return clean.length <= 300 ? clean : clean.slice(0, 300);
+}
+
+/** Counts one hit and reports the state; does not touch the response. */
+export async function hitRateLimit(rule: RateLimitRule): Promise<RateLimitState> {
+  const now = clock();
+  const counted = await incrementWindow(db, bucketName(rule.bucket), rule.windowSeconds, now);
+  if (Math.random() < cleanupChance) {
+    try {
+      await deleteExpiredWindows(db, new Date(now.getTime() - KEEP_AFTER_END_MS));
+    } catch (error) {
+      log.warn('rate limit cleanup failed', { error });
+    }
+  }
+  const resetSeconds = Math.max(1, Math.ceil((counted.expiresAt.getTime() - now.getTime()) / 1000));
+  return {
+    allowed: counted.count <= rule.limit,
+    limit: rule.limit,
+    remaining: Math.max(0, rule.limit - counted.count),
+    resetSeconds,
+    count: counted.count,
+  };
+}
+
+function setHeaders(ctx: RequestContext, state: RateLimitState): void {
+  const current = ctx.responseHeaders.get('ratelimit-remaining');
+  const currentLimit = ctx.responseHeaders.get('ratelimit-limit');
+  const tighter =
+    current === null ||
+    state.remaining < Number(current) ||
+    (state.remaining === Number(current) && state.limit < Number(currentLimit));
+  if (!tighter && state.allowed) return;
+  ctx.responseHeaders.set('ratelimit-limit', String(state.limit));
+  ctx.responseHeaders.set('ratelimit-remaining', String(state.remaining));
+  ctx.responseHeaders.set('ratelimit-reset', String(state.resetSeconds));
+}
+
+/** Counts the request against `rule`; 429 RATE_LIMITED (with Retry-After) when over the limit. */
+export async function enforceRateLimit(ctx: RequestContext, rule: RateLimitRule): Promise<RateLimitState | undefined> {
+  if (!rateLimitsEnabled()) return undefined;
+  const state = await hitRateLimit(rule);
+  setHeaders(ctx, state);
+  if (!state.allowed) {
+    throw new AppError('RATE_LIMITED', 'Too many requests; try again later', {
+      headers: { 'retry-after': String(state.resetSeconds) },
+      details: { retryAfterSeconds: state.resetSeconds },
+    });
+  }
+  return state;
+}
