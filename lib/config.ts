@@ -16,8 +16,7 @@ const csv = z
       .filter((item) => item.length > 0),
   );
 
-const int = (fallback: number, min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
 const bool = (fallback: boolean) =>
   z
@@ -151,7 +150,9 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
   const env = parsed.data;
   const isProduction = env.VERCEL_ENV === 'production' || (env.VERCEL_ENV === undefined && env.NODE_ENV === 'production');
   if (isProduction && (env.STRIPE_API_BASE || env.PAYPAL_API_BASE || env.VERCEL_POSTGRES_WS_PROXY)) {
-    throw new ConfigError('Sandbox endpoints (STRIPE_API_BASE, PAYPAL_API_BASE, VERCEL_POSTGRES_WS_PROXY) are refused in production');
+    throw new ConfigError(
+      'Sandbox endpoints (STRIPE_API_BASE, PAYPAL_API_BASE, VERCEL_POSTGRES_WS_PROXY) are refused in production',
+    );
   }
   const url = env.DATABASE_URL ?? env.POSTGRES_URL;
   return {

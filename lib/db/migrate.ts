@@ -30,10 +30,7 @@ export interface MigrationFile {
 }
 
 export function migrationsDir(): string {
-  const candidates = [
-    resolve(dirname(fileURLToPath(import.meta.url)), '../../migrations'),
-    resolve(process.cwd(), 'migrations'),
-  ];
+  const candidates = [resolve(dirname(fileURLToPath(import.meta.url)), '../../migrations'), resolve(process.cwd(), 'migrations')];
   const found = candidates.find((dir) => existsSync(dir));
   if (!found) throw new MigrationError(`migrations folder not found (looked in ${candidates.join(', ')})`);
   return found;

@@ -14,10 +14,15 @@ export function json(data: unknown, init: { status?: number; headers?: HeadersIn
   return new Response(JSON.stringify(data), { status: init.status ?? 200, headers });
 }
 
-export function errorResponse(code: ErrorCode, message: string, requestId: string, extra: {
-  details?: Record<string, unknown>;
-  headers?: Record<string, string>;
-} = {}): Response {
+export function errorResponse(
+  code: ErrorCode,
+  message: string,
+  requestId: string,
+  extra: {
+    details?: Record<string, unknown>;
+    headers?: Record<string, string>;
+  } = {},
+): Response {
   const body: ErrorBody = { error: { code, message, requestId, ...(extra.details ? { details: extra.details } : {}) } };
   return json(body, { status: ERROR_STATUS[code], headers: { 'cache-control': 'no-store', ...extra.headers } });
 }

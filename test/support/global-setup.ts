@@ -50,10 +50,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await cleanup.connect();
     await cleanup.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     // Databases made by individual tests (migration tests) follow the same naming.
-    const { rows } = await cleanup.query<{ datname: string }>(
-      'SELECT datname FROM pg_database WHERE datname LIKE $1',
-      [`${database}_%`],
-    );
+    const { rows } = await cleanup.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [
+      `${database}_%`,
+    ]);
     for (const row of rows) await cleanup.query(`DROP DATABASE IF EXISTS ${row.datname} WITH (FORCE)`);
     await cleanup.end();
     if (embedded) await embedded.stop();

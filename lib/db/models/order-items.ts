@@ -68,7 +68,10 @@ export async function listOrderItems(q: Queryable, orderId: string): Promise<Ord
 }
 
 /** Quantity per ticket type of an order's active tickets (what its hold or sale covers). */
-export async function countActiveItemsByType(q: Queryable, orderId: string): Promise<{ ticketTypeId: string; quantity: number }[]> {
+export async function countActiveItemsByType(
+  q: Queryable,
+  orderId: string,
+): Promise<{ ticketTypeId: string; quantity: number }[]> {
   return await q.queryMany<{ ticketTypeId: string; quantity: number }>(
     `SELECT ticket_type_id AS "ticketTypeId", count(*)::int AS quantity
      FROM order_items WHERE order_id = $1 AND status = 'active'

@@ -91,10 +91,10 @@ export async function findPaymentByProviderSession(
   provider: Provider,
   sessionId: string,
 ): Promise<Payment | undefined> {
-  return await q.queryOne<Payment>(
-    `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE provider = $1 AND provider_session_id = $2`,
-    [provider, sessionId],
-  );
+  return await q.queryOne<Payment>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE provider = $1 AND provider_session_id = $2`, [
+    provider,
+    sessionId,
+  ]);
 }
 
 export async function findPaymentByProviderPayment(
@@ -102,10 +102,10 @@ export async function findPaymentByProviderPayment(
   provider: Provider,
   paymentId: string,
 ): Promise<Payment | undefined> {
-  return await q.queryOne<Payment>(
-    `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE provider = $1 AND provider_payment_id = $2`,
-    [provider, paymentId],
-  );
+  return await q.queryOne<Payment>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE provider = $1 AND provider_payment_id = $2`, [
+    provider,
+    paymentId,
+  ]);
 }
 
 export interface PaymentChanges {

@@ -69,11 +69,15 @@ export async function insertRefund(q: Queryable, refund: NewRefund): Promise<Ref
   return row;
 }
 
-export async function findRefundByProviderId(q: Queryable, provider: Provider, providerRefundId: string): Promise<Refund | undefined> {
-  return await q.queryOne<Refund>(
-    `SELECT ${REFUND_COLUMNS} FROM refunds WHERE provider = $1 AND provider_refund_id = $2`,
-    [provider, providerRefundId],
-  );
+export async function findRefundByProviderId(
+  q: Queryable,
+  provider: Provider,
+  providerRefundId: string,
+): Promise<Refund | undefined> {
+  return await q.queryOne<Refund>(`SELECT ${REFUND_COLUMNS} FROM refunds WHERE provider = $1 AND provider_refund_id = $2`, [
+    provider,
+    providerRefundId,
+  ]);
 }
 
 export async function lockRefundById(q: Queryable, id: string): Promise<Refund | undefined> {
@@ -81,7 +85,9 @@ export async function lockRefundById(q: Queryable, id: string): Promise<Refund |
 }
 
 export async function listRefundsForOrder(q: Queryable, orderId: string): Promise<Refund[]> {
-  return await q.queryMany<Refund>(`SELECT ${REFUND_COLUMNS} FROM refunds WHERE order_id = $1 ORDER BY created_at, id`, [orderId]);
+  return await q.queryMany<Refund>(`SELECT ${REFUND_COLUMNS} FROM refunds WHERE order_id = $1 ORDER BY created_at, id`, [
+    orderId,
+  ]);
 }
 
 export interface RefundChanges {

@@ -67,10 +67,10 @@ export async function convertHoldToSold(q: Queryable, id: string, quantity: numb
 
 /** Sells without a hold (late payment after the hold expired) if capacity is there; false when not. */
 export async function trySellWithoutHold(q: Queryable, id: string, quantity: number): Promise<boolean> {
-  const result = await q.query(
-    'UPDATE ticket_types SET sold = sold + $2 WHERE id = $1 AND sold + held + $2 <= capacity',
-    [id, quantity],
-  );
+  const result = await q.query('UPDATE ticket_types SET sold = sold + $2 WHERE id = $1 AND sold + held + $2 <= capacity', [
+    id,
+    quantity,
+  ]);
   return result.rowCount === 1;
 }
 
