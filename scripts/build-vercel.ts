@@ -1,0 +1,394 @@
+/**
+ * `npm run build:vercel` — the offline `vercel build` of this repo, exactly as Vercel would build it.
+ *
+ * What it does
+ *  1. Writes `.vercel/project.json` if missing (`.vercel/` is git-ignored; no login, no network needed).
+ *  2. Installs, on demand, into a git-ignored cache (default `node_modules/.cache/vercel-build`, env
+ *     VERCEL_BUILD_CACHE overrides) the pinned CLI `vercel@58.10.0` (61+ does not install here) and, unless
+ *     this process already runs Node 22, the Node 22 binary from the npm package `node-<platform>-<arch>`.
+ *     Plain `npm ci` stays lean: neither is a project dependency.
+ *  3. Runs `vercel build --standalone` UNDER NODE 22 with VERCEL_INSTALL_COMPLETED=1 (the builder would
+ *     otherwise run `npm install` in the shared tree) and VERCEL_TELEMETRY_DISABLED=1.
+ *     Why Node 22: @vercel/nft resolves package `exports` with the Node that runs the build. Built on
+ *     Node 20, `async-function/require.mjs` (the `module-sync` target reached via stripe and the PayPal SDK)
+ *     is left out and the function dies at import on Node 22 (Vercel's runtime). Vercel builds on 22.
+ *     Why --standalone: includeFiles land inside each .func (no `filePathMap` pointing back into the repo),
+ *     so every .func folder is self-contained and can be smoke-tested from a copy.
+ *  4. Checks the output and exits non-zero with a one-line reason on the first problem found.
+ *
+ * Fails on (decided from the lab build, see notes/vercel.md):
+ *  - CLI exit code != 0 (e.g. `functions` pattern matching no file, memory > 10240, engines node 20.x).
+ *  - Any `error TS<n>` line: `vercel build` prints TypeScript errors and still says "Build Completed";
+ *    TS2835 (relative import without `.js`) compiles to an import that fails at run time.
+ *  - Any CLI warning line not in IGNORED_WARNINGS. Known ones that matter:
+ *      "Due to "engines": ... the Node.js Version defined in your Project Settings ... will not apply"
+ *      (engines vs nodeVersion conflict), "Detected "engines": ... will automatically upgrade" (unpinned
+ *      major), "Due to `builds` existing in your configuration file ..." (functions config ignored).
+ *    Ignored: "WARNING! Build not running on Vercel. System environment variables will not be available."
+ *  - A function whose `.vc-config.json` runtime is not EXPECTED_RUNTIME (nodejs22.x), whose launcherType
+ *    is not Nodejs, or whose handler file is missing.
+ *  - A vercel.json top-level key Vercel does not know (build accepts it silently; deploy rejects it).
+ *  - A cron whose path is not a built function (Vercel would call a 404 every time).
+ *  - Static output containing anything that is not under public/, or no public/ at all
+ *    (Vercel then serves the whole repo root: sources, tests, migrations).
+ *
+ * Usage: `npx tsx scripts/build-vercel.ts [--root DIR] [--no-static-check]`
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const VERCEL_CLI_VERSION = '58.10.0';
+/** Node 22 used to run the CLI and (via smoke/bench) the built handlers; npm package node-<platform>-<arch>. */
+export const NODE_RUNTIME_VERSION = '22.23.3';
+export const EXPECTED_RUNTIME = 'nodejs22.x';
+export const DEFAULT_PROJECT_JSON = {
+  projectId: 'prj_local',
+  orgId: 'team_local',
+  settings: { framework: null, nodeVersion: '22.x' },
+};
+
+export const IGNORED_WARNINGS: RegExp[] = [/^WARNING! Build not running on Vercel\./];
+
+/**
+ * Top-level vercel.json keys Vercel accepts (its docs' property table + the CLI's own schema). The local
+ * build ignores unknown keys; a deploy rejects them. A legit new key: add it here.
+ */
+export const KNOWN_VERCEL_JSON_KEYS = new Set([
+  '$schema',
+  'alias',
+  'bunVersion',
+  'buildCommand',
+  'builds',
+  'cleanUrls',
+  'crons',
+  'devCommand',
+  'env',
+  'fluid',
+  'framework',
+  'functions',
+  'git',
+  'github',
+  'headers',
+  'ignoreCommand',
+  'images',
+  'installCommand',
+  'name',
+  'outputDirectory',
+  'public',
+  'redirects',
+  'regions',
+  'functionFailoverRegions',
+  'rewrites',
+  'routes',
+  'scope',
+  'trailingSlash',
+  'version',
+  'build',
+  'proxy',
+  'services',
+  'experimentalServices',
+  'experimentalServiceGroups',
+  'experimentalServicesV2',
+  'passiveRegions',
+  'wildcard',
+]);
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = resolve(here, '..');
+
+export class BuildFailure extends Error {
+  override name = 'BuildFailure';
+}
+
+export interface VercelTools {
+  /** Absolute path of the `vercel` CLI entry (run it with `nodeBin`). */
+  vercelBin: string;
+  /** Absolute path of a Node 22 binary. */
+  nodeBin: string;
+  cacheDir: string;
+}
+
+export function defaultCacheDir(root = REPO_ROOT): string {
+  return process.env.VERCEL_BUILD_CACHE
+    ? resolve(process.env.VERCEL_BUILD_CACHE)
+    : join(root, 'node_modules', '.cache', 'vercel-build');
+}
+
+function installedVersion(prefix: string, pkg: string): string | undefined {
+  const file = join(prefix, 'node_modules', pkg, 'package.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+function npmInstall(prefix: string, spec: string, log: (line: string) => void): void {
+  mkdirSync(prefix, { recursive: true });
+  // A package.json of its own so npm never walks up into the project's.
+  if (!existsSync(join(prefix, 'package.json'))) writeFileSync(join(prefix, 'package.json'), '{"private":true}\n');
+  log(`build-vercel: installing ${spec} into ${prefix}`);
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const result = spawnSync(
+    npm,
+    ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--no-save', '--loglevel=error', spec],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  if (result.status !== 0) {
+    const reason =
+      `${result.stderr ?? ''}${result.stdout ?? ''}`.trim().split('\n').filter(Boolean).pop() ?? `exit ${result.status}`;
+    throw new BuildFailure(`npm install ${spec} failed: ${reason}`);
+  }
+}
+
+/**
+ * The pinned CLI and a Node 22 binary, installed on demand into `cacheDir`. Reused when present.
+ * With `install: false` it only looks and throws when something is missing.
+ */
+export function ensureVercelTools(
+  opts: { cacheDir?: string; install?: boolean; log?: (line: string) => void } = {},
+): VercelTools {
+  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  const install = opts.install ?? true;
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+
+  const cliPrefix = join(cacheDir, `vercel-${VERCEL_CLI_VERSION}`);
+  if (installedVersion(cliPrefix, 'vercel') !== VERCEL_CLI_VERSION) {
+    if (!install) throw new BuildFailure(`vercel@${VERCEL_CLI_VERSION} is not installed in ${cliPrefix}`);
+    npmInstall(cliPrefix, `vercel@${VERCEL_CLI_VERSION}`, log);
+  }
+  const vercelBin = join(cliPrefix, 'node_modules', 'vercel', 'dist', 'vc.js');
+  if (!existsSync(vercelBin)) throw new BuildFailure(`vercel CLI entry not found at ${vercelBin}`);
+
+  return { vercelBin, nodeBin: ensureNode22({ cacheDir, install, log }), cacheDir };
+}
+
+/** A Node 22 binary: this process's own when it already is 22, else the npm-packaged one in the cache. */
+export function ensureNode22(opts: { cacheDir?: string; install?: boolean; log?: (line: string) => void } = {}): string {
+  if (process.versions.node.split('.')[0] === '22') return process.execPath;
+  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  const pkg = `node-${process.platform === 'win32' ? 'win' : process.platform}-${process.arch}`;
+  const prefix = join(cacheDir, `node-${NODE_RUNTIME_VERSION}`);
+  if (installedVersion(prefix, pkg) !== NODE_RUNTIME_VERSION) {
+    if (opts.install === false) throw new BuildFailure(`Node ${NODE_RUNTIME_VERSION} is not installed in ${prefix}`);
+    npmInstall(prefix, `${pkg}@${NODE_RUNTIME_VERSION}`, opts.log ?? ((line) => process.stderr.write(`${line}\n`)));
+  }
+  const bin = join(prefix, 'node_modules', pkg, 'bin', process.platform === 'win32' ? 'node.exe' : 'node');
+  if (!existsSync(bin)) throw new BuildFailure(`Node binary not found at ${bin}`);
+  return bin;
+}
+
+export function writeProjectJsonIfMissing(root: string): boolean {
+  const file = join(root, '.vercel', 'project.json');
+  if (existsSync(file)) return false;
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(DEFAULT_PROJECT_JSON, null, 2)}\n`);
+  return true;
+}
+
+/** Every `*.func` folder under `<outputDir>/functions`, as [route, absolute dir] ("api/orders/[id]"). */
+export function listFunctionDirs(outputDir: string): Array<{ route: string; dir: string }> {
+  const base = join(outputDir, 'functions');
+  const found: Array<{ route: string; dir: string }> = [];
+  const walk = (dir: string): void => {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir).sort()) {
+      const abs = join(dir, entry);
+      // statSync follows symlinks: the CLI links identical functions to one folder.
+      if (!statSync(abs).isDirectory()) continue;
+      if (entry.endsWith('.func')) {
+        found.push({ route: relative(base, abs).slice(0, -'.func'.length).split(sep).join('/'), dir: abs });
+      } else {
+        walk(abs);
+      }
+    }
+  };
+  walk(base);
+  return found;
+}
+
+/** Lines of CLI output that make the build fail (TS errors, warnings that matter). */
+export function problemLines(output: string): string[] {
+  const problems: string[] = [];
+  for (const raw of output.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line) continue;
+    if (/\berror TS\d+:/.test(line)) {
+      problems.push(line);
+      continue;
+    }
+    if (/^(warn(ing)?\b|WARN\b|Warning:|WARNING!)/i.test(line) && !IGNORED_WARNINGS.some((re) => re.test(line))) {
+      problems.push(line);
+    }
+  }
+  return problems;
+}
+
+export interface OutputCheck {
+  functions: Array<{ route: string; runtime: string; handler: string; bytes: number }>;
+  problems: string[];
+}
+
+export function dirBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const abs = join(dir, entry.name);
+    if (entry.isDirectory()) total += dirBytes(abs);
+    else total += statSync(abs).size;
+  }
+  return total;
+}
+
+/** Checks on the written output that `vercel build` itself does not make. */
+export function checkBuildOutput(root: string, outputDir = join(root, '.vercel', 'output')): OutputCheck {
+  const problems: string[] = [];
+  const functions: OutputCheck['functions'] = [];
+  for (const { route, dir } of listFunctionDirs(outputDir)) {
+    const configFile = join(dir, '.vc-config.json');
+    if (!existsSync(configFile)) {
+      problems.push(`${route}: no .vc-config.json`);
+      continue;
+    }
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as { runtime?: string; handler?: string; launcherType?: string };
+    const runtime = config.runtime ?? '';
+    const handler = config.handler ?? '';
+    if (runtime !== EXPECTED_RUNTIME) problems.push(`${route}: runtime ${runtime || '(none)'} (expected ${EXPECTED_RUNTIME})`);
+    if (config.launcherType !== 'Nodejs')
+      problems.push(`${route}: launcherType ${config.launcherType ?? '(none)'} (expected Nodejs)`);
+    if (!handler || !existsSync(join(dir, handler))) problems.push(`${route}: handler file ${handler || '(none)'} missing`);
+    functions.push({ route, runtime, handler, bytes: dirBytes(dir) });
+  }
+  if (functions.length === 0) problems.push('no functions in the build output');
+
+  const vercelJsonFile = join(root, 'vercel.json');
+  if (existsSync(vercelJsonFile)) {
+    const vercelJson = JSON.parse(readFileSync(vercelJsonFile, 'utf8')) as Record<string, unknown>;
+    for (const key of Object.keys(vercelJson)) {
+      if (!KNOWN_VERCEL_JSON_KEYS.has(key)) problems.push(`vercel.json: unknown top-level key "${key}"`);
+    }
+    const crons = Array.isArray(vercelJson.crons) ? (vercelJson.crons as Array<{ path?: string }>) : [];
+    const routes = new Set(functions.map((f) => `/${f.route}`));
+    for (const cron of crons) {
+      const path = (cron.path ?? '').split('?')[0] ?? '';
+      if (!routes.has(path)) problems.push(`vercel.json: cron path ${cron.path} is not a built function`);
+    }
+  }
+  return { functions, problems };
+}
+
+export interface BuildOptions {
+  root?: string;
+  cacheDir?: string;
+  /** Check .vercel/output/static against public/ (default true). */
+  staticCheck?: boolean;
+  /** Echo CLI output as it comes (default true). */
+  echo?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface BuildResult {
+  ok: boolean;
+  /** One-line reason when not ok. */
+  reason?: string;
+  problems: string[];
+  durationMs: number;
+  cliExitCode: number | null;
+  functions: OutputCheck['functions'];
+  output: string;
+}
+
+export async function buildVercel(opts: BuildOptions = {}): Promise<BuildResult> {
+  const root = resolve(opts.root ?? REPO_ROOT);
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const echo = opts.echo ?? true;
+  if (writeProjectJsonIfMissing(root)) log('build-vercel: wrote .vercel/project.json (local, git-ignored)');
+  const tools = ensureVercelTools({ cacheDir: opts.cacheDir ?? defaultCacheDir(root), log });
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `${dirname(tools.nodeBin)}${delimiter}${process.env.PATH ?? ''}`,
+    VERCEL_INSTALL_COMPLETED: '1',
+    VERCEL_TELEMETRY_DISABLED: '1',
+    FORCE_COLOR: '0',
+    NO_COLOR: '1',
+  };
+  const started = performance.now();
+  let output = '';
+  const cliExitCode = await new Promise<number | null>((resolveExit, reject) => {
+    const child = spawn(tools.nodeBin, [tools.vercelBin, 'build', '--standalone', '--yes'], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const take = (chunk: Buffer, to: NodeJS.WriteStream) => {
+      output += chunk.toString('utf8');
+      if (echo) to.write(chunk);
+    };
+    child.stdout.on('data', (chunk: Buffer) => take(chunk, process.stdout));
+    child.stderr.on('data', (chunk: Buffer) => take(chunk, process.stderr));
+    child.on('error', reject);
+    child.on('close', (code) => resolveExit(code));
+  });
+  const durationMs = Math.round(performance.now() - started);
+  writeFileSync(join(root, '.vercel', 'build.log'), output);
+
+  const problems: string[] = [];
+  let functions: OutputCheck['functions'] = [];
+  if (cliExitCode !== 0) {
+    const errorLine =
+      output
+        .split('\n')
+        .map((l) => l.trim())
+        .find((l) => /^Error:/.test(l)) ?? `vercel build exited with ${cliExitCode}`;
+    problems.push(errorLine);
+  } else {
+    problems.push(...problemLines(output));
+    const checked = checkBuildOutput(root);
+    functions = checked.functions;
+    problems.push(...checked.problems);
+    if (opts.staticCheck ?? true) {
+      const { checkStaticOutput } = await import('./smoke-vercel-output.js');
+      const staticResult = checkStaticOutput(join(root, '.vercel', 'output'), join(root, 'public'));
+      problems.push(...staticResult.problems);
+    }
+  }
+  const ok = problems.length === 0;
+  return {
+    ok,
+    ...(ok ? {} : { reason: problems.length === 1 ? problems[0] : `${problems[0]} (+${problems.length - 1} more)` }),
+    problems,
+    durationMs,
+    cliExitCode,
+    functions,
+    output,
+  };
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const rootIndex = args.indexOf('--root');
+  const root = rootIndex >= 0 ? args[rootIndex + 1] : undefined;
+  const result = await buildVercel({ ...(root ? { root } : {}), staticCheck: !args.includes('--no-static-check') });
+  for (const f of result.functions) {
+    process.stderr.write(`build-vercel: ${f.route} ${(f.bytes / 1_048_576).toFixed(2)} MB ${f.runtime}\n`);
+  }
+  if (!result.ok) {
+    for (const p of result.problems) process.stderr.write(`build-vercel: problem: ${p}\n`);
+    process.stderr.write(`build-vercel: FAILED: ${result.reason}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`build-vercel: ok, ${result.functions.length} functions in ${(result.durationMs / 1000).toFixed(1)} s\n`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`build-vercel: FAILED: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}
