@@ -58,6 +58,8 @@ const envSchema = z.object({
 
   // Checkout
   HOLD_MINUTES: int(30, 30, 1_440),
+  /** Timeout of one provider API call (Stripe/PayPal) made by checkout, in ms. */
+  PROVIDER_TIMEOUT_MS: int(10_000, 200, 60_000),
   CRON_SECRET: optionalString,
   ADMIN_SECRET: optionalString,
 
@@ -103,7 +105,7 @@ export interface Config {
     publicSiteUrl: string | undefined;
     maxBodyBytes: number;
   };
-  checkout: { holdMinutes: number };
+  checkout: { holdMinutes: number; providerTimeoutMs: number };
   cronSecret: string | undefined;
   adminSecret: string | undefined;
   stripe: { secretKey: string | undefined; webhookSecrets: string[]; apiBase: string | undefined };
@@ -175,7 +177,7 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
       publicSiteUrl: env.PUBLIC_SITE_URL,
       maxBodyBytes: env.MAX_BODY_BYTES,
     },
-    checkout: { holdMinutes: env.HOLD_MINUTES },
+    checkout: { holdMinutes: env.HOLD_MINUTES, providerTimeoutMs: env.PROVIDER_TIMEOUT_MS },
     cronSecret: env.CRON_SECRET,
     adminSecret: env.ADMIN_SECRET,
     stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecrets: env.STRIPE_WEBHOOK_SECRET, apiBase: env.STRIPE_API_BASE },
