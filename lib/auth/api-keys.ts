@@ -180,3 +180,44 @@ export async function authenticateApiKey(
   const { secretHash: _hash, ...key } = row;
   return { ok: true, key };
 }
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  environment: ApiKeyEnvironment;
+  prefix: string;
+  scopes: ApiKeyScope[];
+  status: 'active' | 'expired' | 'revoked';
+  rateLimitPerMinute: number;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+  usageCount: number;
+  createdBy: string | null;
+  createdAt: string;
+}
+
+/** What the API and the CLI show about a key (never its hash). */
+export function presentApiKey(record: ApiKeyRecord, now: Date = new Date()): ApiKeyView {
+  const status =
+    record.revokedAt !== null
+      ? 'revoked'
+      : record.expiresAt !== null && record.expiresAt.getTime() <= now.getTime()
+        ? 'expired'
+        : 'active';
+  return {
+    id: record.id,
+    name: record.name,
+    environment: record.environment,
+    prefix: record.prefix,
+    scopes: record.scopes,
+    status,
+    rateLimitPerMinute: record.rateLimitPerMinute,
+    expiresAt: record.expiresAt?.toISOString() ?? null,
+    revokedAt: record.revokedAt?.toISOString() ?? null,
+    lastUsedAt: record.lastUsedAt?.toISOString() ?? null,
+    usageCount: record.usageCount,
+    createdBy: record.createdBy,
+    createdAt: record.createdAt.toISOString(),
+  };
+}

@@ -59,7 +59,8 @@ export function actorForKey(ctx: RequestContext, key: ApiKeyRecord): ApiKeyActor
   };
 }
 
-export async function requireApiKey(ctx: RequestContext, scope: ApiKeyScope): Promise<ApiKeyActor> {
+/** Authenticates the request's key (401 when absent or not valid), records its use and applies its rate limit. */
+export async function authenticateRequest(ctx: RequestContext): Promise<ApiKeyActor> {
   const presented = presentedCredential(ctx);
   if (presented === undefined || presented.length > 200) {
     log.info('api key refused', { requestId: ctx.requestId, reason: 'missing' });
@@ -75,8 +76,18 @@ export async function requireApiKey(ctx: RequestContext, scope: ApiKeyScope): Pr
     touchApiKeyUsage(db, key.id),
     enforceRateLimit(ctx, { bucket: `key:${key.id}`, limit: key.rateLimitPerMinute, windowSeconds: 60 }),
   ]);
-  if (!key.scopes.includes(scope)) {
+  return actorForKey(ctx, key);
+}
+
+/** 403 unless the authenticated key holds `scope`. */
+export function requireScope(actor: ApiKeyActor, scope: ApiKeyScope): void {
+  if (!actor.scopes.includes(scope)) {
     throw new AppError('FORBIDDEN', `This API key does not have the ${scope} scope`);
   }
-  return actorForKey(ctx, key);
+}
+
+export async function requireApiKey(ctx: RequestContext, scope: ApiKeyScope): Promise<ApiKeyActor> {
+  const actor = await authenticateRequest(ctx);
+  requireScope(actor, scope);
+  return actor;
 }

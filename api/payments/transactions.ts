@@ -1,0 +1,27 @@
+import { listTransactions, streamTransactionsCsv, TransactionQuery } from '../../lib/db/queries/transactions.js';
+import { queryParams } from '../../lib/db/queries/search-params.js';
+import { validate } from '../../lib/http/body.js';
+import { defineRoute } from '../../lib/http/handler.js';
+import { requireApiKey } from '../../lib/http/require-api-key.js';
+import { json } from '../../lib/http/response.js';
+
+/**
+ * GET /api/payments/transactions (scope payments:read): filtered, cursor-paginated history;
+ * `?format=csv` streams the whole filtered history as a finance export.
+ */
+export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute({
+  GET: async (ctx) => {
+    await requireApiKey(ctx, 'payments:read');
+    const filters = validate(TransactionQuery, queryParams(ctx.url.searchParams), 'query');
+    if (filters.format === 'csv') {
+      const stamp = new Date().toISOString().slice(0, 10);
+      return new Response(streamTransactionsCsv(filters), {
+        headers: {
+          'content-type': 'text/csv; charset=utf-8',
+          'content-disposition': `attachment; filename="transactions-${stamp}.csv"`,
+        },
+      });
+    }
+    return json(await listTransactions(filters));
+  },
+});
