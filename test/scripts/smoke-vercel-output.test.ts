@@ -1,0 +1,333 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  checkStaticOutput,
+  defaultPathFor,
+  type ExpectationTable,
+  findExpectation,
+  smokeOutput,
+} from '../../scripts/smoke-vercel-output.js';
+
+/**
+ * Synthetic `.vercel/output` trees written by hand (a handler .js + .vc-config.json per .func), so the
+ * smoke check is proven without a real `vercel build`: it passes a good function and fails, naming the
+ * function, one whose import breaks once the .func folder stands alone.
+ */
+
+const temps: string[] = [];
+afterEach(() => {
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempRoot(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'smoke-test-'));
+  temps.push(dir);
+  return dir;
+}
+
+function write(file: string, content: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, content);
+}
+
+/** One .func folder: `files` relative to the .func root; handler at api/<route name>.js. */
+function writeFunc(
+  outputDir: string,
+  route: string,
+  files: Record<string, string>,
+  extraConfig: Record<string, unknown> = {},
+): void {
+  const funcDir = join(outputDir, 'functions', `${route}.func`);
+  write(join(funcDir, 'package.json'), '{"type":"module"}\n');
+  write(
+    join(funcDir, '.vc-config.json'),
+    JSON.stringify({
+      handler: `${route}.js`,
+      runtime: 'nodejs22.x',
+      launcherType: 'Nodejs',
+      shouldAddHelpers: true,
+      ...extraConfig,
+    }),
+  );
+  for (const [path, content] of Object.entries(files)) write(join(funcDir, path), content);
+}
+
+const GOOD_HANDLER = `
+import { json } from '../lib/json.js';
+export async function GET(request) {
+  return json({ path: new URL(request.url).pathname }, 200);
+}
+export async function POST(request) {
+  const body = await request.json();
+  return json({ got: body }, body.a === 1 ? 201 : 422);
+}
+`;
+const JSON_LIB = `export function json(body, status) {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+}
+`;
+
+function goodFunc(outputDir: string): void {
+  writeFunc(outputDir, 'api/good', { 'api/good.js': GOOD_HANDLER, 'lib/json.js': JSON_LIB });
+}
+
+function publicWith(root: string, files: Record<string, string>): string {
+  const publicDir = join(root, 'public');
+  for (const [path, content] of Object.entries(files)) write(join(publicDir, path), content);
+  return publicDir;
+}
+
+const GOOD_EXPECTATIONS: ExpectationTable = {
+  'api/good': { GET: 200, POST: { status: 201, request: { body: { a: 1 } } } },
+};
+
+describe('smokeOutput', () => {
+  it('passes a good function and records each method status', async () => {
+    const root = tempRoot();
+    const outputDir = join(root, '.vercel', 'output');
+    goodFunc(outputDir);
+    write(join(outputDir, 'static', 'index.html'), '<h1>x</h1>');
+    const publicDir = publicWith(root, { 'index.html': '<h1>x</h1>' });
+
+    const result = await smokeOutput({
+      root,
+      outputDir,
+      publicDir,
+      expectations: GOOD_EXPECTATIONS,
+      env: { PATH: process.env.PATH },
+      nodeBinary: process.execPath,
+      log: () => {},
+    });
+
+    expect(result.problems).toEqual([]);
+    expect(result.ok).toBe(true);
+    expect(result.functions).toHaveLength(1);
+    const [fn] = result.functions;
+    expect(fn?.route).toBe('api/good');
+    expect(fn?.exports).toEqual(['GET', 'POST']);
+    expect(fn?.calls.map((c) => [c.method, c.status])).toEqual([
+      ['GET', 200],
+      ['POST', 201],
+    ]);
+  });
+
+  it('fails a status that differs from the table', async () => {
+    const root = tempRoot();
+    const outputDir = join(root, '.vercel', 'output');
+    goodFunc(outputDir);
+    const result = await smokeOutput({
+      root,
+      outputDir,
+      publicDir: false,
+      expectations: { 'api/good': { GET: 200, POST: { status: 201, request: { body: { a: 2 } } } } },
+      env: { PATH: process.env.PATH },
+      nodeBinary: process.execPath,
+      log: () => {},
+    });
+    expect(result.ok).toBe(false);
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems[0]).toMatch(/^api\/good: POST: expected 201, got 422/);
+  });
+
+  it('fails, naming the function, a relative import without its .js extension', async () => {
+    const root = tempRoot();
+    const outputDir = join(root, '.vercel', 'output');
+    goodFunc(outputDir);
+    writeFunc(outputDir, 'api/orders/[id]', {
+      'api/orders/[id].js': `import { json } from '../../lib/json';\nexport async function GET() { return json({}, 200); }\n`,
+      'lib/json.js': JSON_LIB,
+    });
+    const result = await smokeOutput({
+      root,
+      outputDir,
+      publicDir: false,
+      expectations: { ...GOOD_EXPECTATIONS, 'api/orders/[id]': { GET: 200 } },
+      env: { PATH: process.env.PATH },
+      nodeBinary: process.execPath,
+      log: () => {},
+    });
+    expect(result.ok).toBe(false);
+    expect(result.functions.find((f) => f.route === 'api/good')?.ok).toBe(true);
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems[0]).toMatch(/^api\/orders\/\[id\]: failed to import api\/orders\/\[id\]\.js: ERR_MODULE_NOT_FOUND/);
+  });
+
+  it('fails a function whose traced package is missing, and one that reaches outside its .func folder', async () => {
+    const root = tempRoot();
+    const outputDir = join(root, '.vercel', 'output');
+    writeFunc(outputDir, 'api/stripe', {
+      'api/stripe.js': `import Stripe from 'not-traced-pkg';\nexport async function POST() { return new Response(String(Stripe), { status: 200 }); }\n`,
+    });
+    // Resolves in place (functions/shared.js exists next to the .func folders) but not in a lone copy.
+    write(join(outputDir, 'functions', 'shared.js'), 'export const x = 1;\n');
+    writeFunc(outputDir, 'api/leaky', {
+      'api/leaky.js': `import { x } from '../../shared.js';\nexport async function GET() { return new Response(String(x)); }\n`,
+    });
+    const result = await smokeOutput({
+      root,
+      outputDir,
+      publicDir: false,
+      expectations: { 'api/stripe': { POST: 200 }, 'api/leaky': { GET: 200 } },
+      env: { PATH: process.env.PATH },
+      nodeBinary: process.execPath,
+      log: () => {},
+    });
+    expect(result.ok).toBe(false);
+    const byRoute = Object.fromEntries(result.functions.map((f) => [f.route, f]));
+    expect(byRoute['api/stripe']?.problems[0]).toMatch(/failed to import api\/stripe\.js: ERR_MODULE_NOT_FOUND.*not-traced-pkg/);
+    expect(byRoute['api/leaky']?.problems[0]).toMatch(/failed to import api\/leaky\.js: ERR_MODULE_NOT_FOUND/);
+  });
+
+  it('fails a built function that has no expectation, and an exported method without one', async () => {
+    const root = tempRoot();
+    const outputDir = join(root, '.vercel', 'output');
+    goodFunc(outputDir);
+    writeFunc(outputDir, 'api/extra', { 'api/extra.js': 'export async function GET() { return new Response("x"); }\n' });
+    const result = await smokeOutput({
+      root,
+      outputDir,
+      publicDir: false,
+      expectations: { 'api/good': { GET: 200 } },
+      env: { PATH: process.env.PATH },
+      nodeBinary: process.execPath,
+      log: () => {},
+    });
+    expect(result.ok).toBe(false);
+    // Functions come in path order: api/extra before api/good.
+    expect(result.problems).toEqual([
+      'api/extra: no expectation for api/extra (exports GET)',
+      'api/good: no expectation for api/good POST',
+    ]);
+  });
+
+  it('fails a handler that throws or returns something other than a Response', async () => {
+    const root = tempRoot();
+    const outputDir = join(root, '.vercel', 'output');
+    writeFunc(outputDir, 'api/bad', {
+      'api/bad.js': `export async function GET() { throw new Error('boom'); }\nexport async function POST() { return { status: 200 }; }\n`,
+    });
+    const result = await smokeOutput({
+      root,
+      outputDir,
+      publicDir: false,
+      expectations: { 'api/bad': { '*': 200 } },
+      env: { PATH: process.env.PATH },
+      nodeBinary: process.execPath,
+      log: () => {},
+    });
+    expect(result.ok).toBe(false);
+    expect(result.problems[0]).toMatch(/^api\/bad: GET: expected 200, threw Error: boom/);
+    expect(result.problems[1]).toMatch(/^api\/bad: POST: expected 200, threw Error: handler did not return a Response/);
+  });
+
+  it('materialises filePathMap files from the repo root, with cwd at the .func root as on Vercel', async () => {
+    const root = tempRoot();
+    const outputDir = join(root, '.vercel', 'output');
+    write(join(root, 'migrations', '0001_x.sql'), 'select 1;');
+    writeFunc(
+      outputDir,
+      'api/migrations',
+      {
+        'api/migrations.js': `import { readdirSync } from 'node:fs';
+export async function GET() {
+  const files = readdirSync('migrations');
+  return new Response(files.join(','), { status: files.includes('0001_x.sql') ? 200 : 500 });
+}
+`,
+      },
+      { filePathMap: { 'migrations/0001_x.sql': 'migrations/0001_x.sql' } },
+    );
+    const result = await smokeOutput({
+      root,
+      outputDir,
+      publicDir: false,
+      expectations: { 'api/migrations': { GET: 200 } },
+      env: { PATH: process.env.PATH },
+      nodeBinary: process.execPath,
+      log: () => {},
+    });
+    expect(result.problems).toEqual([]);
+    expect(result.functions[0]?.calls[0]?.body).toBe('0001_x.sql');
+  });
+
+  it('passes the env and a built request to the handler', async () => {
+    const root = tempRoot();
+    const outputDir = join(root, '.vercel', 'output');
+    writeFunc(outputDir, 'api/cron/cleanup', {
+      'api/cron/cleanup.js': `export async function GET(request) {
+  const ok = request.headers.get('authorization') === 'Bearer ' + process.env.CRON_SECRET;
+  return new Response(null, { status: ok ? 200 : 401 });
+}
+`,
+    });
+    const table: ExpectationTable = {
+      'api/cron/**': {
+        GET: { status: 200, request: (ctx) => ({ headers: { authorization: `Bearer ${ctx.env.CRON_SECRET}` } }) },
+      },
+    };
+    const env = { PATH: process.env.PATH, CRON_SECRET: 's3cret' };
+    const opts = { root, outputDir, publicDir: false as const, env, nodeBinary: process.execPath, log: () => {} };
+    expect((await smokeOutput({ ...opts, expectations: table })).problems).toEqual([]);
+    const without = await smokeOutput({ ...opts, expectations: { 'api/cron/**': { GET: 200 } } });
+    expect(without.problems).toEqual(['api/cron/cleanup: GET: expected 200, got 401']);
+  });
+});
+
+describe('checkStaticOutput', () => {
+  it('passes when static output is exactly files under public/', () => {
+    const root = tempRoot();
+    const outputDir = join(root, '.vercel', 'output');
+    const publicDir = publicWith(root, { 'index.html': 'x', 'img/logo.svg': '<svg/>' });
+    write(join(outputDir, 'static', 'index.html'), 'x');
+    write(join(outputDir, 'static', 'img', 'logo.svg'), '<svg/>');
+    expect(checkStaticOutput(outputDir, publicDir)).toEqual({ ok: true, publicMissing: false, extraneous: [], problems: [] });
+  });
+
+  it('fails and lists every static path that is not under public/', () => {
+    const root = tempRoot();
+    const outputDir = join(root, '.vercel', 'output');
+    const publicDir = publicWith(root, { 'index.html': 'x' });
+    write(join(outputDir, 'static', 'index.html'), 'x');
+    write(join(outputDir, 'static', 'lib', 'config.ts'), 'export {}');
+    write(join(outputDir, 'static', 'migrations', '0001_x.sql'), 'select 1;');
+    const result = checkStaticOutput(outputDir, publicDir);
+    expect(result.ok).toBe(false);
+    expect(result.extraneous).toEqual(['lib/config.ts', 'migrations/0001_x.sql']);
+    expect(result.problems[0]).toContain('lib/config.ts, migrations/0001_x.sql');
+  });
+
+  it('fails when public/ is missing or has no files', () => {
+    const root = tempRoot();
+    const outputDir = join(root, '.vercel', 'output');
+    write(join(outputDir, 'static', 'package-lock.json'), '{}');
+    const missing = checkStaticOutput(outputDir, join(root, 'public'));
+    expect(missing.ok).toBe(false);
+    expect(missing.publicMissing).toBe(true);
+    expect(missing.extraneous).toEqual(['package-lock.json']);
+    mkdirSync(join(root, 'public'));
+    const empty = checkStaticOutput(outputDir, join(root, 'public'));
+    expect(empty.ok).toBe(false);
+    expect(empty.problems[0]).toMatch(/public\/ has no files/);
+  });
+});
+
+describe('expectation table helpers', () => {
+  it('prefers an exact route over globs, and the longest glob', () => {
+    const table: ExpectationTable = {
+      'api/admin/**': { '*': 401 },
+      'api/admin/orders/*': { GET: 403 },
+      'api/admin/x': { GET: 200 },
+    };
+    expect(findExpectation(table, 'api/admin/x')?.key).toBe('api/admin/x');
+    expect(findExpectation(table, 'api/admin/orders/[id]')?.key).toBe('api/admin/orders/*');
+    expect(findExpectation(table, 'api/admin/orders/[id]/refund')?.key).toBe('api/admin/**');
+    expect(findExpectation(table, 'api/health')).toBeUndefined();
+  });
+
+  it('fills dynamic segments and adds the query Vercel routing adds', () => {
+    expect(defaultPathFor('api/health')).toBe('/api/health');
+    expect(defaultPathFor('api/orders/[id]')).toBe('/api/orders/smoke?id=smoke');
+  });
+});
