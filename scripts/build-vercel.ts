@@ -32,7 +32,8 @@
  *  - Static output containing anything that is not under public/, or no public/ at all
  *    (Vercel then serves the whole repo root: sources, tests, migrations).
  *
- * Usage: `npx tsx scripts/build-vercel.ts [--root DIR] [--no-static-check]`
+ * Usage: `npx tsx scripts/build-vercel.ts [--root DIR] [--local-config FILE] [--no-static-check]`
+ * (--local-config: build with another vercel.json, to try a change without editing the real one).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -246,7 +247,11 @@ export function dirBytes(dir: string): number {
 }
 
 /** Checks on the written output that `vercel build` itself does not make. */
-export function checkBuildOutput(root: string, outputDir = join(root, '.vercel', 'output')): OutputCheck {
+export function checkBuildOutput(
+  root: string,
+  outputDir = join(root, '.vercel', 'output'),
+  vercelJsonFile = join(root, 'vercel.json'),
+): OutputCheck {
   const problems: string[] = [];
   const functions: OutputCheck['functions'] = [];
   for (const { route, dir } of listFunctionDirs(outputDir)) {
@@ -266,7 +271,6 @@ export function checkBuildOutput(root: string, outputDir = join(root, '.vercel',
   }
   if (functions.length === 0) problems.push('no functions in the build output');
 
-  const vercelJsonFile = join(root, 'vercel.json');
   if (existsSync(vercelJsonFile)) {
     const vercelJson = JSON.parse(readFileSync(vercelJsonFile, 'utf8')) as Record<string, unknown>;
     for (const key of Object.keys(vercelJson)) {
@@ -287,6 +291,8 @@ export interface BuildOptions {
   cacheDir?: string;
   /** Check .vercel/output/static against public/ (default true). */
   staticCheck?: boolean;
+  /** Another vercel.json to build with (`vercel build --local-config`), e.g. to try a change. */
+  localConfig?: string;
   /** Echo CLI output as it comes (default true). */
   echo?: boolean;
   log?: (line: string) => void;
@@ -321,7 +327,9 @@ export async function buildVercel(opts: BuildOptions = {}): Promise<BuildResult>
   const started = performance.now();
   let output = '';
   const cliExitCode = await new Promise<number | null>((resolveExit, reject) => {
-    const child = spawn(tools.nodeBin, [tools.vercelBin, 'build', '--standalone', '--yes'], {
+    const cliArgs = [tools.vercelBin, 'build', '--standalone'];
+    if (opts.localConfig) cliArgs.push('--local-config', resolve(opts.localConfig));
+    const child = spawn(tools.nodeBin, cliArgs, {
       cwd: root,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -349,7 +357,11 @@ export async function buildVercel(opts: BuildOptions = {}): Promise<BuildResult>
     problems.push(errorLine);
   } else {
     problems.push(...problemLines(output));
-    const checked = checkBuildOutput(root);
+    const checked = checkBuildOutput(
+      root,
+      join(root, '.vercel', 'output'),
+      opts.localConfig ? resolve(opts.localConfig) : join(root, 'vercel.json'),
+    );
     functions = checked.functions;
     problems.push(...checked.problems);
     if (opts.staticCheck ?? true) {
@@ -374,7 +386,13 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const rootIndex = args.indexOf('--root');
   const root = rootIndex >= 0 ? args[rootIndex + 1] : undefined;
-  const result = await buildVercel({ ...(root ? { root } : {}), staticCheck: !args.includes('--no-static-check') });
+  const configIndex = args.indexOf('--local-config');
+  const localConfig = configIndex >= 0 ? args[configIndex + 1] : undefined;
+  const result = await buildVercel({
+    ...(root ? { root } : {}),
+    ...(localConfig ? { localConfig } : {}),
+    staticCheck: !args.includes('--no-static-check'),
+  });
   for (const f of result.functions) {
     process.stderr.write(`build-vercel: ${f.route} ${(f.bytes / 1_048_576).toFixed(2)} MB ${f.runtime}\n`);
   }

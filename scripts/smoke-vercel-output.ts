@@ -95,8 +95,13 @@ export const EXPECTATIONS: ExpectationTable = {
     POST: { status: 400, request: { body: '{"id":"evt_unsigned"}', headers: { 'content-type': 'application/json' } } },
     '*': 405,
   },
-  // Admin routes without a key, crons without CRON_SECRET.
-  'api/admin/**': { GET: 401, POST: 401, '*': 405 },
+  // Back office without an API key: 401 (defineRoute answers 405 for methods a file does not handle).
+  'api/admin/api-keys': { GET: 401, POST: 401, '*': 405 },
+  'api/admin/api-keys/[id]': { GET: 401, DELETE: 401, '*': 405 },
+  'api/audit': { GET: 401, '*': 405 },
+  'api/orders/index': { GET: 401, '*': 405 },
+  'api/payments/transactions': { GET: 401, '*': 405 },
+  // Crons without CRON_SECRET (Vercel Cron calls GET).
   'api/cron/**': { GET: 401, '*': 405 },
 };
 
@@ -342,10 +347,11 @@ export async function runFunctionProcess(opts: RunFunctionOptions): Promise<Runn
   }
 }
 
-/** `/<route>` with `[param]` segments filled in, plus the query Vercel's routing adds for them. */
+/** `/<route>` (`api/orders/index` → `/api/orders`) with `[param]` segments filled in, plus the query Vercel's routing adds for them. */
 export function defaultPathFor(route: string): string {
   const params: string[] = [];
   const path = `/${route}`
+    .replace(/\/index$/, '')
     .split('/')
     .map((segment) => {
       const match = /^\[(?:\.\.\.)?([^\]]+)\]$/.exec(segment);
