@@ -82,7 +82,13 @@ export async function finalizeOrderPaymentInTx(tx: Tx, input: FinalizePaymentInp
   const currency = input.currency.toUpperCase();
 
   if (isPaid(order.status)) {
-    if (payment.providerPaymentId === input.providerPaymentId) return { outcome: 'already_final', order };
+    if (payment.providerPaymentId === input.providerPaymentId) {
+      // The same duplicate payment reported again: still owed back (the caller's refund is idempotent).
+      if (payment.status === 'cancelled' && payment.failureCode === 'duplicate_payment') {
+        return { outcome: 'duplicate_payment', order, payment };
+      }
+      return { outcome: 'already_final', order };
+    }
     // Paid twice (e.g. two captures): record the second payment, voided as a duplicate, so it can be refunded.
     const duplicate = await tx.queryOne<Payment>(
       `INSERT INTO payments (order_id, provider, status, amount_cents, currency, provider_payment_id, method_type, method_brand,
@@ -130,6 +136,16 @@ export async function finalizeOrderPaymentInTx(tx: Tx, input: FinalizePaymentInp
       newValues: { amountCents: input.amountCents, currency, providerPaymentId: input.providerPaymentId },
     });
     return { outcome: 'amount_mismatch', order: flagged };
+  }
+
+  // The same late payment reported again after it was recorded without capacity: nothing new to
+  // record (no second audit entry, and never a sale for money that is being refunded).
+  if (
+    order.attentionReason === 'late_payment_no_capacity' &&
+    payment.providerPaymentId === input.providerPaymentId &&
+    ['completed', 'partially_refunded', 'refunded'].includes(payment.status)
+  ) {
+    return { outcome: 'late_no_capacity', order, payment };
   }
 
   const late = !isHolding(order.status);

@@ -107,3 +107,34 @@ export async function updateRefund(q: Queryable, id: string, changes: RefundChan
   if (!row) throw new Error(`refund ${id} not found`);
   return row;
 }
+
+/** Locks the refund with this provider id. */
+export async function lockRefundByProviderId(q: Queryable, provider: Provider, providerRefundId: string): Promise<Refund | undefined> {
+  return await q.queryOne<Refund>(
+    `SELECT ${REFUND_COLUMNS} FROM refunds WHERE provider = $1 AND provider_refund_id = $2 FOR UPDATE`,
+    [provider, providerRefundId],
+  );
+}
+
+/**
+ * Our own refund that the provider has not confirmed yet (no provider id stored): how a webhook that
+ * arrives before the refund call's answer finds the row it belongs to. Oldest first, locked.
+ */
+export async function lockUnconfirmedRefund(q: Queryable, paymentId: string, amountCents: number): Promise<Refund | undefined> {
+  return await q.queryOne<Refund>(
+    `SELECT ${REFUND_COLUMNS} FROM refunds
+     WHERE payment_id = $1 AND amount_cents = $2 AND provider_refund_id IS NULL AND status = 'pending'
+     ORDER BY created_at, id LIMIT 1 FOR UPDATE`,
+    [paymentId, amountCents],
+  );
+}
+
+/** The system refund of a payment (late payment / duplicate payment), if one was started and has not failed. */
+export async function lockSystemRefundForPayment(q: Queryable, paymentId: string): Promise<Refund | undefined> {
+  return await q.queryOne<Refund>(
+    `SELECT ${REFUND_COLUMNS} FROM refunds
+     WHERE payment_id = $1 AND source = 'system' AND status IN ('pending', 'succeeded')
+     ORDER BY created_at, id LIMIT 1 FOR UPDATE`,
+    [paymentId],
+  );
+}

@@ -56,3 +56,106 @@ export async function findWebhookEventByProviderId(
 export async function lockWebhookEventById(q: Queryable, id: string): Promise<WebhookEvent | undefined> {
   return await q.queryOne<WebhookEvent>(`SELECT ${WEBHOOK_EVENT_COLUMNS} FROM webhook_events WHERE id = $1 FOR UPDATE`, [id]);
 }
+
+// ----- inbox processing (lib/webhooks/inbox.ts) -----
+
+/** Successful attempt: processed or ignored (with an optional note on why it was ignored); counts the attempt. */
+export async function markWebhookEventDone(
+  q: Queryable,
+  id: string,
+  status: 'processed' | 'ignored',
+  note: string | null,
+): Promise<void> {
+  await q.query(
+    `UPDATE webhook_events SET status = $2, last_error = $3, next_attempt_at = NULL, processed_at = now(),
+       attempts = attempts + 1
+     WHERE id = $1`,
+    [id, status, note],
+  );
+}
+
+/**
+ * Applied, provider calls still to do: held under a lease (counts the attempt); the retry cron takes
+ * it back after `leaseUntil` if the function died before finishing.
+ */
+export async function markWebhookEventInFlight(q: Queryable, id: string, leaseUntil: Date): Promise<void> {
+  await q.query(
+    `UPDATE webhook_events SET status = 'processing', next_attempt_at = $2, attempts = attempts + 1 WHERE id = $1`,
+    [id, leaseUntil],
+  );
+}
+
+/** Follow-ups done: processed. The attempt was already counted when the lease was taken. */
+export async function finishWebhookEventInFlight(q: Queryable, id: string): Promise<void> {
+  await q.query(
+    `UPDATE webhook_events SET status = 'processed', last_error = NULL, next_attempt_at = NULL, processed_at = now()
+     WHERE id = $1 AND status = 'processing'`,
+    [id],
+  );
+}
+
+/** A failed attempt: `failed` with the next try time, or `dead` (nextAttemptAt null) when out of attempts. */
+export async function markWebhookEventFailed(
+  q: Queryable,
+  id: string,
+  failure: { status: 'failed' | 'dead'; attempts: number; error: string; nextAttemptAt: Date | null },
+): Promise<void> {
+  await q.query('UPDATE webhook_events SET status = $2, attempts = $3, last_error = $4, next_attempt_at = $5 WHERE id = $1', [
+    id,
+    failure.status,
+    failure.attempts,
+    failure.error.slice(0, 1000),
+    failure.nextAttemptAt,
+  ]);
+}
+
+/**
+ * What the retry cron should pick up at `now`: failed events whose backoff is over, applied events
+ * whose provider follow-ups were abandoned (lease over), and received events never processed
+ * (the function died between storing and applying) older than `receivedBefore`.
+ */
+export async function listDueWebhookEvents(
+  q: Queryable,
+  options: { now: Date; receivedBefore: Date; limit: number },
+): Promise<WebhookEvent[]> {
+  return await q.queryMany<WebhookEvent>(
+    `SELECT ${WEBHOOK_EVENT_COLUMNS} FROM webhook_events
+     WHERE (status IN ('failed', 'processing') AND next_attempt_at <= $1)
+        OR (status = 'received' AND received_at <= $2)
+     ORDER BY COALESCE(next_attempt_at, received_at), id
+     LIMIT $3`,
+    [options.now, options.receivedBefore, options.limit],
+  );
+}
+
+/** Admin listing: newest first, optionally by status/provider, keyset-paginated on (received_at, id). */
+export async function listWebhookEvents(
+  q: Queryable,
+  options: {
+    status?: WebhookEventStatus | undefined;
+    provider?: Provider | undefined;
+    limit: number;
+    before?: { receivedAt: Date; id: string } | undefined;
+  },
+): Promise<WebhookEvent[]> {
+  const where: string[] = [];
+  const values: unknown[] = [];
+  if (options.status) {
+    values.push(options.status);
+    where.push(`status = $${values.length}`);
+  }
+  if (options.provider) {
+    values.push(options.provider);
+    where.push(`provider = $${values.length}`);
+  }
+  if (options.before) {
+    values.push(options.before.receivedAt, options.before.id);
+    where.push(`(received_at, id) < ($${values.length - 1}, $${values.length})`);
+  }
+  values.push(options.limit);
+  return await q.queryMany<WebhookEvent>(
+    `SELECT ${WEBHOOK_EVENT_COLUMNS} FROM webhook_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY received_at DESC, id DESC LIMIT $${values.length}`,
+    values,
+  );
+}

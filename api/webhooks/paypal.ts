@@ -1,0 +1,17 @@
+import { defineRoute } from '../../lib/http/handler.js';
+import { json } from '../../lib/http/response.js';
+import { receivePayPalWebhook } from '../../lib/webhooks/paypal/receive.js';
+
+/**
+ * POST /api/webhooks/paypal — PayPal event deliveries. 400 for a bad signature (nothing stored);
+ * 200 once the event is stored (duplicates included); 5xx when it could not be stored.
+ */
+export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute(
+  {
+    POST: async (ctx) => {
+      const result = await receivePayPalWebhook(ctx);
+      return json({ received: true, duplicate: result.duplicate, status: result.status });
+    },
+  },
+  { cors: 'none' },
+);

@@ -1,0 +1,122 @@
+import type { Tx } from '../db/client.js';
+import { type Actor, appendAudit } from '../db/models/audit-log.js';
+import { type Order, type OrderChanges, updateOrder } from '../db/models/orders.js';
+import { type Payment, type PaymentChanges, type PaymentStatus, updatePayment } from '../db/models/payments.js';
+import { type Refund, type RefundChanges, type RefundStatus, updateRefund } from '../db/models/refunds.js';
+import { canTransition, isPaid } from './state-machine.js';
+
+/**
+ * The one place a refund's status changes and its money lands on the payment and the order. Used by
+ * the webhook refund sync and by the system (late / duplicate payment) refunds; the admin refund
+ * flow should use it too, so that a webhook and the API answer racing each other count the money once:
+ * a refund that is already `succeeded` is never applied again.
+ *
+ * The caller holds the row locks, taken in the order order → payment → refund.
+ */
+
+const CAPTURED_PAYMENT: readonly PaymentStatus[] = ['completed', 'partially_refunded', 'refunded'];
+
+export interface RefundReport {
+  status: RefundStatus;
+  providerRefundId?: string | undefined;
+  failureReason?: string | undefined;
+}
+
+export interface SettleContext {
+  order: Order;
+  payment: Payment;
+  refund: Refund;
+  actor: Actor;
+  /** Audit action and reason for this change (default `refund_<status>`). */
+  auditAction?: string;
+  auditReason?: string;
+}
+
+export interface SettleResult {
+  changed: boolean;
+  refund: Refund;
+  order: Order;
+  payment: Payment;
+}
+
+const clamp = (value: number, min: number, max: number) => Math.min(Math.max(value, min), max);
+
+function refundedStatus<S extends 'completed' | 'partially_refunded' | 'refunded'>(refunded: number, total: number): S {
+  return (refunded >= total ? 'refunded' : refunded > 0 ? 'partially_refunded' : 'completed') as S;
+}
+
+/**
+ * Adds (or, for a refund that failed after succeeding, removes) refunded money on the payment and,
+ * when this payment is what paid the order, on the order; statuses follow through the state machine.
+ */
+export async function moveRefundedMoney(
+  tx: Tx,
+  order: Order,
+  payment: Payment,
+  deltaCents: number,
+): Promise<{ order: Order; payment: Payment }> {
+  const paysOrder = isPaid(order.status) && CAPTURED_PAYMENT.includes(payment.status);
+  const refunded = clamp(payment.refundedCents + deltaCents, 0, payment.amountCents);
+  const paymentChanges: PaymentChanges = {
+    refundedCents: refunded,
+    // Money refunded can no longer be disputed (the CHECK refunded + disputed <= amount).
+    disputedCents: Math.min(payment.disputedCents, payment.amountCents - refunded),
+  };
+  if (CAPTURED_PAYMENT.includes(payment.status)) {
+    const target = refundedStatus<PaymentStatus & ('completed' | 'partially_refunded' | 'refunded')>(refunded, payment.amountCents);
+    if (target !== payment.status && canTransition('payment', payment.status, target)) paymentChanges.status = target;
+  }
+  const updatedPayment = await updatePayment(tx, payment.id, paymentChanges);
+  if (!paysOrder) return { order, payment: updatedPayment };
+  const orderRefunded = clamp(order.refundedCents + deltaCents, 0, order.totalCents);
+  const orderChanges: OrderChanges = { refundedCents: orderRefunded };
+  const target = refundedStatus<'completed' | 'partially_refunded' | 'refunded'>(orderRefunded, order.totalCents);
+  if (target !== order.status && canTransition('order', order.status, target)) orderChanges.status = target;
+  return { order: await updateOrder(tx, order.id, orderChanges), payment: updatedPayment };
+}
+
+export async function settleRefundInTx(tx: Tx, context: SettleContext, report: RefundReport): Promise<SettleResult> {
+  const { refund } = context;
+  let { order, payment } = context;
+  const changes: RefundChanges = {};
+  if (report.providerRefundId && refund.providerRefundId !== report.providerRefundId && !refund.providerRefundId) {
+    changes.providerRefundId = report.providerRefundId;
+  }
+  const moves = report.status !== refund.status && canTransition('refund', refund.status, report.status);
+  if (moves) {
+    changes.status = report.status;
+    if (report.status === 'succeeded') changes.completedAt = new Date();
+    if (report.status === 'failed' || report.status === 'cancelled') {
+      changes.failureReason = (report.failureReason ?? `Reported ${report.status} by ${refund.provider}`).slice(0, 1000);
+    }
+  }
+  if (Object.keys(changes).length === 0) return { changed: false, refund, order, payment };
+
+  const updated = await updateRefund(tx, refund.id, changes);
+  if (moves && report.status === 'succeeded') {
+    ({ order, payment } = await moveRefundedMoney(tx, order, payment, refund.amountCents));
+  } else if (moves && refund.status === 'succeeded') {
+    // Succeeded earlier, failed now (Stripe refund.failed): the money came back to us.
+    ({ order, payment } = await moveRefundedMoney(tx, order, payment, -refund.amountCents));
+  }
+  await appendAudit(tx, {
+    entityType: 'order',
+    entityId: order.id,
+    action: context.auditAction ?? (moves ? `refund_${report.status}` : 'refund_provider_id_recorded'),
+    actor: context.actor,
+    // System refunds carry their why (late_payment_no_capacity / duplicate_payment) as the reason's first word.
+    reason: context.auditReason ?? (refund.source === 'system' ? refund.reason.split(':')[0] : undefined),
+    oldValues: { refundId: refund.id, status: refund.status, providerRefundId: refund.providerRefundId },
+    newValues: {
+      refundId: refund.id,
+      status: updated.status,
+      providerRefundId: updated.providerRefundId,
+      amountCents: refund.amountCents,
+      source: refund.source,
+      orderStatus: order.status,
+      orderRefundedCents: order.refundedCents,
+      paymentRefundedCents: payment.refundedCents,
+    },
+  });
+  return { changed: true, refund: updated, order, payment };
+}

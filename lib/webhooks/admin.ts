@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { db } from '../db/client.js';
+import { findWebhookEventById, listWebhookEvents, type WebhookEvent } from '../db/models/webhook-events.js';
+import { type Actor, appendAudit } from '../db/models/audit-log.js';
+import { AppError } from '../errors.js';
+import { processWebhookEvent, type ProcessResult } from './inbox.js';
+
+/** What the admin endpoints show of an inbox row (the payload only on the detail view). */
+export function presentWebhookEvent(event: WebhookEvent, withPayload = false): Record<string, unknown> {
+  return {
+    id: event.id,
+    provider: event.provider,
+    providerEventId: event.providerEventId,
+    eventType: event.eventType,
+    status: event.status,
+    attempts: event.attempts,
+    lastError: event.lastError,
+    nextAttemptAt: event.nextAttemptAt,
+    receivedAt: event.receivedAt,
+    processedAt: event.processedAt,
+    ...(withPayload ? { payload: event.payload } : {}),
+  };
+}
+
+export const ListQuery = z.strictObject({
+  status: z.enum(['received', 'processing', 'processed', 'ignored', 'failed', 'dead']).optional(),
+  provider: z.enum(['stripe', 'paypal']).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  /** Opaque cursor from the previous page's nextCursor. */
+  cursor: z.string().max(200).optional(),
+});
+
+function encodeCursor(event: WebhookEvent): string {
+  return Buffer.from(JSON.stringify([event.receivedAt.toISOString(), event.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { receivedAt: Date; id: string } {
+  try {
+    const [receivedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const date = new Date(receivedAt);
+    if (Number.isNaN(date.getTime()) || !/^[0-9a-f-]{36}$/i.test(id)) throw new Error('bad cursor');
+    return { receivedAt: date, id };
+  } catch {
+    throw new AppError('VALIDATION_ERROR', 'Invalid cursor', { details: { fields: [{ path: 'cursor', message: 'Invalid cursor' }] } });
+  }
+}
+
+export async function listWebhookEventsPage(query: z.infer<typeof ListQuery>): Promise<{ data: Record<string, unknown>[]; nextCursor: string | null }> {
+  const rows = await listWebhookEvents(db, {
+    status: query.status,
+    provider: query.provider,
+    limit: query.limit + 1,
+    before: query.cursor ? decodeCursor(query.cursor) : undefined,
+  });
+  const page = rows.slice(0, query.limit);
+  const last = page[page.length - 1];
+  return { data: page.map((event) => presentWebhookEvent(event)), nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function getWebhookEventOr404(id: string | null): Promise<WebhookEvent> {
+  const event = id && UUID.test(id) ? await findWebhookEventById(db, id) : undefined;
+  if (!event) throw new AppError('NOT_FOUND', 'No such webhook event');
+  return event;
+}
+
+/** Admin replay: applies the event now whatever its status; a processed event changes nothing. */
+export async function replayWebhookEvent(id: string | null, actor: Actor): Promise<{ result: ProcessResult; event: WebhookEvent }> {
+  const event = await getWebhookEventOr404(id);
+  const result = await processWebhookEvent(event.id, { actor, replay: true });
+  await appendAudit(db, {
+    entityType: 'webhook_event',
+    entityId: event.id,
+    action: 'webhook_replayed',
+    actor,
+    oldValues: { status: event.status, attempts: event.attempts },
+    newValues: { status: result.status, applied: result.applied, error: result.error ?? null },
+  });
+  return { result, event: await getWebhookEventOr404(event.id) };
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { AppError } from '../../errors.js';
+import { decimalToMinorUnits } from '../../payments/provider-refunds.js';
+
+/** The fields of PayPal webhook resources the handlers read (webhook JSON is snake_case). */
+
+export const paypalEventSchema = z.object({
+  id: z.string().min(1).max(255),
+  event_type: z.string().min(1).max(255),
+  resource: z.record(z.string(), z.unknown()),
+});
+
+const money = z.object({ currency_code: z.string(), value: z.string() });
+const link = z.object({ href: z.string(), rel: z.string() }).loose();
+
+export const captureSchema = z.object({
+  id: z.string(),
+  status: z.string(),
+  amount: money,
+  custom_id: z.string().nullish(),
+  invoice_id: z.string().nullish(),
+  status_details: z.object({ reason: z.string().nullish() }).loose().nullish(),
+  supplementary_data: z
+    .object({ related_ids: z.object({ order_id: z.string().nullish() }).loose().nullish() })
+    .loose()
+    .nullish(),
+  links: z.array(link).nullish(),
+});
+
+export const checkoutOrderSchema = z.object({
+  id: z.string(),
+  status: z.string(),
+  purchase_units: z
+    .array(
+      z
+        .object({
+          reference_id: z.string().nullish(),
+          custom_id: z.string().nullish(),
+          invoice_id: z.string().nullish(),
+          payments: z.object({ captures: z.array(captureSchema).nullish() }).loose().nullish(),
+        })
+        .loose(),
+    )
+    .min(1),
+});
+
+export const refundSchema = z.object({
+  id: z.string(),
+  status: z.string().nullish(),
+  amount: money,
+  custom_id: z.string().nullish(),
+  invoice_id: z.string().nullish(),
+  links: z.array(link).nullish(),
+});
+
+export function resourceOf<S extends z.ZodType>(payload: unknown, schema: S): z.infer<S> {
+  const event = paypalEventSchema.parse(payload);
+  const parsed = schema.safeParse(event.resource);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => issue.path.join('.')).join(', ');
+    throw new AppError('UNPROCESSABLE', `PayPal ${event.event_type} resource is missing fields: ${fields}`);
+  }
+  return parsed.data;
+}
+
+export function eventIdOf(payload: unknown): string {
+  return paypalEventSchema.parse(payload).id;
+}
+
+export function minorUnits(amount: { value: string }): number {
+  return decimalToMinorUnits(amount.value);
+}
+
+/** The id at the end of a HATEOAS link with this rel and path segment (e.g. rel `up` → `/captures/<id>`). */
+export function linkedId(links: readonly { href: string; rel: string }[] | null | undefined, rel: string, segment: string): string | undefined {
+  for (const entry of links ?? []) {
+    if (entry.rel !== rel) continue;
+    const match = new RegExp(`/${segment}/([^/?#]+)`).exec(entry.href);
+    if (match?.[1]) return decodeURIComponent(match[1]);
+  }
+  return undefined;
+}

@@ -1,0 +1,24 @@
+import type { Tx } from '../../db/client.js';
+import { findOrderByNumber } from '../../db/models/orders.js';
+import { isUuid, resolveOrderId } from '../order-effects.js';
+
+/**
+ * Our order for a PayPal resource: custom_id / reference_id carry our order id, invoice_id our order
+ * number; else the payment row holding the PayPal order id (session) or capture id (payment).
+ */
+export async function resolvePayPalOrderId(
+  tx: Tx,
+  refs: {
+    customId?: string | null | undefined;
+    referenceId?: string | null | undefined;
+    invoiceId?: string | null | undefined;
+    paypalOrderId?: string | null | undefined;
+    captureId?: string | null | undefined;
+  },
+): Promise<string | undefined> {
+  const orderId = isUuid(refs.customId) ? refs.customId : isUuid(refs.referenceId) ? refs.referenceId : undefined;
+  const found = await resolveOrderId(tx, 'paypal', { orderId, sessionId: refs.paypalOrderId, paymentId: refs.captureId });
+  if (found) return found;
+  if (refs.invoiceId) return (await findOrderByNumber(tx, refs.invoiceId))?.id;
+  return undefined;
+}

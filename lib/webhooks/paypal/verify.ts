@@ -1,0 +1,64 @@
+import { ConfigError, getConfig } from '../../config.js';
+import { AppError } from '../../errors.js';
+import { log } from '../../log.js';
+import {
+  createCertificateFetcher,
+  verifyPayPalWebhookSignature,
+} from '../../providers/paypal-webhook-signature.js';
+import { paypalEventSchema } from './objects.js';
+
+/** PayPal's certificate hosts; the local sandbox's host is added only outside production. */
+export const PAYPAL_CERT_HOSTS = ['api.paypal.com', 'api.sandbox.paypal.com'] as const;
+
+export function allowedPayPalCertHosts(config = getConfig()): string[] {
+  const hosts: string[] = [...PAYPAL_CERT_HOSTS];
+  if (!config.isProduction && config.paypal.apiBase) {
+    const url = new URL(config.paypal.apiBase);
+    hosts.push(url.host, url.hostname);
+  }
+  return hosts;
+}
+
+/** One certificate cache per warm function instance (24 h, 20 entries; failures not cached). */
+let fetchCertificate: ((url: string) => Promise<string>) | undefined;
+
+export interface VerifiedPayPalEvent {
+  id: string;
+  type: string;
+  payload: Record<string, unknown>;
+}
+
+/**
+ * Verifies a PayPal delivery offline: RSA-SHA256 over `transmissionId|transmissionTime|webhookId|crc32(rawBody)`
+ * with the certificate at PAYPAL-CERT-URL (allowed hosts only, cached). A bad or missing signature is
+ * a 400 and nothing is stored; a certificate we could not download is a 502 (PayPal retries).
+ */
+export async function verifyPayPalWebhook(rawBody: string, headers: Headers): Promise<VerifiedPayPalEvent> {
+  const config = getConfig();
+  const webhookId = config.paypal.webhookId;
+  if (!webhookId) throw new ConfigError('PAYPAL_WEBHOOK_ID is not set');
+  fetchCertificate ??= createCertificateFetcher();
+  const result = await verifyPayPalWebhookSignature({
+    headers,
+    rawBody,
+    webhookId,
+    fetchCertificate,
+    allowedCertHosts: allowedPayPalCertHosts(config),
+  });
+  if (!result.ok) {
+    log.warn('paypal webhook refused', { code: result.code });
+    if (result.code === 'certificate_fetch_failed') {
+      throw new AppError('PROVIDER_UNAVAILABLE', 'The PayPal signing certificate could not be fetched; retry later');
+    }
+    throw new AppError('WEBHOOK_SIGNATURE_INVALID', 'The PayPal signature could not be verified');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(rawBody);
+  } catch {
+    throw new AppError('INVALID_JSON', 'The event is not valid JSON');
+  }
+  const event = paypalEventSchema.safeParse(parsed);
+  if (!event.success) throw new AppError('VALIDATION_ERROR', 'The event has no id, event_type or resource');
+  return { id: event.data.id, type: event.data.event_type, payload: parsed as Record<string, unknown> };
+}

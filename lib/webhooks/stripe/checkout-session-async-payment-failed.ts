@@ -1,0 +1,27 @@
+import type { EventHandler } from '../types.js';
+import { ignored, processed } from '../types.js';
+import { failOrderFromEvent, resolveOrderId } from '../order-effects.js';
+import { checkoutSessionSchema, dataObject, eventIdOf, idOf } from './objects.js';
+
+/** checkout.session.async_payment_failed: order failed, hold released, failure recorded (unless already paid). */
+export const checkoutSessionAsyncPaymentFailed: EventHandler = async (tx, payload, { actor }) => {
+  const session = dataObject(payload, checkoutSessionSchema);
+  const orderId = await resolveOrderId(tx, 'stripe', {
+    orderId: session.client_reference_id ?? session.metadata.order_id,
+    sessionId: session.id,
+  });
+  if (!orderId) return ignored('No matching order');
+  await failOrderFromEvent(
+    tx,
+    orderId,
+    {
+      provider: 'stripe',
+      code: 'async_payment_failed',
+      message: 'The delayed payment method failed',
+      providerEventId: eventIdOf(payload),
+      providerPaymentId: idOf(session.payment_intent),
+    },
+    actor,
+  );
+  return processed();
+};

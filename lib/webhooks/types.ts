@@ -1,0 +1,42 @@
+import type { Tx } from '../db/client.js';
+import type { Actor } from '../db/models/audit-log.js';
+import type { WebhookEvent } from '../db/models/webhook-events.js';
+
+/**
+ * What an event handler may do: change the books inside the apply transaction, and ask for provider
+ * calls that must happen after that transaction has committed (never inside it).
+ */
+
+/** Work that needs a provider call; run after the apply transaction commits, in order. */
+export type FollowUp =
+  /** Refund a payment in full through its provider (late payment without capacity, duplicate payment). */
+  | { kind: 'refund_payment'; orderId: string; paymentId: string; reason: 'late_payment_no_capacity' | 'duplicate_payment' }
+  /** Capture an approved PayPal order (the buyer may have closed the tab), then finalize it. */
+  | { kind: 'paypal_capture'; orderId: string; paypalOrderId: string };
+
+export interface ApplyOutcome {
+  /** `processed`: the event was ours and was applied (possibly as a no-op); `ignored`: not for us / unhandled type. */
+  status: 'processed' | 'ignored';
+  /** Short, client-safe note kept in last_error for ignored events (why it was ignored). */
+  note?: string;
+  followUps?: FollowUp[];
+}
+
+export interface ApplyContext {
+  actor: Actor;
+  event: WebhookEvent;
+}
+
+export type EventHandler = (tx: Tx, payload: unknown, ctx: ApplyContext) => Promise<ApplyOutcome>;
+
+/** Thrown by a handler when the event cannot be applied yet (e.g. a refund before its payment was captured). */
+export class NotYetApplicableError extends Error {
+  override name = 'NotYetApplicableError';
+}
+
+export const processed = (followUps?: FollowUp[]): ApplyOutcome =>
+  followUps && followUps.length > 0 ? { status: 'processed', followUps } : { status: 'processed' };
+export const ignored = (note: string): ApplyOutcome => ({ status: 'ignored', note });
+
+/** Provider events are small; this leaves room for large ones without accepting junk. */
+export const WEBHOOK_MAX_BODY_BYTES = 512 * 1024;
