@@ -25,7 +25,13 @@ describe('API key format and hashing', () => {
   });
 
   it('refuses malformed keys before touching the database', () => {
-    for (const bad of ['', 'bf_live_', 'bf_prod_abcdefghijklmnop_x', `bf_live_${'a'.repeat(16)}_${'b'.repeat(42)}`, 'sk_test_123']) {
+    for (const bad of [
+      '',
+      'bf_live_',
+      'bf_prod_abcdefghijklmnop_x',
+      `bf_live_${'a'.repeat(16)}_${'b'.repeat(42)}`,
+      'sk_test_123',
+    ]) {
       expect(parseApiKey(bad)).toBeUndefined();
     }
   });
@@ -92,11 +98,21 @@ describe('admin key endpoints (scope keys:admin)', () => {
     // The new key works for what it was given.
     expect((await authenticateApiKey(newKey)).ok).toBe(true);
 
-    const revoked = await call(keyRoute.DELETE, { method: 'DELETE', path: `/api/admin/api-keys/${id}`, query: { id }, headers: admin.header });
+    const revoked = await call(keyRoute.DELETE, {
+      method: 'DELETE',
+      path: `/api/admin/api-keys/${id}`,
+      query: { id },
+      headers: admin.header,
+    });
     expect(revoked.status).toBe(200);
     expect(revoked.body.apiKey.status).toBe('revoked');
     expect(await authenticateApiKey(newKey)).toEqual({ ok: false, reason: 'revoked' });
-    const again = await call(keyRoute.DELETE, { method: 'DELETE', path: `/api/admin/api-keys/${id}`, query: { id }, headers: admin.header });
+    const again = await call(keyRoute.DELETE, {
+      method: 'DELETE',
+      path: `/api/admin/api-keys/${id}`,
+      query: { id },
+      headers: admin.header,
+    });
     expect(again.status).toBe(404);
 
     // Creation and revocation are in the audit trail with the acting key, IP and user agent.
@@ -131,7 +147,11 @@ describe('admin key endpoints (scope keys:admin)', () => {
     const bad = await call(keyRoute.GET, { path: '/api/admin/api-keys/x', query: { id: "1' OR '1'='1" }, headers: admin.header });
     expect(bad.status).toBe(400);
     const missing = '00000000-0000-4000-8000-000000000000';
-    const none = await call(keyRoute.GET, { path: `/api/admin/api-keys/${missing}`, query: { id: missing }, headers: admin.header });
+    const none = await call(keyRoute.GET, {
+      path: `/api/admin/api-keys/${missing}`,
+      query: { id: missing },
+      headers: admin.header,
+    });
     expect(none.status).toBe(404);
   });
 });

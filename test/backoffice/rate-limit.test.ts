@@ -68,14 +68,26 @@ describe('Postgres fixed-window rate limits', () => {
   it('reports the tightest of several limits in the headers', async () => {
     setRateLimitClockForTests(at('2031-01-01T00:03:05Z'));
     const route = limitedRoute(randomUUID());
-    const res = await call(route.POST, { method: 'POST', headers: { 'x-forwarded-for': '198.51.100.9' }, query: { email: 'a@example.org' } });
+    const res = await call(route.POST, {
+      method: 'POST',
+      headers: { 'x-forwarded-for': '198.51.100.9' },
+      query: { email: 'a@example.org' },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('ratelimit-limit')).toBe('3');
     expect(res.headers.get('ratelimit-remaining')).toBe('2');
     for (let i = 0; i < 2; i++) {
-      await call(route.POST, { method: 'POST', headers: { 'x-forwarded-for': `198.51.100.${10 + i}` }, query: { email: 'a@example.org' } });
+      await call(route.POST, {
+        method: 'POST',
+        headers: { 'x-forwarded-for': `198.51.100.${10 + i}` },
+        query: { email: 'a@example.org' },
+      });
     }
-    const fourth = await call(route.POST, { method: 'POST', headers: { 'x-forwarded-for': '198.51.100.20' }, query: { email: 'a@example.org' } });
+    const fourth = await call(route.POST, {
+      method: 'POST',
+      headers: { 'x-forwarded-for': '198.51.100.20' },
+      query: { email: 'a@example.org' },
+    });
     expect(fourth.status).toBe(429);
   });
 
@@ -113,7 +125,11 @@ describe('Postgres fixed-window rate limits', () => {
 
   it('keeps bucket names bounded and printable whatever the input', async () => {
     setRateLimitClockForTests(at('2031-01-01T00:05:05Z'));
-    const state = await hitRateLimit({ bucket: `test:weird:${'\u0000\n'.repeat(10)}${'x'.repeat(1000)}`, limit: 1, windowSeconds: 60 });
+    const state = await hitRateLimit({
+      bucket: `test:weird:${'\u0000\n'.repeat(10)}${'x'.repeat(1000)}`,
+      limit: 1,
+      windowSeconds: 60,
+    });
     expect(state.allowed).toBe(true);
   });
 });

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { type ApiKeyScope, createApiKey, revokeApiKey } from '../../lib/auth/api-keys.js';
+import { createCheckoutSession } from '../../lib/checkout/create-checkout-session.js';
+import { checkoutSessionRequestSchema } from '../../lib/checkout/schemas.js';
+import { resetConfigForTests } from '../../lib/config.js';
+import { db } from '../../lib/db/client.js';
 import type { Actor } from '../../lib/db/models/audit-log.js';
+import { finalizeOrderPayment } from '../../lib/payments/finalize-order.js';
+import { resetProviderClientsForTests } from '../../lib/payments/provider-refunds.js';
+import { type StripeSandbox, startStripeSandbox } from '../../sandbox/stripe-sandbox.js';
+import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
 
 /** Test helpers for the back office: real keys made by the real domain functions. */
 
@@ -53,4 +61,81 @@ export function withoutRequestId(body: { error?: { requestId?: string } } | unde
   if (!body?.error) return body;
   const { requestId: _id, ...rest } = body.error;
   return { error: rest };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paid orders through the real flow: checkout (domain function) → sandbox payment page → finalize.
+
+export const STRIPE_TEST_KEY = 'sk_test_backoffice_51BoulderFest';
+
+/** A Stripe sandbox (webhooks recorded, not sent) with the app's config pointed at it. */
+export async function useStripeSandbox(): Promise<StripeSandbox> {
+  const sandbox = await startStripeSandbox({ port: 0, secretKey: STRIPE_TEST_KEY });
+  process.env.STRIPE_SECRET_KEY = STRIPE_TEST_KEY;
+  process.env.STRIPE_API_BASE = sandbox.url;
+  resetConfigForTests();
+  resetProviderClientsForTests();
+  return sandbox;
+}
+
+export interface PaidOrder {
+  orderId: string;
+  orderNumber: string;
+  accessToken: string;
+  paymentIntentId: string;
+  totalCents: number;
+  ticketTypeId: string;
+  email: string;
+}
+
+/** `quantity` tickets at `priceCents` each, bought with Stripe and paid on the sandbox's payment page. */
+export async function paidStripeOrder(
+  sandbox: StripeSandbox,
+  options: { priceCents?: number; quantity?: number; capacity?: number; email?: string; attendeeLastName?: string } = {},
+): Promise<PaidOrder> {
+  const quantity = options.quantity ?? 2;
+  const { event, types } = await createEventWithTicketTypes({
+    full_pass: { priceCents: options.priceCents ?? 5_000, capacity: options.capacity ?? 50 },
+  });
+  const body = checkoutBody(event, [
+    {
+      ticketType: 'full_pass',
+      quantity,
+      attendees: Array.from({ length: quantity }, (_, i) => ({
+        firstName: `Dancer${i}`,
+        lastName: options.attendeeLastName ?? 'Rueda',
+        email: `dancer${i}.${randomUUID().slice(0, 8)}@example.test`,
+      })),
+    },
+  ]);
+  if (options.email) (body.customer as { email: string }).email = options.email;
+  const request = checkoutSessionRequestSchema.parse(body);
+  const created = await createCheckoutSession(request, { actor: { type: 'buyer', requestId: 'test-checkout' } });
+  const payment = await db.queryOne<{ sessionId: string }>(
+    `SELECT provider_session_id AS "sessionId" FROM payments WHERE order_id = $1 ORDER BY created_at DESC LIMIT 1`,
+    [created.orderId],
+  );
+  if (!payment?.sessionId) throw new Error('checkout did not record a session id');
+  const paid = await sandbox.pay(payment.sessionId, '4242424242424242');
+  if (paid.outcome !== 'succeeded') throw new Error(`sandbox payment ${paid.outcome}`);
+  const paymentIntentId = String(paid.paymentIntent.id);
+  const result = await finalizeOrderPayment({
+    orderId: created.orderId,
+    provider: 'stripe',
+    providerSessionId: payment.sessionId,
+    providerPaymentId: paymentIntentId,
+    amountCents: Number(paid.paymentIntent.amount),
+    currency: String(paid.paymentIntent.currency),
+    actor: { type: 'provider', id: 'test' },
+  });
+  if (result.outcome !== 'completed') throw new Error(`finalize: ${result.outcome}`);
+  return {
+    orderId: created.orderId,
+    orderNumber: created.orderNumber,
+    accessToken: created.accessToken,
+    paymentIntentId,
+    totalCents: created.totalCents,
+    ticketTypeId: types.full_pass.id,
+    email: request.customer.email,
+  };
 }

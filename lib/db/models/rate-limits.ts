@@ -12,12 +12,7 @@ export interface WindowCount {
 }
 
 /** Adds one hit to the window containing `now` and returns the new count. */
-export async function incrementWindow(
-  q: Queryable,
-  bucket: string,
-  windowSeconds: number,
-  now: Date,
-): Promise<WindowCount> {
+export async function incrementWindow(q: Queryable, bucket: string, windowSeconds: number, now: Date): Promise<WindowCount> {
   const windowMs = windowSeconds * 1000;
   const windowStart = new Date(Math.floor(now.getTime() / windowMs) * windowMs);
   const expiresAt = new Date(windowStart.getTime() + windowMs);

@@ -65,7 +65,10 @@ export interface OrderSummary {
   completedAt: string | null;
 }
 
-export async function searchOrders(search: OrderSearch, q: Queryable = db): Promise<{ data: OrderSummary[]; nextCursor: string | null }> {
+export async function searchOrders(
+  search: OrderSearch,
+  q: Queryable = db,
+): Promise<{ data: OrderSummary[]; nextCursor: string | null }> {
   const where = new Conditions();
   if (search.email) where.add(`lower(c.email) = lower(${where.param(search.email)})`);
   if (search.status) where.add(`o.status = ANY(${where.param(search.status)}::text[])`);

@@ -102,8 +102,7 @@ function badCursor(): AppError {
 }
 
 /** SQL text giving a timestamptz column as the cursor's exact UTC text. */
-export const cursorTimestamp = (column: string) =>
-  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+export const cursorTimestamp = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /** Escapes LIKE/ILIKE wildcards so user text matches literally (used with ESCAPE '\\'). */
 export function likeEscape(value: string): string {

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import type { RefundPaymentResult } from './refund-payment.js';
+
+/**
+ * The body of POST /api/payments/refund and the answer. The schema is strict: fields the server
+ * owns (status, refundedCents, amount, ...) are refused, not ignored (mass assignment).
+ */
+export const RefundBody = z.strictObject({
+  orderId: z.uuid(),
+  amountCents: z.number().int().min(1).max(1_000_000_000).optional(),
+  reason: z
+    .string()
+    .max(1000)
+    .refine((value) => value.trim().length >= 10, 'must be at least 10 characters (after trimming)'),
+  releaseTickets: z.boolean().optional(),
+});
+export type RefundBodyInput = z.infer<typeof RefundBody>;
+
+export function presentRefundResult(result: RefundPaymentResult) {
+  const { refund, order } = result;
+  return {
+    refund: {
+      id: refund.id,
+      orderId: refund.orderId,
+      paymentId: refund.paymentId,
+      provider: refund.provider,
+      amountCents: refund.amountCents,
+      currency: refund.currency,
+      status: refund.status,
+      providerRefundId: refund.providerRefundId,
+      reason: refund.reason,
+      releaseTickets: refund.releaseTickets,
+      releasedTickets: result.releasedTickets,
+      createdAt: refund.createdAt.toISOString(),
+      completedAt: refund.completedAt?.toISOString() ?? null,
+    },
+    order: {
+      id: order.id,
+      orderNumber: order.orderNumber,
+      status: order.status,
+      totalCents: order.totalCents,
+      refundedCents: order.refundedCents,
+      refundableCents: result.refundableCents,
+      currency: order.currency,
+    },
+  };
+}
