@@ -59,7 +59,7 @@ const envSchema = z.object({
   // Checkout
   HOLD_MINUTES: int(30, 30, 1_440),
   /** Timeout of one provider API call (Stripe/PayPal) made by checkout, in ms. */
-  PROVIDER_TIMEOUT_MS: int(10_000, 200, 60_000),
+  PROVIDER_TIMEOUT_MS: int(7_000, 200, 60_000),
   CRON_SECRET: optionalString,
   ADMIN_SECRET: optionalString,
 

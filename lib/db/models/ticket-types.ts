@@ -125,3 +125,37 @@ export async function upsertTicketType(q: Queryable, t: NewTicketType): Promise<
   if (!row) throw new Error('upsertTicketType returned no row');
   return row;
 }
+
+export interface TicketAvailability {
+  id: string;
+  capacity: number;
+  sold: number;
+  held: number;
+  /** Tickets still counted in `held` by pending orders whose hold has already expired (reclaimable). */
+  expiredHeld: number;
+}
+
+/**
+ * Counters of the given ticket types plus what their expired-but-not-yet-reclaimed holds keep
+ * back. The expired holds come from the partial index on live holds (orders_live_holds_idx), so
+ * this stays cheap: normally there are none, because checkout and the cron reclaim them.
+ */
+export async function listTicketAvailability(
+  q: Queryable,
+  where: { ticketTypeIds: readonly string[] } | { eventId: string },
+): Promise<TicketAvailability[]> {
+  const byEvent = 'eventId' in where;
+  return await q.queryMany<TicketAvailability>(
+    `SELECT t.id, t.capacity, t.sold, t.held, COALESCE(x.n, 0)::int AS "expiredHeld"
+     FROM ticket_types t
+     LEFT JOIN (
+       SELECT i.ticket_type_id, count(*) AS n
+       FROM orders o JOIN order_items i ON i.order_id = o.id AND i.status = 'active'
+       WHERE o.status IN ('pending', 'processing') AND o.status = 'pending' AND o.hold_expires_at <= now()
+       GROUP BY i.ticket_type_id
+     ) x ON x.ticket_type_id = t.id
+     WHERE ${byEvent ? 't.event_id = $1' : 't.id = ANY($1::uuid[])'}
+     ORDER BY t.sort_order, t.code`,
+    [byEvent ? where.eventId : where.ticketTypeIds],
+  );
+}

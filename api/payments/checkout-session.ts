@@ -1,0 +1,24 @@
+import { createCheckoutSession } from '../../lib/checkout/create-checkout-session.js';
+import { checkoutSessionRequestSchema } from '../../lib/checkout/schemas.js';
+import { readJson } from '../../lib/http/body.js';
+import { defineRoute } from '../../lib/http/handler.js';
+import { respondIdempotently } from '../../lib/http/idempotency.js';
+
+/**
+ * POST /api/payments/checkout-session — hold tickets, create the order and the provider checkout.
+ * Optional `Idempotency-Key`. 201 with the order and its one-time access token.
+ */
+export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute(
+  {
+    POST: async (ctx) => {
+      const body = await readJson(ctx, checkoutSessionRequestSchema);
+      return await respondIdempotently(ctx, { scope: 'POST /api/payments/checkout-session', request: body }, async () => ({
+        status: 201,
+        body: await createCheckoutSession(body, {
+          actor: { type: 'buyer', ip: ctx.ip, userAgent: ctx.userAgent, requestId: ctx.requestId },
+        }),
+      }));
+    },
+  },
+  { cors: 'buyer' },
+);
