@@ -7,7 +7,15 @@
  *
  * Buyer approval page: GET/POST /approve/:orderId. Control endpoints under /__sandbox/ (http-kit.ts).
  */
-import { createPrivateKey, createPublicKey, generateKeyPair, randomUUID, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  randomUUID,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+  type KeyObject,
+} from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
@@ -258,7 +266,10 @@ const generateRsaKeyPair = promisify(generateKeyPair);
 export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Promise<PayPalSandbox> {
   const catalog = loadErrorCatalog();
   const now = options.now ?? (() => new Date());
-  const timestamp = (): string => now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const timestamp = (): string =>
+    now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
   const webhookTimeoutMs = options.webhookTimeoutMs ?? 10_000;
   const tokenTtlSeconds = options.tokenTtlSeconds ?? 32_400;
   const blockDuplicateInvoiceId = options.blockDuplicateInvoiceId ?? true;
@@ -294,7 +305,10 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
   // ----- errors -----
 
   function errorBody(status: number, details: PayPalErrorDetail[], message?: string): { body: JsonObject; debugId: string } {
-    const known = catalog.errors[String(status)] ?? { name: status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'INVALID_REQUEST', message: 'Request failed.' };
+    const known = catalog.errors[String(status)] ?? {
+      name: status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'INVALID_REQUEST',
+      message: 'Request failed.',
+    };
     const debugId = randomString(13, '0123456789abcdef');
     const body: JsonObject = { name: known.name, message: message ?? known.message, debug_id: debugId };
     if (details.length > 0) {
@@ -309,16 +323,32 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
       });
     }
     const anchor = details[0]?.issue ?? known.name;
-    body.links = [{ href: `https://developer.paypal.com/api/rest/reference/orders/v2/errors/#${anchor}`, rel: 'information_link', method: 'GET' }];
+    body.links = [
+      {
+        href: `https://developer.paypal.com/api/rest/reference/orders/v2/errors/#${anchor}`,
+        rel: 'information_link',
+        method: 'GET',
+      },
+    ];
     return { body, debugId };
   }
 
   function errorReply(error: PayPalApiError): Reply {
-    const { body, debugId } = errorBody(error.status, error.details, error.message === 'PayPal API error' ? undefined : error.message);
+    const { body, debugId } = errorBody(
+      error.status,
+      error.details,
+      error.message === 'PayPal API error' ? undefined : error.message,
+    );
     return jsonReply(error.status, body, { 'paypal-debug-id': debugId });
   }
 
-  function issue(status: number, code: string, field?: string, value?: string, location: PayPalErrorDetail['location'] = 'body'): PayPalApiError {
+  function issue(
+    status: number,
+    code: string,
+    field?: string,
+    value?: string,
+    location: PayPalErrorDetail['location'] = 'body',
+  ): PayPalApiError {
     const detail: PayPalErrorDetail = { issue: code };
     if (field !== undefined) {
       detail.field = field;
@@ -496,7 +526,10 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
   function renderCaptureResult(order: OrderRecord): PayPalObject {
     const out: PayPalObject = { id: order.id, status: order.status };
     if (order.payer) out.payment_source = renderPayer(order.payer).paymentSource;
-    out.purchase_units = order.purchaseUnits.map((unit) => ({ reference_id: unit.referenceId, payments: { captures: capturesOf(unit) } }));
+    out.purchase_units = order.purchaseUnits.map((unit) => ({
+      reference_id: unit.referenceId,
+      payments: { captures: capturesOf(unit) },
+    }));
     if (order.payer) out.payer = renderPayer(order.payer).payer;
     out.links = orderLinks(order);
     return out;
@@ -580,7 +613,11 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
     const order = orders.get(orderId);
     if (!order) return { outcome: 'rejected', reason: 'no_such_order', message: `No such order: ${orderId}` };
     if (order.status !== 'CREATED' && order.status !== 'PAYER_ACTION_REQUIRED') {
-      return { outcome: 'rejected', reason: 'not_approvable', message: `Order ${orderId} is ${order.status} and cannot be approved.` };
+      return {
+        outcome: 'rejected',
+        reason: 'not_approvable',
+        message: `Order ${orderId} is ${order.status} and cannot be approved.`,
+      };
     }
     const payerId = approveOptions.payerId ?? randomString(13, UPPER_ALPHANUMERIC);
     order.payer = {
@@ -620,9 +657,11 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
     const seenReferences = new Set<string>();
     const purchaseUnits = units.map((value, index): PurchaseUnitRecord => {
       if (!isJsonObject(value)) throw issue(400, 'INVALID_PARAMETER_SYNTAX', `/purchase_units/${index}`);
-      const referenceId = optionalText(value.reference_id, `/purchase_units/${index}/reference_id`, 256) ?? (units.length > 1 ? null : 'default');
+      const referenceId =
+        optionalText(value.reference_id, `/purchase_units/${index}/reference_id`, 256) ?? (units.length > 1 ? null : 'default');
       if (referenceId === null) throw issue(422, 'REFERENCE_ID_REQUIRED', `/purchase_units/${index}/reference_id`);
-      if (seenReferences.has(referenceId)) throw issue(422, 'DUPLICATE_REFERENCE_ID', `/purchase_units/${index}/reference_id`, referenceId);
+      if (seenReferences.has(referenceId))
+        throw issue(422, 'DUPLICATE_REFERENCE_ID', `/purchase_units/${index}/reference_id`, referenceId);
       seenReferences.add(referenceId);
       const base = `/purchase_units/@reference_id=='${referenceId}'`;
       return parsePurchaseUnit(value, referenceId, base);
@@ -686,7 +725,8 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
       items.forEach((item, index) => {
         const field = `${base}/items/${index}`;
         if (!isJsonObject(item)) throw issue(400, 'INVALID_PARAMETER_SYNTAX', field);
-        if (optionalText(item.name, `${field}/name`, 127) === null) throw issue(400, 'MISSING_REQUIRED_PARAMETER', `${field}/name`);
+        if (optionalText(item.name, `${field}/name`, 127) === null)
+          throw issue(400, 'MISSING_REQUIRED_PARAMETER', `${field}/name`);
         optionalText(item.description, `${field}/description`, 127);
         optionalText(item.sku, `${field}/sku`, 127);
         const quantity = item.quantity;
@@ -695,11 +735,13 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
           throw issue(400, 'INVALID_PARAMETER_SYNTAX', `${field}/quantity`, String(quantity));
         }
         const unit = parseAmount(item.unit_amount, `${field}/unit_amount`);
-        if (unit.currency !== amount.currency) throw issue(422, 'INVALID_CURRENCY_CODE', `${field}/unit_amount/currency_code`, unit.currency);
+        if (unit.currency !== amount.currency)
+          throw issue(422, 'INVALID_CURRENCY_CODE', `${field}/unit_amount/currency_code`, unit.currency);
         let taxMinor = 0;
         if (item.tax !== undefined) {
           const tax = parseAmount(item.tax, `${field}/tax`);
-          if (tax.currency !== amount.currency) throw issue(422, 'INVALID_CURRENCY_CODE', `${field}/tax/currency_code`, tax.currency);
+          if (tax.currency !== amount.currency)
+            throw issue(422, 'INVALID_CURRENCY_CODE', `${field}/tax/currency_code`, tax.currency);
           taxMinor = tax.minor;
         }
         parsedItems.push({ unitMinor: unit.minor, taxMinor, quantity: Number(quantity) });
@@ -728,12 +770,22 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
         if (itemTotal === null) throw issue(422, 'ITEM_TOTAL_REQUIRED', `${base}/amount/breakdown/item_total`);
         const sum = parsedItems.reduce((acc, i) => acc + i.unitMinor * i.quantity, 0);
         if (sum !== itemTotal) {
-          throw issue(422, 'ITEM_TOTAL_MISMATCH', `${base}/amount/breakdown/item_total/value`, formatMinor(amount.currency, itemTotal));
+          throw issue(
+            422,
+            'ITEM_TOTAL_MISMATCH',
+            `${base}/amount/breakdown/item_total/value`,
+            formatMinor(amount.currency, itemTotal),
+          );
         }
         const taxSum = parsedItems.reduce((acc, i) => acc + i.taxMinor * i.quantity, 0);
         if (taxSum > 0 && taxTotal === null) throw issue(422, 'TAX_TOTAL_REQUIRED', `${base}/amount/breakdown/tax_total`);
         if (taxTotal !== null && taxSum !== taxTotal && parsedItems.some((i) => i.taxMinor > 0)) {
-          throw issue(422, 'TAX_TOTAL_MISMATCH', `${base}/amount/breakdown/tax_total/value`, formatMinor(amount.currency, taxTotal));
+          throw issue(
+            422,
+            'TAX_TOTAL_MISMATCH',
+            `${base}/amount/breakdown/tax_total/value`,
+            formatMinor(amount.currency, taxTotal),
+          );
         }
       }
       const expected = (itemTotal ?? 0) + (taxTotal ?? 0) + shipping + handling + insurance - shippingDiscount - discount;
@@ -809,9 +861,12 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
     let amountMinor = remaining;
     if (body.amount !== undefined) {
       const amount = parseAmount(body.amount, '/amount');
-      if (amount.currency !== capture.currency) throw issue(422, 'REFUND_CAPTURE_CURRENCY_MISMATCH', '/amount/currency_code', amount.currency);
-      if (amount.minor <= 0) throw issue(422, 'CANNOT_BE_ZERO_OR_NEGATIVE', '/amount/value', formatMinor(amount.currency, amount.minor));
-      if (amount.minor > remaining) throw issue(422, 'REFUND_AMOUNT_EXCEEDED', '/amount/value', formatMinor(amount.currency, amount.minor));
+      if (amount.currency !== capture.currency)
+        throw issue(422, 'REFUND_CAPTURE_CURRENCY_MISMATCH', '/amount/currency_code', amount.currency);
+      if (amount.minor <= 0)
+        throw issue(422, 'CANNOT_BE_ZERO_OR_NEGATIVE', '/amount/value', formatMinor(amount.currency, amount.minor));
+      if (amount.minor > remaining)
+        throw issue(422, 'REFUND_AMOUNT_EXCEEDED', '/amount/value', formatMinor(amount.currency, amount.minor));
       amountMinor = amount.minor;
     }
     const time = timestamp();
@@ -841,9 +896,18 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
   }
 
   function verifyWebhookSignature(body: JsonObject): PayPalObject {
-    const required = ['auth_algo', 'cert_url', 'transmission_id', 'transmission_sig', 'transmission_time', 'webhook_id', 'webhook_event'];
+    const required = [
+      'auth_algo',
+      'cert_url',
+      'transmission_id',
+      'transmission_sig',
+      'transmission_time',
+      'webhook_id',
+      'webhook_event',
+    ];
     for (const field of required) {
-      if (body[field] === undefined || body[field] === null || body[field] === '') throw issue(400, 'MISSING_REQUIRED_PARAMETER', `/${field}`);
+      if (body[field] === undefined || body[field] === null || body[field] === '')
+        throw issue(400, 'MISSING_REQUIRED_PARAMETER', `/${field}`);
     }
     const strings = required.filter((f) => f !== 'webhook_event');
     for (const field of strings) {
@@ -882,12 +946,16 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
     const form = new URLSearchParams(request.rawBody);
     const grantType = form.get('grant_type');
     if (grantType !== 'client_credentials') {
-      return jsonReply(400, { error: 'unsupported_grant_type', error_description: grantType ? `Grant Type ${grantType} is not supported` : 'Grant Type is NULL' });
+      return jsonReply(400, {
+        error: 'unsupported_grant_type',
+        error_description: grantType ? `Grant Type ${grantType} is not supported` : 'Grant Type is NULL',
+      });
     }
     const token = `A21AA${randomString(92)}`;
     tokens.set(token, now().getTime() + tokenTtlSeconds * 1000);
     return jsonReply(200, {
-      scope: 'https://uri.paypal.com/services/payments/payment https://uri.paypal.com/services/payments/refund https://uri.paypal.com/services/checkout/one-click-with-merchant-issued-token',
+      scope:
+        'https://uri.paypal.com/services/payments/payment https://uri.paypal.com/services/payments/refund https://uri.paypal.com/services/checkout/one-click-with-merchant-issued-token',
       access_token: token,
       token_type: 'Bearer',
       app_id: 'APP-80W284485P519543T',
@@ -918,10 +986,17 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
 
   function handleApi(request: RecordedRequest): Reply {
     const { method, path } = request;
-    let m: RegExpExecArray | null;
+    /** The decoded path parameter when `method` and `pattern` (one capture group) match this request. */
+    const param = (verb: string, pattern: RegExp): string | undefined => {
+      if (method !== verb) return undefined;
+      const found = pattern.exec(path);
+      return found ? decodeURIComponent(found[1] ?? '') : undefined;
+    };
+    let id: string | undefined;
     if (path === '/v1/oauth2/token' && method === 'POST') return issueToken(request);
-    if ((m = /^\/v1\/notifications\/certs\/([^/]+)$/.exec(path)) && method === 'GET') {
-      if (decodeURIComponent(m[1] ?? '') !== certName) return jsonReply(404, errorBody(404, []).body);
+    id = param('GET', /^\/v1\/notifications\/certs\/([^/]+)$/);
+    if (id !== undefined) {
+      if (id !== certName) return jsonReply(404, errorBody(404, []).body);
       return { status: 200, headers: { 'content-type': 'application/x-pem-file' }, body: certificate.cert };
     }
 
@@ -939,14 +1014,14 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
       if (idemKey) idempotency.set(idemKey, { kind: 'order', id: order.id });
       return jsonReply(201, wantsRepresentation(request) ? renderOrder(order) : renderOrderMinimal(order));
     }
-    if ((m = /^\/v2\/checkout\/orders\/([^/]+)$/.exec(path)) && method === 'GET') {
-      const id = decodeURIComponent(m[1] ?? '');
+    id = param('GET', /^\/v2\/checkout\/orders\/([^/]+)$/);
+    if (id !== undefined) {
       const order = orders.get(id);
       if (!order) throw issue(404, 'INVALID_RESOURCE_ID', 'order_id', id, 'path');
       return jsonReply(200, renderOrder(order));
     }
-    if ((m = /^\/v2\/checkout\/orders\/([^/]+)\/capture$/.exec(path)) && method === 'POST') {
-      const id = decodeURIComponent(m[1] ?? '');
+    id = param('POST', /^\/v2\/checkout\/orders\/([^/]+)\/capture$/);
+    if (id !== undefined) {
       if (previous?.kind === 'capture') {
         const order = orders.get(previous.id);
         if (order) return jsonReply(200, wantsRepresentation(request) ? renderOrder(order) : renderCaptureResult(order));
@@ -956,23 +1031,24 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
       if (idemKey) idempotency.set(idemKey, { kind: 'capture', id: order.id });
       return jsonReply(201, wantsRepresentation(request) ? renderOrder(order) : renderCaptureResult(order));
     }
-    if ((m = /^\/v2\/payments\/captures\/([^/]+)$/.exec(path)) && method === 'GET') {
-      const id = decodeURIComponent(m[1] ?? '');
+    id = param('GET', /^\/v2\/payments\/captures\/([^/]+)$/);
+    if (id !== undefined) {
       const capture = captures.get(id);
       if (!capture) throw issue(404, 'INVALID_RESOURCE_ID', 'capture_id', id, 'path');
       return jsonReply(200, renderCapture(capture, true));
     }
-    if ((m = /^\/v2\/payments\/captures\/([^/]+)\/refund$/.exec(path)) && method === 'POST') {
+    id = param('POST', /^\/v2\/payments\/captures\/([^/]+)\/refund$/);
+    if (id !== undefined) {
       if (previous?.kind === 'refund') {
         const refund = refunds.get(previous.id);
         if (refund) return jsonReply(201, renderRefund(refund, wantsRepresentation(request)));
       }
-      const refund = refundCapture(decodeURIComponent(m[1] ?? ''), jsonBody(request, true));
+      const refund = refundCapture(id, jsonBody(request, true));
       if (idemKey) idempotency.set(idemKey, { kind: 'refund', id: refund.id });
       return jsonReply(201, renderRefund(refund, wantsRepresentation(request)));
     }
-    if ((m = /^\/v2\/payments\/refunds\/([^/]+)$/.exec(path)) && method === 'GET') {
-      const id = decodeURIComponent(m[1] ?? '');
+    id = param('GET', /^\/v2\/payments\/refunds\/([^/]+)$/);
+    if (id !== undefined) {
       const refund = refunds.get(id);
       if (!refund) throw issue(404, 'INVALID_RESOURCE_ID', 'refund_id', id, 'path');
       return jsonReply(200, renderRefund(refund, true));
@@ -980,9 +1056,10 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
     if (path === '/v1/notifications/verify-webhook-signature' && method === 'POST') {
       return jsonReply(200, verifyWebhookSignature(jsonBody(request, false)));
     }
-    if ((m = /^\/v1\/notifications\/webhooks-events\/([^/]+)$/.exec(path)) && method === 'GET') {
-      const stored = events.get(decodeURIComponent(m[1] ?? ''));
-      if (!stored) throw issue(404, 'INVALID_RESOURCE_ID', 'event_id', m[1] ?? '', 'path');
+    id = param('GET', /^\/v1\/notifications\/webhooks-events\/([^/]+)$/);
+    if (id !== undefined) {
+      const stored = events.get(id);
+      if (!stored) throw issue(404, 'INVALID_RESOURCE_ID', 'event_id', id, 'path');
       return jsonReply(200, stored.event);
     }
     throw new PayPalApiError(404, [], `No route for ${method} ${path}.`);
@@ -1036,7 +1113,10 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
 
   function approvalPage(order: OrderRecord, message: string | null): string {
     const units = order.purchaseUnits
-      .map((u) => `<li>${escapeHtml(u.description ?? u.referenceId)}: <strong>${escapeHtml(formatMinor(u.currency, u.valueMinor))} ${escapeHtml(u.currency)}</strong></li>`)
+      .map(
+        (u) =>
+          `<li>${escapeHtml(u.description ?? u.referenceId)}: <strong>${escapeHtml(formatMinor(u.currency, u.valueMinor))} ${escapeHtml(u.currency)}</strong></li>`,
+      )
       .join('');
     const notice = message ? `<p class="error" role="alert" id="message">${escapeHtml(message)}</p>` : '';
     const approvable = order.status === 'CREATED' || order.status === 'PAYER_ACTION_REQUIRED';

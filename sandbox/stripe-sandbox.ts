@@ -319,7 +319,24 @@ const TEST_CARDS: readonly TestCard[] = [
 ];
 
 /** Currencies Stripe treats as zero-decimal (amounts are whole units). */
-const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf']);
+const ZERO_DECIMAL = new Set([
+  'bif',
+  'clp',
+  'djf',
+  'gnf',
+  'jpy',
+  'kmf',
+  'krw',
+  'mga',
+  'pyg',
+  'rwf',
+  'ugx',
+  'vnd',
+  'vuv',
+  'xaf',
+  'xof',
+  'xpf',
+]);
 /** Minimum charge amounts (minor units) for the currencies the festival might use. */
 const MINIMUM_AMOUNT: Record<string, number> = { usd: 50, eur: 50, gbp: 30, cad: 50, aud: 50, mxn: 1000, chf: 50 };
 const MAXIMUM_AMOUNT = 99_999_999;
@@ -351,7 +368,15 @@ const SESSION_CREATE_PARAMS = new Set([
   'consent_collection',
   'payment_method_options',
 ]);
-const REFUND_CREATE_PARAMS = new Set(['payment_intent', 'charge', 'amount', 'reason', 'metadata', 'expand', 'instructions_email']);
+const REFUND_CREATE_PARAMS = new Set([
+  'payment_intent',
+  'charge',
+  'amount',
+  'reason',
+  'metadata',
+  'expand',
+  'instructions_email',
+]);
 const REFUND_REASONS = new Set(['duplicate', 'fraudulent', 'requested_by_customer']);
 
 interface StripeTemplates {
@@ -529,7 +554,8 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     if (expand.includes('line_items')) out.line_items = renderLineItemList(session);
     if (session.paymentIntentId && expand.some((e) => e === 'payment_intent' || e.startsWith('payment_intent.'))) {
       const pi = paymentIntents.get(session.paymentIntentId);
-      if (pi) out.payment_intent = renderPaymentIntent(pi, expand.includes('payment_intent.latest_charge') ? ['latest_charge'] : []);
+      if (pi)
+        out.payment_intent = renderPaymentIntent(pi, expand.includes('payment_intent.latest_charge') ? ['latest_charge'] : []);
     }
     return idFirst(out);
   }
@@ -590,7 +616,9 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
       on_behalf_of: null,
       payment_method: pi.paymentMethodId,
       payment_method_configuration_details: null,
-      payment_method_options: { card: { installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic' } },
+      payment_method_options: {
+        card: { installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic' },
+      },
       payment_method_types: ['card'],
       processing: null,
       receipt_email: pi.receiptEmail,
@@ -751,7 +779,11 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
 
   // ----- events and webhooks -----
 
-  function buildEvent(type: string, object: StripeObject, request: { id: string | null; idempotencyKey: string | null } = { id: null, idempotencyKey: null }): StripeObject {
+  function buildEvent(
+    type: string,
+    object: StripeObject,
+    request: { id: string | null; idempotencyKey: string | null } = { id: null, idempotencyKey: null },
+  ): StripeObject {
     const event: StripeObject = idFirst(cloneJson(templates.event));
     Object.assign(event, {
       id: `evt_${randomString(24)}`,
@@ -806,7 +838,11 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
   }
 
   /** Builds and sends an event in the background (used where Stripe sends events asynchronously). */
-  function emitInBackground(type: string, object: StripeObject, request: { id: string | null; idempotencyKey: string | null }): void {
+  function emitInBackground(
+    type: string,
+    object: StripeObject,
+    request: { id: string | null; idempotencyKey: string | null },
+  ): void {
     const event = buildEvent(type, object, request);
     const stored = events.get(String(event.id));
     if (stored) server.track(sendStored(stored));
@@ -944,9 +980,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     const mode = optionalString(form.mode, 'mode');
     if (mode === undefined) throw missingParameter('mode');
     if (mode !== 'payment') {
-      throw new StripeApiError(
-        400,
-        'invalid_request_error',
+      throw invalidRequest(
         `Invalid mode: this sandbox supports mode=payment only (got '${mode}').`,
         'parameter_invalid_string',
         'mode',
@@ -954,24 +988,22 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     }
     const uiMode = optionalString(form.ui_mode, 'ui_mode');
     if (uiMode !== undefined && uiMode !== 'hosted') {
-      throw new StripeApiError(400, 'invalid_request_error', 'This sandbox supports ui_mode=hosted only.', 'parameter_invalid_string', 'ui_mode');
+      throw invalidRequest('This sandbox supports ui_mode=hosted only.', 'parameter_invalid_string', 'ui_mode');
     }
     const created = nowSeconds();
     const lineItemsValue = form.line_items;
     if (lineItemsValue === undefined || (Array.isArray(lineItemsValue) && lineItemsValue.length === 0)) {
-      throw new StripeApiError(400, 'invalid_request_error', 'You must provide at least one line item in `payment` mode.', 'parameter_missing', 'line_items');
+      throw invalidRequest('You must provide at least one line item in `payment` mode.', 'parameter_missing', 'line_items');
     }
     if (!Array.isArray(lineItemsValue)) throw invalidArray('line_items');
     if (lineItemsValue.length > 100) {
-      throw new StripeApiError(400, 'invalid_request_error', 'You may only specify up to 100 line items.', 'parameter_invalid_array', 'line_items');
+      throw invalidRequest('You may only specify up to 100 line items.', 'parameter_invalid_array', 'line_items');
     }
     const lineItems = lineItemsValue.map((value, index) => parseLineItem(value, index, created));
     const currency = lineItems[0]?.currency ?? 'usd';
     lineItems.forEach((item, index) => {
       if (item.currency !== currency) {
-        throw new StripeApiError(
-          400,
-          'invalid_request_error',
+        throw invalidRequest(
           'All line items must use the same currency.',
           'parameter_invalid_string',
           `line_items[${index}][price_data][currency]`,
@@ -981,18 +1013,14 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     const amountTotal = lineItems.reduce((sum, item) => sum + item.unitAmount * item.quantity, 0);
     const minimum = MINIMUM_AMOUNT[currency];
     if (minimum !== undefined && amountTotal < minimum) {
-      throw new StripeApiError(
-        400,
-        'invalid_request_error',
+      throw invalidRequest(
         `The Checkout Session's total amount due must add up to at least ${formatMoney(minimum, currency)} ${currency}`,
         'amount_too_small',
         'line_items',
       );
     }
     if (amountTotal > MAXIMUM_AMOUNT) {
-      throw new StripeApiError(
-        400,
-        'invalid_request_error',
+      throw invalidRequest(
         `The Checkout Session's total amount due must be no more than ${formatMoney(MAXIMUM_AMOUNT, currency)} ${currency}`,
         'amount_too_large',
         'line_items',
@@ -1002,18 +1030,14 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     const expiresAtRaw = optionalInteger(form.expires_at, 'expires_at');
     const expiresAt = expiresAtRaw ?? created + 24 * 3600;
     if (expiresAt < created + 30 * 60) {
-      throw new StripeApiError(
-        400,
-        'invalid_request_error',
+      throw invalidRequest(
         'The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation.',
         undefined,
         'expires_at',
       );
     }
     if (expiresAt > created + 24 * 3600) {
-      throw new StripeApiError(
-        400,
-        'invalid_request_error',
+      throw invalidRequest(
         'The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.',
         undefined,
         'expires_at',
@@ -1022,13 +1046,11 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
 
     const customerEmail = optionalString(form.customer_email, 'customer_email') ?? null;
     if (customerEmail !== null && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(customerEmail)) {
-      throw new StripeApiError(400, 'invalid_request_error', `Invalid email address: ${customerEmail}`, 'email_invalid', 'customer_email');
+      throw invalidRequest(`Invalid email address: ${customerEmail}`, 'email_invalid', 'customer_email');
     }
     const clientReferenceId = optionalString(form.client_reference_id, 'client_reference_id') ?? null;
     if (clientReferenceId !== null && clientReferenceId.length > 200) {
-      throw new StripeApiError(
-        400,
-        'invalid_request_error',
+      throw invalidRequest(
         'Invalid string: client_reference_id must be at most 200 characters',
         'string_length_too_long',
         'client_reference_id',
@@ -1075,7 +1097,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     const item = asObject(value, param);
     if (item.price !== undefined) {
       const priceId = optionalString(item.price, `${param}[price]`);
-      throw new StripeApiError(400, 'invalid_request_error', `No such price: '${priceId ?? ''}'`, 'resource_missing', `${param}[price]`);
+      throw invalidRequest(`No such price: '${priceId ?? ''}'`, 'resource_missing', `${param}[price]`);
     }
     if (item.price_data === undefined) throw missingParameter(`${param}[price_data]`);
     const priceData = asObject(item.price_data, `${param}[price_data]`);
@@ -1083,15 +1105,13 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     if (currencyRaw === undefined) throw missingParameter(`${param}[price_data][currency]`);
     const currency = currencyRaw.toLowerCase();
     if (!/^[a-z]{3}$/.test(currency)) {
-      throw new StripeApiError(400, 'invalid_request_error', `Invalid currency: ${currencyRaw}.`, 'parameter_invalid_string', `${param}[price_data][currency]`);
+      throw invalidRequest(`Invalid currency: ${currencyRaw}.`, 'parameter_invalid_string', `${param}[price_data][currency]`);
     }
     let unitAmount = optionalInteger(priceData.unit_amount, `${param}[price_data][unit_amount]`);
     if (unitAmount === undefined && priceData.unit_amount_decimal !== undefined) {
       const decimal = optionalString(priceData.unit_amount_decimal, `${param}[price_data][unit_amount_decimal]`) ?? '';
       if (!/^\d+$/.test(decimal)) {
-        throw new StripeApiError(
-          400,
-          'invalid_request_error',
+        throw invalidRequest(
           'This sandbox accepts whole-number unit_amount_decimal values only.',
           'parameter_invalid_string',
           `${param}[price_data][unit_amount_decimal]`,
@@ -1101,9 +1121,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     }
     if (unitAmount === undefined) throw missingParameter(`${param}[price_data][unit_amount]`);
     if (unitAmount < 0) {
-      throw new StripeApiError(
-        400,
-        'invalid_request_error',
+      throw invalidRequest(
         'This value must be greater than or equal to 0.',
         'parameter_invalid_integer',
         `${param}[price_data][unit_amount]`,
@@ -1111,7 +1129,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     }
     if (priceData.product !== undefined) {
       const productId = optionalString(priceData.product, `${param}[price_data][product]`);
-      throw new StripeApiError(400, 'invalid_request_error', `No such product: '${productId ?? ''}'`, 'resource_missing', `${param}[price_data][product]`);
+      throw invalidRequest(`No such product: '${productId ?? ''}'`, 'resource_missing', `${param}[price_data][product]`);
     }
     if (priceData.product_data === undefined) throw missingParameter(`${param}[price_data][product_data]`);
     const productData = asObject(priceData.product_data, `${param}[price_data][product_data]`);
@@ -1120,13 +1138,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     const quantity = optionalInteger(item.quantity, `${param}[quantity]`);
     if (quantity === undefined) throw missingParameter(`${param}[quantity]`);
     if (quantity < 1 || quantity > 999_999) {
-      throw new StripeApiError(
-        400,
-        'invalid_request_error',
-        'Quantity must be between 1 and 999999.',
-        'parameter_invalid_integer',
-        `${param}[quantity]`,
-      );
+      throw invalidRequest('Quantity must be between 1 and 999999.', 'parameter_invalid_integer', `${param}[quantity]`);
     }
     return {
       id: `li_${randomString(24)}`,
@@ -1143,9 +1155,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
 
   function expireSessionNow(session: SessionRecord, request: { id: string | null; idempotencyKey: string | null }): StripeObject {
     if (session.status !== 'open') {
-      throw new StripeApiError(
-        400,
-        'invalid_request_error',
+      throw invalidRequest(
         `Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has status "${session.status}".`,
         undefined,
         'session',
@@ -1164,9 +1174,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     const paymentIntentId = optionalString(form.payment_intent, 'payment_intent');
     const chargeId = optionalString(form.charge, 'charge');
     if (paymentIntentId === undefined && chargeId === undefined) {
-      throw new StripeApiError(
-        400,
-        'invalid_request_error',
+      throw invalidRequest(
         'One of the following params should be provided for this request: payment_intent or charge.',
         'parameter_missing',
       );
@@ -1176,12 +1184,10 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     if (paymentIntentId !== undefined) {
       pi = paymentIntents.get(paymentIntentId);
       if (!pi) {
-        throw new StripeApiError(400, 'invalid_request_error', `No such payment_intent: '${paymentIntentId}'`, 'resource_missing', 'payment_intent');
+        throw invalidRequest(`No such payment_intent: '${paymentIntentId}'`, 'resource_missing', 'payment_intent');
       }
       if (pi.status !== 'succeeded' || !pi.latestChargeId) {
-        throw new StripeApiError(
-          400,
-          'invalid_request_error',
+        throw invalidRequest(
           `This PaymentIntent (${pi.id}) does not have a successful charge to refund.`,
           undefined,
           'payment_intent',
@@ -1190,26 +1196,25 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
       charge = charges.get(pi.latestChargeId);
     } else if (chargeId !== undefined) {
       charge = charges.get(chargeId);
-      if (!charge) throw new StripeApiError(400, 'invalid_request_error', `No such charge: '${chargeId}'`, 'resource_missing', 'charge');
+      if (!charge) throw invalidRequest(`No such charge: '${chargeId}'`, 'resource_missing', 'charge');
       pi = paymentIntents.get(charge.paymentIntentId);
     }
-    if (!charge || !pi) throw new StripeApiError(500, 'api_error', 'Sandbox state is inconsistent (charge without payment intent).');
+    if (!charge || !pi)
+      throw new StripeApiError(500, 'api_error', 'Sandbox state is inconsistent (charge without payment intent).');
     if (charge.status !== 'succeeded') {
-      throw new StripeApiError(400, 'invalid_request_error', `Charge ${charge.id} has not succeeded and cannot be refunded.`, undefined, 'charge');
+      throw invalidRequest(`Charge ${charge.id} has not succeeded and cannot be refunded.`, undefined, 'charge');
     }
     const remaining = charge.amount - charge.amountRefunded;
     const amount = optionalInteger(form.amount, 'amount') ?? remaining;
     if (remaining <= 0) {
-      throw new StripeApiError(400, 'invalid_request_error', `Charge ${charge.id} has already been refunded.`, 'charge_already_refunded');
+      throw invalidRequest(`Charge ${charge.id} has already been refunded.`, 'charge_already_refunded');
     }
     if (amount < 1) {
-      throw new StripeApiError(400, 'invalid_request_error', 'This value must be greater than or equal to 1.', 'parameter_invalid_integer', 'amount');
+      throw invalidRequest('This value must be greater than or equal to 1.', 'parameter_invalid_integer', 'amount');
     }
     if (amount > remaining) {
       // Stripe sends no `code` for this one, only `param: amount` and the message.
-      throw new StripeApiError(
-        400,
-        'invalid_request_error',
+      throw invalidRequest(
         `Refund amount (${formatMoney(amount, charge.currency)}) is greater than unrefunded amount on charge (${formatMoney(remaining, charge.currency)})`,
         undefined,
         'amount',
@@ -1217,9 +1222,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     }
     const reason = optionalString(form.reason, 'reason') ?? null;
     if (reason !== null && !REFUND_REASONS.has(reason)) {
-      throw new StripeApiError(
-        400,
-        'invalid_request_error',
+      throw invalidRequest(
         `Invalid reason: must be one of duplicate, fraudulent, or requested_by_customer`,
         'parameter_invalid_string',
         'reason',
@@ -1253,11 +1256,13 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     const status = optionalString(query.status, 'status');
     const limit = optionalInteger(query.limit, 'limit') ?? 10;
     if (limit < 1 || limit > 100) {
-      throw new StripeApiError(400, 'invalid_request_error', 'This value must be between 1 and 100.', 'parameter_invalid_integer', 'limit');
+      throw invalidRequest('This value must be between 1 and 100.', 'parameter_invalid_integer', 'limit');
     }
     const all = [...sessions.values()].reverse().filter((s) => {
       refreshExpiry(s);
-      return (paymentIntent === undefined || s.paymentIntentId === paymentIntent) && (status === undefined || s.status === status);
+      return (
+        (paymentIntent === undefined || s.paymentIntentId === paymentIntent) && (status === undefined || s.status === status)
+      );
     });
     const expand = expandList(query.expand).map((e) => e.replace(/^data\./, ''));
     return {
@@ -1297,43 +1302,55 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     const idempotencyKey = request.headers['idempotency-key'] ?? null;
     const origin = { id: requestId, idempotencyKey };
     const { method, path } = request;
-    let m: RegExpExecArray | null;
+    /** The decoded path parameter when `method` and `pattern` (one capture group) match this request. */
+    const param = (verb: string, pattern: RegExp): string | undefined => {
+      if (method !== verb) return undefined;
+      const found = pattern.exec(path);
+      return found ? decodeURIComponent(found[1] ?? '') : undefined;
+    };
+    let id: string | undefined;
 
     if (path === '/v1/checkout/sessions') {
       if (method === 'POST') return { status: 200, body: createSession(form) };
       if (method === 'GET') return { status: 200, body: listSessions(query) };
     }
-    if ((m = /^\/v1\/checkout\/sessions\/([^/]+)$/.exec(path)) && method === 'GET') {
-      const session = findSession(decodeURIComponent(m[1] ?? ''));
-      if (!session) throw noSuchObject('checkout.session', m[1] ?? '', 'session', 404);
+    id = param('GET', /^\/v1\/checkout\/sessions\/([^/]+)$/);
+    if (id !== undefined) {
+      const session = findSession(id);
+      if (!session) throw noSuchObject('checkout.session', id, 'session', 404);
       return { status: 200, body: renderSession(session, expandList(query.expand)) };
     }
-    if ((m = /^\/v1\/checkout\/sessions\/([^/]+)\/line_items$/.exec(path)) && method === 'GET') {
-      const session = findSession(decodeURIComponent(m[1] ?? ''));
-      if (!session) throw noSuchObject('checkout.session', m[1] ?? '', 'session', 404);
+    id = param('GET', /^\/v1\/checkout\/sessions\/([^/]+)\/line_items$/);
+    if (id !== undefined) {
+      const session = findSession(id);
+      if (!session) throw noSuchObject('checkout.session', id, 'session', 404);
       return { status: 200, body: renderLineItemList(session) };
     }
-    if ((m = /^\/v1\/checkout\/sessions\/([^/]+)\/expire$/.exec(path)) && method === 'POST') {
-      const session = findSession(decodeURIComponent(m[1] ?? ''));
-      if (!session) throw noSuchObject('checkout.session', m[1] ?? '', 'session', 404);
+    id = param('POST', /^\/v1\/checkout\/sessions\/([^/]+)\/expire$/);
+    if (id !== undefined) {
+      const session = findSession(id);
+      if (!session) throw noSuchObject('checkout.session', id, 'session', 404);
       return { status: 200, body: expireSessionNow(session, origin) };
     }
     if (path === '/v1/refunds' && method === 'POST') {
       return { status: 200, body: createRefund(form, { id: requestId, idempotencyKey }) };
     }
-    if ((m = /^\/v1\/refunds\/([^/]+)$/.exec(path)) && method === 'GET') {
-      const refund = refunds.get(decodeURIComponent(m[1] ?? ''));
-      if (!refund) throw noSuchObject('refund', m[1] ?? '', 'refund', 404);
+    id = param('GET', /^\/v1\/refunds\/([^/]+)$/);
+    if (id !== undefined) {
+      const refund = refunds.get(id);
+      if (!refund) throw noSuchObject('refund', id, 'refund', 404);
       return { status: 200, body: renderRefund(refund) };
     }
-    if ((m = /^\/v1\/payment_intents\/([^/]+)$/.exec(path)) && method === 'GET') {
-      const pi = paymentIntents.get(decodeURIComponent(m[1] ?? ''));
-      if (!pi) throw noSuchObject('payment_intent', m[1] ?? '', 'intent', 404);
+    id = param('GET', /^\/v1\/payment_intents\/([^/]+)$/);
+    if (id !== undefined) {
+      const pi = paymentIntents.get(id);
+      if (!pi) throw noSuchObject('payment_intent', id, 'intent', 404);
       return { status: 200, body: renderPaymentIntent(pi, expandList(query.expand)) };
     }
-    if ((m = /^\/v1\/charges\/([^/]+)$/.exec(path)) && method === 'GET') {
-      const charge = charges.get(decodeURIComponent(m[1] ?? ''));
-      if (!charge) throw noSuchObject('charge', m[1] ?? '', 'charge', 404);
+    id = param('GET', /^\/v1\/charges\/([^/]+)$/);
+    if (id !== undefined) {
+      const charge = charges.get(id);
+      if (!charge) throw noSuchObject('charge', id, 'charge', 404);
       return { status: 200, body: renderCharge(charge) };
     }
     throw new StripeApiError(
@@ -1436,7 +1453,10 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
       if (!charge) return htmlReply(404, pageShell('Not found', '<p>No such receipt.</p>'));
       return htmlReply(
         200,
-        pageShell('Receipt', `<p>Receipt for ${escapeHtml(formatMoney(charge.amount, charge.currency))} (${escapeHtml(charge.id)})</p>`),
+        pageShell(
+          'Receipt',
+          `<p>Receipt for ${escapeHtml(formatMoney(charge.amount, charge.currency))} (${escapeHtml(charge.id)})</p>`,
+        ),
       );
     }
     return { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'Not found' };
@@ -1453,7 +1473,9 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     const notice = message ? `<p class="error" role="alert" id="message">${escapeHtml(message)}</p>` : '';
     let body: string;
     if (session.status === 'open') {
-      const cancel = session.cancelUrl ? `<p><a id="cancel" href="${escapeHtml(session.cancelUrl)}">Cancel and go back</a></p>` : '';
+      const cancel = session.cancelUrl
+        ? `<p><a id="cancel" href="${escapeHtml(session.cancelUrl)}">Cancel and go back</a></p>`
+        : '';
       body = `
         <table><thead><tr><th>Item</th><th>Qty</th><th>Amount</th></tr></thead><tbody>${rows}</tbody></table>
         <p>Total: <strong id="total">${total}</strong></p>
@@ -1467,7 +1489,8 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
         <p class="hint">Test cards: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined.</p>
         ${cancel}`;
     } else {
-      const text = session.status === 'complete' ? 'This Checkout Session has already been paid.' : 'This Checkout Session has expired.';
+      const text =
+        session.status === 'complete' ? 'This Checkout Session has already been paid.' : 'This Checkout Session has expired.';
       body = `${notice}<p id="status">${escapeHtml(text)}</p>`;
     }
     return pageShell(`Pay ${total}`, body);
@@ -1577,7 +1600,12 @@ function stripeErrorReply(error: StripeApiError, headers: Record<string, string>
 function injectedStripeError(failure: InjectedFailure): StripeApiError {
   const status = failure.status ?? (failure.code === 'card_declined' ? 402 : failure.code ? 400 : 500);
   if (status >= 500) {
-    return new StripeApiError(status, 'api_error', failure.message ?? 'An unknown error occurred (injected by the sandbox).', failure.code);
+    return new StripeApiError(
+      status,
+      'api_error',
+      failure.message ?? 'An unknown error occurred (injected by the sandbox).',
+      failure.code,
+    );
   }
   if (status === 402) {
     const code = failure.code ?? 'card_declined';
@@ -1596,7 +1624,12 @@ function injectedStripeError(failure: InjectedFailure): StripeApiError {
   if (status === 401) {
     return new StripeApiError(status, 'invalid_request_error', failure.message ?? 'Invalid API Key provided.', failure.code);
   }
-  return new StripeApiError(status, 'invalid_request_error', failure.message ?? 'Invalid request (injected by the sandbox).', failure.code);
+  return new StripeApiError(
+    status,
+    'invalid_request_error',
+    failure.message ?? 'Invalid request (injected by the sandbox).',
+    failure.code,
+  );
 }
 
 /** Same object with `id` and `object` as the first keys, the order Stripe's JSON has. */
@@ -1609,16 +1642,21 @@ function isFormObject(value: JsonValue): value is FormObject {
   return isJsonObject(value);
 }
 
+/** A 400 invalid_request_error (the most common Stripe error). */
+function invalidRequest(message: string, code?: string, param?: string): StripeApiError {
+  return new StripeApiError(400, 'invalid_request_error', message, code, param);
+}
+
 function unknownParameter(key: string): StripeApiError {
-  return new StripeApiError(400, 'invalid_request_error', `Received unknown parameter: ${key}`, 'parameter_unknown', key);
+  return invalidRequest(`Received unknown parameter: ${key}`, 'parameter_unknown', key);
 }
 
 function missingParameter(param: string): StripeApiError {
-  return new StripeApiError(400, 'invalid_request_error', `Missing required param: ${param}.`, 'parameter_missing', param);
+  return invalidRequest(`Missing required param: ${param}.`, 'parameter_missing', param);
 }
 
 function invalidArray(param: string): StripeApiError {
-  return new StripeApiError(400, 'invalid_request_error', `Invalid array`, 'parameter_invalid_array', param);
+  return invalidRequest(`Invalid array`, 'parameter_invalid_array', param);
 }
 
 function noSuchObject(kind: string, id: string, param: string, status: number): StripeApiError {
@@ -1627,13 +1665,13 @@ function noSuchObject(kind: string, id: string, param: string, status: number): 
 
 function asObject(value: FormValue, param: string): { [key: string]: FormValue } {
   if (typeof value === 'object' && !Array.isArray(value)) return value;
-  throw new StripeApiError(400, 'invalid_request_error', `Invalid object`, 'parameter_invalid_object', param);
+  throw invalidRequest(`Invalid object`, 'parameter_invalid_object', param);
 }
 
 function optionalString(value: FormValue | undefined, param: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') {
-    throw new StripeApiError(400, 'invalid_request_error', `Invalid string: ${param} must be a string`, 'parameter_invalid_string', param);
+    throw invalidRequest(`Invalid string: ${param} must be a string`, 'parameter_invalid_string', param);
   }
   return value === '' ? undefined : value;
 }
@@ -1642,7 +1680,7 @@ function optionalInteger(value: FormValue | undefined, param: string): number | 
   const text = optionalString(value, param);
   if (text === undefined) return undefined;
   if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
-    throw new StripeApiError(400, 'invalid_request_error', `Invalid integer: ${text}`, 'parameter_invalid_integer', param);
+    throw invalidRequest(`Invalid integer: ${text}`, 'parameter_invalid_integer', param);
   }
   return Number(text);
 }
@@ -1657,29 +1695,29 @@ function optionalUrl(value: FormValue | undefined, param: string): string | null
   } catch {
     ok = false;
   }
-  if (!ok) throw new StripeApiError(400, 'invalid_request_error', 'Not a valid URL', 'url_invalid', param);
+  if (!ok) throw invalidRequest('Not a valid URL', 'url_invalid', param);
   return text;
 }
 
 function parseMetadata(value: FormValue | undefined, param: string): Record<string, string> {
   if (value === undefined || value === '') return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new StripeApiError(400, 'invalid_request_error', 'Invalid object', 'parameter_invalid_object', param);
+    throw invalidRequest('Invalid object', 'parameter_invalid_object', param);
   }
   const out: Record<string, string> = {};
   const entries = Object.entries(value);
   if (entries.length > 50) {
-    throw new StripeApiError(400, 'invalid_request_error', 'You can specify up to 50 keys in metadata.', 'parameter_invalid_object', param);
+    throw invalidRequest('You can specify up to 50 keys in metadata.', 'parameter_invalid_object', param);
   }
   for (const [key, v] of entries) {
     if (typeof v !== 'string') {
-      throw new StripeApiError(400, 'invalid_request_error', `Invalid value for metadata key ${key}`, 'parameter_invalid_string', `${param}[${key}]`);
+      throw invalidRequest(`Invalid value for metadata key ${key}`, 'parameter_invalid_string', `${param}[${key}]`);
     }
     if (key.length > 40) {
-      throw new StripeApiError(400, 'invalid_request_error', 'Metadata keys can be at most 40 characters long.', 'parameter_invalid_string', `${param}[${key}]`);
+      throw invalidRequest('Metadata keys can be at most 40 characters long.', 'parameter_invalid_string', `${param}[${key}]`);
     }
     if (v.length > 500) {
-      throw new StripeApiError(400, 'invalid_request_error', 'Metadata values can be at most 500 characters long.', 'parameter_invalid_string', `${param}[${key}]`);
+      throw invalidRequest('Metadata values can be at most 500 characters long.', 'parameter_invalid_string', `${param}[${key}]`);
     }
     if (v !== '') out[key] = v;
   }

@@ -12,13 +12,7 @@
  *
  * No module-level side effects: every call makes new objects.
  */
-import {
-  Client,
-  type Configuration,
-  Environment,
-  OrdersController,
-  PaymentsController,
-} from '@paypal/paypal-server-sdk';
+import { Client, type Configuration, Environment, OrdersController, PaymentsController } from '@paypal/paypal-server-sdk';
 
 export interface PayPalClientOptions {
   clientId: string;

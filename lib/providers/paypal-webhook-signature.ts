@@ -23,9 +23,7 @@ export type PayPalSignatureFailureReason =
   | 'certificate_not_valid_now'
   | 'signature_invalid';
 
-export type PayPalSignatureResult =
-  | { ok: true }
-  | { ok: false; reason: string; code: PayPalSignatureFailureReason };
+export type PayPalSignatureResult = { ok: true } | { ok: false; reason: string; code: PayPalSignatureFailureReason };
 
 export interface VerifyPayPalWebhookSignatureInput {
   headers: Headers;

@@ -42,7 +42,9 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 }
 
 /** Two weekend passes at 65.00 and one social at 25.00: item_total 155.00. */
-function orderRequest(overrides: { invoiceId?: string; value?: string; itemTotal?: string; quantity?: string } = {}): OrderRequest {
+function orderRequest(
+  overrides: { invoiceId?: string; value?: string; itemTotal?: string; quantity?: string } = {},
+): OrderRequest {
   return {
     intent: CheckoutPaymentIntent.Capture,
     purchaseUnits: [
@@ -93,8 +95,20 @@ beforeAll(async () => {
     });
     return result.ok ? 'ok' : result.reason;
   });
-  sandbox = await startPayPalSandbox({ port: 0, webhookUrl: receiver.url, webhookId: WEBHOOK_ID, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
-  paypal = createPayPalClient({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'sandbox', apiBaseUrl: sandbox.url, timeoutMs: 5000 });
+  sandbox = await startPayPalSandbox({
+    port: 0,
+    webhookUrl: receiver.url,
+    webhookId: WEBHOOK_ID,
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+  });
+  paypal = createPayPalClient({
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    environment: 'sandbox',
+    apiBaseUrl: sandbox.url,
+    timeoutMs: 5000,
+  });
 });
 
 afterAll(async () => {
@@ -111,12 +125,19 @@ describe('createPayPalClient', () => {
     expect(rewritePayPalUrl('https://api-m.sandbox.paypal.com/v2/checkout/orders/ABC?fields=x', 'http://127.0.0.1:4011')).toBe(
       'http://127.0.0.1:4011/v2/checkout/orders/ABC?fields=x',
     );
-    expect(rewritePayPalUrl('https://api-m.paypal.com/v1/oauth2/token', 'http://localhost:9/prefix/')).toBe('http://localhost:9/prefix/v1/oauth2/token');
+    expect(rewritePayPalUrl('https://api-m.paypal.com/v1/oauth2/token', 'http://localhost:9/prefix/')).toBe(
+      'http://localhost:9/prefix/v1/oauth2/token',
+    );
   });
 
   it('gets a token with basic auth, then calls the API with it, all on the sandbox', async () => {
     const before = sandbox.requests.length;
-    const fresh = createPayPalClient({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'sandbox', apiBaseUrl: sandbox.url });
+    const fresh = createPayPalClient({
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      environment: 'sandbox',
+      apiBaseUrl: sandbox.url,
+    });
     await fresh.ordersController.createOrder({ body: orderRequest() });
     const [token, create] = sandbox.requests.slice(before);
     expect(token?.path).toBe('/v1/oauth2/token');
@@ -127,7 +148,12 @@ describe('createPayPalClient', () => {
   });
 
   it('fails when the client credentials are wrong', async () => {
-    const wrong = createPayPalClient({ clientId: CLIENT_ID, clientSecret: 'nope', environment: 'sandbox', apiBaseUrl: sandbox.url });
+    const wrong = createPayPalClient({
+      clientId: CLIENT_ID,
+      clientSecret: 'nope',
+      environment: 'sandbox',
+      apiBaseUrl: sandbox.url,
+    });
     await expect(wrong.ordersController.createOrder({ body: orderRequest() })).rejects.toThrow();
     expect(sandbox.requests.at(-1)?.path).toBe('/v1/oauth2/token');
   });
@@ -144,7 +170,10 @@ describe('orders', () => {
     expect(links.self).toBe(`${sandbox.publicUrl}/v2/checkout/orders/${created.result.id}`);
     expect(created.result.purchaseUnits).toBeUndefined(); // minimal by default
 
-    const full = await paypal.ordersController.createOrder({ body: orderRequest({ invoiceId: 'BF-FULL-1' }), prefer: 'return=representation' });
+    const full = await paypal.ordersController.createOrder({
+      body: orderRequest({ invoiceId: 'BF-FULL-1' }),
+      prefer: 'return=representation',
+    });
     const unit = full.result.purchaseUnits?.[0];
     expect(full.result.intent).toBe('CAPTURE');
     expect(unit?.referenceId).toBe('ord_pp_1');
@@ -169,10 +198,14 @@ describe('orders', () => {
   it('uses PAYER_ACTION_REQUIRED and a payer-action link for payment_source.paypal orders', async () => {
     const body = orderRequest();
     delete body.applicationContext;
-    body.paymentSource = { paypal: { experienceContext: { returnUrl: 'http://127.0.0.1:9/r', cancelUrl: 'http://127.0.0.1:9/c' } } };
+    body.paymentSource = {
+      paypal: { experienceContext: { returnUrl: 'http://127.0.0.1:9/r', cancelUrl: 'http://127.0.0.1:9/c' } },
+    };
     const created = await paypal.ordersController.createOrder({ body });
     expect(created.result.status).toBe('PAYER_ACTION_REQUIRED');
-    expect(created.result.links?.find((l) => l.rel === 'payer-action')?.href).toBe(`${sandbox.publicUrl}/approve/${created.result.id}`);
+    expect(created.result.links?.find((l) => l.rel === 'payer-action')?.href).toBe(
+      `${sandbox.publicUrl}/approve/${created.result.id}`,
+    );
   });
 
   it('checks that the breakdown adds up, like PayPal (422 AMOUNT_MISMATCH / ITEM_TOTAL_MISMATCH)', async () => {
@@ -188,7 +221,9 @@ describe('orders', () => {
     expect(items.statusCode).toBe(422);
     expect(items.result?.details?.[0]?.issue).toBe('ITEM_TOTAL_MISMATCH');
 
-    const precision = await apiError(paypal.ordersController.createOrder({ body: orderRequest({ value: '155.001', itemTotal: '155.001' }) }));
+    const precision = await apiError(
+      paypal.ordersController.createOrder({ body: orderRequest({ value: '155.001', itemTotal: '155.001' }) }),
+    );
     expect(precision.result?.details?.[0]?.issue).toBe('DECIMAL_PRECISION');
   });
 
@@ -230,11 +265,20 @@ describe('approval and capture', () => {
     expect(location.searchParams.get('token')).toBe(created.result.id);
     expect(location.searchParams.get('PayerID')).toMatch(/^[0-9A-Z]{13}$/);
 
-    const delivery = sandbox.webhooks.find((w) => w.eventType === 'CHECKOUT.ORDER.APPROVED' && w.payload.includes(created.result.id ?? '-'));
+    const delivery = sandbox.webhooks.find(
+      (w) => w.eventType === 'CHECKOUT.ORDER.APPROVED' && w.payload.includes(created.result.id ?? '-'),
+    );
     expect(delivery?.status).toBe(200); // the receiver verified the RSA signature
     expect(delivery?.headers['paypal-auth-algo']).toBe('SHA256withRSA');
     expect(delivery?.headers['paypal-cert-url']).toBe(sandbox.certUrl);
-    const event = JSON.parse(delivery?.payload ?? '{}') as { id: string; event_type: string; resource_type: string; resource: { id: string; status: string }; create_time: string; summary: string };
+    const event = JSON.parse(delivery?.payload ?? '{}') as {
+      id: string;
+      event_type: string;
+      resource_type: string;
+      resource: { id: string; status: string };
+      create_time: string;
+      summary: string;
+    };
     expect(event.id).toMatch(/^WH-[0-9A-Z]{17}-[0-9A-Z]{17}$/);
     expect(event.event_type).toBe('CHECKOUT.ORDER.APPROVED');
     expect(event.resource_type).toBe('checkout-order');
@@ -281,9 +325,13 @@ describe('approval and capture', () => {
     expect(twice.result?.details?.[0]?.issue).toBe('ORDER_ALREADY_CAPTURED');
 
     await sandbox.idle();
-    const delivery = sandbox.webhooks.find((w) => w.eventType === 'PAYMENT.CAPTURE.COMPLETED' && w.payload.includes(capture?.id ?? '-'));
+    const delivery = sandbox.webhooks.find(
+      (w) => w.eventType === 'PAYMENT.CAPTURE.COMPLETED' && w.payload.includes(capture?.id ?? '-'),
+    );
     expect(delivery?.status).toBe(200);
-    const event = JSON.parse(delivery?.payload ?? '{}') as { resource: { id: string; supplementary_data: { related_ids: { order_id: string } } } };
+    const event = JSON.parse(delivery?.payload ?? '{}') as {
+      resource: { id: string; supplementary_data: { related_ids: { order_id: string } } };
+    };
     expect(event.resource.supplementary_data.related_ids.order_id).toBe(orderId);
   });
 
@@ -330,9 +378,11 @@ describe('refunds', () => {
     expect(done.result?.details?.[0]?.issue).toBe('CAPTURE_FULLY_REFUNDED');
 
     await sandbox.idle();
-    expect(sandbox.webhooks.filter((w) => w.eventType === 'PAYMENT.CAPTURE.REFUNDED' && w.payload.includes(captureId)).map((w) => w.status)).toEqual([
-      200, 200,
-    ]);
+    expect(
+      sandbox.webhooks
+        .filter((w) => w.eventType === 'PAYMENT.CAPTURE.REFUNDED' && w.payload.includes(captureId))
+        .map((w) => w.status),
+    ).toEqual([200, 200]);
   });
 
   it('a reused PayPal-Request-Id returns the first refund instead of refunding twice', async () => {
@@ -383,7 +433,13 @@ describe('failure injection', () => {
   });
 
   it('times out: the SDK gives up on a request the sandbox never answers', async () => {
-    const impatient = createPayPalClient({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'sandbox', apiBaseUrl: sandbox.url, timeoutMs: 300 });
+    const impatient = createPayPalClient({
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      environment: 'sandbox',
+      apiBaseUrl: sandbox.url,
+      timeoutMs: 300,
+    });
     sandbox.failNext({ match: '/v2/checkout/orders', kind: 'timeout' });
     const error = await rejection(impatient.ordersController.createOrder({ body: orderRequest() }));
     expect(error).not.toBeInstanceOf(ApiError);
@@ -405,7 +461,10 @@ describe('webhook signatures', () => {
       ok: false,
       code: 'signature_invalid',
     });
-    expect(await verifyPayPalWebhookSignature({ ...input, webhookId: 'SOMEOTHERHOOK1' })).toMatchObject({ ok: false, code: 'signature_invalid' });
+    expect(await verifyPayPalWebhookSignature({ ...input, webhookId: 'SOMEOTHERHOOK1' })).toMatchObject({
+      ok: false,
+      code: 'signature_invalid',
+    });
 
     // The receiver (standing in for the app) refuses the tampered body.
     const tampered = await fetch(receiver.url, { method: 'POST', headers, body: rawBody.replace('"COMPLETED"', '"PENDING"') });

@@ -21,7 +21,10 @@ afterAll(async () => {
 });
 
 /** A body signed by the sandbox, as the app would receive it. */
-function signed(rawBody = '{"id":"WH-TEST","event_type":"PAYMENT.CAPTURE.COMPLETED"}', sentAt = new Date()): VerifyPayPalWebhookSignatureInput {
+function signed(
+  rawBody = '{"id":"WH-TEST","event_type":"PAYMENT.CAPTURE.COMPLETED"}',
+  sentAt = new Date(),
+): VerifyPayPalWebhookSignatureInput {
   const headers = new Headers(Object.entries(sandbox.signPayload(rawBody, { transmissionTime: sentAt })));
   return {
     headers,
@@ -41,23 +44,44 @@ describe('verifyPayPalWebhookSignature', () => {
 
   it('checks the CRC32 of the exact raw bytes: whitespace changes fail', async () => {
     const input = signed('{"a":1}');
-    expect(await verifyPayPalWebhookSignature({ ...input, rawBody: '{"a": 1}' })).toMatchObject({ ok: false, code: 'signature_invalid' });
-    expect(await verifyPayPalWebhookSignature({ ...input, rawBody: '{"a":2}' })).toMatchObject({ ok: false, code: 'signature_invalid' });
+    expect(await verifyPayPalWebhookSignature({ ...input, rawBody: '{"a": 1}' })).toMatchObject({
+      ok: false,
+      code: 'signature_invalid',
+    });
+    expect(await verifyPayPalWebhookSignature({ ...input, rawBody: '{"a":2}' })).toMatchObject({
+      ok: false,
+      code: 'signature_invalid',
+    });
   });
 
   it('the signature binds transmission id and time', async () => {
     const input = signed();
     const otherId = new Headers(input.headers);
     otherId.set('paypal-transmission-id', '00000000-0000-0000-0000-000000000000');
-    expect(await verifyPayPalWebhookSignature({ ...input, headers: otherId })).toMatchObject({ ok: false, code: 'signature_invalid' });
+    expect(await verifyPayPalWebhookSignature({ ...input, headers: otherId })).toMatchObject({
+      ok: false,
+      code: 'signature_invalid',
+    });
     const otherTime = new Headers(input.headers);
-    otherTime.set('paypal-transmission-time', new Date((input.now ?? new Date()).getTime() + 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'));
-    expect(await verifyPayPalWebhookSignature({ ...input, headers: otherTime })).toMatchObject({ ok: false, code: 'signature_invalid' });
+    otherTime.set(
+      'paypal-transmission-time',
+      new Date((input.now ?? new Date()).getTime() + 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    );
+    expect(await verifyPayPalWebhookSignature({ ...input, headers: otherTime })).toMatchObject({
+      ok: false,
+      code: 'signature_invalid',
+    });
   });
 
   it('requires every header and the SHA256withRSA algorithm', async () => {
     const input = signed();
-    for (const name of ['paypal-transmission-id', 'paypal-transmission-time', 'paypal-transmission-sig', 'paypal-cert-url', 'paypal-auth-algo']) {
+    for (const name of [
+      'paypal-transmission-id',
+      'paypal-transmission-time',
+      'paypal-transmission-sig',
+      'paypal-cert-url',
+      'paypal-auth-algo',
+    ]) {
       const headers = new Headers(input.headers);
       headers.delete(name);
       const result = await verifyPayPalWebhookSignature({ ...input, headers });
@@ -66,8 +90,14 @@ describe('verifyPayPalWebhookSignature', () => {
     }
     const sha1 = new Headers(input.headers);
     sha1.set('paypal-auth-algo', 'SHA1withRSA');
-    expect(await verifyPayPalWebhookSignature({ ...input, headers: sha1 })).toMatchObject({ ok: false, code: 'unsupported_auth_algo' });
-    expect(await verifyPayPalWebhookSignature({ ...input, webhookId: '' })).toMatchObject({ ok: false, code: 'missing_webhook_id' });
+    expect(await verifyPayPalWebhookSignature({ ...input, headers: sha1 })).toMatchObject({
+      ok: false,
+      code: 'unsupported_auth_algo',
+    });
+    expect(await verifyPayPalWebhookSignature({ ...input, webhookId: '' })).toMatchObject({
+      ok: false,
+      code: 'missing_webhook_id',
+    });
   });
 
   it('fetches certificates only from allowed hosts (http only for listed loopback hosts)', async () => {
@@ -77,13 +107,22 @@ describe('verifyPayPalWebhookSignature', () => {
       fetched += 1;
       return sandbox.certificatePem;
     };
-    expect(await verifyPayPalWebhookSignature({ ...input, fetchCertificate: counting, allowedCertHosts: ['api.paypal.com'] })).toMatchObject({
+    expect(
+      await verifyPayPalWebhookSignature({ ...input, fetchCertificate: counting, allowedCertHosts: ['api.paypal.com'] }),
+    ).toMatchObject({
       ok: false,
       code: 'cert_url_not_allowed',
     });
     const elsewhere = new Headers(input.headers);
     elsewhere.set('paypal-cert-url', 'https://evil.example/v1/notifications/certs/CERT-1');
-    expect(await verifyPayPalWebhookSignature({ ...input, headers: elsewhere, fetchCertificate: counting, allowedCertHosts: ['api.paypal.com'] })).toMatchObject({
+    expect(
+      await verifyPayPalWebhookSignature({
+        ...input,
+        headers: elsewhere,
+        fetchCertificate: counting,
+        allowedCertHosts: ['api.paypal.com'],
+      }),
+    ).toMatchObject({
       ok: false,
       code: 'cert_url_not_allowed',
     });
@@ -108,10 +147,15 @@ describe('verifyPayPalWebhookSignature', () => {
       ok: false,
       code: 'transmission_time_out_of_tolerance',
     });
-    expect(await verifyPayPalWebhookSignature({ ...input, now: new Date(sentAt.getTime() - 3600_000), toleranceSeconds: 7200 })).toEqual({ ok: true });
+    expect(
+      await verifyPayPalWebhookSignature({ ...input, now: new Date(sentAt.getTime() - 3600_000), toleranceSeconds: 7200 }),
+    ).toEqual({ ok: true });
     const garbage = new Headers(input.headers);
     garbage.set('paypal-transmission-time', 'yesterday');
-    expect(await verifyPayPalWebhookSignature({ ...input, headers: garbage })).toMatchObject({ ok: false, code: 'transmission_time_invalid' });
+    expect(await verifyPayPalWebhookSignature({ ...input, headers: garbage })).toMatchObject({
+      ok: false,
+      code: 'transmission_time_invalid',
+    });
   });
 
   it('reports certificate download failures, non-certificates and certificates outside their validity', async () => {

@@ -150,7 +150,9 @@ describe('checkout sessions', () => {
   it('rejects unknown parameters, missing names and a wrong API key', async () => {
     const noName = await sdkError(
       stripe.checkout.sessions.create(
-        sessionParams({ line_items: [{ price_data: { currency: 'usd', unit_amount: 100, product_data: { name: '' } }, quantity: 1 }] }),
+        sessionParams({
+          line_items: [{ price_data: { currency: 'usd', unit_amount: 100, product_data: { name: '' } }, quantity: 1 }],
+        }),
       ),
     );
     expect(noName.code).toBe('parameter_missing');
@@ -192,7 +194,9 @@ describe('idempotency', () => {
   });
 
   it('refuses the same key with different params (idempotency_error)', async () => {
-    await stripe.checkout.sessions.create(sessionParams({ client_reference_id: 'ord_idem_2' }), { idempotencyKey: 'idem-create-2' });
+    await stripe.checkout.sessions.create(sessionParams({ client_reference_id: 'ord_idem_2' }), {
+      idempotencyKey: 'idem-create-2',
+    });
     const error = await sdkError(
       stripe.checkout.sessions.create(sessionParams({ client_reference_id: 'ord_idem_3' }), { idempotencyKey: 'idem-create-2' }),
     );
@@ -222,7 +226,11 @@ describe('payment page', () => {
     expect(delivery?.status).toBe(200); // the receiver verified the signature with stripe.webhooks.constructEvent
     const received = receiver.received.find((r) => r.rawBody === delivery?.payload);
     expect(received?.verdict).toBe('ok');
-    const event = stripe.webhooks.constructEvent(received?.rawBody ?? '', received?.headers.get('stripe-signature') ?? '', WEBHOOK_SECRET);
+    const event = stripe.webhooks.constructEvent(
+      received?.rawBody ?? '',
+      received?.headers.get('stripe-signature') ?? '',
+      WEBHOOK_SECRET,
+    );
     expect(event.type).toBe('checkout.session.completed');
     expect(event.api_version).toBeTruthy();
     const eventSession = event.data.object as Stripe.Checkout.Session;
@@ -270,7 +278,11 @@ describe('payment page', () => {
     // The page answers after the delivery, so the newest payment_failed delivery is this one.
     const delivery = sandbox.webhooks.filter((w) => w.eventType === 'payment_intent.payment_failed').at(-1);
     expect(delivery?.status).toBe(200);
-    const event = stripe.webhooks.constructEvent(delivery?.payload ?? '', delivery?.headers['stripe-signature'] ?? '', WEBHOOK_SECRET);
+    const event = stripe.webhooks.constructEvent(
+      delivery?.payload ?? '',
+      delivery?.headers['stripe-signature'] ?? '',
+      WEBHOOK_SECRET,
+    );
     const intent = event.data.object as Stripe.PaymentIntent;
     expect(intent.status).toBe('requires_payment_method');
     expect(intent.last_payment_error?.decline_code).toBe('generic_decline');
@@ -288,7 +300,10 @@ describe('payment page', () => {
   });
 
   it('programmatic pay() rejects unknown sessions, bad cards and expired sessions', async () => {
-    expect(await sandbox.pay('cs_test_nope', '4242424242424242')).toMatchObject({ outcome: 'rejected', reason: 'no_such_session' });
+    expect(await sandbox.pay('cs_test_nope', '4242424242424242')).toMatchObject({
+      outcome: 'rejected',
+      reason: 'no_such_session',
+    });
     const session = await stripe.checkout.sessions.create(sessionParams());
     expect(await sandbox.pay(session.id, '1234')).toMatchObject({ outcome: 'rejected', reason: 'invalid_card' });
     await sandbox.expireSession(session.id);
@@ -386,7 +401,12 @@ describe('failure injection', () => {
   });
 
   it('times out: the request is accepted and never answered, so the SDK throws a connection error', async () => {
-    const impatient = createStripeClient({ secretKey: SECRET_KEY, apiBaseUrl: sandbox.url, maxNetworkRetries: 0, timeoutMs: 300 });
+    const impatient = createStripeClient({
+      secretKey: SECRET_KEY,
+      apiBaseUrl: sandbox.url,
+      maxNetworkRetries: 0,
+      timeoutMs: 300,
+    });
     sandbox.failNext({ match: /^\/v1\/payment_intents\//, kind: 'timeout' });
     const error = await sdkError(impatient.paymentIntents.retrieve('pi_slow'));
     expect(error).toBeInstanceOf(stripe.errors.StripeConnectionError);
@@ -415,11 +435,13 @@ describe('event helpers', () => {
     expect(() => stripe.webhooks.constructEvent(payload.replace('"open"', '"complete"'), header, WEBHOOK_SECRET)).toThrow(
       stripe.errors.StripeSignatureVerificationError,
     );
-    expect(() => stripe.webhooks.constructEvent(payload, sandbox.signPayload(payload, { secret: 'whsec_other' }), WEBHOOK_SECRET)).toThrow(
+    expect(() =>
+      stripe.webhooks.constructEvent(payload, sandbox.signPayload(payload, { secret: 'whsec_other' }), WEBHOOK_SECRET),
+    ).toThrow(stripe.errors.StripeSignatureVerificationError);
+    const stale = sandbox.signPayload(payload, { timestamp: Math.floor(Date.now() / 1000) - 3600 });
+    expect(() => stripe.webhooks.constructEvent(payload, stale, WEBHOOK_SECRET, 300)).toThrow(
       stripe.errors.StripeSignatureVerificationError,
     );
-    const stale = sandbox.signPayload(payload, { timestamp: Math.floor(Date.now() / 1000) - 3600 });
-    expect(() => stripe.webhooks.constructEvent(payload, stale, WEBHOOK_SECRET, 300)).toThrow(stripe.errors.StripeSignatureVerificationError);
   });
 
   it('deliverEvent and resendEvent send the same bytes with fresh valid signatures', async () => {

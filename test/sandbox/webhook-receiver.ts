@@ -22,7 +22,9 @@ export interface WebhookReceiver {
  * A tiny local HTTP endpoint standing in for the app's webhook route: it runs `verify` on every
  * request (raw body + headers) and answers 200 when it returns 'ok', 400 otherwise.
  */
-export async function startWebhookReceiver(verify: (rawBody: string, headers: Headers) => Promise<string> | string): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(
+  verify: (rawBody: string, headers: Headers) => Promise<string> | string,
+): Promise<WebhookReceiver> {
   const received: ReceivedWebhook[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
