@@ -1,0 +1,261 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Stripe from 'stripe';
+import { POST as stripeWebhook } from '../../api/webhooks/stripe.js';
+import { resetConfigForTests } from '../../lib/config.js';
+import { db, transaction } from '../../lib/db/client.js';
+import { listAuditForEntity } from '../../lib/db/models/audit-log.js';
+import { upsertCustomerByEmail } from '../../lib/db/models/customers.js';
+import { insertOrderItems } from '../../lib/db/models/order-items.js';
+import { findOrderById, insertOrder, type Order, type Provider } from '../../lib/db/models/orders.js';
+import { insertPayment, listPaymentsForOrder, type Payment, updatePayment } from '../../lib/db/models/payments.js';
+import { listRefundsForOrder } from '../../lib/db/models/refunds.js';
+import { type TicketType, tryTakeHold } from '../../lib/db/models/ticket-types.js';
+import { resetProviderClientsForTests } from '../../lib/payments/provider-refunds.js';
+import { call } from '../support/http.js';
+import { createEventWithTicketTypes, ticketCounters, uniqueEmail } from '../support/factories.js';
+
+/**
+ * Webhook test support: Stripe payloads built from the provider's published example objects
+ * (../shared/fixtures/stripe/fixtures3.json) with our ids filled in, signed with the stripe SDK's
+ * generateTestHeaderString; pending orders made the way checkout makes them (hold taken, payment
+ * row with the provider session id); and a read-out of everything an order's money touches.
+ */
+
+export const WEBHOOK_SECRET = 'whsec_webhooks_test_current';
+export const OLD_WEBHOOK_SECRET = 'whsec_webhooks_test_rolled';
+export const STRIPE_SECRET_KEY = 'sk_test_webhooks_51BoulderFest';
+
+/** Points the app at the given Stripe sandbox (or none) with both webhook secrets configured. */
+export function configureStripe(options: { apiBase?: string; secrets?: string[] } = {}): void {
+  process.env.STRIPE_WEBHOOK_SECRET = (options.secrets ?? [WEBHOOK_SECRET, OLD_WEBHOOK_SECRET]).join(',');
+  process.env.STRIPE_SECRET_KEY = STRIPE_SECRET_KEY;
+  if (options.apiBase) process.env.STRIPE_API_BASE = options.apiBase;
+  else delete process.env.STRIPE_API_BASE;
+  resetConfigForTests();
+  resetProviderClientsForTests();
+}
+
+type Json = Record<string, unknown>;
+
+const fixtures = JSON.parse(readFileSync(join(process.cwd(), '..', 'shared', 'fixtures', 'stripe', 'fixtures3.json'), 'utf8')) as {
+  resources: Record<string, Json>;
+};
+
+function fixture(name: string): Json {
+  const object = fixtures.resources[name];
+  if (!object) throw new Error(`fixture ${name} missing from fixtures3.json`);
+  return structuredClone(object);
+}
+
+const rand = (n = 24) => randomBytes(n).toString('base64url').replace(/[^A-Za-z0-9]/g, '').slice(0, n).padEnd(n, 'x');
+
+export const ids = {
+  event: () => `evt_${rand()}`,
+  session: () => `cs_test_${rand(40)}`,
+  paymentIntent: () => `pi_${rand()}`,
+  charge: () => `ch_${rand()}`,
+  refund: () => `re_${rand()}`,
+  dispute: () => `dp_${rand()}`,
+};
+
+/** The fixture `event` envelope around `object`. */
+export function stripeEvent(type: string, object: Json, id = ids.event()): Json {
+  const event = fixture('event');
+  return { ...event, id, type, created: Math.floor(Date.now() / 1000), api_version: '2026-10-28.endive', data: { object } };
+}
+
+export interface SessionFields {
+  sessionId: string;
+  orderId: string;
+  paymentIntentId: string | null;
+  amountTotal: number;
+  currency?: string;
+  paymentStatus?: 'paid' | 'unpaid';
+  status?: 'open' | 'complete' | 'expired';
+}
+
+/** The fixture `checkout.session` with our order and amounts. */
+export function checkoutSession(fields: SessionFields): Json {
+  return {
+    ...fixture('checkout.session'),
+    id: fields.sessionId,
+    client_reference_id: fields.orderId,
+    metadata: { order_id: fields.orderId },
+    payment_intent: fields.paymentIntentId,
+    payment_status: fields.paymentStatus ?? 'paid',
+    status: fields.status ?? 'complete',
+    amount_total: fields.amountTotal,
+    amount_subtotal: fields.amountTotal,
+    currency: (fields.currency ?? 'usd').toLowerCase(),
+    url: null,
+  };
+}
+
+/** The fixture `refund`. */
+export function stripeRefund(fields: {
+  refundId: string;
+  amount: number;
+  paymentIntentId: string;
+  chargeId: string;
+  currency?: string;
+  status?: string;
+  metadata?: Record<string, string>;
+}): Json {
+  return {
+    ...fixture('refund'),
+    id: fields.refundId,
+    amount: fields.amount,
+    currency: (fields.currency ?? 'usd').toLowerCase(),
+    payment_intent: fields.paymentIntentId,
+    charge: fields.chargeId,
+    status: fields.status ?? 'succeeded',
+    metadata: fields.metadata ?? {},
+  };
+}
+
+/** The fixture `charge`, refunded by the given refunds. */
+export function stripeCharge(fields: {
+  chargeId: string;
+  paymentIntentId: string;
+  amount: number;
+  orderId: string;
+  refunds: Json[];
+  currency?: string;
+}): Json {
+  const refunded = fields.refunds.reduce((sum, r) => sum + Number(r.amount), 0);
+  return {
+    ...fixture('charge'),
+    id: fields.chargeId,
+    amount: fields.amount,
+    amount_captured: fields.amount,
+    amount_refunded: refunded,
+    captured: true,
+    refunded: refunded >= fields.amount,
+    currency: (fields.currency ?? 'usd').toLowerCase(),
+    payment_intent: fields.paymentIntentId,
+    metadata: { order_id: fields.orderId },
+    refunds: { object: 'list', data: fields.refunds, has_more: false, url: `/v1/charges/${fields.chargeId}/refunds` },
+  };
+}
+
+/** The fixture `dispute`. */
+export function stripeDispute(fields: { paymentIntentId: string; chargeId: string; amount: number }): Json {
+  return { ...fixture('dispute'), id: ids.dispute(), amount: fields.amount, charge: fields.chargeId, payment_intent: fields.paymentIntentId };
+}
+
+/** Stripe-Signature for a body, made by the stripe SDK. */
+export function sign(payload: string, options: { secret?: string; timestamp?: number } = {}): string {
+  return Stripe.webhooks.generateTestHeaderString({
+    payload,
+    secret: options.secret ?? WEBHOOK_SECRET,
+    ...(options.timestamp === undefined ? {} : { timestamp: options.timestamp }),
+  });
+}
+
+/** Delivers a Stripe event to the route handler as Stripe would (raw body + signature). */
+export async function deliverStripe(
+  event: Json | string,
+  options: { secret?: string; timestamp?: number; signature?: string | null } = {},
+): Promise<{ status: number; body: any }> {
+  const payload = typeof event === 'string' ? event : JSON.stringify(event);
+  const signature = options.signature === undefined ? sign(payload, options) : options.signature;
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+  if (signature !== null) headers['stripe-signature'] = signature;
+  const response = await call(stripeWebhook, { method: 'POST', path: '/api/webhooks/stripe', headers, rawBody: payload });
+  return { status: response.status, body: response.body };
+}
+
+export interface PendingOrder {
+  order: Order;
+  payment: Payment;
+  ticketType: TicketType;
+  quantity: number;
+  sessionId: string;
+  paymentIntentId: string;
+  chargeId: string;
+}
+
+/**
+ * A pending order as checkout leaves it: customer, order with a live hold, `quantity` active items,
+ * the hold counted in ticket_types.held, a pending payment carrying the provider session id.
+ */
+export async function createPendingOrder(
+  options: {
+    quantity?: number;
+    priceCents?: number;
+    capacity?: number;
+    provider?: Provider;
+    sessionId?: string;
+    ticketType?: TicketType;
+    holdMinutes?: number;
+  } = {},
+): Promise<PendingOrder> {
+  const quantity = options.quantity ?? 2;
+  const priceCents = options.priceCents ?? 5_000;
+  const ticketType =
+    options.ticketType ??
+    (await createEventWithTicketTypes({ pass: { priceCents, capacity: options.capacity ?? 100 } })).types.pass;
+  const provider = options.provider ?? 'stripe';
+  const sessionId = options.sessionId ?? (provider === 'stripe' ? ids.session() : `PP${rand(15).toUpperCase()}`);
+  const total = ticketType.priceCents * quantity;
+  const { order, payment } = await transaction(async (tx) => {
+    const customer = await upsertCustomerByEmail(tx, { email: uniqueEmail('wh'), firstName: 'Ana', lastName: 'García' });
+    if (!(await tryTakeHold(tx, ticketType.id, quantity))) throw new Error('no capacity for the test hold');
+    const order = await insertOrder(tx, {
+      eventId: ticketType.eventId,
+      customerId: customer.id,
+      currency: ticketType.currency,
+      subtotalCents: total,
+      discountCents: 0,
+      totalCents: total,
+      slidingScalePercent: 0,
+      provider,
+      accessTokenHash: createHash('sha256').update(randomUUID()).digest('hex'),
+      holdExpiresAt: new Date(Date.now() + (options.holdMinutes ?? 30) * 60_000),
+    });
+    await insertOrderItems(
+      tx,
+      order.id,
+      Array.from({ length: quantity }, () => ({
+        ticketTypeId: ticketType.id,
+        unitPriceCents: ticketType.priceCents,
+        discountCents: 0,
+        priceCents: ticketType.priceCents,
+        currency: ticketType.currency,
+      })),
+    );
+    const inserted = await insertPayment(tx, { orderId: order.id, provider, amountCents: total, currency: ticketType.currency });
+    const payment = await updatePayment(tx, inserted.id, { providerSessionId: sessionId });
+    return { order, payment };
+  });
+  return { order, payment, ticketType, quantity, sessionId, paymentIntentId: ids.paymentIntent(), chargeId: ids.charge() };
+}
+
+/** Everything an order's money touches, for comparing end states. */
+export async function orderState(orderId: string, ticketTypeId: string) {
+  const order = await findOrderById(db, orderId);
+  if (!order) throw new Error(`order ${orderId} not found`);
+  const payments = await listPaymentsForOrder(db, orderId);
+  const refunds = await listRefundsForOrder(db, orderId);
+  const audit = await listAuditForEntity(db, 'order', orderId);
+  const counters = await ticketCounters(ticketTypeId);
+  return { order, payments, refunds, audit, counters };
+}
+
+/** Inbox rows for one provider event id. */
+export async function inboxRow(providerEventId: string, provider: Provider = 'stripe') {
+  return await db.queryOne<{ id: string; status: string; attempts: number; lastError: string | null; nextAttemptAt: Date | null }>(
+    `SELECT id, status, attempts, last_error AS "lastError", next_attempt_at AS "nextAttemptAt"
+     FROM webhook_events WHERE provider = $1 AND provider_event_id = $2`,
+    [provider, providerEventId],
+  );
+}
+
+export async function countInbox(providerEventId: string): Promise<number> {
+  const row = await db.queryOne<{ n: number }>('SELECT count(*)::int AS n FROM webhook_events WHERE provider_event_id = $1', [
+    providerEventId,
+  ]);
+  return row?.n ?? 0;
+}
