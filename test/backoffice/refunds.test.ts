@@ -24,7 +24,10 @@ afterAll(async () => {
   await sandbox.close();
 });
 
-function refund(body: Record<string, unknown>, options: { key?: TestKey; idempotencyKey?: string | null; headers?: Record<string, string> } = {}) {
+function refund(
+  body: Record<string, unknown>,
+  options: { key?: TestKey; idempotencyKey?: string | null; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { ...(options.key ?? staff).header, ...options.headers };
   if (options.idempotencyKey !== null) headers['idempotency-key'] = options.idempotencyKey ?? randomUUID();
   return call(refundRoute.POST, { method: 'POST', path: '/api/payments/refund', headers, body });
@@ -37,7 +40,9 @@ describe('POST /api/payments/refund', () => {
     const order = await paidStripeOrder(sandbox, { priceCents: 5_000, quantity: 2 });
     expect(order.totalCents).toBe(10_000);
 
-    const answers = await Promise.all(Array.from({ length: 20 }, () => refund({ orderId: order.orderId, amountCents: 1_000, reason: REASON })));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => refund({ orderId: order.orderId, amountCents: 1_000, reason: REASON })),
+    );
     const statuses = answers.map((a) => a.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(10);
     expect(statuses.filter((s) => s === 422)).toHaveLength(10);
@@ -79,7 +84,13 @@ describe('POST /api/payments/refund', () => {
       { headers: { 'x-forwarded-for': '203.0.113.5', 'user-agent': 'BoxOffice/1.0' } },
     );
     expect(rest.status).toBe(201);
-    expect(rest.body.refund).toMatchObject({ amountCents: 5_000, status: 'succeeded', releaseTickets: true, releasedTickets: 2, reason: REASON });
+    expect(rest.body.refund).toMatchObject({
+      amountCents: 5_000,
+      status: 'succeeded',
+      releaseTickets: true,
+      releasedTickets: 2,
+      reason: REASON,
+    });
     expect(rest.body.order).toMatchObject({ status: 'refunded', refundedCents: 8_000, refundableCents: 0 });
     expect(await ticketCounters(order.ticketTypeId)).toMatchObject({ sold: 0, held: 0 });
     const items = await db.queryMany<{ status: string }>('SELECT status FROM order_items WHERE order_id = $1', [order.orderId]);
@@ -124,9 +135,12 @@ describe('POST /api/payments/refund', () => {
     expect(unknown.status).toBe(404);
 
     const { event } = await createEventWithTicketTypes({ ga: { priceCents: 2_500 } });
-    const pending = await createCheckoutSession(checkoutSessionRequestSchema.parse(checkoutBody(event, [{ ticketType: 'ga', quantity: 1 }])), {
-      actor: { type: 'buyer' },
-    });
+    const pending = await createCheckoutSession(
+      checkoutSessionRequestSchema.parse(checkoutBody(event, [{ ticketType: 'ga', quantity: 1 }])),
+      {
+        actor: { type: 'buyer' },
+      },
+    );
     const unpaid = await refund({ orderId: pending.orderId, reason: REASON });
     expect(unpaid.status).toBe(422);
     expect(unpaid.body.error.code).toBe('ORDER_NOT_PAID');
@@ -134,7 +148,10 @@ describe('POST /api/payments/refund', () => {
     const order = await paidStripeOrder(sandbox, { priceCents: 1_000, quantity: 1 });
     const tooMuch = await refund({ orderId: order.orderId, amountCents: 1_001, reason: REASON });
     expect(tooMuch.status).toBe(422);
-    expect(tooMuch.body.error).toMatchObject({ code: 'REFUND_EXCEEDS_REFUNDABLE', details: { refundableCents: 1_000, requestedCents: 1_001 } });
+    expect(tooMuch.body.error).toMatchObject({
+      code: 'REFUND_EXCEEDS_REFUNDABLE',
+      details: { refundableCents: 1_000, requestedCents: 1_001 },
+    });
     expect(await listRefundsForOrder(db, order.orderId)).toHaveLength(0);
   });
 

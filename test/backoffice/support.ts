@@ -91,7 +91,15 @@ export interface PaidOrder {
 /** `quantity` tickets at `priceCents` each, bought with Stripe and paid on the sandbox's payment page. */
 export async function paidStripeOrder(
   sandbox: StripeSandbox,
-  options: { priceCents?: number; quantity?: number; capacity?: number; email?: string; attendeeLastName?: string } = {},
+  options: {
+    priceCents?: number;
+    quantity?: number;
+    capacity?: number;
+    email?: string;
+    firstName?: string;
+    lastName?: string;
+    attendeeLastName?: string;
+  } = {},
 ): Promise<PaidOrder> {
   const quantity = options.quantity ?? 2;
   const { event, types } = await createEventWithTicketTypes({
@@ -108,7 +116,10 @@ export async function paidStripeOrder(
       })),
     },
   ]);
-  if (options.email) (body.customer as { email: string }).email = options.email;
+  const customer = body.customer as { email: string; firstName: string; lastName: string };
+  if (options.email) customer.email = options.email;
+  if (options.firstName) customer.firstName = options.firstName;
+  if (options.lastName) customer.lastName = options.lastName;
   const request = checkoutSessionRequestSchema.parse(body);
   const created = await createCheckoutSession(request, { actor: { type: 'buyer', requestId: 'test-checkout' } });
   const payment = await db.queryOne<{ sessionId: string }>(
