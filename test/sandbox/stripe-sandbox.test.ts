@@ -86,6 +86,17 @@ describe('createStripeClient', () => {
     expect(request?.headers.authorization).toBe(`Bearer ${SECRET_KEY}`);
     expect(request?.headers['content-type']).toContain('application/x-www-form-urlencoded');
   });
+
+  it('telemetry: false leaves out the SDK telemetry header (default clients send it after the first call)', async () => {
+    const quiet = createStripeClient({ secretKey: SECRET_KEY, apiBaseUrl: sandbox.url, maxNetworkRetries: 0, telemetry: false });
+    await quiet.checkout.sessions.create(sessionParams());
+    await quiet.checkout.sessions.create(sessionParams());
+    expect(sandbox.requests.at(-1)?.headers['x-stripe-client-telemetry']).toBeUndefined();
+    const chatty = createStripeClient({ secretKey: SECRET_KEY, apiBaseUrl: sandbox.url, maxNetworkRetries: 0 });
+    await chatty.checkout.sessions.create(sessionParams());
+    await chatty.checkout.sessions.create(sessionParams());
+    expect(sandbox.requests.at(-1)?.headers['x-stripe-client-telemetry']).toBeDefined();
+  });
 });
 
 describe('checkout sessions', () => {
@@ -179,6 +190,28 @@ describe('checkout sessions', () => {
     const missing = await sdkError(stripe.checkout.sessions.retrieve('cs_test_doesnotexist'));
     expect(missing.statusCode).toBe(404);
     expect(missing.code).toBe('resource_missing');
+  });
+});
+
+describe('session expiry by the clock', () => {
+  it('an open session past expires_at reads as expired and checkout.session.expired is sent', async () => {
+    let now = new Date();
+    const timed = await startStripeSandbox({ now: () => now, webhookUrl: receiver.url, webhookSecret: WEBHOOK_SECRET });
+    try {
+      const client = createStripeClient({ secretKey: SECRET_KEY, apiBaseUrl: timed.url, maxNetworkRetries: 0 });
+      const session = await client.checkout.sessions.create(
+        sessionParams({ expires_at: Math.floor(now.getTime() / 1000) + 1800 }),
+      );
+      now = new Date(now.getTime() + 1799_000);
+      expect((await client.checkout.sessions.retrieve(session.id)).status).toBe('open');
+      now = new Date(now.getTime() + 2_000);
+      expect((await client.checkout.sessions.retrieve(session.id)).status).toBe('expired');
+      expect(await timed.pay(session.id, '4242424242424242')).toMatchObject({ outcome: 'rejected', reason: 'session_not_open' });
+      await timed.idle();
+      expect(timed.webhooks.map((w) => [w.eventType, w.status])).toEqual([['checkout.session.expired', 200]]);
+    } finally {
+      await timed.close();
+    }
   });
 });
 
