@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { db } from '../../lib/db/client.js';
+import { findRefundByProviderId } from '../../lib/db/models/refunds.js';
+import { createStripeClient, type StripeClient } from '../../lib/providers/stripe-client.js';
+import { processWebhookEvent } from '../../lib/webhooks/inbox.js';
+import { type StripeSandbox, startStripeSandbox } from '../../sandbox/stripe-sandbox.js';
+import {
+  checkoutSession,
+  configureStripe,
+  createPendingOrder,
+  deliverStripe,
+  inboxRow,
+  orderState,
+  type PendingOrder,
+  STRIPE_SECRET_KEY,
+  stripeEvent,
+  WEBHOOK_SECRET,
+} from './support.js';
+
+/**
+ * Late payments against the local Stripe sandbox: the session is created and paid there, and the
+ * sandbox's own checkout.session.completed event is delivered to our webhook route.
+ */
+
+let sandbox: StripeSandbox;
+let stripe: StripeClient;
+
+beforeAll(async () => {
+  sandbox = await startStripeSandbox({ webhookSecret: WEBHOOK_SECRET, secretKey: STRIPE_SECRET_KEY });
+  configureStripe({ apiBase: sandbox.url });
+  stripe = createStripeClient({ secretKey: STRIPE_SECRET_KEY, apiBaseUrl: sandbox.url, maxNetworkRetries: 0 });
+});
+
+afterAll(async () => {
+  await sandbox?.close();
+  configureStripe();
+});
+
+/** A sandbox Checkout Session for our order, as checkout would create it. */
+async function sandboxSession(p: PendingOrder): Promise<string> {
+  const session = await stripe.checkout.sessions.create({
+    mode: 'payment',
+    client_reference_id: p.order.id,
+    metadata: { order_id: p.order.id },
+    payment_intent_data: { metadata: { order_id: p.order.id } },
+    success_url: 'http://localhost:3000/thanks',
+    line_items: [
+      {
+        quantity: p.quantity,
+        price_data: { currency: 'usd', unit_amount: p.ticketType.priceCents, product_data: { name: p.ticketType.name } },
+      },
+    ],
+  });
+  await db.query('UPDATE payments SET provider_session_id = $2 WHERE id = $1', [p.payment.id, session.id]);
+  return session.id;
+}
+
+async function payAtSandbox(sessionId: string) {
+  const paid = await sandbox.pay(sessionId, '4242 4242 4242 4242');
+  if (paid.outcome !== 'succeeded') throw new Error(`sandbox payment ${paid.outcome}`);
+  return paid;
+}
+
+/** Our hold runs out (the checkout.session.expired path), while the buyer is still on Stripe's page. */
+async function expireOurHold(p: PendingOrder, sessionId: string) {
+  const expired = checkoutSession({ sessionId, orderId: p.order.id, paymentIntentId: null, amountTotal: p.order.totalCents, paymentStatus: 'unpaid', status: 'expired' });
+  expect((await deliverStripe(stripeEvent('checkout.session.expired', expired))).status).toBe(200);
+  expect((await orderState(p.order.id, p.ticketType.id)).order.status).toBe('expired');
+}
+
+describe('late payments', () => {
+  it('with capacity left → the order completes and takes its tickets again', async () => {
+    const p = await createPendingOrder({ quantity: 2, capacity: 5 });
+    const sessionId = await sandboxSession(p);
+    await expireOurHold(p, sessionId);
+    expect((await orderState(p.order.id, p.ticketType.id)).counters).toMatchObject({ sold: 0, held: 0 });
+
+    const paid = await payAtSandbox(sessionId);
+    const response = await deliverStripe(paid.event);
+    expect(response.status).toBe(200);
+    const s = await orderState(p.order.id, p.ticketType.id);
+    expect(s.order.status).toBe('completed');
+    expect(s.counters).toMatchObject({ sold: 2, held: 0 });
+    expect(s.refunds).toHaveLength(0);
+    expect(s.audit.map((a) => a.action)).toEqual(['hold_expired', 'late_payment_completed']);
+    expect(sandbox.requests.filter((r) => r.path === '/v1/refunds')).toHaveLength(0);
+  });
+
+  it('without capacity → refunded in full through the sandbox, recorded, audited, and 200 to Stripe', async () => {
+    const p = await createPendingOrder({ quantity: 2, capacity: 3 });
+    const sessionId = await sandboxSession(p);
+    await expireOurHold(p, sessionId);
+    // Someone else takes the last tickets.
+    await createPendingOrder({ ticketType: p.ticketType, quantity: 3 });
+
+    const paid = await payAtSandbox(sessionId);
+    const paymentIntentId = String(paid.paymentIntent.id);
+    const response = await deliverStripe(paid.event);
+    expect(response.status).toBe(200);
+    expect(response.body.status).toBe('processed');
+
+    // The money went back at the provider, once, in full.
+    expect(sandbox.refundedAmount(paymentIntentId)).toBe(p.order.totalCents);
+    const refundCalls = sandbox.requests.filter((r) => r.method === 'POST' && r.path === '/v1/refunds');
+    expect(refundCalls).toHaveLength(1);
+    expect(refundCalls[0]?.headers['idempotency-key']).toBe(`system-refund-${p.payment.id}`);
+
+    const s = await orderState(p.order.id, p.ticketType.id);
+    expect(s.order).toMatchObject({ status: 'expired', attentionReason: 'late_payment_no_capacity' });
+    expect(s.counters).toMatchObject({ capacity: 3, sold: 0, held: 3 });
+    expect(s.payments[0]).toMatchObject({ status: 'refunded', refundedCents: p.order.totalCents, providerPaymentId: paymentIntentId });
+    expect(s.refunds).toHaveLength(1);
+    expect(s.refunds[0]).toMatchObject({ source: 'system', status: 'succeeded', amountCents: p.order.totalCents });
+    expect(s.refunds[0]?.reason).toMatch(/^late_payment_no_capacity/);
+    expect(s.audit.map((a) => [a.action, a.reason])).toEqual([
+      ['hold_expired', 'checkout.session.expired'],
+      ['late_payment_no_capacity', 'late_payment_no_capacity'],
+      ['system_refund_issued', 'late_payment_no_capacity'],
+    ]);
+
+    // Stripe's own refund events for that refund find it by metadata.refund_id: nothing changes.
+    await sandbox.idle();
+    const refundEvents = sandbox.webhooks.filter((w) => w.eventType === 'refund.created' || w.eventType === 'charge.refunded');
+    expect(refundEvents.length).toBeGreaterThanOrEqual(2);
+    for (const delivery of refundEvents) expect((await deliverStripe(delivery.payload)).status).toBe(200);
+    // A replay of the payment event neither refunds twice nor audits again.
+    const row = await inboxRow(String(paid.event.id));
+    await processWebhookEvent(row?.id ?? '', { actor: { type: 'admin', id: 'test' }, replay: true });
+    const after = await orderState(p.order.id, p.ticketType.id);
+    expect(after.refunds).toHaveLength(1);
+    expect(after.audit).toHaveLength(3);
+    expect(sandbox.refundedAmount(paymentIntentId)).toBe(p.order.totalCents);
+    expect(await findRefundByProviderId(db, 'stripe', s.refunds[0]?.providerRefundId ?? '')).toMatchObject({ id: s.refunds[0]?.id });
+  });
+
+  it('a refund call that fails leaves the event failed; the retry refunds with the same key, once', async () => {
+    const p = await createPendingOrder({ quantity: 1, capacity: 1 });
+    const sessionId = await sandboxSession(p);
+    await expireOurHold(p, sessionId);
+    await createPendingOrder({ ticketType: p.ticketType, quantity: 1 });
+    const paid = await payAtSandbox(sessionId);
+
+    sandbox.failNext({ match: 'POST /v1/refunds', kind: 'error', status: 500 });
+    sandbox.failNext({ match: 'POST /v1/refunds', kind: 'error', status: 500 });
+    sandbox.failNext({ match: 'POST /v1/refunds', kind: 'error', status: 500 });
+    const response = await deliverStripe(paid.event);
+    expect(response.status).toBe(200);
+    const failed = await inboxRow(String(paid.event.id));
+    expect(failed).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(failed?.lastError).toMatch(/refund failed/);
+    let s = await orderState(p.order.id, p.ticketType.id);
+    expect(s.refunds).toHaveLength(1);
+    expect(s.refunds[0]).toMatchObject({ status: 'pending', source: 'system' });
+
+    await processWebhookEvent(failed?.id ?? '', { actor: { type: 'cron', id: 'test' }, now: new Date(Date.now() + 3600_000) });
+    expect(await inboxRow(String(paid.event.id))).toMatchObject({ status: 'processed', attempts: 2 });
+    s = await orderState(p.order.id, p.ticketType.id);
+    expect(s.refunds).toHaveLength(1);
+    expect(s.refunds[0]).toMatchObject({ status: 'succeeded' });
+    expect(sandbox.refundedAmount(String(paid.paymentIntent.id))).toBe(p.order.totalCents);
+    expect(s.audit.filter((a) => a.action === 'late_payment_no_capacity')).toHaveLength(1);
+  });
+});
