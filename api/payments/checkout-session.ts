@@ -3,15 +3,19 @@ import { checkoutSessionRequestSchema } from '../../lib/checkout/schemas.js';
 import { readJson } from '../../lib/http/body.js';
 import { defineRoute } from '../../lib/http/handler.js';
 import { respondIdempotently } from '../../lib/http/idempotency.js';
+import { limitCheckoutByEmail, limitCheckoutByIp } from '../../lib/http/rate-limit.js';
 
 /**
  * POST /api/payments/checkout-session — hold tickets, create the order and the provider checkout.
  * Optional `Idempotency-Key`. 201 with the order and its one-time access token.
+ * Rate-limited per client IP and per buyer email (lib/http/rate-limit.ts).
  */
 export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute(
   {
     POST: async (ctx) => {
+      await limitCheckoutByIp(ctx);
       const body = await readJson(ctx, checkoutSessionRequestSchema);
+      await limitCheckoutByEmail(ctx, body.customer.email);
       return await respondIdempotently(ctx, { scope: 'POST /api/payments/checkout-session', request: body }, async () => ({
         status: 201,
         body: await createCheckoutSession(body, {

@@ -106,3 +106,34 @@ export async function enforceRateLimit(ctx: RequestContext, rule: RateLimitRule)
   }
   return state;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The limits of the public routes, in one place (the routes call these one-liners).
+
+/** Checkouts per client IP and per buyer email. */
+export const CHECKOUT_LIMIT = { limit: 10, windowSeconds: 60 } as const;
+/** Buyer order lookups (GET /api/orders/{id} with an access token) per client IP. */
+export const ORDER_LOOKUP_LIMIT = { limit: 60, windowSeconds: 60 } as const;
+
+/**
+ * The IP a limit counts against. Vercel always sets x-forwarded-for; a request without one (local
+ * tools, in-process tests) is not IP-limited outside production, and shares one bucket in production.
+ */
+function ipKey(ctx: RequestContext): string | undefined {
+  if (ctx.ip) return ctx.ip.toLowerCase();
+  return getConfig().isProduction ? 'unknown' : undefined;
+}
+
+export async function limitCheckoutByIp(ctx: RequestContext): Promise<void> {
+  const ip = ipKey(ctx);
+  if (ip !== undefined) await enforceRateLimit(ctx, { bucket: `checkout:ip:${ip}`, ...CHECKOUT_LIMIT });
+}
+
+export async function limitCheckoutByEmail(ctx: RequestContext, email: string): Promise<void> {
+  await enforceRateLimit(ctx, { bucket: `checkout:email:${email.trim().toLowerCase()}`, ...CHECKOUT_LIMIT });
+}
+
+export async function limitOrderLookupByIp(ctx: RequestContext): Promise<void> {
+  const ip = ipKey(ctx);
+  if (ip !== undefined) await enforceRateLimit(ctx, { bucket: `order-lookup:ip:${ip}`, ...ORDER_LOOKUP_LIMIT });
+}

@@ -6,6 +6,7 @@ import * as webhookEventsRoute from '../../api/admin/webhook-events.js';
 import * as webhookEventRoute from '../../api/admin/webhook-events/[id].js';
 import * as webhookReplayRoute from '../../api/admin/webhook-events/[id]/replay.js';
 import * as auditRoute from '../../api/audit.js';
+import * as orderRoute from '../../api/orders/[id].js';
 import * as ordersRoute from '../../api/orders/index.js';
 import * as refundRoute from '../../api/payments/refund.js';
 import * as transactionsRoute from '../../api/payments/transactions.js';
@@ -42,6 +43,11 @@ interface AdminRoute {
   scope: ApiKeyScope;
   /** A request that succeeds with the right key (called once per case: make fresh targets). */
   makeRequest: () => Promise<CallOptions>;
+  /**
+   * GET /api/orders/{id} also serves buyers: a credential that is not meant as an API key (no
+   * `bf_` value) takes the buyer path, whose refusal is its own uniform 404.
+   */
+  buyerFallback?: boolean;
 }
 
 let sandbox: StripeSandbox;
@@ -58,9 +64,10 @@ async function webhookEventId(): Promise<string> {
   return event.id;
 }
 
+let knownOrderId: string;
+
 async function someOrderId(): Promise<string> {
-  const row = await db.queryOne<{ id: string }>('SELECT id FROM orders ORDER BY created_at DESC LIMIT 1');
-  return row?.id ?? randomUUID();
+  return knownOrderId;
 }
 
 const ADMIN_ROUTES: AdminRoute[] = [
@@ -111,6 +118,17 @@ const ADMIN_ROUTES: AdminRoute[] = [
     method: 'GET',
     scope: 'orders:read',
     makeRequest: async () => ({ path: '/api/orders', query: { status: 'completed', limit: '5' } }),
+  },
+  {
+    name: 'GET /api/orders/{id} (staff view)',
+    handler: orderRoute.GET,
+    method: 'GET',
+    scope: 'orders:read',
+    buyerFallback: true,
+    makeRequest: async () => {
+      const id = await someOrderId();
+      return { path: `/api/orders/${id}`, query: { id } };
+    },
   },
   {
     name: 'GET /api/payments/transactions',
@@ -174,6 +192,7 @@ let revoked: TestKey;
 
 beforeAll(async () => {
   sandbox = await useStripeSandbox();
+  knownOrderId = (await paidStripeOrder(sandbox, { priceCents: 1_000, quantity: 1 })).orderId;
   expired = await makeExpiredKey(ALL_SCOPES);
   revoked = await makeRevokedKey(ALL_SCOPES);
 });
@@ -210,7 +229,13 @@ describe('shared auth suite: every admin route', () => {
       it('answers 401 identically for no / malformed / unknown / expired / revoked keys', async () => {
         const request = await route.makeRequest();
         for (const refused of REFUSED) {
-          const res = await send(route, request, refused.authorization());
+          const authorization = refused.authorization();
+          const res = await send(route, request, authorization);
+          if (route.buyerFallback && !authorization?.replace(/^Bearer\s*/, '').startsWith('bf_')) {
+            expect(res.status, refused.name).toBe(404);
+            expect(res.body.error.code).toBe('NOT_FOUND');
+            continue;
+          }
           expect(res.status, refused.name).toBe(401);
           expect(res.body.error.requestId).toEqual(res.headers.get('x-request-id'));
           const body = withoutRequestId(res.body);

@@ -46,7 +46,11 @@ export async function entityAuditTimeline(entityType: AuditEntity, entityId: str
 
 const iso = (date: Date | null | undefined) => date?.toISOString() ?? null;
 
-export async function getOrderDetailForAdmin(orderId: string, q: Queryable = db) {
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The staff view of an order; undefined when there is no such order (or the id is not a uuid). */
+export async function getOrderDetailForAdmin(orderId: string | null | undefined, q: Queryable = db) {
+  if (!orderId || !UUID.test(orderId)) return undefined;
   const order = await findOrderById(q, orderId);
   if (!order) return undefined;
   const [customer, event, items, payments, failures, refunds, audit] = await Promise.all([
