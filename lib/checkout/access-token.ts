@@ -13,7 +13,10 @@ export function hashAccessToken(token: string): string {
 }
 
 export function generateAccessToken(): { token: string; hash: string } {
-  const token = randomBytes(32).toString('base64url');
+  let token = randomBytes(32).toString('base64url');
+  // `bf_…` bearer values are back-office API keys (api/orders/[id].ts routes them to the staff view):
+  // a buyer token never starts like that (1 draw in 262,144 is redrawn).
+  while (token.startsWith('bf_')) token = randomBytes(32).toString('base64url');
   return { token, hash: hashAccessToken(token) };
 }
 

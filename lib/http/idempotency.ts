@@ -80,6 +80,11 @@ export function hashRequest(value: unknown): string {
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
+/** What the idempotency_keys.key column holds for a client's key (the key itself is never stored). */
+export function idempotencyKeyHash(scope: string, key: string): string {
+  return keyHashOf(scope, key);
+}
+
 function keyHashOf(scope: string, key: string): string {
   return createHash('sha256').update(`${scope}\u0000${key}`).digest('hex');
 }

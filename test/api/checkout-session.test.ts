@@ -75,7 +75,7 @@ describe('POST /api/payments/checkout-session — Stripe', () => {
 
     const items = await listOrderItems(db, res.body.orderId);
     expect(items).toHaveLength(3);
-    expect(items.filter((i) => i.ticketTypeCode === 'weekend').map((i) => [i.attendeeFirstName, i.priceCents])).toEqual([
+    expect(items.filter((i) => i.ticketTypeCode === 'weekend').map((i) => [i.attendeeFirstName, i.priceCents]).sort()).toEqual([
       ['Ana', 4355],
       ['Luis', 4355],
     ]);
