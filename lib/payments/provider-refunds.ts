@@ -1,4 +1,4 @@
-import { ConfigError, getConfig } from '../config.js';
+import { type Config, ConfigError, getConfig } from '../config.js';
 import type { Provider } from '../db/models/orders.js';
 import type { RefundStatus } from '../db/models/refunds.js';
 import { AppError } from '../errors.js';
@@ -32,33 +32,48 @@ export interface ProviderRefundResult {
   amountCents: number;
 }
 
-let stripeClient: Promise<import('stripe').default> | undefined;
+interface Clients {
+  config: Config;
+  stripe?: Promise<import('stripe').default>;
+  paypal?: Promise<import('../providers/paypal-client.js').PayPalClients>;
+}
 
+/** Clients for the current config object (a new config, e.g. in tests, gets new clients). */
+let clients: Clients | undefined;
+
+function current(): Clients {
+  const config = getConfig();
+  if (clients?.config !== config) clients = { config };
+  return clients;
+}
+
+/**
+ * The refund clients: unlike checkout's (one attempt, the buyer retries), refunds retry network
+ * errors twice, which is safe because every refund call carries its idempotency key.
+ */
 async function stripe(): Promise<import('stripe').default> {
-  const { secretKey, apiBase } = getConfig().stripe;
+  const entry = current();
+  const { secretKey, apiBase } = entry.config.stripe;
   if (!secretKey) throw new ConfigError('STRIPE_SECRET_KEY is not set');
-  stripeClient ??= import('../providers/stripe-client.js').then(({ createStripeClient }) =>
+  entry.stripe ??= import('../providers/stripe-client.js').then(({ createStripeClient }) =>
     createStripeClient({ secretKey, apiBaseUrl: apiBase, timeoutMs: 20_000, maxNetworkRetries: 2 }),
   );
-  return await stripeClient;
+  return await entry.stripe;
 }
 
-let paypalClients: Promise<import('../providers/paypal-client.js').PayPalClients> | undefined;
-
-/** The PayPal controllers built from config (cached per process). */
-export async function paypal(): Promise<import('../providers/paypal-client.js').PayPalClients> {
-  const { clientId, clientSecret, environment, apiBase } = getConfig().paypal;
+async function paypal(): Promise<import('../providers/paypal-client.js').PayPalClients> {
+  const entry = current();
+  const { clientId, clientSecret, environment, apiBase } = entry.config.paypal;
   if (!clientId || !clientSecret) throw new ConfigError('PAYPAL_CLIENT_ID / PAYPAL_CLIENT_SECRET are not set');
-  paypalClients ??= import('../providers/paypal-client.js').then(({ createPayPalClient }) =>
+  entry.paypal ??= import('../providers/paypal-client.js').then(({ createPayPalClient }) =>
     createPayPalClient({ clientId, clientSecret, environment, apiBaseUrl: apiBase, timeoutMs: 20_000 }),
   );
-  return await paypalClients;
+  return await entry.paypal;
 }
 
-/** Tests change provider env between files; drop the cached clients. */
+/** Kept for tests written against the earlier API: clients now follow the config object anyway. */
 export function resetProviderClientsForTests(): void {
-  stripeClient = undefined;
-  paypalClients = undefined;
+  clients = undefined;
 }
 
 const STRIPE_STATUS: Record<string, RefundStatus> = {
