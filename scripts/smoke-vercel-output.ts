@@ -12,8 +12,10 @@
  * does not return a Response; public/ is missing; static output has a path not under public/.
  *
  * Options: --output DIR (default .vercel/output), --root DIR (repo root, default this repo),
- *   --only ROUTE (repeatable), --fresh-db (create a throw-away database on DATABASE_URL's server, migrate it,
- *   drop it after), --migrate (run migrations on DATABASE_URL first), --json (print the full result),
+ *   --only ROUTE (repeatable), --fresh-db (create a throw-away database on DATABASE_URL's server, migrate and
+ *   seed the demo event into it, drop it after), --migrate (run migrations on DATABASE_URL first),
+ *   --stripe-sandbox (start the local Stripe sandbox; sets STRIPE_API_BASE / STRIPE_SECRET_KEY for the functions),
+ *   --json (print the full result),
  *   --node PATH (Node binary; default the cached Node 22 from build-vercel, else this node).
  * Env: DATABASE_URL (real PostgreSQL; passed to the functions), anything else the functions read.
  */
@@ -66,28 +68,64 @@ export type RouteExpectation = Partial<Record<HttpMethod | '*', number | MethodE
 export type ExpectationTable = Record<string, RouteExpectation>;
 
 /**
+ * Env every function process gets under the caller's env (the caller's values win). Fake secrets so
+ * that "401 without CRON_SECRET" and "400 for an unsigned webhook" test the checks, not a missing
+ * setting (that answers 500). VERCEL_ENV=preview: what `vercel build` targets; it lets STRIPE_API_BASE
+ * (sandbox) through, which production refuses.
+ */
+export const SMOKE_ENV: Record<string, string> = {
+  NODE_ENV: 'production',
+  VERCEL_ENV: 'preview',
+  LOG_LEVEL: 'info',
+  ALLOWED_ORIGINS: 'http://localhost:3000',
+  CRON_SECRET: 'smoke-cron-secret-not-sent',
+  STRIPE_WEBHOOK_SECRET: 'whsec_smoke_never_used_to_sign',
+  PAYPAL_WEBHOOK_ID: 'WH-SMOKE-0000000000',
+};
+
+const buyerHeaders = { origin: 'http://localhost:3000' };
+
+/**
  * THE TABLE THE LEAD FILLS IN. Route names are the api/ file paths without extension. Exact keys win over
  * globs; among globs the longest wins. Every built function must match an entry, every exported method
  * must have a status (`*` covers the rest: `defineRoute` exports all methods and answers 405 for unhandled).
  */
 export const EXPECTATIONS: ExpectationTable = {
   'api/health': { GET: 200, '*': 405 },
-  // Public ticket listing.
-  'api/tickets': { GET: 200, OPTIONS: 204, '*': 405 },
-  // Checkout against the local Stripe sandbox (env STRIPE_SECRET_KEY + STRIPE_API_BASE, seeded ticket type).
-  'api/checkout': {
+  // Buyer routes (CORS preflight allowed).
+  'api/tickets': {
+    GET: { status: 200, request: { path: '/api/tickets?event=boulder-fest-2026', headers: buyerHeaders } },
+    OPTIONS: { status: 204, request: { headers: { ...buyerHeaders, 'access-control-request-method': 'GET' } } },
+    '*': 405,
+  },
+  // Checkout against the local Stripe sandbox (CLI: --fresh-db seeds the demo event, --stripe-sandbox).
+  'api/payments/checkout-session': {
     POST: {
       status: 201,
       request: async (ctx) => {
-        const [ticket] = await ctx.query<{ id: string }>(`SELECT id::text AS id FROM ticket_types ORDER BY id LIMIT 1`);
-        if (!ticket) throw new Error('no ticket type in the smoke database: seed one first');
+        const [row] = await ctx.query<{ slug: string; code: string }>(
+          `SELECT e.slug, t.code FROM ticket_types t JOIN events e ON e.id = t.event_id
+            WHERE e.status = 'on_sale' ORDER BY t.price_cents, t.code LIMIT 1`,
+        );
+        if (!row) throw new Error('no on-sale ticket type in the smoke database (run with --fresh-db, which seeds)');
         return {
-          headers: { origin: 'http://localhost:3000', 'idempotency-key': `smoke-${Date.now()}` },
-          body: { email: 'smoke@example.com', items: [{ ticketTypeId: ticket.id, quantity: 1 }] },
+          headers: { ...buyerHeaders, 'idempotency-key': `smoke-${Date.now()}` },
+          body: {
+            event: row.slug,
+            items: [{ ticketType: row.code, quantity: 1 }],
+            customer: { email: 'smoke@example.com', firstName: 'Smoke', lastName: 'Test' },
+            provider: 'stripe',
+          },
         };
       },
     },
-    OPTIONS: 204,
+    OPTIONS: { status: 204, request: { headers: { ...buyerHeaders, 'access-control-request-method': 'POST' } } },
+    '*': 405,
+  },
+  // An empty body is refused before any provider call.
+  'api/payments/paypal-capture': {
+    POST: { status: 400, request: { headers: buyerHeaders, body: {} } },
+    OPTIONS: { status: 204, request: { headers: { ...buyerHeaders, 'access-control-request-method': 'POST' } } },
     '*': 405,
   },
   // Unsigned provider webhooks are refused.
@@ -98,9 +136,18 @@ export const EXPECTATIONS: ExpectationTable = {
   // Back office without an API key: 401 (defineRoute answers 405 for methods a file does not handle).
   'api/admin/api-keys': { GET: 401, POST: 401, '*': 405 },
   'api/admin/api-keys/[id]': { GET: 401, DELETE: 401, '*': 405 },
+  'api/admin/webhook-events': { GET: 401, '*': 405 },
+  'api/admin/webhook-events/[id]': { GET: 401, '*': 405 },
+  'api/admin/webhook-events/[id]/replay': { POST: 401, '*': 405 },
   'api/audit': { GET: 401, '*': 405 },
   'api/orders/index': { GET: 401, '*': 405 },
+  'api/orders/[id]': {
+    GET: 401,
+    OPTIONS: { status: 204, request: { headers: { ...buyerHeaders, 'access-control-request-method': 'GET' } } },
+    '*': 405,
+  },
   'api/payments/transactions': { GET: 401, '*': 405 },
+  'api/payments/refund': { POST: 401, '*': 405 },
   // Crons without CRON_SECRET (Vercel Cron calls GET).
   'api/cron/**': { GET: 401, '*': 405 },
 };
@@ -407,6 +454,8 @@ export interface FunctionResult {
   exports: string[];
   importMs?: number;
   calls: CallResult[];
+  /** What the function printed (its log lines), capped; shown with failures. */
+  logs?: string;
 }
 
 export interface SmokeOptions {
@@ -417,7 +466,7 @@ export interface SmokeOptions {
   /** public/ to check static output against (default `<root>/public`); `false` skips the static check. */
   publicDir?: string | false;
   expectations?: ExpectationTable;
-  /** Base env of every function process (default process.env). DATABASE_URL is read from here. */
+  /** Base env of every function process over SMOKE_ENV (default process.env). DATABASE_URL is read from here. */
   env?: Record<string, string | undefined>;
   /** Node binary for the function processes (default: cached Node 22 from build-vercel, else this node). */
   nodeBinary?: string;
@@ -488,7 +537,7 @@ export async function smokeOutput(opts: SmokeOptions = {}): Promise<SmokeResult>
 
       // Copy, then import once with no calls to learn the exports (also catches import failures).
       const copy = copyFunction(fn, root, tempParent);
-      const env = { NODE_ENV: 'production', ...baseEnv };
+      const env = { ...SMOKE_ENV, ...baseEnv };
       const probe = await runFunctionProcess({ funcDir: copy, handler, calls: [], nodeBinary, env, timeoutMs: opts.timeoutMs });
       rmSync(dirname(copy), { recursive: true, force: true });
       if (probe.importError || probe.timedOut || probe.exitCode !== 0) {
@@ -529,7 +578,7 @@ export async function smokeOutput(opts: SmokeOptions = {}): Promise<SmokeResult>
         try {
           spec =
             typeof expectation.request === 'function'
-              ? await expectation.request({ route: fn.route, method, defaultPath, databaseUrl, env: baseEnv, query })
+              ? await expectation.request({ route: fn.route, method, defaultPath, databaseUrl, env, query })
               : (expectation.request ?? {});
         } catch (error) {
           fail(`${method}: request builder failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -562,6 +611,8 @@ export async function smokeOutput(opts: SmokeOptions = {}): Promise<SmokeResult>
           timeoutMs: opts.timeoutMs,
         });
         rmSync(dirname(copy2), { recursive: true, force: true });
+        const logs = `${run.stdout}${run.stderr}`.trim();
+        if (logs) result.logs = logs.slice(-4_000);
         if (run.importError) fail(`failed to import ${handler} on the second run: ${run.importError.message.split('\n')[0]}`);
         if (run.timedOut) fail(`timed out after ${opts.timeoutMs ?? 30_000} ms`);
         planned.forEach((plan, index) => {
@@ -585,6 +636,13 @@ export async function smokeOutput(opts: SmokeOptions = {}): Promise<SmokeResult>
         });
       }
       result.ok = result.problems.length === 0;
+      if (!result.ok && result.logs) {
+        const tail = result.logs
+          .split('\n')
+          .filter((line) => /error|warn|fail/i.test(line))
+          .slice(-2);
+        for (const line of tail) result.problems.push(`log: ${line.slice(0, 300)}`);
+      }
     }
   } finally {
     rmSync(tempParent, { recursive: true, force: true });
@@ -656,6 +714,30 @@ async function main(): Promise<void> {
     if (args.includes('--fresh-db') || args.includes('--migrate')) {
       const { migrateUp } = await import('../lib/db/migrate.js');
       await migrateUp({ databaseUrl: env.DATABASE_URL as string });
+    }
+    if (args.includes('--fresh-db')) {
+      // lib/ reads DATABASE_URL from process.env: point it at the fresh database for the seed only.
+      const { seedDemoData } = await import('./lib/seed.js');
+      const { resetConfigForTests } = await import('../lib/config.js');
+      const { closePool, db } = await import('../lib/db/client.js');
+      process.env.DATABASE_URL = env.DATABASE_URL;
+      resetConfigForTests();
+      try {
+        await seedDemoData(db);
+      } finally {
+        await closePool();
+      }
+    }
+    if (args.includes('--stripe-sandbox')) {
+      const { startStripeSandbox } = await import('../sandbox/stripe-sandbox.js');
+      const sandbox = await startStripeSandbox({ webhookSecret: SMOKE_ENV.STRIPE_WEBHOOK_SECRET });
+      env.STRIPE_API_BASE = sandbox.url;
+      env.STRIPE_SECRET_KEY ??= 'sk_test_smoke';
+      const previous = dropDatabase;
+      dropDatabase = async () => {
+        await sandbox.close();
+        if (previous) await previous();
+      };
     }
     const nodeFlag = value('--node');
     const output = value('--output');
