@@ -141,8 +141,9 @@ export const EXPECTATIONS: ExpectationTable = {
   'api/admin/webhook-events/[id]/replay': { POST: 401, '*': 405 },
   'api/audit': { GET: 401, '*': 405 },
   'api/orders/index': { GET: 401, '*': 405 },
+  // No credential: the buyer view answers 404 for a missing order and for a missing/wrong token alike.
   'api/orders/[id]': {
-    GET: 401,
+    GET: 404,
     OPTIONS: { status: 204, request: { headers: { ...buyerHeaders, 'access-control-request-method': 'GET' } } },
     '*': 405,
   },
