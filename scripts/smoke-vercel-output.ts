@@ -276,6 +276,8 @@ export interface RunnerCall {
 
 export interface RunnerOutput {
   exports: string[];
+  /** With `trackPackages` on Node >= 22.15: node_modules packages the import (and calls) resolved, in order. */
+  loadedPackages?: string[];
   importMs?: number;
   importError?: { code?: string; message: string };
   calls: RunnerCall[];
@@ -290,11 +292,24 @@ export interface RunnerOutput {
 /** Plain ESM run by the child Node: no TypeScript, nothing from the repo. */
 const RUNNER_SOURCE = `
 import { readFileSync, writeFileSync } from 'node:fs';
+import module from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 const [funcDir, planFile, resultFile] = process.argv.slice(2);
 const plan = JSON.parse(readFileSync(planFile, 'utf8'));
 const out = { exports: [], calls: [] };
+if (plan.trackPackages && typeof module.registerHooks === 'function') {
+  const seen = new Set();
+  out.loadedPackages = [];
+  module.registerHooks({
+    resolve(specifier, context, next) {
+      const result = next(specifier, context);
+      const m = /\\/node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(result.url || '');
+      if (m && !seen.has(m[1])) { seen.add(m[1]); out.loadedPackages.push(m[1]); }
+      return result;
+    },
+  });
+}
 const save = () => writeFileSync(resultFile, JSON.stringify(out));
 const describe = (e) => (e && e.stack ? String(e.stack) : String(e)).split('\\n').slice(0, 6).join('\\n').slice(0, 2000);
 process.chdir(funcDir);
@@ -339,7 +354,9 @@ export interface RunFunctionOptions {
   calls: PlannedCall[];
   nodeBinary: string;
   env: Record<string, string | undefined>;
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
+  /** Record which packages get loaded (module.registerHooks; skews timing a little, so not for timed runs). */
+  trackPackages?: boolean;
 }
 
 /** One fresh `node` process: import the handler, make the calls in order, report. */
@@ -349,7 +366,10 @@ export async function runFunctionProcess(opts: RunFunctionOptions): Promise<Runn
   const planFile = join(work, 'plan.json');
   const resultFile = join(work, 'result.json');
   writeFileSync(runner, RUNNER_SOURCE);
-  writeFileSync(planFile, JSON.stringify({ handler: opts.handler, calls: opts.calls }));
+  writeFileSync(
+    planFile,
+    JSON.stringify({ handler: opts.handler, calls: opts.calls, trackPackages: opts.trackPackages ?? false }),
+  );
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(opts.env)) if (value !== undefined) env[key] = value;
   const started = performance.now();

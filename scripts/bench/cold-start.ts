@@ -68,7 +68,10 @@ export interface ColdStartOptions {
 export interface FunctionColdStart {
   route: string;
   bytes: number;
+  /** Top-level packages in the .func's node_modules (shipped). */
   packages: string[];
+  /** Packages actually loaded by importing the handler (Node >= 22.15), in load order. */
+  loadedAtImport: string[] | undefined;
   method: string;
   status: number | undefined;
   expectedStatus: number[];
@@ -81,7 +84,7 @@ export interface FunctionColdStart {
   firstAnswerMs: number[];
   errors: string[];
   meetsGoals: boolean;
-  /** Heavy packages it ships, most expensive first (from the per-package import cost). */
+  /** Heavy packages it loads at import (else: ships), most expensive first (per-package import cost). */
   heaviestImports: Array<{ name: string; medianImportMs: number }>;
 }
 
@@ -178,7 +181,7 @@ export async function benchColdStart(opts: ColdStartOptions = {}): Promise<objec
       const handler = fn.config.handler ?? '';
       const errors: string[] = [];
       // One untimed probe for the exports, then the timed runs.
-      const probe = await runFunctionProcess({ funcDir: copy, handler, calls: [], nodeBinary, env });
+      const probe = await runFunctionProcess({ funcDir: copy, handler, calls: [], nodeBinary, env, trackPackages: true });
       const found = findExpectation(table, fn.route);
       const method = pickMethod(probe.exports, found?.entry ?? {}) ?? 'GET';
       const raw = found?.entry[method] ?? found?.entry['*'];
@@ -233,6 +236,7 @@ export async function benchColdStart(opts: ColdStartOptions = {}): Promise<objec
         route: fn.route,
         bytes,
         packages,
+        loadedAtImport: probe.loadedPackages,
         method,
         status,
         expectedStatus: expectation ? (Array.isArray(expectation.status) ? expectation.status : [expectation.status]) : [],
@@ -248,7 +252,7 @@ export async function benchColdStart(opts: ColdStartOptions = {}): Promise<objec
         firstAnswerMs,
         errors: [...new Set(errors)],
         meetsGoals: errors.length === 0 && medianFirstAnswerMs < GOAL_FIRST_ANSWER_MS && bytes <= GOAL_FUNC_BYTES,
-        heaviestImports: packages
+        heaviestImports: (probe.loadedPackages ?? packages)
           .filter((p) => costOf.has(p))
           .map((name) => ({ name, medianImportMs: costOf.get(name) ?? 0 }))
           .sort((a, b) => b.medianImportMs - a.medianImportMs),
