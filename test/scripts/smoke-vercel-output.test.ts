@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { checkBuildOutput, problemLines } from '../../scripts/build-vercel.js';
 import {
   checkStaticOutput,
   defaultPathFor,
@@ -329,5 +330,56 @@ describe('expectation table helpers', () => {
   it('fills dynamic segments and adds the query Vercel routing adds', () => {
     expect(defaultPathFor('api/health')).toBe('/api/health');
     expect(defaultPathFor('api/orders/[id]')).toBe('/api/orders/smoke?id=smoke');
+  });
+});
+
+describe('build-vercel output checks', () => {
+  it('fails on TypeScript errors and warnings that matter, ignores the local-build notice', () => {
+    // Lines as `vercel build` 58.10.0 printed them in the lab build.
+    const output = [
+      'Vercel CLI 58.10.0 (Node.js 22.23.3)',
+      'WARNING! Build not running on Vercel. System environment variables will not be available.',
+      'Using TypeScript 5.9.3 (local user-provided)',
+      "api/health.ts(1,50): error TS2835: Relative import paths need explicit file extensions in ECMAScript imports when '--moduleResolution' is 'node16' or 'nodenext'. Did you mean '../lib/x.js'?",
+      'Warning: Due to "engines": { "node": "22.x" } in your `package.json` file, the Node.js Version defined in your Project Settings ("24.x") will not apply, Node.js Version "22.x" will be used instead. Learn More: https://vercel.link/node-version',
+      'Build Completed in .vercel/output [10s]',
+    ].join('\n');
+    const problems = problemLines(output);
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toContain('error TS2835');
+    expect(problems[1]).toMatch(/^Warning: Due to "engines"/);
+    expect(problemLines('Vercel CLI 58.10.0\nBuild Completed in .vercel/output [9s]')).toEqual([]);
+  });
+
+  it('checks runtime, handler, crons and vercel.json keys of a written output', () => {
+    const root = tempRoot();
+    const outputDir = join(root, '.vercel', 'output');
+    goodFunc(outputDir);
+    writeFunc(
+      outputDir,
+      'api/old',
+      { 'api/old.js': 'export async function GET() { return new Response(); }\n' },
+      { runtime: 'nodejs20.x' },
+    );
+    writeFunc(outputDir, 'api/nohandler', {});
+    write(
+      join(root, 'vercel.json'),
+      JSON.stringify({
+        functionz: {},
+        crons: [
+          { path: '/api/good', schedule: '0 5 * * *' },
+          { path: '/api/cron/missing', schedule: '0 6 * * *' },
+        ],
+      }),
+    );
+    const { problems, functions } = checkBuildOutput(root);
+    expect(functions.map((f) => f.route)).toEqual(['api/good', 'api/nohandler', 'api/old']);
+    expect(functions.find((f) => f.route === 'api/good')?.bytes).toBeGreaterThan(0);
+    expect(problems).toEqual([
+      'api/nohandler: handler file api/nohandler.js missing',
+      'api/old: runtime nodejs20.x (expected nodejs22.x)',
+      'vercel.json: unknown top-level key "functionz"',
+      'vercel.json: cron path /api/cron/missing is not a built function',
+    ]);
   });
 });
