@@ -2,7 +2,11 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { db } from '../../lib/db/client.js';
+import { startStripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { dirBytes } from '../build-vercel.js';
+import { seedDemoData } from '../lib/seed.js';
 import {
   copyFunction,
   defaultNodeBinary,
@@ -12,6 +16,7 @@ import {
   findExpectation,
   HTTP_METHODS,
   type HttpMethod,
+  SMOKE_ENV,
   listFunctions,
   type MethodExpectation,
   type PlannedCall,
@@ -30,7 +35,8 @@ import { percentile, startBenchEnvironment } from './environment.js';
  * response body read), process ms (spawn → exit, includes Node's own start). Plus the .func size in bytes
  * and the packages it ships. Separately, the import cost of each heavy dependency in a fresh process.
  * Goals (issue): first answer < 150 ms for every function, no .func above 15 MB. A measurement, not a test:
- * the result lists what misses the goals. Against a fresh migrated database (bench environment).
+ * the result lists what misses the goals. Against a fresh migrated, seeded database (bench environment) and
+ * the local Stripe sandbox (STRIPE_API_BASE), with SMOKE_ENV's fake secrets; rate limits off.
  */
 
 export const HEAVY_PACKAGES = [
@@ -157,14 +163,26 @@ export async function benchColdStart(opts: ColdStartOptions = {}): Promise<objec
   if (functions.length === 0)
     throw new Error(`no .func folders under ${join(outputDir, 'functions')} (run npm run build:vercel first)`);
 
-  const environment = opts.databaseUrl ? undefined : await startBenchEnvironment();
+  const environment = opts.databaseUrl ? undefined : await startBenchEnvironment({ RATE_LIMIT_ENABLED: 'false' });
   const databaseUrl = opts.databaseUrl ?? environment?.databaseUrl;
+  // The demo event (checkout needs a ticket type) and the local Stripe sandbox: no provider host is called.
+  if (environment) await seedDemoData(db);
+  const sandbox = await startStripeSandbox({ webhookSecret: SMOKE_ENV.STRIPE_WEBHOOK_SECRET });
   const env: Record<string, string | undefined> = {
+    ...SMOKE_ENV,
     ...process.env,
     DATABASE_URL: databaseUrl,
     NODE_ENV: 'production',
+    VERCEL_ENV: 'preview',
     LOG_LEVEL: 'silent',
+    RATE_LIMIT_ENABLED: 'false',
+    STRIPE_API_BASE: sandbox.url,
+    STRIPE_SECRET_KEY: 'sk_test_bench',
   };
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const query = async <R extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]> =>
+    (await client.query<R>(sql, params)).rows;
   const tempParent = mkdtempSync(join(tmpdir(), 'vercel-cold-'));
   const started = performance.now();
   try {
@@ -186,30 +204,31 @@ export async function benchColdStart(opts: ColdStartOptions = {}): Promise<objec
       const method = pickMethod(probe.exports, found?.entry ?? {}) ?? 'GET';
       const raw = found?.entry[method] ?? found?.entry['*'];
       const expectation: MethodExpectation | undefined = typeof raw === 'number' ? { status: raw } : raw;
-      let spec: RequestSpec = {};
-      if (typeof expectation?.request === 'function') {
-        spec = await expectation.request({
-          route: fn.route,
+      // Built per run: a builder may hand out fresh idempotency keys.
+      const buildCall = async (): Promise<PlannedCall> => {
+        let spec: RequestSpec = {};
+        if (typeof expectation?.request === 'function') {
+          spec = await expectation.request({
+            route: fn.route,
+            method,
+            defaultPath: defaultPathFor(fn.route),
+            databaseUrl,
+            env,
+            query,
+          });
+        } else if (expectation?.request) spec = expectation.request;
+        const headers: Record<string, string> = { ...(spec.headers ?? {}) };
+        let body: string | undefined;
+        if (spec.body !== undefined) {
+          body = typeof spec.body === 'string' ? spec.body : JSON.stringify(spec.body);
+          if (typeof spec.body !== 'string') headers['content-type'] ??= 'application/json';
+        }
+        return {
           method,
-          defaultPath: defaultPathFor(fn.route),
-          databaseUrl,
-          env,
-          query: async () => {
-            throw new Error('query is not available in the cold-start bench');
-          },
-        });
-      } else if (expectation?.request) spec = expectation.request;
-      const headers: Record<string, string> = { ...(spec.headers ?? {}) };
-      let body: string | undefined;
-      if (spec.body !== undefined) {
-        body = typeof spec.body === 'string' ? spec.body : JSON.stringify(spec.body);
-        if (typeof spec.body !== 'string') headers['content-type'] ??= 'application/json';
-      }
-      const call: PlannedCall = {
-        method,
-        url: spec.url ?? new URL(spec.path ?? defaultPathFor(fn.route), 'http://localhost:3000').toString(),
-        headers,
-        ...(body === undefined ? {} : { body }),
+          url: spec.url ?? new URL(spec.path ?? defaultPathFor(fn.route), 'http://localhost:3000').toString(),
+          headers,
+          ...(body === undefined ? {} : { body }),
+        };
       };
       if (probe.importError) errors.push(`import failed: ${probe.importError.message.split('\n')[0]}`);
 
@@ -218,6 +237,13 @@ export async function benchColdStart(opts: ColdStartOptions = {}): Promise<objec
       const processMs: number[] = [];
       let status: number | undefined;
       for (let i = 0; i < runs && !probe.importError; i++) {
+        let call: PlannedCall;
+        try {
+          call = await buildCall();
+        } catch (error) {
+          errors.push(`request builder failed: ${error instanceof Error ? error.message : String(error)}`);
+          break;
+        }
         const run = await runFunctionProcess({ funcDir: copy, handler, calls: [call], nodeBinary, env, timeoutMs: 30_000 });
         const answer = run.calls[0];
         if (run.importError || !answer || answer.error || answer.sinceImportStartMs === undefined) {
@@ -281,6 +307,8 @@ export async function benchColdStart(opts: ColdStartOptions = {}): Promise<objec
     };
   } finally {
     rmSync(tempParent, { recursive: true, force: true });
+    await client.end();
+    await sandbox.close();
     if (environment) await environment.close();
   }
 }
