@@ -284,15 +284,17 @@ async function holdAndInsert(
   actor: Actor,
 ): Promise<CreatedOrder> {
   const lines = checked.pricing.lines;
-  const ids = lines.map((l) => l.ticketTypeId);
+  // The counters read by checkOrder a moment ago are the first (advisory) look at what is left.
+  let counters = new Map<string, Pick<TicketAvailability, 'capacity' | 'sold' | 'held'>>(
+    checked.items.map(({ type }) => [type.id, type]),
+  );
   let reclaimed = false;
   for (;;) {
-    // A fresh, cheap read first: when a type is clearly short, refuse (or reclaim) without a transaction.
-    // The conditional UPDATE below stays the only authority for taking tickets.
-    const availability = new Map((await listTicketAvailability(db, { ticketTypeIds: ids })).map((a) => [a.id, a]));
+    // When a type is clearly short, refuse (or reclaim) without opening a transaction. The
+    // conditional UPDATE in the transaction stays the only authority for taking tickets.
     let failing = lines.find((l) => {
-      const a = availability.get(l.ticketTypeId);
-      return !a || a.capacity - a.sold - a.held < l.quantity;
+      const c = counters.get(l.ticketTypeId);
+      return !c || c.capacity - c.sold - c.held < l.quantity;
     });
     if (!failing) {
       const { token, hash } = generateAccessToken();
@@ -303,11 +305,10 @@ async function holdAndInsert(
         if (!(error instanceof HoldUnavailable)) throw error;
         failing = lines.find((l) => l.ticketTypeId === error.ticketTypeId);
         if (!failing) throw error;
-        const [fresh] = await listTicketAvailability(db, { ticketTypeIds: [error.ticketTypeId] });
-        if (fresh) availability.set(fresh.id, fresh);
       }
     }
-    const current = availability.get(failing.ticketTypeId);
+    // Short: is it only short because of holds that have already expired?
+    const [current] = await listTicketAvailability(db, { ticketTypeIds: [failing.ticketTypeId] });
     if (!reclaimed && current && current.expiredHeld > 0) {
       reclaimed = true;
       await reclaimExpiredHolds({
@@ -315,6 +316,9 @@ async function holdAndInsert(
         actor: { ...actor, type: 'system' },
         reason: 'expired hold reclaimed by checkout',
       });
+      counters = new Map(
+        (await listTicketAvailability(db, { ticketTypeIds: lines.map((l) => l.ticketTypeId) })).map((a) => [a.id, a]),
+      );
       continue;
     }
     throw soldOut(failing, current);
@@ -325,7 +329,7 @@ async function holdAndInsert(
 async function failAfterProviderError(order: Order, payment: Payment, error: ProviderError, actor: Actor): Promise<void> {
   await transaction(async (tx) => {
     const locked = await lockOrderById(tx, order.id);
-    if (!locked || locked.status !== 'pending') return;
+    if (locked?.status !== 'pending') return;
     const released = await countActiveItemsByType(tx, order.id);
     for (const item of released) await releaseHold(tx, item.ticketTypeId, item.quantity);
     await updateOrder(tx, order.id, { status: 'failed' });

@@ -25,7 +25,11 @@ export interface ExpireHoldsSummary {
   idempotencyKeysDeleted: number;
 }
 
-export async function expireDueHolds(options: { actor: Actor; maxOrders?: number; batchSize?: number }): Promise<ExpireHoldsSummary> {
+export async function expireDueHolds(options: {
+  actor: Actor;
+  maxOrders?: number;
+  batchSize?: number;
+}): Promise<ExpireHoldsSummary> {
   const maxOrders = options.maxOrders ?? 500;
   const batchSize = options.batchSize ?? 50;
   const summary: ExpireHoldsSummary = {

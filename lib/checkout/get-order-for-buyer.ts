@@ -114,7 +114,10 @@ export async function findOrderForBuyer(
   return order && matches ? order : undefined;
 }
 
-export async function getOrderForBuyer(input: { orderId: string | null | undefined; accessToken: string | undefined }): Promise<OrderView> {
+export async function getOrderForBuyer(input: {
+  orderId: string | null | undefined;
+  accessToken: string | undefined;
+}): Promise<OrderView> {
   const order = await findOrderForBuyer(input.orderId, input.accessToken);
   if (!order) throw new AppError('NOT_FOUND', NOT_FOUND_MESSAGE);
   return await buildOrderView(db, order);

@@ -12,7 +12,11 @@ export const MAX_ITEMS_PER_ORDER = 20;
 
 const personName = z.string().trim().min(1).max(100);
 const email = z.string().trim().min(3).max(254).pipe(z.email());
-const returnUrl = z.string().trim().max(2048).pipe(z.url({ protocol: /^https?$/ }));
+const returnUrl = z
+  .string()
+  .trim()
+  .max(2048)
+  .pipe(z.url({ protocol: /^https?$/ }));
 
 export const attendeeSchema = z.strictObject({
   firstName: personName,

@@ -150,9 +150,13 @@ export async function runIdempotently(
     if (replay) return replay;
     // Same request, still running elsewhere.
     if (Date.now() >= deadline) {
-      throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed; retry shortly', {
-        headers: { 'retry-after': '1' },
-      });
+      throw new AppError(
+        'IDEMPOTENCY_IN_PROGRESS',
+        'A request with this Idempotency-Key is still being processed; retry shortly',
+        {
+          headers: { 'retry-after': '1' },
+        },
+      );
     }
     await sleep(pollMs);
   }

@@ -41,19 +41,45 @@ const ROWS: Row[] = [
   { name: 'quantity -1', body: (v) => withItem(v, { quantity: -1 }), status: 400, field: 'items.0.quantity' },
   { name: 'quantity 1.5', body: (v) => withItem(v, { quantity: 1.5 }), status: 400, field: 'items.0.quantity' },
   { name: 'quantity as a string', body: (v) => withItem(v, { quantity: '2' }), status: 400, field: 'items.0.quantity' },
-  { name: 'unknown ticket type', body: (v) => withItem(v, { ticketType: 'vip_backstage' }), status: 400, field: 'items.0.ticketType' },
-  { name: 'ticket type not a code', body: (v) => withItem(v, { ticketType: 'Weekend Pass' }), status: 400, field: 'items.0.ticketType' },
+  {
+    name: 'unknown ticket type',
+    body: (v) => withItem(v, { ticketType: 'vip_backstage' }),
+    status: 400,
+    field: 'items.0.ticketType',
+  },
+  {
+    name: 'ticket type not a code',
+    body: (v) => withItem(v, { ticketType: 'Weekend Pass' }),
+    status: 400,
+    field: 'items.0.ticketType',
+  },
   {
     name: 'the same ticket type twice',
     body: (v) => ({ ...v, items: [item(v), item(v)] }),
     status: 400,
     field: 'items.1.ticketType',
   },
-  { name: 'more than 100 tickets in one order', body: (v) => ({ ...v, items: [{ ticketType: 'weekend', quantity: 60 }, { ticketType: 'social', quantity: 60 }] }), status: 400, field: 'items' },
+  {
+    name: 'more than 100 tickets in one order',
+    body: (v) => ({
+      ...v,
+      items: [
+        { ticketType: 'weekend', quantity: 60 },
+        { ticketType: 'social', quantity: 60 },
+      ],
+    }),
+    status: 400,
+    field: 'items',
+  },
   { name: 'sliding scale 76', body: (v) => ({ ...v, slidingScalePercent: 76 }), status: 400, field: 'slidingScalePercent' },
   { name: 'sliding scale -1', body: (v) => ({ ...v, slidingScalePercent: -1 }), status: 400, field: 'slidingScalePercent' },
   { name: 'sliding scale 10.5', body: (v) => ({ ...v, slidingScalePercent: 10.5 }), status: 400, field: 'slidingScalePercent' },
-  { name: 'sliding scale as a string', body: (v) => ({ ...v, slidingScalePercent: '20' }), status: 400, field: 'slidingScalePercent' },
+  {
+    name: 'sliding scale as a string',
+    body: (v) => ({ ...v, slidingScalePercent: '20' }),
+    status: 400,
+    field: 'slidingScalePercent',
+  },
   { name: 'client-sent unit price on an item', body: (v) => withItem(v, { priceCents: 1 }), status: 400, field: 'items.0' },
   { name: 'client-sent unitAmount on an item', body: (v) => withItem(v, { unitAmount: 100 }), status: 400, field: 'items.0' },
   { name: 'client-sent totalCents', body: (v) => ({ ...v, totalCents: 100 }), status: 400 },
@@ -63,8 +89,18 @@ const ROWS: Row[] = [
   { name: 'client-sent currency', body: (v) => ({ ...v, currency: 'MXN' }), status: 400 },
   { name: 'missing customer', body: (v) => without(v, 'customer'), status: 400, field: 'customer' },
   { name: 'bad email', body: (v) => withCustomer(v, { email: 'not-an-email' }), status: 400, field: 'customer.email' },
-  { name: 'email over 254 characters', body: (v) => withCustomer(v, { email: `${'a'.repeat(250)}@example.test` }), status: 400, field: 'customer.email' },
-  { name: 'first name over 100 characters', body: (v) => withCustomer(v, { firstName: 'A'.repeat(101) }), status: 400, field: 'customer.firstName' },
+  {
+    name: 'email over 254 characters',
+    body: (v) => withCustomer(v, { email: `${'a'.repeat(250)}@example.test` }),
+    status: 400,
+    field: 'customer.email',
+  },
+  {
+    name: 'first name over 100 characters',
+    body: (v) => withCustomer(v, { firstName: 'A'.repeat(101) }),
+    status: 400,
+    field: 'customer.firstName',
+  },
   { name: 'empty last name', body: (v) => withCustomer(v, { lastName: '   ' }), status: 400, field: 'customer.lastName' },
   { name: 'phone with letters', body: (v) => withCustomer(v, { phone: 'call me maybe' }), status: 400, field: 'customer.phone' },
   { name: 'extra customer field', body: (v) => withCustomer(v, { isStaff: true }), status: 400, field: 'customer' },
@@ -82,12 +118,42 @@ const ROWS: Row[] = [
   },
   { name: 'unknown provider', body: (v) => ({ ...v, provider: 'bitcoin' }), status: 400, field: 'provider' },
   { name: 'missing provider', body: (v) => without(v, 'provider'), status: 400, field: 'provider' },
-  { name: 'success URL on a foreign origin', body: (v) => ({ ...v, successUrl: 'https://evil.example.com/thanks' }), status: 400, field: 'successUrl' },
-  { name: 'cancel URL on a foreign origin', body: (v) => ({ ...v, cancelUrl: 'https://alocubanoboulderfest.org.evil.example/x' }), status: 400, field: 'cancelUrl' },
-  { name: 'javascript: return URL', body: (v) => ({ ...v, successUrl: 'javascript:alert(1)' }), status: 400, field: 'successUrl' },
-  { name: 'return URL over 2,048 characters', body: (v) => ({ ...v, successUrl: `${SITE}/${'x'.repeat(2100)}` }), status: 400, field: 'successUrl' },
-  { name: 'over max per order (11 of 10)', body: (v) => withItem(v, { quantity: 11 }), status: 422, code: 'MAX_PER_ORDER_EXCEEDED' },
-  { name: 'inactive ticket type', body: (v) => withItem(v, { ticketType: 'retired' }), status: 422, code: 'TICKET_TYPE_INACTIVE' },
+  {
+    name: 'success URL on a foreign origin',
+    body: (v) => ({ ...v, successUrl: 'https://evil.example.com/thanks' }),
+    status: 400,
+    field: 'successUrl',
+  },
+  {
+    name: 'cancel URL on a foreign origin',
+    body: (v) => ({ ...v, cancelUrl: 'https://alocubanoboulderfest.org.evil.example/x' }),
+    status: 400,
+    field: 'cancelUrl',
+  },
+  {
+    name: 'javascript: return URL',
+    body: (v) => ({ ...v, successUrl: 'javascript:alert(1)' }),
+    status: 400,
+    field: 'successUrl',
+  },
+  {
+    name: 'return URL over 2,048 characters',
+    body: (v) => ({ ...v, successUrl: `${SITE}/${'x'.repeat(2100)}` }),
+    status: 400,
+    field: 'successUrl',
+  },
+  {
+    name: 'over max per order (11 of 10)',
+    body: (v) => withItem(v, { quantity: 11 }),
+    status: 422,
+    code: 'MAX_PER_ORDER_EXCEEDED',
+  },
+  {
+    name: 'inactive ticket type',
+    body: (v) => withItem(v, { ticketType: 'retired' }),
+    status: 422,
+    code: 'TICKET_TYPE_INACTIVE',
+  },
   { name: 'sales not started yet', body: (v) => withItem(v, { ticketType: 'next_year' }), status: 422, code: 'SALES_CLOSED' },
   { name: 'sales ended', body: (v) => withItem(v, { ticketType: 'early_bird' }), status: 422, code: 'SALES_CLOSED' },
   { name: 'event sales closed', body: (v, c) => ({ ...v, event: c.closedSlug }), status: 422, code: 'SALES_CLOSED' },
@@ -125,7 +191,11 @@ describe('POST /api/payments/checkout-session refuses invalid requests and write
     const res =
       row.raw !== undefined
         ? await call(checkout.POST, { method: 'POST', rawBody: row.raw, headers })
-        : await call(checkout.POST, { method: 'POST', rawBody: JSON.stringify(row.body?.(valid, { closedSlug: closed.slug })), headers });
+        : await call(checkout.POST, {
+            method: 'POST',
+            rawBody: JSON.stringify(row.body?.(valid, { closedSlug: closed.slug })),
+            headers,
+          });
 
     expect(res.status).toBe(row.status);
     if (row.code) expect(res.body.error.code).toBe(row.code);
@@ -136,7 +206,10 @@ describe('POST /api/payments/checkout-session refuses invalid requests and write
     }
     expect(res.text).not.toMatch(/at .*\.ts:\d+/);
     expect([await eventFootprint(event.id, [email]), await eventFootprint(closed.id, [email])]).toEqual(before);
-    const keyRow = await db.queryOne('SELECT 1 FROM idempotency_keys WHERE scope = $1 AND key = $2', [SCOPE, idempotencyKeyHash(SCOPE, key)]);
+    const keyRow = await db.queryOne('SELECT 1 FROM idempotency_keys WHERE scope = $1 AND key = $2', [
+      SCOPE,
+      idempotencyKeyHash(SCOPE, key),
+    ]);
     expect(keyRow).toBeUndefined();
     expect(providers.stripe.requests.length).toBe(stripeCallsBefore);
   });

@@ -75,7 +75,12 @@ describe('POST /api/payments/checkout-session — Stripe', () => {
 
     const items = await listOrderItems(db, res.body.orderId);
     expect(items).toHaveLength(3);
-    expect(items.filter((i) => i.ticketTypeCode === 'weekend').map((i) => [i.attendeeFirstName, i.priceCents]).sort()).toEqual([
+    expect(
+      items
+        .filter((i) => i.ticketTypeCode === 'weekend')
+        .map((i) => [i.attendeeFirstName, i.priceCents])
+        .sort(),
+    ).toEqual([
       ['Ana', 4355],
       ['Luis', 4355],
     ]);
@@ -97,11 +102,18 @@ describe('POST /api/payments/checkout-session — Stripe', () => {
     const { event } = await festival();
     const res = await call(checkout.POST, {
       method: 'POST',
-      body: checkoutBody(event, [{ ticketType: 'weekend', quantity: 3 }, { ticketType: 'social', quantity: 2 }], {
-        slidingScalePercent: 75,
-        successUrl: `${SITE}/tickets/thanks?x=1`,
-        cancelUrl: `${SITE}/tickets`,
-      }),
+      body: checkoutBody(
+        event,
+        [
+          { ticketType: 'weekend', quantity: 3 },
+          { ticketType: 'social', quantity: 2 },
+        ],
+        {
+          slidingScalePercent: 75,
+          successUrl: `${SITE}/tickets/thanks?x=1`,
+          cancelUrl: `${SITE}/tickets`,
+        },
+      ),
     });
     expect(res.status).toBe(201);
     const sent = lastRequest(providers.stripe.requests, 'POST', '/v1/checkout/sessions');
@@ -141,10 +153,17 @@ describe('POST /api/payments/checkout-session — PayPal', () => {
     const { event, types } = await festival();
     const res = await call(checkout.POST, {
       method: 'POST',
-      body: checkoutBody(event, [{ ticketType: 'weekend', quantity: 2 }, { ticketType: 'social', quantity: 1 }], {
-        provider: 'paypal',
-        slidingScalePercent: 10,
-      }),
+      body: checkoutBody(
+        event,
+        [
+          { ticketType: 'weekend', quantity: 2 },
+          { ticketType: 'social', quantity: 1 },
+        ],
+        {
+          provider: 'paypal',
+          slidingScalePercent: 10,
+        },
+      ),
     });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ provider: 'paypal', status: 'pending', totalCents: 2 * 5850 + 2500 });

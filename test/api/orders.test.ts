@@ -13,15 +13,23 @@ import { call } from '../support/http.js';
 useProviderSandboxes();
 
 async function placeOrder() {
-  const { event } = await createEventWithTicketTypes({ weekend: { name: 'Full Weekend Pass', priceCents: 6500, slidingScale: true } });
+  const { event } = await createEventWithTicketTypes({
+    weekend: { name: 'Full Weekend Pass', priceCents: 6500, slidingScale: true },
+  });
   const res = await call(checkout.POST, {
     method: 'POST',
     body: checkoutBody(
       event,
-      [{ ticketType: 'weekend', quantity: 2, attendees: [
-        { firstName: 'Ana', lastName: 'García', email: 'ana@example.test' },
-        { firstName: 'Luis', lastName: 'Pérez', email: 'luis@example.test' },
-      ] }],
+      [
+        {
+          ticketType: 'weekend',
+          quantity: 2,
+          attendees: [
+            { firstName: 'Ana', lastName: 'García', email: 'ana@example.test' },
+            { firstName: 'Luis', lastName: 'Pérez', email: 'luis@example.test' },
+          ],
+        },
+      ],
       { slidingScalePercent: 20 },
     ),
   });

@@ -46,7 +46,9 @@ describe('POST /api/payments/paypal-capture', () => {
     const res = await capturing(o.orderId, o.token);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ orderId: o.orderId, status: 'completed', paymentStatus: 'completed', totalCents: 2 * 4050 });
-    const sent = providers.paypal.requests.filter((r) => r.method === 'POST' && r.path === `/v2/checkout/orders/${o.paypalOrderId}/capture`);
+    const sent = providers.paypal.requests.filter(
+      (r) => r.method === 'POST' && r.path === `/v2/checkout/orders/${o.paypalOrderId}/capture`,
+    );
     expect(sent).toHaveLength(1);
     expect(sent[0]?.headers['paypal-request-id']).toBe(`capture-${o.paypalOrderId}`);
 
@@ -89,7 +91,12 @@ describe('POST /api/payments/paypal-capture', () => {
   it('declined funding source → 402 PAYMENT_DECLINED, failure recorded, order still pending (buyer can retry)', async () => {
     const o = await paypalOrder(1);
     await providers.paypal.approve(o.paypalOrderId);
-    providers.paypal.failNext({ match: `/v2/checkout/orders/${o.paypalOrderId}/capture`, kind: 'error', status: 422, code: 'INSTRUMENT_DECLINED' });
+    providers.paypal.failNext({
+      match: `/v2/checkout/orders/${o.paypalOrderId}/capture`,
+      kind: 'error',
+      status: 422,
+      code: 'INSTRUMENT_DECLINED',
+    });
     const res = await capturing(o.orderId, o.token);
     expect(res.status).toBe(402);
     expect(res.body.error).toMatchObject({ code: 'PAYMENT_DECLINED', details: { providerCode: 'INSTRUMENT_DECLINED' } });

@@ -9,7 +9,15 @@ const hour = 3_600_000;
 describe('GET /api/tickets?event=<slug>', () => {
   it('lists the active ticket types with price, availability, sale window, max per order and sliding scale; short shared cache', async () => {
     const { event, types } = await createEventWithTicketTypes({
-      weekend: { name: 'Full Weekend Pass', priceCents: 6500, capacity: 100, sold: 60, held: 15, slidingScale: true, maxPerOrder: 6 },
+      weekend: {
+        name: 'Full Weekend Pass',
+        priceCents: 6500,
+        capacity: 100,
+        sold: 60,
+        held: 15,
+        slidingScale: true,
+        maxPerOrder: 6,
+      },
       social: { name: 'Saturday Social', priceCents: 2500, capacity: 10, sold: 10 },
       later: { salesStartAt: new Date(Date.now() + 24 * hour) },
       retired: { isActive: false },
@@ -35,7 +43,13 @@ describe('GET /api/tickets?event=<slug>', () => {
       slidingScale: true,
       slidingScaleMaxPercent: 75,
     });
-    expect(res.body.ticketTypes[1]).toMatchObject({ available: 0, soldOut: true, onSale: false, slidingScale: false, slidingScaleMaxPercent: 0 });
+    expect(res.body.ticketTypes[1]).toMatchObject({
+      available: 0,
+      soldOut: true,
+      onSale: false,
+      slidingScale: false,
+      slidingScaleMaxPercent: 0,
+    });
     expect(res.body.ticketTypes[2]).toMatchObject({ onSale: false, salesStartAt: expect.any(String) });
     expect(types.retired.isActive).toBe(false);
   });

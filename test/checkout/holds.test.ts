@@ -96,7 +96,9 @@ describe('GET /api/cron/expire-holds', () => {
 
     // The Stripe session was expired at the sandbox, with a deterministic idempotency key.
     expect(providers.stripe.getSession(duePayment?.providerSessionId ?? '')?.status).toBe('expired');
-    const expireCall = providers.stripe.requests.find((r) => r.path === `/v1/checkout/sessions/${duePayment?.providerSessionId}/expire`);
+    const expireCall = providers.stripe.requests.find(
+      (r) => r.path === `/v1/checkout/sessions/${duePayment?.providerSessionId}/expire`,
+    );
     expect(expireCall?.headers['idempotency-key']).toBe(`expire-${due.body.orderId}`);
 
     // Running it again changes nothing.

@@ -15,8 +15,9 @@ const post = (body: unknown, key?: string) =>
   call(checkout.POST, { method: 'POST', body, headers: key ? { 'idempotency-key': key } : {} });
 
 function sessionsCreatedFor(orderId: string): number {
-  return providers.stripe.requests.filter((r) => r.path === '/v1/checkout/sessions' && r.headers['idempotency-key'] === `checkout-${orderId}`)
-    .length;
+  return providers.stripe.requests.filter(
+    (r) => r.path === '/v1/checkout/sessions' && r.headers['idempotency-key'] === `checkout-${orderId}`,
+  ).length;
 }
 
 describe('Idempotency-Key on checkout', () => {
@@ -180,11 +181,17 @@ describe('runIdempotently (the reusable helper)', () => {
       await new Promise((r) => setTimeout(r, 10));
     }
     await expect(
-      runIdempotently({ scope: 'POST /api/test-c', key, request: { x: 1 }, waitMs: 100 }, async () => ({ status: 200, body: {} })),
+      runIdempotently({ scope: 'POST /api/test-c', key, request: { x: 1 }, waitMs: 100 }, async () => ({
+        status: 200,
+        body: {},
+      })),
     ).rejects.toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
     release();
     expect((await slow).body).toEqual({ done: true });
-    const waited = await runIdempotently({ scope: 'POST /api/test-c', key, request: { x: 1 } }, async () => ({ status: 200, body: {} }));
+    const waited = await runIdempotently({ scope: 'POST /api/test-c', key, request: { x: 1 } }, async () => ({
+      status: 200,
+      body: {},
+    }));
     expect(waited).toEqual({ status: 200, body: { done: true }, replayed: true });
   });
 

@@ -91,7 +91,11 @@ describe('pricing (property tests)', () => {
     fc.assert(
       fc.property(
         items,
-        fc.oneof(fc.integer({ min: 76, max: 10_000 }), fc.integer({ min: -10_000, max: -1 }), fc.double({ min: 0.01, max: 74.99, noInteger: true })),
+        fc.oneof(
+          fc.integer({ min: 76, max: 10_000 }),
+          fc.integer({ min: -10_000, max: -1 }),
+          fc.double({ min: 0.01, max: 74.99, noInteger: true }),
+        ),
         (input: PricedTicketTypeInput[], bad) => {
           expect(() => priceOrder(input, bad)).toThrow(PricingError);
         },

@@ -57,7 +57,11 @@ export function useProviderSandboxes(extraEnv: Record<string, string> = {}): Pro
 }
 
 /** Parsed body of the last recorded request matching method and path (substring). */
-export function lastRequest<T extends { method: string; path: string }>(requests: readonly T[], method: string, path: string | RegExp): T {
+export function lastRequest<T extends { method: string; path: string }>(
+  requests: readonly T[],
+  method: string,
+  path: string | RegExp,
+): T {
   const found = [...requests]
     .reverse()
     .find((r) => r.method === method && (typeof path === 'string' ? r.path.includes(path) : path.test(r.path)));

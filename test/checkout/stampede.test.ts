@@ -20,8 +20,12 @@ async function countOrders(eventId: string): Promise<Record<string, number>> {
 }
 
 describe('stampede: capacity 100, 1,000 concurrent checkouts', () => {
-  it('through the HTTP handler on a 20-connection pool: exactly 100 holds, 900 SOLD_OUT, sold + held = 100', { timeout: 180_000 }, async () => {
-    const { event, types } = await createEventWithTicketTypes({ flash: { name: 'Flash Sale Pass', capacity: 100, priceCents: 4000 } });
+  it('through the HTTP handler on a 20-connection pool: exactly 100 holds, 900 SOLD_OUT, sold + held = 100', {
+    timeout: 180_000,
+  }, async () => {
+    const { event, types } = await createEventWithTicketTypes({
+      flash: { name: 'Flash Sale Pass', capacity: 100, priceCents: 4000 },
+    });
     const stripeBefore = providers.stripe.requests.filter((r) => r.path === '/v1/checkout/sessions').length;
 
     const results = await Promise.all(
@@ -49,15 +53,16 @@ describe('stampede: capacity 100, 1,000 concurrent checkouts', () => {
     expect(sessions).toBe(100);
   });
 
-  it('through the domain function with multi-ticket orders: never more than capacity, and every refusal names what remains', { timeout: 180_000 }, async () => {
+  it('through the domain function with multi-ticket orders: never more than capacity, and every refusal names what remains', {
+    timeout: 180_000,
+  }, async () => {
     const { event, types } = await createEventWithTicketTypes({ flash: { capacity: 100, priceCents: 3000, maxPerOrder: 10 } });
     const quantities = Array.from({ length: 300 }, (_, i) => 1 + (i % 4));
     const outcomes = await Promise.allSettled(
       quantities.map((quantity) =>
-        createCheckoutSession(
-          checkoutSessionRequestSchema.parse(checkoutBody(event, [{ ticketType: 'flash', quantity }])),
-          { actor: { type: 'buyer' } },
-        ),
+        createCheckoutSession(checkoutSessionRequestSchema.parse(checkoutBody(event, [{ ticketType: 'flash', quantity }])), {
+          actor: { type: 'buyer' },
+        }),
       ),
     );
     let heldByOrders = 0;
@@ -95,7 +100,10 @@ describe('all or nothing', () => {
     const before = await eventFootprint(event.id);
     const res = await call(checkout.POST, {
       method: 'POST',
-      body: checkoutBody(event, [{ ticketType: 'plenty', quantity: 2 }, { ticketType: 'scarce', quantity: 2 }]),
+      body: checkoutBody(event, [
+        { ticketType: 'plenty', quantity: 2 },
+        { ticketType: 'scarce', quantity: 2 },
+      ]),
     });
     expect(res.status).toBe(409);
     expect(res.body.error).toMatchObject({ code: 'SOLD_OUT', details: { ticketType: 'scarce', requested: 2, remaining: 1 } });
@@ -105,13 +113,18 @@ describe('all or nothing', () => {
     expect(await eventFootprint(event.id)).toEqual(before);
   });
 
-  it('concurrent two-item orders: the scarce type decides, and the plentiful one is only held by the winners', { timeout: 60_000 }, async () => {
+  it('concurrent two-item orders: the scarce type decides, and the plentiful one is only held by the winners', {
+    timeout: 60_000,
+  }, async () => {
     const { event, types } = await createEventWithTicketTypes({ plenty: { capacity: 500 }, scarce: { capacity: 5 } });
     const results = await Promise.all(
       Array.from({ length: 60 }, () =>
         call(checkout.POST, {
           method: 'POST',
-          body: checkoutBody(event, [{ ticketType: 'plenty', quantity: 3 }, { ticketType: 'scarce', quantity: 1 }]),
+          body: checkoutBody(event, [
+            { ticketType: 'plenty', quantity: 3 },
+            { ticketType: 'scarce', quantity: 1 },
+          ]),
         }),
       ),
     );

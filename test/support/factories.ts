@@ -14,7 +14,10 @@ const short = () => `${Date.now().toString(36)}${(counter++).toString(36)}${rand
 
 /** A slug valid for events.slug (`^[a-z0-9][a-z0-9-]{1,62}$`). */
 export function uniqueSlug(prefix = 'ev'): string {
-  const clean = prefix.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 30);
+  const clean = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 30);
   return `${clean}-${short()}`.slice(0, 63);
 }
 
@@ -55,7 +58,11 @@ export async function createTicketType(
   options: TicketTypeOptions = {},
   q: Queryable = db,
 ): Promise<TicketType> {
-  const code = options.code ?? `t_${short().replace(/[^a-z0-9]/g, '').slice(0, 20)}`;
+  const code =
+    options.code ??
+    `t_${short()
+      .replace(/[^a-z0-9]/g, '')
+      .slice(0, 20)}`;
   const row = await upsertTicketType(q, {
     eventId: event.id,
     code,

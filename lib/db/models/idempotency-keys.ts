@@ -76,10 +76,11 @@ export async function releaseIdempotencyKey(
   q: Queryable,
   row: { scope: string; keyHash: string; requestHash: string },
 ): Promise<void> {
-  await q.query(
-    `DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND request_hash = $3 AND status = 'in_progress'`,
-    [row.scope, row.keyHash, row.requestHash],
-  );
+  await q.query(`DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND request_hash = $3 AND status = 'in_progress'`, [
+    row.scope,
+    row.keyHash,
+    row.requestHash,
+  ]);
 }
 
 /** Housekeeping (the hold cron calls it): deletes up to `limit` expired rows; returns how many. */

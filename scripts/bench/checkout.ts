@@ -1,0 +1,350 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import pg from 'pg';
+import { db } from '../../lib/db/client.js';
+import { upsertCustomerByEmail } from '../../lib/db/models/customers.js';
+import { upsertEvent } from '../../lib/db/models/events.js';
+import { upsertTicketType } from '../../lib/db/models/ticket-types.js';
+import { startStripeSandbox } from '../../sandbox/stripe-sandbox.js';
+import { startLocalServer } from '../local-server.js';
+import { percentile, startBenchEnvironment } from './environment.js';
+
+/**
+ * `npm run bench -- checkout [--attempts 10000] [--tickets 5000] [--concurrency 50] [--pool 20] [--in-process]`
+ *
+ * A flash sale through the real stack: the local server (api/ as on Vercel) with the Stripe
+ * sandbox behind the real SDK, on a fresh migrated database. `concurrency` buyers send `attempts`
+ * one-ticket checkouts in total for `tickets` tickets. The local server and the Stripe sandbox
+ * each run in their own process (like a function instance and a remote API; `--in-process` puts
+ * everything in this one process instead). Then, in the same run, the raw-SQL ceiling:
+ * the same number of attempts at the same concurrency straight through `pg` (one transaction each:
+ * the conditional UPDATE of one ticket row, and the INSERT of one order when it took a ticket).
+ * A measurement, not a test: the numbers depend on the machine. `oversold` must be 0.
+ */
+
+export interface BenchCheckoutOptions {
+  attempts?: number | string;
+  tickets?: number | string;
+  concurrency?: number | string;
+  pool?: number | string;
+  /** Run the local server and the Stripe sandbox inside this process. */
+  'in-process'?: boolean | string;
+}
+
+const HERE = fileURLToPath(import.meta.url);
+const ROOT = resolve(HERE, '..', '..', '..');
+
+/** Starts `node --import tsx <file>` and resolves with the first JSON line it prints. */
+async function startChild(
+  file: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; info: Record<string, string> }> {
+  // BENCH_CHILD_NODE_ARGS: extra node flags for the children (e.g. `--cpu-prof` to profile the server).
+  const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', file, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const info = await new Promise<Record<string, string>>((resolvePromise, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => reject(new Error(`${file} did not start within 60 s`)), 60_000);
+    child.once('exit', (code) => reject(new Error(`${file} exited early (${code})`)));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      const line = buffer.split('\n').find((l) => l.trim().startsWith('{'));
+      if (!line) return;
+      clearTimeout(timer);
+      resolvePromise(JSON.parse(line) as Record<string, string>);
+    });
+  });
+  child.removeAllListeners('exit');
+  return { child, info };
+}
+
+async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  await new Promise<void>((resolvePromise) => {
+    child.once('exit', () => resolvePromise());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+  });
+}
+
+interface Latencies {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+function summarize(durations: number[]): Latencies {
+  const sorted = [...durations].sort((a, b) => a - b);
+  return {
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    max: percentile(sorted, 100),
+  };
+}
+
+const int = (value: number | string | undefined, fallback: number) => {
+  const n = Number(value ?? fallback);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`not a positive integer: ${String(value)}`);
+  return n;
+};
+
+/** Runs `total` tasks with `concurrency` workers; returns per-task durations in ms. */
+async function runWorkers(
+  total: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<{ durations: number[]; elapsedMs: number }> {
+  const durations: number[] = new Array(total);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= total) return;
+        const t0 = performance.now();
+        await task(i);
+        durations[i] = performance.now() - t0;
+      }
+    }),
+  );
+  return { durations, elapsedMs: performance.now() - started };
+}
+
+export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
+  const attempts = int(opts.attempts, 10_000);
+  const tickets = int(opts.tickets, 5_000);
+  const concurrency = int(opts.concurrency, 50);
+  const poolMax = int(opts.pool, 20);
+
+  const inProcess = opts['in-process'] === true || opts['in-process'] === 'true';
+
+  let sandboxChild: ChildProcess | undefined;
+  let serverChild: ChildProcess | undefined;
+  let stripeUrl: string;
+  let closeInProcess: (() => Promise<void>) | undefined;
+  if (inProcess) {
+    const stripe = await startStripeSandbox({ port: 0 });
+    stripeUrl = stripe.url;
+    closeInProcess = () => stripe.close();
+  } else {
+    const started = await startChild(resolve(ROOT, 'sandbox/cli.ts'), [], { SANDBOX_STRIPE_PORT: '0', SANDBOX_PAYPAL_PORT: '0' });
+    sandboxChild = started.child;
+    stripeUrl = String(started.info.stripe);
+  }
+  const appEnv = {
+    DATABASE_POOL_MAX: String(poolMax),
+    DATABASE_CONNECT_TIMEOUT_MS: '60000',
+    STRIPE_SECRET_KEY: 'sk_test_bench_checkout',
+    STRIPE_API_BASE: stripeUrl,
+    PROVIDER_TIMEOUT_MS: '10000',
+  };
+  const env = await startBenchEnvironment(appEnv);
+  let serverUrl: string;
+  let closeServer: () => Promise<void>;
+  if (inProcess) {
+    const server = await startLocalServer({ port: 0 });
+    serverUrl = server.url;
+    closeServer = () => server.close();
+  } else {
+    const started = await startChild(HERE, ['--serve'], {
+      ...appEnv,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      RATE_LIMIT_ENABLED: 'false',
+      DATABASE_URL: env.databaseUrl,
+      ALLOWED_ORIGINS: process.env.ALLOWED_ORIGINS ?? 'http://localhost:3000',
+    });
+    serverChild = started.child;
+    serverUrl = String(started.info.url);
+    closeServer = () => stopChild(serverChild);
+  }
+  const raw = new pg.Pool({ connectionString: env.databaseUrl, max: poolMax });
+  try {
+    const event = await upsertEvent(db, {
+      slug: 'bench-flash-sale',
+      name: 'Bench flash sale',
+      startsAt: new Date(Date.now() + 30 * 86_400_000),
+      endsAt: new Date(Date.now() + 32 * 86_400_000),
+    });
+    const appType = await upsertTicketType(db, {
+      eventId: event.id,
+      code: 'flash',
+      name: 'Flash Sale Pass',
+      priceCents: 4_500,
+      currency: 'USD',
+      capacity: tickets,
+      slidingScale: true,
+    });
+    const rawType = await upsertTicketType(db, {
+      eventId: event.id,
+      code: 'raw_ceiling',
+      name: 'Raw SQL ceiling',
+      priceCents: 4_500,
+      currency: 'USD',
+      capacity: tickets,
+    });
+
+    // --- Through the app ---------------------------------------------------------------------
+    // Warm-up (not measured): the first requests import the route modules and open connections.
+    const warm = await upsertTicketType(db, {
+      eventId: event.id,
+      code: 'warmup',
+      name: 'Warm-up',
+      priceCents: 100,
+      currency: 'USD',
+      capacity: 10,
+    });
+    await runWorkers(Math.min(concurrency, 40), Math.min(concurrency, 20), async (i) => {
+      const response = await fetch(`${serverUrl}/api/payments/checkout-session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          event: event.slug,
+          items: [{ ticketType: warm.code, quantity: 1 }],
+          customer: { email: `warmup${i}@bench.example`, firstName: 'Warm', lastName: 'Up' },
+          provider: 'stripe',
+        }),
+      });
+      await response.arrayBuffer();
+    });
+
+    const statuses: Record<string, number> = {};
+    const byStatus: Record<string, number[]> = {};
+    const url = `${serverUrl}/api/payments/checkout-session`;
+    const app = await runWorkers(attempts, concurrency, async (i) => {
+      const t0 = performance.now();
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` },
+        body: JSON.stringify({
+          event: event.slug,
+          items: [{ ticketType: 'flash', quantity: 1 }],
+          customer: { email: `buyer${i}@bench.example`, firstName: 'Bench', lastName: `Buyer ${i}` },
+          slidingScalePercent: i % 4 === 0 ? 25 : 0,
+          provider: 'stripe',
+        }),
+      });
+      await response.arrayBuffer();
+      const key = String(response.status);
+      statuses[key] = (statuses[key] ?? 0) + 1;
+      const list = byStatus[key] ?? [];
+      list.push(performance.now() - t0);
+      byStatus[key] = list;
+    });
+    const counters = await db.queryOne<{ capacity: number; sold: number; held: number }>(
+      'SELECT capacity, sold, held FROM ticket_types WHERE id = $1',
+      [appType.id],
+    );
+    const itemCount = await db.queryOne<{ n: number }>(
+      `SELECT count(*)::int AS n FROM order_items i JOIN orders o ON o.id = i.order_id
+       WHERE i.ticket_type_id = $1 AND o.status IN ('pending', 'processing', 'completed')`,
+      [appType.id],
+    );
+    const taken = (counters?.sold ?? 0) + (counters?.held ?? 0);
+    const sessions = await db.queryOne<{ n: number }>(
+      `SELECT count(*)::int AS n FROM payments p JOIN orders o ON o.id = p.order_id
+       WHERE o.event_id = $1 AND p.provider_session_id IS NOT NULL`,
+      [event.id],
+    );
+
+    // --- Raw SQL ceiling -----------------------------------------------------------------------
+    const customer = await upsertCustomerByEmail(db, {
+      email: 'raw-ceiling@bench.example',
+      firstName: 'Raw',
+      lastName: 'Ceiling',
+    });
+    const tokenHash = randomBytes(32).toString('hex');
+    let rawTaken = 0;
+    const rawRun = await runWorkers(attempts, concurrency, async () => {
+      const client = await raw.connect();
+      try {
+        await client.query('BEGIN');
+        const held = await client.query(
+          'UPDATE ticket_types SET held = held + 1 WHERE id = $1 AND sold + held + 1 <= capacity RETURNING id',
+          [rawType.id],
+        );
+        if (held.rowCount === 1) {
+          await client.query(
+            `INSERT INTO orders (event_id, customer_id, currency, subtotal_cents, discount_cents, total_cents, provider,
+               access_token_hash, hold_expires_at)
+             VALUES ($1, $2, 'USD', 4500, 0, 4500, 'stripe', $3, now() + interval '31 minutes')`,
+            [event.id, customer.id, tokenHash],
+          );
+          rawTaken += 1;
+        }
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    });
+    const rawCounters = await db.queryOne<{ held: number; sold: number }>('SELECT held, sold FROM ticket_types WHERE id = $1', [
+      rawType.id,
+    ]);
+
+    const appRate = attempts / (app.elapsedMs / 1000);
+    const rawRate = attempts / (rawRun.elapsedMs / 1000);
+    const round = (n: number) => Math.round(n * 10) / 10;
+    return {
+      config: {
+        attempts,
+        tickets,
+        concurrency,
+        dbPoolMax: poolMax,
+        provider: 'stripe (local sandbox, real SDK)',
+        processes: inProcess ? 'one' : 'load generator | local server | sandbox',
+      },
+      attemptsPerSecond: round(appRate),
+      latencyMs: summarize(app.durations),
+      latencyMsByStatus: Object.fromEntries(Object.entries(byStatus).map(([k, v]) => [k, summarize(v)])),
+      durationMs: Math.round(app.elapsedMs),
+      statuses,
+      sold: taken,
+      checkoutsCreated: statuses['201'] ?? 0,
+      soldOut: statuses['409'] ?? 0,
+      oversold: Math.max(0, taken - tickets),
+      consistency: {
+        ticketsInLiveOrders: itemCount?.n ?? 0,
+        stripeSessions: sessions?.n ?? 0,
+        countersMatchOrders: (itemCount?.n ?? 0) === taken,
+      },
+      rawSqlCeiling: {
+        attemptsPerSecond: round(rawRate),
+        latencyMs: summarize(rawRun.durations),
+        durationMs: Math.round(rawRun.elapsedMs),
+        sold: rawTaken,
+        oversold: Math.max(0, (rawCounters?.held ?? 0) + (rawCounters?.sold ?? 0) - tickets),
+      },
+      ratioOfRawCeiling: Math.round((appRate / rawRate) * 1000) / 1000,
+    };
+  } finally {
+    await raw.end();
+    await closeServer();
+    await closeInProcess?.();
+    await stopChild(sandboxChild);
+    await env.close();
+  }
+}
+
+/** Child mode: serve the app (env from the parent) and print where. */
+if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url && process.argv.includes('--serve')) {
+  const server = await startLocalServer({ port: 0 });
+  process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
+  const stop = () => {
+    void server.close().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
