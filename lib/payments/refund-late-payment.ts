@@ -22,7 +22,8 @@ import { settleRefundInTx } from './settle-refund.js';
 export type UnwantedPaymentReason = 'late_payment_no_capacity' | 'duplicate_payment';
 
 const REFUND_REASON: Record<UnwantedPaymentReason, string> = {
-  late_payment_no_capacity: 'late_payment_no_capacity: paid after the hold expired and the tickets were sold out; refunded in full',
+  late_payment_no_capacity:
+    'late_payment_no_capacity: paid after the hold expired and the tickets were sold out; refunded in full',
   duplicate_payment: 'duplicate_payment: the order was already paid by another payment; refunded in full',
 };
 
@@ -42,7 +43,8 @@ export async function refundUnwantedPayment(input: RefundUnwantedPaymentInput): 
   const prepared = await transaction(async (tx) => {
     const order = await lockOrderById(tx, input.orderId);
     const payment = await lockPaymentById(tx, input.paymentId);
-    if (!order || !payment || payment.orderId !== order.id) throw new Error(`payment ${input.paymentId} of order ${input.orderId} not found`);
+    if (!order || !payment || payment.orderId !== order.id)
+      throw new Error(`payment ${input.paymentId} of order ${input.orderId} not found`);
     if (!payment.providerPaymentId) throw new Error(`payment ${payment.id} has no provider payment id to refund`);
     const existing = await lockSystemRefundForPayment(tx, payment.id);
     if (existing) return { refund: existing, order, payment };

@@ -63,7 +63,10 @@ export async function moveRefundedMoney(
     disputedCents: Math.min(payment.disputedCents, payment.amountCents - refunded),
   };
   if (CAPTURED_PAYMENT.includes(payment.status)) {
-    const target = refundedStatus<PaymentStatus & ('completed' | 'partially_refunded' | 'refunded')>(refunded, payment.amountCents);
+    const target = refundedStatus<PaymentStatus & ('completed' | 'partially_refunded' | 'refunded')>(
+      refunded,
+      payment.amountCents,
+    );
     if (target !== payment.status && canTransition('payment', payment.status, target)) paymentChanges.status = target;
   }
   const updatedPayment = await updatePayment(tx, payment.id, paymentChanges);

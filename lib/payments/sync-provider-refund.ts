@@ -1,11 +1,7 @@
 import type { Tx } from '../db/client.js';
 import { type Actor, appendAudit } from '../db/models/audit-log.js';
 import { findOrderById, lockOrderById, type Provider } from '../db/models/orders.js';
-import {
-  findPaymentByProviderPayment,
-  lockPaymentById,
-  type Payment,
-} from '../db/models/payments.js';
+import { findPaymentByProviderPayment, lockPaymentById, type Payment } from '../db/models/payments.js';
 import {
   insertRefund,
   lockRefundById,
@@ -100,7 +96,8 @@ export async function syncProviderRefundInTx(tx: Tx, report: ProviderRefundRepor
     status: report.status,
     providerRefundId: report.providerRefundId,
   });
-  const after = report.status === 'succeeded' ? await moveRefundedMoney(tx, order, payment, refund.amountCents) : { order, payment };
+  const after =
+    report.status === 'succeeded' ? await moveRefundedMoney(tx, order, payment, refund.amountCents) : { order, payment };
   await appendAudit(tx, {
     entityType: 'order',
     entityId: order.id,

@@ -41,11 +41,15 @@ function decodeCursor(cursor: string): { receivedAt: Date; id: string } {
     if (Number.isNaN(date.getTime()) || !/^[0-9a-f-]{36}$/i.test(id)) throw new Error('bad cursor');
     return { receivedAt: date, id };
   } catch {
-    throw new AppError('VALIDATION_ERROR', 'Invalid cursor', { details: { fields: [{ path: 'cursor', message: 'Invalid cursor' }] } });
+    throw new AppError('VALIDATION_ERROR', 'Invalid cursor', {
+      details: { fields: [{ path: 'cursor', message: 'Invalid cursor' }] },
+    });
   }
 }
 
-export async function listWebhookEventsPage(query: z.infer<typeof ListQuery>): Promise<{ data: Record<string, unknown>[]; nextCursor: string | null }> {
+export async function listWebhookEventsPage(
+  query: z.infer<typeof ListQuery>,
+): Promise<{ data: Record<string, unknown>[]; nextCursor: string | null }> {
   const rows = await listWebhookEvents(db, {
     status: query.status,
     provider: query.provider,
@@ -54,7 +58,10 @@ export async function listWebhookEventsPage(query: z.infer<typeof ListQuery>): P
   });
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
-  return { data: page.map((event) => presentWebhookEvent(event)), nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+  return {
+    data: page.map((event) => presentWebhookEvent(event)),
+    nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
+  };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -66,7 +73,10 @@ export async function getWebhookEventOr404(id: string | null): Promise<WebhookEv
 }
 
 /** Admin replay: applies the event now whatever its status; a processed event changes nothing. */
-export async function replayWebhookEvent(id: string | null, actor: Actor): Promise<{ result: ProcessResult; event: WebhookEvent }> {
+export async function replayWebhookEvent(
+  id: string | null,
+  actor: Actor,
+): Promise<{ result: ProcessResult; event: WebhookEvent }> {
   const event = await getWebhookEventOr404(id);
   const result = await processWebhookEvent(event.id, { actor, replay: true });
   await appendAudit(db, {

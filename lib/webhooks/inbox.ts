@@ -242,7 +242,15 @@ export async function retryDueWebhookEvents(options: {
     receivedBefore: new Date(now.getTime() - policy.receivedGraceSeconds * 1000),
     limit: options.limit ?? 50,
   });
-  const summary: RetrySummary = { picked: due.length, processed: 0, ignored: 0, failed: 0, dead: 0, skipped: 0, truncated: false };
+  const summary: RetrySummary = {
+    picked: due.length,
+    processed: 0,
+    ignored: 0,
+    failed: 0,
+    dead: 0,
+    skipped: 0,
+    truncated: false,
+  };
   for (const event of due) {
     if (options.budgetMs !== undefined && Date.now() - started > options.budgetMs) {
       summary.truncated = true;

@@ -81,7 +81,7 @@ export async function markOrderProcessing(
   actor: Actor,
 ): Promise<boolean> {
   const order = await lockOrderById(tx, orderId);
-  if (!order || order.status !== 'pending' || !canTransition('order', order.status, 'processing')) return false;
+  if (order?.status !== 'pending' || !canTransition('order', order.status, 'processing')) return false;
   const payment = await lockLatestPaymentForOrder(tx, order.id);
   await updateOrder(tx, order.id, { status: 'processing' });
   if (payment) {

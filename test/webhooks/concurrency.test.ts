@@ -1,5 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkoutSession, configureStripe, countInbox, createPendingOrder, deliverStripe, orderState, stripeEvent } from './support.js';
+import {
+  checkoutSession,
+  configureStripe,
+  countInbox,
+  createPendingOrder,
+  deliverStripe,
+  orderState,
+  stripeEvent,
+} from './support.js';
 
 /** Real concurrency: many deliveries at once against the real database (pool of 5 connections). */
 
@@ -12,7 +20,12 @@ describe('concurrent deliveries', () => {
     const p = await createPendingOrder({ quantity: 3, capacity: 3 });
     const event = stripeEvent(
       'checkout.session.completed',
-      checkoutSession({ sessionId: p.sessionId, orderId: p.order.id, paymentIntentId: p.paymentIntentId, amountTotal: p.order.totalCents }),
+      checkoutSession({
+        sessionId: p.sessionId,
+        orderId: p.order.id,
+        paymentIntentId: p.paymentIntentId,
+        amountTotal: p.order.totalCents,
+      }),
     );
     const payload = JSON.stringify(event);
     const responses = await Promise.all(Array.from({ length: 20 }, () => deliverStripe(payload)));
@@ -27,7 +40,12 @@ describe('concurrent deliveries', () => {
 
   it('completed, async_payment_succeeded and expired racing each other (5 copies each) → one completion', async () => {
     const p = await createPendingOrder({ quantity: 2, capacity: 2 });
-    const paid = checkoutSession({ sessionId: p.sessionId, orderId: p.order.id, paymentIntentId: p.paymentIntentId, amountTotal: p.order.totalCents });
+    const paid = checkoutSession({
+      sessionId: p.sessionId,
+      orderId: p.order.id,
+      paymentIntentId: p.paymentIntentId,
+      amountTotal: p.order.totalCents,
+    });
     const payloads = [
       stripeEvent('checkout.session.completed', paid),
       stripeEvent('checkout.session.async_payment_succeeded', paid),

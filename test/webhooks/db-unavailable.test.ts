@@ -2,7 +2,15 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '../../lib/config.js';
 import { closePool } from '../../lib/db/client.js';
-import { checkoutSession, configureStripe, countInbox, createPendingOrder, deliverStripe, orderState, stripeEvent } from './support.js';
+import {
+  checkoutSession,
+  configureStripe,
+  countInbox,
+  createPendingOrder,
+  deliverStripe,
+  orderState,
+  stripeEvent,
+} from './support.js';
 
 /**
  * The database goes away while the app is running: the delivery gets a 5xx (Stripe retries), nothing
@@ -66,7 +74,12 @@ describe('database unreachable during delivery', () => {
     const p = await createPendingOrder({ quantity: 2 });
     const event = stripeEvent(
       'checkout.session.completed',
-      checkoutSession({ sessionId: p.sessionId, orderId: p.order.id, paymentIntentId: p.paymentIntentId, amountTotal: p.order.totalCents }),
+      checkoutSession({
+        sessionId: p.sessionId,
+        orderId: p.order.id,
+        paymentIntentId: p.paymentIntentId,
+        amountTotal: p.order.totalCents,
+      }),
     );
     const payload = JSON.stringify(event);
 

@@ -63,7 +63,14 @@ async function payAtSandbox(sessionId: string) {
 
 /** Our hold runs out (the checkout.session.expired path), while the buyer is still on Stripe's page. */
 async function expireOurHold(p: PendingOrder, sessionId: string) {
-  const expired = checkoutSession({ sessionId, orderId: p.order.id, paymentIntentId: null, amountTotal: p.order.totalCents, paymentStatus: 'unpaid', status: 'expired' });
+  const expired = checkoutSession({
+    sessionId,
+    orderId: p.order.id,
+    paymentIntentId: null,
+    amountTotal: p.order.totalCents,
+    paymentStatus: 'unpaid',
+    status: 'expired',
+  });
   expect((await deliverStripe(stripeEvent('checkout.session.expired', expired))).status).toBe(200);
   expect((await orderState(p.order.id, p.ticketType.id)).order.status).toBe('expired');
 }
@@ -108,7 +115,11 @@ describe('late payments', () => {
     const s = await orderState(p.order.id, p.ticketType.id);
     expect(s.order).toMatchObject({ status: 'expired', attentionReason: 'late_payment_no_capacity' });
     expect(s.counters).toMatchObject({ capacity: 3, sold: 0, held: 3 });
-    expect(s.payments[0]).toMatchObject({ status: 'refunded', refundedCents: p.order.totalCents, providerPaymentId: paymentIntentId });
+    expect(s.payments[0]).toMatchObject({
+      status: 'refunded',
+      refundedCents: p.order.totalCents,
+      providerPaymentId: paymentIntentId,
+    });
     expect(s.refunds).toHaveLength(1);
     expect(s.refunds[0]).toMatchObject({ source: 'system', status: 'succeeded', amountCents: p.order.totalCents });
     expect(s.refunds[0]?.reason).toMatch(/^late_payment_no_capacity/);
@@ -130,7 +141,9 @@ describe('late payments', () => {
     expect(after.refunds).toHaveLength(1);
     expect(after.audit).toHaveLength(3);
     expect(sandbox.refundedAmount(paymentIntentId)).toBe(p.order.totalCents);
-    expect(await findRefundByProviderId(db, 'stripe', s.refunds[0]?.providerRefundId ?? '')).toMatchObject({ id: s.refunds[0]?.id });
+    expect(await findRefundByProviderId(db, 'stripe', s.refunds[0]?.providerRefundId ?? '')).toMatchObject({
+      id: s.refunds[0]?.id,
+    });
   });
 
   it('a refund call that fails leaves the event failed; the retry refunds with the same key, once', async () => {

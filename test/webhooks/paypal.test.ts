@@ -40,7 +40,12 @@ beforeAll(async () => {
   resetConfigForTests();
   server = await startLocalServer({ port: 0 });
   sandbox.setWebhookTarget(`${server.url}/api/webhooks/paypal`, WEBHOOK_ID);
-  paypal = createPayPalClient({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'sandbox', apiBaseUrl: sandbox.url });
+  paypal = createPayPalClient({
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    environment: 'sandbox',
+    apiBaseUrl: sandbox.url,
+  });
 });
 
 afterAll(async () => {
@@ -51,7 +56,9 @@ afterAll(async () => {
 
 async function paypalCheckout(options: { quantity?: number; capacity?: number } = {}) {
   const { event, types } = await createEventWithTicketTypes({ pass: { priceCents: 6_000, capacity: options.capacity ?? 20 } });
-  const request = checkoutSessionRequestSchema.parse(checkoutBody(event, [{ ticketType: 'pass', quantity: options.quantity ?? 2 }], { provider: 'paypal' }));
+  const request = checkoutSessionRequestSchema.parse(
+    checkoutBody(event, [{ ticketType: 'pass', quantity: options.quantity ?? 2 }], { provider: 'paypal' }),
+  );
   const created = await createCheckoutSession(request, { actor: { type: 'buyer', requestId: 'webhooks-test' } });
   const payment = await db.queryOne<{ id: string; sessionId: string }>(
     `SELECT id, provider_session_id AS "sessionId" FROM payments WHERE order_id = $1 ORDER BY created_at DESC LIMIT 1`,
@@ -63,7 +70,12 @@ async function paypalCheckout(options: { quantity?: number; capacity?: number } 
 
 /** Posts a raw PayPal body with the given headers straight to the route handler. */
 async function post(rawBody: string, headers: Record<string, string>) {
-  return await call(paypalWebhook, { method: 'POST', path: '/api/webhooks/paypal', headers: { 'content-type': 'application/json', ...headers }, rawBody });
+  return await call(paypalWebhook, {
+    method: 'POST',
+    path: '/api/webhooks/paypal',
+    headers: { 'content-type': 'application/json', ...headers },
+    rawBody,
+  });
 }
 
 function unknownCaptureEvent() {
@@ -105,7 +117,9 @@ describe('PayPal signatures', () => {
   it('allows the local sandbox certificate host only outside production', () => {
     const base = { DATABASE_URL: 'postgres://x@127.0.0.1/db' };
     const dev = parseConfig({ ...base, NODE_ENV: 'development', PAYPAL_API_BASE: sandbox.url });
-    expect(allowedPayPalCertHosts(dev)).toEqual(expect.arrayContaining(['api.paypal.com', 'api.sandbox.paypal.com', new URL(sandbox.url).host]));
+    expect(allowedPayPalCertHosts(dev)).toEqual(
+      expect.arrayContaining(['api.paypal.com', 'api.sandbox.paypal.com', new URL(sandbox.url).host]),
+    );
     const production = parseConfig({ ...base, NODE_ENV: 'production' });
     expect(allowedPayPalCertHosts(production)).toEqual(['api.paypal.com', 'api.sandbox.paypal.com']);
   });
@@ -119,14 +133,18 @@ describe('PayPal events', () => {
     if (approved.outcome !== 'approved') return;
     expect(approved.delivery.status).toBe(200);
     await sandbox.idle(); // PAYMENT.CAPTURE.COMPLETED from the capture, delivered too.
-    const captures = sandbox.requests.filter((r) => r.method === 'POST' && r.path === `/v2/checkout/orders/${paypalOrderId}/capture`);
+    const captures = sandbox.requests.filter(
+      (r) => r.method === 'POST' && r.path === `/v2/checkout/orders/${paypalOrderId}/capture`,
+    );
     expect(captures).toHaveLength(1);
     expect(captures[0]?.headers['paypal-request-id']).toBe(`capture-${paypalOrderId}`);
     const s = await orderState(created.orderId, ticketType.id);
     expect(s.order.status).toBe('completed');
     expect(s.counters).toMatchObject({ sold: 2, held: 0 });
     expect(s.audit.filter((a) => a.action === 'payment_completed')).toHaveLength(1);
-    const completedEvent = sandbox.webhooks.find((w) => w.eventType === 'PAYMENT.CAPTURE.COMPLETED' && w.payload.includes(created.orderId));
+    const completedEvent = sandbox.webhooks.find(
+      (w) => w.eventType === 'PAYMENT.CAPTURE.COMPLETED' && w.payload.includes(created.orderId),
+    );
     expect(completedEvent?.status).toBe(200);
     expect(await inboxRow(String(completedEvent?.eventId), 'paypal')).toMatchObject({ status: 'processed' });
   });
@@ -146,7 +164,9 @@ describe('PayPal events', () => {
     expect(browser.httpStatus).toBe(200);
     expect(webhooks.map((w) => w.status)).toEqual([200, 200]);
     await sandbox.idle();
-    const completed = sandbox.webhooks.filter((w) => w.eventType === 'PAYMENT.CAPTURE.COMPLETED' && w.payload.includes(created.orderId));
+    const completed = sandbox.webhooks.filter(
+      (w) => w.eventType === 'PAYMENT.CAPTURE.COMPLETED' && w.payload.includes(created.orderId),
+    );
     expect(completed).toHaveLength(1);
     // PayPal retries the completion too, racing nothing by now: still one completion.
     await Promise.all([sandbox.resendEvent(String(completed[0]?.eventId)), sandbox.resendEvent(String(completed[0]?.eventId))]);
@@ -155,7 +175,9 @@ describe('PayPal events', () => {
     expect(s.counters).toEqual({ capacity: 3, sold: 3, held: 0 });
     expect(s.payments.filter((p) => p.status === 'completed')).toHaveLength(1);
     expect(s.audit.filter((a) => a.action === 'payment_completed' || a.action === 'late_payment_completed')).toHaveLength(1);
-    expect(sandbox.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/${paypalOrderId}/capture`)).length).toBeGreaterThanOrEqual(1);
+    expect(
+      sandbox.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/${paypalOrderId}/capture`)).length,
+    ).toBeGreaterThanOrEqual(1);
   });
 
   it('PAYMENT.CAPTURE.PENDING → processing; PAYMENT.CAPTURE.DENIED → failed and hold released', async () => {
@@ -188,7 +210,10 @@ describe('PayPal events', () => {
     await sandbox.approve(paypalOrderId);
     await sandbox.idle();
     const captureId = String((await orderState(created.orderId, ticketType.id)).payments[0]?.providerPaymentId);
-    await paypal.paymentsController.refundCapturedPayment({ captureId, body: { amount: { currencyCode: 'USD', value: '25.00' } } });
+    await paypal.paymentsController.refundCapturedPayment({
+      captureId,
+      body: { amount: { currencyCode: 'USD', value: '25.00' } },
+    });
     await sandbox.idle();
     const s = await orderState(created.orderId, ticketType.id);
     expect(s.refunds).toHaveLength(1);
@@ -198,7 +223,13 @@ describe('PayPal events', () => {
 
   it('late payment without capacity → refunded in full at PayPal, recorded, 200 to PayPal', async () => {
     const { created, paypalOrderId, paymentId, ticketType } = await paypalCheckout({ quantity: 2, capacity: 2 });
-    await transaction((tx) => expireHeldOrderInTx(tx, created.orderId, { actor: { type: 'system', id: 'test' }, reason: 'test expiry', onlyIfDue: false }));
+    await transaction((tx) =>
+      expireHeldOrderInTx(tx, created.orderId, {
+        actor: { type: 'system', id: 'test' },
+        reason: 'test expiry',
+        onlyIfDue: false,
+      }),
+    );
     await createPendingOrder({ ticketType, quantity: 2 });
 
     const approved = await sandbox.approve(paypalOrderId);
@@ -209,7 +240,9 @@ describe('PayPal events', () => {
     const s = await orderState(created.orderId, ticketType.id);
     const captureId = String(s.payments[0]?.providerPaymentId);
     expect(sandbox.refundedAmount(captureId)).toBe(created.totalCents);
-    const refundCalls = sandbox.requests.filter((r) => r.method === 'POST' && r.path === `/v2/payments/captures/${captureId}/refund`);
+    const refundCalls = sandbox.requests.filter(
+      (r) => r.method === 'POST' && r.path === `/v2/payments/captures/${captureId}/refund`,
+    );
     // APPROVED (our capture) and the sandbox's PAYMENT.CAPTURE.COMPLETED both see the late payment and
     // may both ask for the refund: always with the same PayPal-Request-Id, so PayPal refunds once.
     expect(refundCalls.length).toBeGreaterThanOrEqual(1);

@@ -7,6 +7,7 @@ import { createApiKey } from '../../lib/auth/api-keys.js';
 import { resetConfigForTests } from '../../lib/config.js';
 import { db } from '../../lib/db/client.js';
 import { listAuditForEntity } from '../../lib/db/models/audit-log.js';
+import { insertWebhookEventIfNew } from '../../lib/db/models/webhook-events.js';
 import { backoffSeconds, DEFAULT_RETRY_POLICY } from '../../lib/webhooks/inbox.js';
 import { call } from '../support/http.js';
 import {
@@ -37,8 +38,14 @@ beforeAll(async () => {
   process.env.CRON_SECRET = CRON_SECRET;
   resetConfigForTests();
   const actor = { type: 'system' as const, id: 'webhooks-test' };
-  const admin = await createApiKey({ name: 'webhooks admin test', scopes: ['webhooks:admin'], environment: 'test', rateLimitPerMinute: 100_000 }, actor);
-  const other = await createApiKey({ name: 'orders reader test', scopes: ['orders:read'], environment: 'test', rateLimitPerMinute: 100_000 }, actor);
+  const admin = await createApiKey(
+    { name: 'webhooks admin test', scopes: ['webhooks:admin'], environment: 'test', rateLimitPerMinute: 100_000 },
+    actor,
+  );
+  const other = await createApiKey(
+    { name: 'orders reader test', scopes: ['orders:read'], environment: 'test', rateLimitPerMinute: 100_000 },
+    actor,
+  );
   adminHeader = { authorization: `Bearer ${admin.key}` };
   readOnlyHeader = { authorization: `Bearer ${other.key}` };
 });
@@ -58,7 +65,9 @@ async function makeDue(eventRowId: string): Promise<void> {
 describe('retry cron, dead letters and replay', () => {
   it('the cron refuses calls without the cron secret', async () => {
     expect((await call(retryCron, { path: '/api/cron/retry-webhooks' })).status).toBe(401);
-    expect((await call(retryCron, { path: '/api/cron/retry-webhooks', headers: { authorization: 'Bearer nope' } })).status).toBe(401);
+    expect((await call(retryCron, { path: '/api/cron/retry-webhooks', headers: { authorization: 'Bearer nope' } })).status).toBe(
+      401,
+    );
   });
 
   it('backoff doubles from 60 s and is capped', () => {
@@ -69,10 +78,21 @@ describe('retry cron, dead letters and replay', () => {
   it('failed → retried with backoff → dead after the limit → replayed by an admin → applied once', async () => {
     const p = await createPendingOrder();
     const total = p.order.totalCents;
-    const refund = stripeRefund({ refundId: ids.refund(), amount: total, paymentIntentId: p.paymentIntentId, chargeId: p.chargeId });
+    const refund = stripeRefund({
+      refundId: ids.refund(),
+      amount: total,
+      paymentIntentId: p.paymentIntentId,
+      chargeId: p.chargeId,
+    });
     const refundEvent = stripeEvent(
       'charge.refunded',
-      stripeCharge({ chargeId: p.chargeId, paymentIntentId: p.paymentIntentId, amount: total, orderId: p.order.id, refunds: [refund] }),
+      stripeCharge({
+        chargeId: p.chargeId,
+        paymentIntentId: p.paymentIntentId,
+        amount: total,
+        orderId: p.order.id,
+        refunds: [refund],
+      }),
     );
     expect((await deliverStripe(refundEvent)).status).toBe(200);
     let row = await inboxRow(String(refundEvent.id));
@@ -107,7 +127,11 @@ describe('retry cron, dead letters and replay', () => {
     expect(await inboxRow(String(refundEvent.id))).toMatchObject({ status: 'dead', attempts: DEFAULT_RETRY_POLICY.maxAttempts });
 
     // Admin list by status, show one (with payload, no stack traces).
-    const listed = await call(listEvents, { path: '/api/admin/webhook-events', query: { status: 'dead', provider: 'stripe', limit: '200' }, headers: adminHeader });
+    const listed = await call(listEvents, {
+      path: '/api/admin/webhook-events',
+      query: { status: 'dead', provider: 'stripe', limit: '200' },
+      headers: adminHeader,
+    });
     expect(listed.status).toBe(200);
     expect(listed.body.data.map((e: { id: string }) => e.id)).toContain(id);
     expect(listed.body.data.every((e: { status: string }) => e.status === 'dead')).toBe(true);
@@ -118,9 +142,19 @@ describe('retry cron, dead letters and replay', () => {
     expect(shown.body.data.lastError).not.toMatch(/\n\s+at /);
 
     // The cause goes away (the capture arrives), then the admin replays the dead event.
-    const paid = checkoutSession({ sessionId: p.sessionId, orderId: p.order.id, paymentIntentId: p.paymentIntentId, amountTotal: total });
+    const paid = checkoutSession({
+      sessionId: p.sessionId,
+      orderId: p.order.id,
+      paymentIntentId: p.paymentIntentId,
+      amountTotal: total,
+    });
     await deliverStripe(stripeEvent('checkout.session.completed', paid));
-    const replayed = await call(replayEvent, { method: 'POST', path: `/api/admin/webhook-events/${id}/replay`, query: { id }, headers: adminHeader });
+    const replayed = await call(replayEvent, {
+      method: 'POST',
+      path: `/api/admin/webhook-events/${id}/replay`,
+      query: { id },
+      headers: adminHeader,
+    });
     expect(replayed.status).toBe(200);
     expect(replayed.body).toMatchObject({ applied: true, data: { status: 'processed' } });
     const s = await orderState(p.order.id, p.ticketType.id);
@@ -129,7 +163,12 @@ describe('retry cron, dead letters and replay', () => {
     expect(s.audit.map((a) => a.action)).toEqual(['payment_completed', 'provider_refund_recorded']);
 
     // Replaying a processed event changes nothing (the replay itself is audited on the event).
-    const again = await call(replayEvent, { method: 'POST', path: `/api/admin/webhook-events/${id}/replay`, query: { id }, headers: adminHeader });
+    const again = await call(replayEvent, {
+      method: 'POST',
+      path: `/api/admin/webhook-events/${id}/replay`,
+      query: { id },
+      headers: adminHeader,
+    });
     expect(again.status).toBe(200);
     expect(again.body.data.status).toBe('processed');
     const unchanged = await orderState(p.order.id, p.ticketType.id);
@@ -144,21 +183,64 @@ describe('retry cron, dead letters and replay', () => {
     ]);
   }, 60_000);
 
+  it('an event stored but never applied (the function died after the store) is applied by the cron', async () => {
+    const p = await createPendingOrder();
+    const event = stripeEvent(
+      'checkout.session.completed',
+      checkoutSession({
+        sessionId: p.sessionId,
+        orderId: p.order.id,
+        paymentIntentId: p.paymentIntentId,
+        amountTotal: p.order.totalCents,
+      }),
+    );
+    const stored = await insertWebhookEventIfNew(db, {
+      provider: 'stripe',
+      providerEventId: String(event.id),
+      eventType: String(event.type),
+      payload: event,
+    });
+    // Within the grace period the cron leaves it to the delivery that is (maybe) still applying it.
+    await cron();
+    expect(await inboxRow(String(event.id))).toMatchObject({ status: 'received', attempts: 0 });
+    await db.query(`UPDATE webhook_events SET received_at = now() - interval '5 minutes' WHERE id = $1`, [stored?.id]);
+    expect((await cron()).status).toBe(200);
+    expect(await inboxRow(String(event.id))).toMatchObject({ status: 'processed', attempts: 1 });
+    const s = await orderState(p.order.id, p.ticketType.id);
+    expect(s.order.status).toBe('completed');
+    expect(s.audit.map((a) => [a.action, a.actorType])).toEqual([['payment_completed', 'cron']]);
+  });
+
   it('admin endpoints need an API key with the webhooks:admin scope', async () => {
     const path = '/api/admin/webhook-events';
     expect((await call(listEvents, { path })).status).toBe(401);
     expect((await call(listEvents, { path, headers: { authorization: 'Bearer bf_live_nope' } })).status).toBe(401);
     expect((await call(listEvents, { path, headers: readOnlyHeader })).status).toBe(403);
     const missing = '00000000-0000-4000-8000-000000000000';
-    expect((await call(showEvent, { path: `${path}/${missing}`, query: { id: missing }, headers: adminHeader })).status).toBe(404);
+    expect((await call(showEvent, { path: `${path}/${missing}`, query: { id: missing }, headers: adminHeader })).status).toBe(
+      404,
+    );
     expect((await call(showEvent, { path: `${path}/x`, query: { id: 'x' }, headers: adminHeader })).status).toBe(404);
-    expect((await call(replayEvent, { method: 'POST', path: `${path}/${missing}/replay`, query: { id: missing }, headers: readOnlyHeader })).status).toBe(403);
+    expect(
+      (
+        await call(replayEvent, {
+          method: 'POST',
+          path: `${path}/${missing}/replay`,
+          query: { id: missing },
+          headers: readOnlyHeader,
+        })
+      ).status,
+    ).toBe(403);
     expect((await call(listEvents, { path, query: { status: 'bogus' }, headers: adminHeader })).status).toBe(400);
   });
 
   it('lists page by page with a cursor', async () => {
     for (let i = 0; i < 3; i++) await deliverStripe(stripeEvent('customer.created', { id: `cus_${i}`, object: 'customer' }));
-    const first = await call(listEvents, { path: '/api/admin/webhook-events', query: { status: 'ignored', limit: '2' }, headers: adminHeader });
+    const first = await call(listEvents, {
+      path: '/api/admin/webhook-events',
+      query: { status: 'ignored', limit: '2' },
+      headers: adminHeader,
+    });
     expect(first.status).toBe(200);
     expect(first.body.data).toHaveLength(2);
     expect(first.body.nextCursor).toEqual(expect.any(String));

@@ -46,7 +46,11 @@ describe('checkout.session.*', () => {
     expect(s.order.status).toBe('completed');
     expect(s.order.holdExpiresAt).toBeNull();
     expect(s.payments).toHaveLength(1);
-    expect(s.payments[0]).toMatchObject({ status: 'completed', providerPaymentId: p.paymentIntentId, providerSessionId: p.sessionId });
+    expect(s.payments[0]).toMatchObject({
+      status: 'completed',
+      providerPaymentId: p.paymentIntentId,
+      providerSessionId: p.sessionId,
+    });
     expect(s.counters).toMatchObject({ sold: 3, held: 0 });
     expect(s.audit.map((a) => a.action)).toEqual(['payment_completed']);
     expect(s.audit[0]).toMatchObject({ actorType: 'provider' });
@@ -84,7 +88,9 @@ describe('checkout.session.*', () => {
 
   it('expired → order expired and hold released; expired after completed changes nothing', async () => {
     const p = await createPendingOrder();
-    await deliverStripe(stripeEvent('checkout.session.expired', session(p, { paymentIntentId: null, paymentStatus: 'unpaid', status: 'expired' })));
+    await deliverStripe(
+      stripeEvent('checkout.session.expired', session(p, { paymentIntentId: null, paymentStatus: 'unpaid', status: 'expired' })),
+    );
     let s = await orderState(p.order.id, p.ticketType.id);
     expect(s.order.status).toBe('expired');
     expect(s.payments[0]?.status).toBe('expired');
@@ -106,7 +112,12 @@ describe('checkout.session.*', () => {
   it('an event for a session we do not know is stored as ignored', async () => {
     const event = stripeEvent(
       'checkout.session.completed',
-      checkoutSession({ sessionId: ids.session(), orderId: 'not-our-order', paymentIntentId: ids.paymentIntent(), amountTotal: 100 }),
+      checkoutSession({
+        sessionId: ids.session(),
+        orderId: 'not-our-order',
+        paymentIntentId: ids.paymentIntent(),
+        amountTotal: 100,
+      }),
     );
     const response = await deliverStripe(event);
     expect(response.status).toBe(200);
@@ -166,14 +177,30 @@ describe('refunds', () => {
   it('charge.refunded for a dashboard refund → refund with source provider, order and payment refunded', async () => {
     const p = await createPendingOrder();
     await completed(p);
-    const refund = stripeRefund({ refundId: ids.refund(), amount: p.order.totalCents, paymentIntentId: p.paymentIntentId, chargeId: p.chargeId });
-    const charge = stripeCharge({ chargeId: p.chargeId, paymentIntentId: p.paymentIntentId, amount: p.order.totalCents, orderId: p.order.id, refunds: [refund] });
+    const refund = stripeRefund({
+      refundId: ids.refund(),
+      amount: p.order.totalCents,
+      paymentIntentId: p.paymentIntentId,
+      chargeId: p.chargeId,
+    });
+    const charge = stripeCharge({
+      chargeId: p.chargeId,
+      paymentIntentId: p.paymentIntentId,
+      amount: p.order.totalCents,
+      orderId: p.order.id,
+      refunds: [refund],
+    });
     await deliverStripe(stripeEvent('charge.refunded', charge));
     // Stripe also sends refund.created for the same refund: synced by id, nothing changes.
     await deliverStripe(stripeEvent('refund.created', refund));
     const s = await orderState(p.order.id, p.ticketType.id);
     expect(s.refunds).toHaveLength(1);
-    expect(s.refunds[0]).toMatchObject({ source: 'provider', status: 'succeeded', amountCents: p.order.totalCents, providerRefundId: refund.id });
+    expect(s.refunds[0]).toMatchObject({
+      source: 'provider',
+      status: 'succeeded',
+      amountCents: p.order.totalCents,
+      providerRefundId: refund.id,
+    });
     expect(s.order).toMatchObject({ status: 'refunded', refundedCents: p.order.totalCents });
     expect(s.payments[0]).toMatchObject({ status: 'refunded', refundedCents: p.order.totalCents });
     expect(s.audit.map((a) => a.action)).toEqual(['payment_completed', 'provider_refund_recorded']);
@@ -182,7 +209,12 @@ describe('refunds', () => {
   it('refund.created partial → partially_refunded; refund.failed later → money back on the books', async () => {
     const p = await createPendingOrder();
     await completed(p);
-    const refund = stripeRefund({ refundId: ids.refund(), amount: 2_500, paymentIntentId: p.paymentIntentId, chargeId: p.chargeId });
+    const refund = stripeRefund({
+      refundId: ids.refund(),
+      amount: 2_500,
+      paymentIntentId: p.paymentIntentId,
+      chargeId: p.chargeId,
+    });
     await deliverStripe(stripeEvent('refund.created', refund));
     let s = await orderState(p.order.id, p.ticketType.id);
     expect(s.order).toMatchObject({ status: 'partially_refunded', refundedCents: 2_500 });
@@ -192,7 +224,9 @@ describe('refunds', () => {
     s = await orderState(p.order.id, p.ticketType.id);
     expect(s.audit).toHaveLength(2);
 
-    await deliverStripe(stripeEvent('refund.failed', { ...refund, status: 'failed', failure_reason: 'expired_or_canceled_card' }));
+    await deliverStripe(
+      stripeEvent('refund.failed', { ...refund, status: 'failed', failure_reason: 'expired_or_canceled_card' }),
+    );
     s = await orderState(p.order.id, p.ticketType.id);
     expect(s.refunds[0]).toMatchObject({ status: 'failed', failureReason: 'expired_or_canceled_card' });
     expect(s.payments[0]).toMatchObject({ refundedCents: 0 });
@@ -202,8 +236,19 @@ describe('refunds', () => {
 
   it('a refund before its payment was captured here waits (failed with backoff) instead of being lost', async () => {
     const p = await createPendingOrder();
-    const refund = stripeRefund({ refundId: ids.refund(), amount: 1_000, paymentIntentId: p.paymentIntentId, chargeId: p.chargeId });
-    const charge = stripeCharge({ chargeId: p.chargeId, paymentIntentId: p.paymentIntentId, amount: p.order.totalCents, orderId: p.order.id, refunds: [refund] });
+    const refund = stripeRefund({
+      refundId: ids.refund(),
+      amount: 1_000,
+      paymentIntentId: p.paymentIntentId,
+      chargeId: p.chargeId,
+    });
+    const charge = stripeCharge({
+      chargeId: p.chargeId,
+      paymentIntentId: p.paymentIntentId,
+      amount: p.order.totalCents,
+      orderId: p.order.id,
+      refunds: [refund],
+    });
     const event = stripeEvent('charge.refunded', charge);
     const response = await deliverStripe(event);
     expect(response.status).toBe(200);

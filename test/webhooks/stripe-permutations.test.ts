@@ -32,15 +32,31 @@ type Step = 0 | 1 | 2 | 3;
 async function runSequence(sequence: readonly Step[]): Promise<void> {
   const p = await createPendingOrder({ quantity: 2, priceCents: 4_500, capacity: 10 });
   const total = p.order.totalCents;
-  const paid = checkoutSession({ sessionId: p.sessionId, orderId: p.order.id, paymentIntentId: p.paymentIntentId, amountTotal: total });
-  const refund = stripeRefund({ refundId: ids.refund(), amount: total, paymentIntentId: p.paymentIntentId, chargeId: p.chargeId });
+  const paid = checkoutSession({
+    sessionId: p.sessionId,
+    orderId: p.order.id,
+    paymentIntentId: p.paymentIntentId,
+    amountTotal: total,
+  });
+  const refund = stripeRefund({
+    refundId: ids.refund(),
+    amount: total,
+    paymentIntentId: p.paymentIntentId,
+    chargeId: p.chargeId,
+  });
   const events = [
     stripeEvent('checkout.session.completed', paid),
     stripeEvent('checkout.session.async_payment_succeeded', paid),
     stripeEvent('checkout.session.expired', { ...paid, payment_intent: null, payment_status: 'unpaid', status: 'expired' }),
     stripeEvent(
       'charge.refunded',
-      stripeCharge({ chargeId: p.chargeId, paymentIntentId: p.paymentIntentId, amount: total, orderId: p.order.id, refunds: [refund] }),
+      stripeCharge({
+        chargeId: p.chargeId,
+        paymentIntentId: p.paymentIntentId,
+        amount: total,
+        orderId: p.order.id,
+        refunds: [refund],
+      }),
     ),
   ];
   for (const step of sequence) {
@@ -61,9 +77,10 @@ async function runSequence(sequence: readonly Step[]): Promise<void> {
   expect(s.order, label).toMatchObject({ status: 'refunded', refundedCents: total, attentionReason: null });
   expect(s.payments, label).toHaveLength(1);
   expect(s.payments[0], label).toMatchObject({ status: 'refunded', refundedCents: total });
-  expect(s.refunds.map((r) => [r.source, r.status, r.amountCents, r.providerRefundId]), label).toEqual([
-    ['provider', 'succeeded', total, refund.id],
-  ]);
+  expect(
+    s.refunds.map((r) => [r.source, r.status, r.amountCents, r.providerRefundId]),
+    label,
+  ).toEqual([['provider', 'succeeded', total, refund.id]]);
   // Capacity counted once: the two tickets are sold, nothing is held.
   expect(s.counters, label).toEqual({ capacity: 10, sold: 2, held: 0 });
 
@@ -73,7 +90,10 @@ async function runSequence(sequence: readonly Step[]): Promise<void> {
   const expected = expiredFirst
     ? ['hold_expired', 'late_payment_completed', 'provider_refund_recorded']
     : ['payment_completed', 'provider_refund_recorded'];
-  expect(s.audit.map((a) => a.action), label).toEqual(expected);
+  expect(
+    s.audit.map((a) => a.action),
+    label,
+  ).toEqual(expected);
 
   for (const event of events) {
     const row = await inboxRow(String(event.id));
@@ -96,12 +116,10 @@ describe('Stripe events in any order, with duplicates', () => {
   }, 120_000);
 
   it('100 generated sequences (each event 1-3 times, shuffled) end the same', async () => {
-    const sequences = fc
-      .array(fc.integer({ min: 1, max: 3 }), { minLength: 4, maxLength: 4 })
-      .chain((counts) => {
-        const items = counts.flatMap((count, step) => Array.from({ length: count }, () => step as Step));
-        return fc.shuffledSubarray(items, { minLength: items.length, maxLength: items.length });
-      });
+    const sequences = fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 4, maxLength: 4 }).chain((counts) => {
+      const items = counts.flatMap((count, step) => Array.from({ length: count }, () => step as Step));
+      return fc.shuffledSubarray(items, { minLength: items.length, maxLength: items.length });
+    });
     let runs = 0;
     await fc.assert(
       fc.asyncProperty(sequences, async (sequence) => {

@@ -39,7 +39,9 @@ export function configureStripe(options: { apiBase?: string; secrets?: string[] 
 
 type Json = Record<string, unknown>;
 
-const fixtures = JSON.parse(readFileSync(join(process.cwd(), '..', 'shared', 'fixtures', 'stripe', 'fixtures3.json'), 'utf8')) as {
+const fixtures = JSON.parse(
+  readFileSync(join(process.cwd(), '..', 'shared', 'fixtures', 'stripe', 'fixtures3.json'), 'utf8'),
+) as {
   resources: Record<string, Json>;
 };
 
@@ -49,7 +51,12 @@ function fixture(name: string): Json {
   return structuredClone(object);
 }
 
-const rand = (n = 24) => randomBytes(n).toString('base64url').replace(/[^A-Za-z0-9]/g, '').slice(0, n).padEnd(n, 'x');
+const rand = (n = 24) =>
+  randomBytes(n)
+    .toString('base64url')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, n)
+    .padEnd(n, 'x');
 
 export const ids = {
   event: () => `evt_${rand()}`,
@@ -142,7 +149,13 @@ export function stripeCharge(fields: {
 
 /** The fixture `dispute`. */
 export function stripeDispute(fields: { paymentIntentId: string; chargeId: string; amount: number }): Json {
-  return { ...fixture('dispute'), id: ids.dispute(), amount: fields.amount, charge: fields.chargeId, payment_intent: fields.paymentIntentId };
+  return {
+    ...fixture('dispute'),
+    id: ids.dispute(),
+    amount: fields.amount,
+    charge: fields.chargeId,
+    payment_intent: fields.paymentIntentId,
+  };
 }
 
 /** Stripe-Signature for a body, made by the stripe SDK. */
@@ -246,7 +259,13 @@ export async function orderState(orderId: string, ticketTypeId: string) {
 
 /** Inbox rows for one provider event id. */
 export async function inboxRow(providerEventId: string, provider: Provider = 'stripe') {
-  return await db.queryOne<{ id: string; status: string; attempts: number; lastError: string | null; nextAttemptAt: Date | null }>(
+  return await db.queryOne<{
+    id: string;
+    status: string;
+    attempts: number;
+    lastError: string | null;
+    nextAttemptAt: Date | null;
+  }>(
     `SELECT id, status, attempts, last_error AS "lastError", next_attempt_at AS "nextAttemptAt"
      FROM webhook_events WHERE provider = $1 AND provider_event_id = $2`,
     [provider, providerEventId],

@@ -12,7 +12,11 @@ import type { FollowUp } from '../types.js';
  * PayPal-Request-Id the browser return uses (`capture-<paypalOrderId>`), so the two racing each other
  * get one capture (an order already captured is read back), then apply it with finalize.
  */
-export async function captureApprovedPayPalOrder(input: { orderId: string; paypalOrderId: string; actor: Actor }): Promise<FollowUp[]> {
+export async function captureApprovedPayPalOrder(input: {
+  orderId: string;
+  paypalOrderId: string;
+  actor: Actor;
+}): Promise<FollowUp[]> {
   const order = await findOrderById(db, input.orderId);
   if (!order || isPaid(order.status)) return [];
   const [{ getPayPalCheckoutProvider }, { payPalCaptureRequestId }] = await Promise.all([
@@ -35,7 +39,12 @@ export async function captureApprovedPayPalOrder(input: { orderId: string; paypa
       return [];
     }
     if (result.captureStatus === 'PENDING') {
-      await markOrderProcessing(tx, input.orderId, { providerSessionId: input.paypalOrderId, providerPaymentId: result.captureId }, input.actor);
+      await markOrderProcessing(
+        tx,
+        input.orderId,
+        { providerSessionId: input.paypalOrderId, providerPaymentId: result.captureId },
+        input.actor,
+      );
       return [];
     }
     const outcome = await finalizeFromEvent(tx, {

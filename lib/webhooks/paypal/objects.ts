@@ -37,7 +37,10 @@ export const checkoutOrderSchema = z.object({
           reference_id: z.string().nullish(),
           custom_id: z.string().nullish(),
           invoice_id: z.string().nullish(),
-          payments: z.object({ captures: z.array(captureSchema).nullish() }).loose().nullish(),
+          payments: z
+            .object({ captures: z.array(captureSchema).nullish() })
+            .loose()
+            .nullish(),
         })
         .loose(),
     )
@@ -72,7 +75,11 @@ export function minorUnits(amount: { value: string }): number {
 }
 
 /** The id at the end of a HATEOAS link with this rel and path segment (e.g. rel `up` → `/captures/<id>`). */
-export function linkedId(links: readonly { href: string; rel: string }[] | null | undefined, rel: string, segment: string): string | undefined {
+export function linkedId(
+  links: readonly { href: string; rel: string }[] | null | undefined,
+  rel: string,
+  segment: string,
+): string | undefined {
   for (const entry of links ?? []) {
     if (entry.rel !== rel) continue;
     const match = new RegExp(`/${segment}/([^/?#]+)`).exec(entry.href);

@@ -26,7 +26,8 @@ export const paymentCaptureRefunded: EventHandler = async (tx, payload, { actor 
     },
     actor,
   );
-  if (result.outcome === 'not_captured_yet') throw new NotYetApplicableError('Refund reported before its capture was applied; will retry');
+  if (result.outcome === 'not_captured_yet')
+    throw new NotYetApplicableError('Refund reported before its capture was applied; will retry');
   if (result.outcome === 'payment_not_found') return ignored('No matching payment');
   return processed();
 };

@@ -9,7 +9,13 @@ import { verifyPayPalWebhook } from './verify.js';
 export async function receivePayPalWebhook(ctx: RequestContext): Promise<ReceiveResult> {
   const raw = await readText(ctx, WEBHOOK_MAX_BODY_BYTES);
   const event = await verifyPayPalWebhook(raw, ctx.request.headers);
-  const actor: Actor = { type: 'provider', id: `paypal:${event.id}`, ip: ctx.ip, userAgent: ctx.userAgent, requestId: ctx.requestId };
+  const actor: Actor = {
+    type: 'provider',
+    id: `paypal:${event.id}`,
+    ip: ctx.ip,
+    userAgent: ctx.userAgent,
+    requestId: ctx.requestId,
+  };
   return await receiveWebhookEvent(
     { provider: 'paypal', providerEventId: event.id, eventType: event.type, payload: event.payload },
     actor,

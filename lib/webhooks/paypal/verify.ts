@@ -1,10 +1,7 @@
 import { ConfigError, getConfig } from '../../config.js';
 import { AppError } from '../../errors.js';
 import { log } from '../../log.js';
-import {
-  createCertificateFetcher,
-  verifyPayPalWebhookSignature,
-} from '../../providers/paypal-webhook-signature.js';
+import { createCertificateFetcher, verifyPayPalWebhookSignature } from '../../providers/paypal-webhook-signature.js';
 import { paypalEventSchema } from './objects.js';
 
 /** PayPal's certificate hosts; the local sandbox's host is added only outside production. */

@@ -7,7 +7,10 @@ import { AppError } from '../../errors.js';
  */
 
 const expandable = z.union([z.string(), z.object({ id: z.string() }).loose()]).nullish();
-const metadata = z.record(z.string(), z.string()).nullish().transform((value) => value ?? {});
+const metadata = z
+  .record(z.string(), z.string())
+  .nullish()
+  .transform((value) => value ?? {});
 
 export function idOf(value: z.infer<typeof expandable>): string | undefined {
   if (!value) return undefined;

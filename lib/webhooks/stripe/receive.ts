@@ -5,12 +5,17 @@ import { type ReceiveResult, receiveWebhookEvent } from '../inbox.js';
 import { WEBHOOK_MAX_BODY_BYTES } from '../types.js';
 import { verifyStripeWebhook } from './verify.js';
 
-
 /** POST /api/webhooks/stripe: raw body → verify → store → apply. */
 export async function receiveStripeWebhook(ctx: RequestContext): Promise<ReceiveResult> {
   const raw = await readText(ctx, WEBHOOK_MAX_BODY_BYTES);
   const event = verifyStripeWebhook(raw, ctx.request.headers.get('stripe-signature'));
-  const actor: Actor = { type: 'provider', id: `stripe:${event.id}`, ip: ctx.ip, userAgent: ctx.userAgent, requestId: ctx.requestId };
+  const actor: Actor = {
+    type: 'provider',
+    id: `stripe:${event.id}`,
+    ip: ctx.ip,
+    userAgent: ctx.userAgent,
+    requestId: ctx.requestId,
+  };
   return await receiveWebhookEvent(
     { provider: 'stripe', providerEventId: event.id, eventType: event.type, payload: event.payload },
     actor,
