@@ -25,7 +25,9 @@ for (let i = 0; i < rest.length; i++) {
   const flag = rest[i];
   if (flag?.startsWith('--')) {
     const next = rest[i + 1];
-    options[flag.slice(2)] = next !== undefined && !next.startsWith('--') ? (i++, next) : 'true';
+    const hasValue = next !== undefined && !next.startsWith('--');
+    options[flag.slice(2)] = hasValue ? next : 'true';
+    if (hasValue) i++;
   }
 }
 
