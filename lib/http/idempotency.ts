@@ -145,8 +145,8 @@ export async function runIdempotently(
     if (claimed) return await runClaimed(ref, key, run);
 
     const existing = await findIdempotencyKey(db, ref.scope, ref.keyHash);
-    if (!existing) continue; // released (or expired and deleted) in between: claim again
-    const replay = replayOf(existing, ref, key);
+    if (!existing && Date.now() < deadline) continue; // released (or expired and deleted) in between: claim again
+    const replay = existing ? replayOf(existing, ref, key) : undefined;
     if (replay) return replay;
     // Same request, still running elsewhere.
     if (Date.now() >= deadline) {
@@ -187,7 +187,12 @@ async function runClaimed(
     throw error;
   }
   if (result.status >= 200 && result.status < 300) {
-    await completeIdempotencyKey(db, ref, { status: result.status, body: sealBody(ref.scope, key, result.body) });
+    try {
+      await completeIdempotencyKey(db, ref, { status: result.status, body: sealBody(ref.scope, key, result.body) });
+    } catch (error) {
+      // The work is done: answer it. The claim goes stale and a later retry would run again.
+      log.error('idempotent response could not be stored', { scope: ref.scope, error });
+    }
   } else {
     await releaseQuietly(ref);
   }
