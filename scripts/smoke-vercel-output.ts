@@ -12,10 +12,11 @@
  * does not return a Response; public/ is missing; static output has a path not under public/.
  *
  * Options: --output DIR (default .vercel/output), --root DIR (repo root, default this repo),
- *   --only ROUTE (repeatable), --fresh-db (create a throw-away database on DATABASE_URL's server, migrate and
- *   seed the demo event into it, drop it after), --migrate (run migrations on DATABASE_URL first),
- *   --stripe-sandbox (start the local Stripe sandbox; sets STRIPE_API_BASE / STRIPE_SECRET_KEY for the functions),
- *   --json (print the full result),
+ *   --only ROUTE (repeatable), --fresh-db (create a throw-away database on DATABASE_URL's server, migrate it,
+ *   drop it after), --migrate (run migrations on DATABASE_URL first), --no-seed (by default the demo event
+ *   and ticket types are upserted: checkout needs one), --no-stripe-sandbox (by default, unless STRIPE_API_BASE
+ *   is set, the local Stripe sandbox is started and STRIPE_API_BASE / STRIPE_SECRET_KEY point the functions at
+ *   it), --json (print the full result),
  *   --node PATH (Node binary; default the cached Node 22 from build-vercel, else this node).
  * Env: DATABASE_URL (real PostgreSQL; passed to the functions), anything else the functions read.
  */
@@ -98,7 +99,7 @@ export const EXPECTATIONS: ExpectationTable = {
     OPTIONS: { status: 204, request: { headers: { ...buyerHeaders, 'access-control-request-method': 'GET' } } },
     '*': 405,
   },
-  // Checkout against the local Stripe sandbox (CLI: --fresh-db seeds the demo event, --stripe-sandbox).
+  // Checkout against the local Stripe sandbox (the CLI seeds the demo event and starts the sandbox).
   'api/payments/checkout-session': {
     POST: {
       status: 201,
@@ -107,7 +108,7 @@ export const EXPECTATIONS: ExpectationTable = {
           `SELECT e.slug, t.code FROM ticket_types t JOIN events e ON e.id = t.event_id
             WHERE e.status = 'on_sale' ORDER BY t.price_cents, t.code LIMIT 1`,
         );
-        if (!row) throw new Error('no on-sale ticket type in the smoke database (run with --fresh-db, which seeds)');
+        if (!row) throw new Error('no on-sale ticket type in the smoke database (the CLI seeds one unless --no-seed)');
         return {
           headers: { ...buyerHeaders, 'idempotency-key': `smoke-${Date.now()}` },
           body: {
@@ -272,6 +273,8 @@ export interface RunnerCall {
   sinceImportStartMs?: number;
   body?: string;
   error?: string;
+  /** The module does not export this method; nothing was called. */
+  skipped?: boolean;
 }
 
 export interface RunnerOutput {
@@ -329,7 +332,7 @@ save();
 for (const call of plan.calls) {
   const fn = mod[call.method];
   const t = performance.now();
-  if (typeof fn !== 'function') { out.calls.push({ method: call.method, error: 'not exported' }); save(); continue; }
+  if (typeof fn !== 'function') { out.calls.push({ method: call.method, skipped: true }); continue; }
   try {
     const init = { method: call.method, headers: call.headers };
     if (call.body !== undefined && call.method !== 'GET' && call.method !== 'HEAD') init.body = call.body;
@@ -555,44 +558,16 @@ export async function smokeOutput(opts: SmokeOptions = {}): Promise<SmokeResult>
         continue;
       }
       const found = findExpectation(table, fn.route);
-
-      // Copy, then import once with no calls to learn the exports (also catches import failures).
-      const copy = copyFunction(fn, root, tempParent);
       const env = { ...SMOKE_ENV, ...baseEnv };
-      const probe = await runFunctionProcess({ funcDir: copy, handler, calls: [], nodeBinary, env, timeoutMs: opts.timeoutMs });
-      rmSync(dirname(copy), { recursive: true, force: true });
-      if (probe.importError || probe.timedOut || probe.exitCode !== 0) {
-        const why = probe.importError
-          ? `${probe.importError.code ? `${probe.importError.code}: ` : ''}${probe.importError.message.split('\n')[0]}`
-          : probe.timedOut
-            ? 'import timed out'
-            : `process exited ${probe.exitCode}: ${probe.stderr.trim().split('\n').slice(-3).join(' | ')}`;
-        fail(`failed to import ${handler}: ${why}`);
-        continue;
-      }
-      result.exports = probe.exports;
-      result.importMs = probe.importMs;
-      const exported = probe.exports.filter((name): name is HttpMethod => (HTTP_METHODS as readonly string[]).includes(name));
-      if (exported.length === 0) fail(`exports no HTTP method (exports: ${probe.exports.join(', ') || 'nothing'})`);
-      if (!found) {
-        fail(`no expectation for ${fn.route} (exports ${exported.join(', ') || 'nothing'})`);
-        continue;
-      }
-      for (const method of Object.keys(found.entry)) {
-        if (method !== '*' && !exported.includes(method as HttpMethod) && !found.key.includes('*')) {
-          fail(`expects ${method} but ${fn.route} does not export it`);
-        }
-      }
 
+      // Requests for every method the table covers; the child calls only those the module exports.
       const planned: Array<{ method: HttpMethod; expected: number[] }> = [];
       const calls: PlannedCall[] = [];
+      const builderErrors = new Map<HttpMethod, string>();
       let extraEnv: Record<string, string> = {};
-      for (const method of exported) {
-        const raw = found.entry[method] ?? found.entry['*'];
-        if (raw === undefined) {
-          fail(`no expectation for ${fn.route} ${method}`);
-          continue;
-        }
+      for (const method of HTTP_METHODS) {
+        const raw = found?.entry[method] ?? found?.entry['*'];
+        if (raw === undefined) continue;
         const expectation = normalise(raw);
         const defaultPath = defaultPathFor(fn.route);
         let spec: RequestSpec = {};
@@ -602,7 +577,7 @@ export async function smokeOutput(opts: SmokeOptions = {}): Promise<SmokeResult>
               ? await expectation.request({ route: fn.route, method, defaultPath, databaseUrl, env, query })
               : (expectation.request ?? {});
         } catch (error) {
-          fail(`${method}: request builder failed: ${error instanceof Error ? error.message : String(error)}`);
+          builderErrors.set(method, error instanceof Error ? error.message : String(error));
           continue;
         }
         const headers: Record<string, string> = { ...(spec.headers ?? {}) };
@@ -621,41 +596,67 @@ export async function smokeOutput(opts: SmokeOptions = {}): Promise<SmokeResult>
         extraEnv = { ...extraEnv, ...(expectation.env ?? {}) };
       }
 
-      if (calls.length > 0) {
-        const copy2 = copyFunction(fn, root, tempParent);
-        const run = await runFunctionProcess({
-          funcDir: copy2,
-          handler,
-          calls,
-          nodeBinary,
-          env: { ...env, ...extraEnv },
-          timeoutMs: opts.timeoutMs,
-        });
-        rmSync(dirname(copy2), { recursive: true, force: true });
-        const logs = `${run.stdout}${run.stderr}`.trim();
-        if (logs) result.logs = logs.slice(-4_000);
-        if (run.importError) fail(`failed to import ${handler} on the second run: ${run.importError.message.split('\n')[0]}`);
-        if (run.timedOut) fail(`timed out after ${opts.timeoutMs ?? 30_000} ms`);
-        planned.forEach((plan, index) => {
-          const got = run.calls[index];
-          const call: CallResult = { method: plan.method, expected: plan.expected, ok: false };
-          if (!got) call.error = run.timedOut ? 'timed out' : `no answer (process exit ${run.exitCode})`;
-          else {
-            if (got.status !== undefined) call.status = got.status;
-            if (got.ms !== undefined) call.ms = got.ms;
-            if (got.error) call.error = got.error.split('\n')[0];
-            if (got.body) call.body = got.body;
-          }
-          call.ok = call.status !== undefined && plan.expected.includes(call.status);
-          result.calls.push(call);
-          if (!call.ok) {
-            const detail = call.error
-              ? `threw ${call.error}`
-              : `got ${call.status}${call.body ? ` ${call.body.slice(0, 160)}` : ''}`;
-            fail(`${plan.method}: expected ${plan.expected.join(' or ')}, ${detail}`);
-          }
-        });
+      // One fresh process on a lone copy of the folder: import (a failure here names the function), then the calls.
+      const copy = copyFunction(fn, root, tempParent);
+      const run = await runFunctionProcess({
+        funcDir: copy,
+        handler,
+        calls,
+        nodeBinary,
+        env: { ...env, ...extraEnv },
+        timeoutMs: opts.timeoutMs,
+      });
+      rmSync(dirname(copy), { recursive: true, force: true });
+      const logs = `${run.stdout}${run.stderr}`.trim();
+      if (logs) result.logs = logs.slice(-4_000);
+      if (run.importError || (run.importMs === undefined && (run.timedOut || run.exitCode !== 0))) {
+        const why = run.importError
+          ? `${run.importError.code ? `${run.importError.code}: ` : ''}${run.importError.message.split('\n')[0]}`
+          : run.timedOut
+            ? 'import timed out'
+            : `process exited ${run.exitCode}: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`;
+        fail(`failed to import ${handler}: ${why}`);
+        continue;
       }
+      result.exports = run.exports;
+      if (run.importMs !== undefined) result.importMs = run.importMs;
+      const exported = run.exports.filter((name): name is HttpMethod => (HTTP_METHODS as readonly string[]).includes(name));
+      if (exported.length === 0) fail(`exports no HTTP method (exports: ${run.exports.join(', ') || 'nothing'})`);
+      if (!found) {
+        fail(`no expectation for ${fn.route} (exports ${exported.join(', ') || 'nothing'})`);
+        continue;
+      }
+      for (const method of Object.keys(found.entry)) {
+        if (method !== '*' && !exported.includes(method as HttpMethod) && !found.key.includes('*')) {
+          fail(`expects ${method} but ${fn.route} does not export it`);
+        }
+      }
+      for (const method of exported) {
+        if (found.entry[method] === undefined && found.entry['*'] === undefined) fail(`no expectation for ${fn.route} ${method}`);
+        const builderError = builderErrors.get(method);
+        if (builderError) fail(`${method}: request builder failed: ${builderError}`);
+      }
+      if (run.timedOut) fail(`timed out after ${opts.timeoutMs ?? 30_000} ms`);
+      planned.forEach((plan, index) => {
+        if (!exported.includes(plan.method)) return;
+        const got = run.calls[index];
+        const call: CallResult = { method: plan.method, expected: plan.expected, ok: false };
+        if (!got) call.error = run.timedOut ? 'timed out' : `no answer (process exit ${run.exitCode})`;
+        else {
+          if (got.status !== undefined) call.status = got.status;
+          if (got.ms !== undefined) call.ms = got.ms;
+          if (got.error) call.error = got.error.split('\n')[0];
+          if (got.body) call.body = got.body;
+        }
+        call.ok = call.status !== undefined && plan.expected.includes(call.status);
+        result.calls.push(call);
+        if (!call.ok) {
+          const detail = call.error
+            ? `threw ${call.error}`
+            : `got ${call.status}${call.body ? ` ${call.body.slice(0, 160)}` : ''}`;
+          fail(`${plan.method}: expected ${plan.expected.join(' or ')}, ${detail}`);
+        }
+      });
       result.ok = result.problems.length === 0;
       if (!result.ok && result.logs) {
         const tail = result.logs
@@ -736,7 +737,7 @@ async function main(): Promise<void> {
       const { migrateUp } = await import('../lib/db/migrate.js');
       await migrateUp({ databaseUrl: env.DATABASE_URL as string });
     }
-    if (args.includes('--fresh-db')) {
+    if (!args.includes('--no-seed')) {
       // lib/ reads DATABASE_URL from process.env: point it at the fresh database for the seed only.
       const { seedDemoData } = await import('./lib/seed.js');
       const { resetConfigForTests } = await import('../lib/config.js');
@@ -749,7 +750,8 @@ async function main(): Promise<void> {
         await closePool();
       }
     }
-    if (args.includes('--stripe-sandbox')) {
+    // Never let a function reach Stripe itself: without a given STRIPE_API_BASE the local sandbox stands in.
+    if (!env.STRIPE_API_BASE && !args.includes('--no-stripe-sandbox')) {
       const { startStripeSandbox } = await import('../sandbox/stripe-sandbox.js');
       const sandbox = await startStripeSandbox({ webhookSecret: SMOKE_ENV.STRIPE_WEBHOOK_SECRET });
       env.STRIPE_API_BASE = sandbox.url;
