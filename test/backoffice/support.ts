@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type ApiKeyScope, createApiKey, revokeApiKey } from '../../lib/auth/api-keys.js';
+import { capturePayPalOrder } from '../../lib/checkout/capture-paypal-order.js';
 import { createCheckoutSession } from '../../lib/checkout/create-checkout-session.js';
 import { checkoutSessionRequestSchema } from '../../lib/checkout/schemas.js';
 import { resetConfigForTests } from '../../lib/config.js';
@@ -7,6 +8,7 @@ import { db } from '../../lib/db/client.js';
 import type { Actor } from '../../lib/db/models/audit-log.js';
 import { finalizeOrderPayment } from '../../lib/payments/finalize-order.js';
 import { resetProviderClientsForTests } from '../../lib/payments/provider-refunds.js';
+import { type PayPalSandbox, startPayPalSandbox } from '../../sandbox/paypal-sandbox.js';
 import { type StripeSandbox, startStripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
 
@@ -147,6 +149,66 @@ export async function paidStripeOrder(
     orderNumber: created.orderNumber,
     accessToken: created.accessToken,
     paymentIntentId,
+    totalCents: created.totalCents,
+    ticketTypeId: types.full_pass.id,
+    email: request.customer.email,
+  };
+}
+
+export const PAYPAL_TEST_CLIENT_ID = 'paypal-backoffice-client';
+export const PAYPAL_TEST_CLIENT_SECRET = 'paypal-backoffice-secret';
+
+/** A PayPal sandbox (webhooks recorded, not sent) with the app's config pointed at it. */
+export async function usePayPalSandbox(): Promise<PayPalSandbox> {
+  const sandbox = await startPayPalSandbox({ port: 0, clientId: PAYPAL_TEST_CLIENT_ID, clientSecret: PAYPAL_TEST_CLIENT_SECRET });
+  Object.assign(process.env, {
+    PAYPAL_CLIENT_ID: PAYPAL_TEST_CLIENT_ID,
+    PAYPAL_CLIENT_SECRET: PAYPAL_TEST_CLIENT_SECRET,
+    PAYPAL_ENVIRONMENT: 'sandbox',
+    PAYPAL_API_BASE: sandbox.url,
+  });
+  resetConfigForTests();
+  resetProviderClientsForTests();
+  return sandbox;
+}
+
+/** `quantity` tickets bought with PayPal: checkout → buyer approves on the sandbox → capture on return. */
+export async function paidPayPalOrder(
+  sandbox: PayPalSandbox,
+  options: { priceCents?: number; quantity?: number } = {},
+): Promise<PaidOrder & { captureId: string }> {
+  const quantity = options.quantity ?? 2;
+  const { event, types } = await createEventWithTicketTypes({
+    full_pass: { priceCents: options.priceCents ?? 5_000, capacity: 50 },
+  });
+  const request = checkoutSessionRequestSchema.parse(
+    checkoutBody(event, [{ ticketType: 'full_pass', quantity }], { provider: 'paypal' }),
+  );
+  const created = await createCheckoutSession(request, { actor: { type: 'buyer', requestId: 'test-checkout' } });
+  const payment = await db.queryOne<{ sessionId: string }>(
+    `SELECT provider_session_id AS "sessionId" FROM payments WHERE order_id = $1 ORDER BY created_at DESC LIMIT 1`,
+    [created.orderId],
+  );
+  if (!payment?.sessionId) throw new Error('checkout did not record a PayPal order id');
+  const approved = await sandbox.approve(payment.sessionId);
+  if (approved.outcome !== 'approved') throw new Error(`approve: ${approved.outcome}`);
+  const captured = await capturePayPalOrder({
+    orderId: created.orderId,
+    accessToken: created.accessToken,
+    actor: { type: 'buyer', id: created.orderId },
+  });
+  if (captured.httpStatus !== 200 || captured.order.status !== 'completed') throw new Error(`capture: ${captured.order.status}`);
+  const row = await db.queryOne<{ captureId: string }>(
+    `SELECT provider_payment_id AS "captureId" FROM payments WHERE order_id = $1 AND status = 'completed'`,
+    [created.orderId],
+  );
+  if (!row?.captureId) throw new Error('no capture id recorded');
+  return {
+    orderId: created.orderId,
+    orderNumber: created.orderNumber,
+    accessToken: created.accessToken,
+    paymentIntentId: row.captureId,
+    captureId: row.captureId,
     totalCents: created.totalCents,
     ticketTypeId: types.full_pass.id,
     email: request.customer.email,
