@@ -49,14 +49,15 @@ function current(): Clients {
 
 /**
  * The refund clients: unlike checkout's (one attempt, the buyer retries), refunds retry network
- * errors twice, which is safe because every refund call carries its idempotency key.
+ * errors, which is safe because every refund call carries its idempotency key. Timeouts stay under
+ * the functions' 10 s limit; a call cut short is retried by the webhook retry cron with the same key.
  */
 async function stripe(): Promise<import('stripe').default> {
   const entry = current();
   const { secretKey, apiBase } = entry.config.stripe;
   if (!secretKey) throw new ConfigError('STRIPE_SECRET_KEY is not set');
   entry.stripe ??= import('../providers/stripe-client.js').then(({ createStripeClient }) =>
-    createStripeClient({ secretKey, apiBaseUrl: apiBase, timeoutMs: 20_000, maxNetworkRetries: 2 }),
+    createStripeClient({ secretKey, apiBaseUrl: apiBase, timeoutMs: 8_000, maxNetworkRetries: 2 }),
   );
   return await entry.stripe;
 }
@@ -66,7 +67,7 @@ async function paypal(): Promise<import('../providers/paypal-client.js').PayPalC
   const { clientId, clientSecret, environment, apiBase } = entry.config.paypal;
   if (!clientId || !clientSecret) throw new ConfigError('PAYPAL_CLIENT_ID / PAYPAL_CLIENT_SECRET are not set');
   entry.paypal ??= import('../providers/paypal-client.js').then(({ createPayPalClient }) =>
-    createPayPalClient({ clientId, clientSecret, environment, apiBaseUrl: apiBase, timeoutMs: 20_000 }),
+    createPayPalClient({ clientId, clientSecret, environment, apiBaseUrl: apiBase, timeoutMs: 8_000 }),
   );
   return await entry.paypal;
 }

@@ -109,8 +109,10 @@ describe('POST /api/webhooks/stripe signatures', () => {
   });
 
   it('never stores a signed body that is not an event', async () => {
-    const payload = JSON.stringify({ hello: 'world', id: ids.event() });
+    const id = ids.event();
+    const payload = JSON.stringify({ hello: 'world', id });
     const response = await deliverStripe(payload);
     expect(response.status).toBe(400);
+    expect(await countInbox(id)).toBe(0);
   });
 });
