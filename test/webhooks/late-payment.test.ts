@@ -173,4 +173,38 @@ describe('late payments', () => {
     expect(sandbox.refundedAmount(String(paid.paymentIntent.id))).toBe(p.order.totalCents);
     expect(s.audit.filter((a) => a.action === 'late_payment_no_capacity')).toHaveLength(1);
   });
+
+  it('a second payment for an already paid order (duplicate_payment) is refunded in full, once', async () => {
+    const p = await createPendingOrder({ quantity: 1, capacity: 5 });
+    const first = await sandboxSession(p);
+    const second = await stripe.checkout.sessions.create({
+      mode: 'payment',
+      client_reference_id: p.order.id,
+      metadata: { order_id: p.order.id },
+      success_url: 'http://localhost:3000/thanks',
+      line_items: [
+        { quantity: 1, price_data: { currency: 'usd', unit_amount: p.ticketType.priceCents, product_data: { name: 'Pass' } } },
+      ],
+    });
+    const paidFirst = await payAtSandbox(first);
+    const paidSecond = await payAtSandbox(second.id);
+    expect((await deliverStripe(paidFirst.event)).status).toBe(200);
+    expect((await deliverStripe(paidSecond.event)).status).toBe(200);
+    expect((await deliverStripe(paidSecond.event)).body.duplicate).toBe(true);
+
+    const s = await orderState(p.order.id, p.ticketType.id);
+    expect(s.order.status).toBe('completed');
+    expect(s.counters).toMatchObject({ sold: 1, held: 0 });
+    const duplicate = s.payments.find((pay) => pay.providerPaymentId === String(paidSecond.paymentIntent.id));
+    expect(duplicate).toMatchObject({ status: 'cancelled', failureCode: 'duplicate_payment', refundedCents: p.order.totalCents });
+    expect(s.refunds).toHaveLength(1);
+    expect(s.refunds[0]).toMatchObject({ source: 'system', status: 'succeeded', paymentId: duplicate?.id });
+    expect(sandbox.refundedAmount(String(paidSecond.paymentIntent.id))).toBe(p.order.totalCents);
+    expect(sandbox.refundedAmount(String(paidFirst.paymentIntent.id))).toBe(0);
+    expect(s.audit.map((a) => [a.action, a.reason])).toEqual([
+      ['payment_completed', null],
+      ['duplicate_payment_received', null],
+      ['system_refund_issued', 'duplicate_payment'],
+    ]);
+  });
 });
