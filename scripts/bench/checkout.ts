@@ -252,9 +252,10 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
     );
     const taken = (counters?.sold ?? 0) + (counters?.held ?? 0);
     const sessions = await db.queryOne<{ n: number }>(
-      `SELECT count(*)::int AS n FROM payments p JOIN orders o ON o.id = p.order_id
-       WHERE o.event_id = $1 AND p.provider_session_id IS NOT NULL`,
-      [event.id],
+      `SELECT count(*)::int AS n FROM payments p
+       WHERE p.provider_session_id IS NOT NULL
+         AND EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = p.order_id AND i.ticket_type_id = $1)`,
+      [appType.id],
     );
 
     // --- Raw SQL ceiling -----------------------------------------------------------------------
