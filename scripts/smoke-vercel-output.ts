@@ -271,6 +271,8 @@ export interface RunnerCall {
   ms?: number;
   /** From the start of the import to the end of this call. */
   sinceImportStartMs?: number;
+  /** CPU time (user + system) of the process over the same span: far less sensitive to a busy machine. */
+  cpuSinceImportStartMs?: number;
   body?: string;
   error?: string;
   /** The module does not export this method; nothing was called. */
@@ -282,6 +284,8 @@ export interface RunnerOutput {
   /** With `trackPackages` on Node >= 22.15: node_modules packages the import (and calls) resolved, in order. */
   loadedPackages?: string[];
   importMs?: number;
+  /** CPU time (user + system) spent importing. */
+  importCpuMs?: number;
   importError?: { code?: string; message: string };
   calls: RunnerCall[];
   /** Wall time from spawn to exit, seen by the parent. */
@@ -317,6 +321,8 @@ const save = () => writeFileSync(resultFile, JSON.stringify(out));
 const describe = (e) => (e && e.stack ? String(e.stack) : String(e)).split('\\n').slice(0, 6).join('\\n').slice(0, 2000);
 process.chdir(funcDir);
 const started = performance.now();
+const cpu0 = process.cpuUsage();
+const cpuMs = () => { const u = process.cpuUsage(cpu0); return (u.user + u.system) / 1000; };
 let mod;
 try {
   mod = await import(pathToFileURL(join(funcDir, plan.handler)).href);
@@ -327,6 +333,7 @@ try {
   process.exit(0);
 }
 out.importMs = performance.now() - started;
+out.importCpuMs = cpuMs();
 out.exports = Object.keys(mod).sort();
 save();
 for (const call of plan.calls) {
@@ -340,7 +347,7 @@ for (const call of plan.calls) {
     if (!(response instanceof Response)) throw new Error('handler did not return a Response (got ' + typeof response + ')');
     const text = call.method === 'HEAD' ? '' : await response.text();
     const now = performance.now();
-    out.calls.push({ method: call.method, status: response.status, ms: now - t, sinceImportStartMs: now - started, body: text.slice(0, 400) });
+    out.calls.push({ method: call.method, status: response.status, ms: now - t, sinceImportStartMs: now - started, cpuSinceImportStartMs: cpuMs(), body: text.slice(0, 400) });
   } catch (e) {
     out.calls.push({ method: call.method, ms: performance.now() - t, error: describe(e) });
   }

@@ -85,6 +85,9 @@ export interface FunctionColdStart {
   medianImportMs: number;
   medianFirstAnswerMs: number;
   medianProcessMs: number;
+  /** CPU ms (user + system) for import and for import + first answer: robust to a loaded machine. */
+  medianImportCpuMs: number;
+  medianFirstAnswerCpuMs: number;
   p90FirstAnswerMs: number;
   importMs: number[];
   firstAnswerMs: number[];
@@ -118,10 +121,11 @@ export function shippedPackages(funcDir: string): string[] {
 export async function measurePackageImport(
   name: string,
   opts: { nodeBinary: string; root: string; runs: number },
-): Promise<{ name: string; medianImportMs: number; samples: number[]; error?: string }> {
+): Promise<{ name: string; medianImportMs: number; medianImportCpuMs: number; samples: number[]; error?: string }> {
   const { spawn } = await import('node:child_process');
   const samples: number[] = [];
-  const code = `const t = performance.now(); await import(${JSON.stringify(name)}); process.stdout.write(String(performance.now() - t));`;
+  const cpuSamples: number[] = [];
+  const code = `const c = process.cpuUsage(); const t = performance.now(); await import(${JSON.stringify(name)}); const u = process.cpuUsage(c); process.stdout.write(JSON.stringify([performance.now() - t, (u.user + u.system) / 1000]));`;
   for (let i = 0; i < opts.runs; i++) {
     const { out, err, status } = await new Promise<{ out: string; err: string; status: number | null }>((done) => {
       const child = spawn(opts.nodeBinary, ['--input-type=module', '-e', code], {
@@ -138,10 +142,19 @@ export async function measurePackageImport(
       });
       child.on('close', (status) => done({ out, err, status }));
     });
-    if (status !== 0) return { name, medianImportMs: Number.NaN, samples, error: err.trim().split('\n')[0] ?? `exit ${status}` };
-    samples.push(round(Number(out)));
+    if (status !== 0)
+      return {
+        name,
+        medianImportMs: Number.NaN,
+        medianImportCpuMs: Number.NaN,
+        samples,
+        error: err.trim().split('\n')[0] ?? `exit ${status}`,
+      };
+    const [wall, cpu] = JSON.parse(out) as [number, number];
+    samples.push(round(wall));
+    cpuSamples.push(round(cpu));
   }
-  return { name, medianImportMs: median(samples), samples };
+  return { name, medianImportMs: median(samples), medianImportCpuMs: median(cpuSamples), samples };
 }
 
 function pickMethod(exportsList: string[], entry: Partial<Record<string, number | MethodExpectation>>): HttpMethod | undefined {
@@ -186,7 +199,7 @@ export async function benchColdStart(opts: ColdStartOptions = {}): Promise<objec
   const tempParent = mkdtempSync(join(tmpdir(), 'vercel-cold-'));
   const started = performance.now();
   try {
-    const packageCosts: Array<{ name: string; medianImportMs: number; samples: number[]; error?: string }> = [];
+    const packageCosts: Awaited<ReturnType<typeof measurePackageImport>>[] = [];
     if (!opts['skip-packages']) {
       for (const name of HEAVY_PACKAGES)
         packageCosts.push(await measurePackageImport(name, { nodeBinary, root, runs: packageRuns }));
@@ -235,6 +248,8 @@ export async function benchColdStart(opts: ColdStartOptions = {}): Promise<objec
       const importMs: number[] = [];
       const firstAnswerMs: number[] = [];
       const processMs: number[] = [];
+      const importCpuMs: number[] = [];
+      const firstAnswerCpuMs: number[] = [];
       let status: number | undefined;
       for (let i = 0; i < runs && !probe.importError; i++) {
         let call: PlannedCall;
@@ -254,6 +269,8 @@ export async function benchColdStart(opts: ColdStartOptions = {}): Promise<objec
         importMs.push(round(run.importMs ?? 0));
         firstAnswerMs.push(round(answer.sinceImportStartMs));
         processMs.push(round(run.processMs));
+        importCpuMs.push(round(run.importCpuMs ?? 0));
+        firstAnswerCpuMs.push(round(answer.cpuSinceImportStartMs ?? 0));
       }
       const bytes = dirBytes(fn.dir);
       const packages = shippedPackages(fn.dir);
@@ -270,6 +287,8 @@ export async function benchColdStart(opts: ColdStartOptions = {}): Promise<objec
         medianImportMs: median(importMs),
         medianFirstAnswerMs,
         medianProcessMs: median(processMs),
+        medianImportCpuMs: median(importCpuMs),
+        medianFirstAnswerCpuMs: median(firstAnswerCpuMs),
         p90FirstAnswerMs: percentile(
           [...firstAnswerMs].sort((a, b) => a - b),
           90,
