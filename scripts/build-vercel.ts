@@ -187,7 +187,14 @@ export function ensureNode22(opts: { cacheDir?: string; install?: boolean; log?:
 
 export function writeProjectJsonIfMissing(root: string): boolean {
   const file = join(root, '.vercel', 'project.json');
-  if (existsSync(file)) return false;
+  if (existsSync(file)) {
+    // A `vercel link`ed project.json without settings makes the CLI pull them: login and network.
+    const existing = JSON.parse(readFileSync(file, 'utf8')) as { settings?: unknown };
+    if (typeof existing.settings !== 'object' || existing.settings === null) {
+      throw new BuildFailure(`${file} has no "settings": vercel build would pull them (login, network); delete the file`);
+    }
+    return false;
+  }
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(DEFAULT_PROJECT_JSON, null, 2)}\n`);
   return true;
