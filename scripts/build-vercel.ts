@@ -321,7 +321,7 @@ export async function buildVercel(opts: BuildOptions = {}): Promise<BuildResult>
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const echo = opts.echo ?? true;
   if (writeProjectJsonIfMissing(root)) log('build-vercel: wrote .vercel/project.json (local, git-ignored)');
-  const tools = ensureVercelTools({ cacheDir: opts.cacheDir ?? defaultCacheDir(root), log });
+  const tools = ensureVercelTools({ cacheDir: opts.cacheDir ?? defaultCacheDir(), log });
 
   const env: NodeJS.ProcessEnv = {
     ...process.env,
