@@ -171,10 +171,6 @@ export async function finalizeOrderPaymentInTx(tx: Tx, input: FinalizePaymentInp
       });
       return { outcome: 'late_no_capacity', order: flagged, payment: recorded };
     }
-  } else {
-    for (const item of await countActiveItemsByType(tx, order.id)) {
-      await convertHoldToSold(tx, item.ticketTypeId, item.quantity);
-    }
   }
 
   const completedPayment = await updatePayment(tx, payment.id, {
@@ -200,6 +196,13 @@ export async function finalizeOrderPaymentInTx(tx: Tx, input: FinalizePaymentInp
       currency,
     },
   });
+  if (!late) {
+    // The hold becomes sold. Last, so that the ticket type's row (the counter every buyer and every
+    // completion of that type updates) stays locked for as short a time as possible.
+    for (const item of await countActiveItemsByType(tx, order.id)) {
+      await convertHoldToSold(tx, item.ticketTypeId, item.quantity);
+    }
+  }
   return { outcome: 'completed', order: completedOrder, payment: completedPayment, late };
 }
 
