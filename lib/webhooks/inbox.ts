@@ -3,6 +3,7 @@ import { isDbError } from '../db/errors.js';
 import type { Actor } from '../db/models/audit-log.js';
 import type { Provider } from '../db/models/orders.js';
 import {
+  correctWebhookEventOutcome,
   finishWebhookEventInFlight,
   insertWebhookEventIfNew,
   listDueWebhookEvents,
@@ -110,15 +111,23 @@ async function applyInTransaction(eventId: string, options: ProcessOptions, poli
     const event = await lockWebhookEventById(tx, eventId);
     if (!event) throw new AppError('NOT_FOUND', 'No such webhook event');
     if (!isDue(event, now, options.replay ?? false)) return { kind: 'skipped', status: event.status };
+    const wasFinished = FINISHED.includes(event.status);
+    // Marked processed up front (the transaction makes it all-or-nothing): the handler's last
+    // statements lock shared rows (ticket-type counters), and this keeps the inbox write out of
+    // that window. Corrected below in the rare other outcomes.
+    if (!wasFinished) await markWebhookEventDone(tx, event.id, 'processed', null);
     const handler = await handlerFor(event.provider, event.eventType);
     const outcome = handler
       ? await handler(tx, event.payload, { actor: options.actor, event })
       : ignored(`No handler for ${event.provider} ${event.eventType}`);
-    const wasFinished = FINISHED.includes(event.status);
-    if (outcome.followUps && outcome.followUps.length > 0) {
-      await markWebhookEventInFlight(tx, event.id, new Date(now.getTime() + policy.leaseSeconds * 1000));
-    } else if (!wasFinished) {
-      await markWebhookEventDone(tx, event.id, outcome.status, outcome.note ?? null);
+    const leaseUntil = new Date(now.getTime() + policy.leaseSeconds * 1000);
+    const hasFollowUps = outcome.followUps !== undefined && outcome.followUps.length > 0;
+    if (wasFinished) {
+      if (hasFollowUps) await markWebhookEventInFlight(tx, event.id, leaseUntil);
+    } else if (hasFollowUps) {
+      await correctWebhookEventOutcome(tx, event.id, { status: 'processing', note: null, leaseUntil });
+    } else if (outcome.status !== 'processed' || outcome.note) {
+      await correctWebhookEventOutcome(tx, event.id, { status: outcome.status, note: outcome.note ?? null, leaseUntil: null });
     }
     return { kind: 'applied', outcome, wasFinished, previousStatus: event.status };
   });

@@ -79,10 +79,10 @@ export async function markWebhookEventDone(
  * it back after `leaseUntil` if the function died before finishing.
  */
 export async function markWebhookEventInFlight(q: Queryable, id: string, leaseUntil: Date): Promise<void> {
-  await q.query(
-    `UPDATE webhook_events SET status = 'processing', next_attempt_at = $2, attempts = attempts + 1 WHERE id = $1`,
-    [id, leaseUntil],
-  );
+  await q.query(`UPDATE webhook_events SET status = 'processing', next_attempt_at = $2, attempts = attempts + 1 WHERE id = $1`, [
+    id,
+    leaseUntil,
+  ]);
 }
 
 /** Follow-ups done: processed. The attempt was already counted when the lease was taken. */
@@ -91,6 +91,24 @@ export async function finishWebhookEventInFlight(q: Queryable, id: string): Prom
     `UPDATE webhook_events SET status = 'processed', last_error = NULL, next_attempt_at = NULL, processed_at = now()
      WHERE id = $1 AND status = 'processing'`,
     [id],
+  );
+}
+
+/**
+ * Corrects the outcome written by an optimistic markWebhookEventDone within the same transaction
+ * (ignored with a note, or `processing` under a lease when provider calls follow); the attempt was
+ * already counted.
+ */
+export async function correctWebhookEventOutcome(
+  q: Queryable,
+  id: string,
+  outcome: { status: 'processed' | 'ignored' | 'processing'; note: string | null; leaseUntil: Date | null },
+): Promise<void> {
+  await q.query(
+    `UPDATE webhook_events SET status = $2, last_error = $3, next_attempt_at = $4,
+       processed_at = CASE WHEN $2 = 'processing' THEN NULL ELSE processed_at END
+     WHERE id = $1`,
+    [id, outcome.status, outcome.note, outcome.leaseUntil],
   );
 }
 
