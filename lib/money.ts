@@ -25,3 +25,13 @@ export function formatMinorUnits(amountCents: number): string {
   const abs = Math.abs(amountCents);
   return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
 }
+
+/**
+ * Minor units from a decimal string as PayPal sends amounts ("12", "12.5", "12.50"), without floating
+ * point; undefined for anything else (negative, more than two decimals, not a number).
+ */
+export function parseDecimalAmount(value: string): number | undefined {
+  const match = /^(\d{1,12})(?:\.(\d{1,2}))?$/.exec(value.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
+}

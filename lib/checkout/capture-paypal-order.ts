@@ -98,7 +98,7 @@ export async function capturePayPalOrder(input: CapturePayPalInput): Promise<Cap
 
   let result: PayPalCaptureResult;
   try {
-    result = await getPayPalCheckoutProvider().captureOrder(paypalOrderId, payPalCaptureRequestId(paypalOrderId));
+    result = await (await getPayPalCheckoutProvider()).captureOrder(paypalOrderId, payPalCaptureRequestId(paypalOrderId));
   } catch (error) {
     if (!(error instanceof ProviderError)) throw error;
     log.warn('paypal capture failed', { orderId: order.id, code: error.code, kind: error.kind });

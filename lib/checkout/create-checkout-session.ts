@@ -372,7 +372,7 @@ export async function createCheckoutSession(
   const now = new Date();
   const checked = await checkOrder(request, now);
   // Configured? (ConfigError otherwise) — before anything is written.
-  const provider: CheckoutProvider = getCheckoutProvider(request.provider);
+  const provider: CheckoutProvider = await getCheckoutProvider(request.provider);
 
   const holdMs = config.checkout.holdMinutes * 60_000 + HOLD_SLACK_MS;
   const holdExpiresAt = new Date(Math.ceil((Date.now() + holdMs) / 1000) * 1000);

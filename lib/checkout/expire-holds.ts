@@ -55,10 +55,10 @@ export async function expireDueHolds(options: {
     }
     if (batch.length === 0) break;
   }
-  let stripe: ReturnType<typeof getCheckoutProvider> | undefined;
+  let stripe: Awaited<ReturnType<typeof getCheckoutProvider>> | undefined;
   if (sessions.length > 0) {
     try {
-      stripe = getCheckoutProvider('stripe');
+      stripe = await getCheckoutProvider('stripe');
     } catch (error) {
       summary.stripeSessionErrors += sessions.length;
       log.error('stripe is not configured; sessions were not expired', { error });

@@ -1,7 +1,9 @@
-import { type Config, ConfigError, getConfig } from '../config.js';
 import type { Provider } from '../db/models/orders.js';
 import type { RefundStatus } from '../db/models/refunds.js';
+import { ConfigError } from '../config.js';
 import { AppError } from '../errors.js';
+import { getPayPalClients, getStripeClient } from '../providers/index.js';
+import { formatMinorUnits, parseDecimalAmount } from '../money.js';
 
 /**
  * Refunds at the provider. Called only outside database transactions. The idempotency key makes a
@@ -32,50 +34,9 @@ export interface ProviderRefundResult {
   amountCents: number;
 }
 
-interface Clients {
-  config: Config;
-  stripe?: Promise<import('stripe').default>;
-  paypal?: Promise<import('../providers/paypal-client.js').PayPalClients>;
-}
-
-/** Clients for the current config object (a new config, e.g. in tests, gets new clients). */
-let clients: Clients | undefined;
-
-function current(): Clients {
-  const config = getConfig();
-  if (clients?.config !== config) clients = { config };
-  return clients;
-}
-
-/**
- * The refund clients: unlike checkout's (one attempt, the buyer retries), refunds retry network
- * errors, which is safe because every refund call carries its idempotency key. Timeouts stay under
- * the functions' 10 s limit; a call cut short is retried by the webhook retry cron with the same key.
- */
-async function stripe(): Promise<import('stripe').default> {
-  const entry = current();
-  const { secretKey, apiBase } = entry.config.stripe;
-  if (!secretKey) throw new ConfigError('STRIPE_SECRET_KEY is not set');
-  entry.stripe ??= import('../providers/stripe-client.js').then(({ createStripeClient }) =>
-    createStripeClient({ secretKey, apiBaseUrl: apiBase, timeoutMs: 8_000, maxNetworkRetries: 2 }),
-  );
-  return await entry.stripe;
-}
-
-async function paypal(): Promise<import('../providers/paypal-client.js').PayPalClients> {
-  const entry = current();
-  const { clientId, clientSecret, environment, apiBase } = entry.config.paypal;
-  if (!clientId || !clientSecret) throw new ConfigError('PAYPAL_CLIENT_ID / PAYPAL_CLIENT_SECRET are not set');
-  entry.paypal ??= import('../providers/paypal-client.js').then(({ createPayPalClient }) =>
-    createPayPalClient({ clientId, clientSecret, environment, apiBaseUrl: apiBase, timeoutMs: 8_000 }),
-  );
-  return await entry.paypal;
-}
-
-/** Kept for tests written against the earlier API: clients now follow the config object anyway. */
-export function resetProviderClientsForTests(): void {
-  clients = undefined;
-}
+/** Refund clients retry network errors (safe: every refund call carries its idempotency key). */
+const stripe = () => getStripeClient('refund');
+const paypal = () => getPayPalClients('refund');
 
 const STRIPE_STATUS: Record<string, RefundStatus> = {
   succeeded: 'succeeded',
@@ -98,18 +59,6 @@ export function mapStripeRefundStatus(status: string | null | undefined): Refund
 
 export function mapPayPalRefundStatus(status: string | null | undefined): RefundStatus {
   return PAYPAL_STATUS[status ?? ''] ?? 'pending';
-}
-
-/** Minor units from a PayPal decimal string ("12.5", "12.50", "12"), without floating point. */
-export function decimalToMinorUnits(value: string): number {
-  const match = /^(\d+)(?:\.(\d{1,2}))?$/.exec(value.trim());
-  if (!match) throw new Error(`Not a two-decimal amount: ${value}`);
-  return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
-}
-
-/** "12.50" from minor units, for PayPal amounts (all our currencies have two decimals). */
-function paypalValue(amountCents: number): string {
-  return `${Math.floor(amountCents / 100)}.${String(amountCents % 100).padStart(2, '0')}`;
 }
 
 export async function refundAtProvider(request: ProviderRefundRequest): Promise<ProviderRefundResult> {
@@ -138,7 +87,7 @@ export async function refundAtProvider(request: ProviderRefundRequest): Promise<
       prefer: 'return=representation',
       body: {
         ...(request.amountCents !== undefined
-          ? { amount: { currencyCode: request.currency.toUpperCase(), value: paypalValue(request.amountCents) } }
+          ? { amount: { currencyCode: request.currency.toUpperCase(), value: formatMinorUnits(request.amountCents) } }
           : {}),
         customId: request.refundId,
         ...(request.orderNumber ? { invoiceId: `${request.orderNumber}-R-${request.refundId.slice(0, 8)}` } : {}),
@@ -150,7 +99,7 @@ export async function refundAtProvider(request: ProviderRefundRequest): Promise<
     return {
       providerRefundId: result.id,
       status: mapPayPalRefundStatus(result.status),
-      amountCents: value ? decimalToMinorUnits(value) : (request.amountCents ?? 0),
+      amountCents: (value ? parseDecimalAmount(value) : undefined) ?? request.amountCents ?? 0,
     };
   } catch (error) {
     if (error instanceof ConfigError || error instanceof AppError) throw error;

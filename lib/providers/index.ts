@@ -1,19 +1,29 @@
 import { type Config, ConfigError, getConfig } from '../config.js';
 import type { Provider } from '../db/models/orders.js';
-import { type CheckoutProvider, PayPalCheckoutProvider, StripeCheckoutProvider } from './checkout-provider.js';
-import { createPayPalClient, type PayPalClients } from './paypal-client.js';
-import { createStripeClient, type StripeClient } from './stripe-client.js';
+import type { CheckoutProvider } from './checkout-provider.js';
+import type { PayPalCheckoutProvider } from './paypal-checkout-provider.js';
+import type { PayPalClients } from './paypal-client.js';
+import type { StripeClient } from './stripe-client.js';
 
 /**
  * The provider clients, built from getConfig() on first use and kept for as long as that config
  * object lives (tests that change env and call resetConfigForTests() get fresh clients). API bases:
  * STRIPE_API_BASE / PAYPAL_API_BASE (local sandboxes; refused in production by config).
+ *
+ * The SDKs are loaded here, on first use, never at import: `stripe` costs ~160 ms and the PayPal SDK
+ * ~380 ms of cold start, and most functions (and most requests of the others) need at most one.
+ *
+ * Two flavours per provider: `checkout` clients make one attempt (a failure releases the hold at once;
+ * the buyer's retry is the retry); `refund` clients retry network errors, which is safe because every
+ * refund call carries its idempotency key.
  */
 
+export type ClientPurpose = 'checkout' | 'refund';
+
 interface Built {
-  stripe?: StripeClient;
-  paypal?: PayPalClients;
-  checkout: Partial<Record<Provider, CheckoutProvider>>;
+  stripe: Partial<Record<ClientPurpose, Promise<StripeClient>>>;
+  paypal: Partial<Record<ClientPurpose, Promise<PayPalClients>>>;
+  checkout: Partial<Record<Provider, Promise<CheckoutProvider>>>;
 }
 
 const built = new WeakMap<Config, Built>();
@@ -21,57 +31,78 @@ const built = new WeakMap<Config, Built>();
 function forConfig(config: Config): Built {
   let entry = built.get(config);
   if (!entry) {
-    entry = { checkout: {} };
+    entry = { stripe: {}, paypal: {}, checkout: {} };
     built.set(config, entry);
   }
   return entry;
 }
 
-export function getStripeClient(config: Config = getConfig()): StripeClient {
-  const entry = forConfig(config);
-  if (!entry.stripe) {
-    if (!config.stripe.secretKey) throw new ConfigError('Stripe is not configured: set STRIPE_SECRET_KEY');
-    entry.stripe = createStripeClient({
-      secretKey: config.stripe.secretKey,
-      ...(config.stripe.apiBase ? { apiBaseUrl: config.stripe.apiBase } : {}),
-      timeoutMs: config.checkout.providerTimeoutMs,
-      // One attempt per call: a failure releases the hold at once; the buyer's retry is the retry.
-      maxNetworkRetries: 0,
-    });
-  }
-  return entry.stripe;
+/** Keeps a failed load from being cached. */
+function remember<T>(store: Partial<Record<string, Promise<T>>>, key: string, make: () => Promise<T>): Promise<T> {
+  const existing = store[key];
+  if (existing) return existing;
+  const created = make();
+  store[key] = created;
+  created.catch(() => {
+    if (store[key] === created) delete store[key];
+  });
+  return created;
 }
 
-export function getPayPalClients(config: Config = getConfig()): PayPalClients {
-  const entry = forConfig(config);
-  if (!entry.paypal) {
-    if (!config.paypal.clientId || !config.paypal.clientSecret) {
-      throw new ConfigError('PayPal is not configured: set PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET');
-    }
-    entry.paypal = createPayPalClient({
-      clientId: config.paypal.clientId,
-      clientSecret: config.paypal.clientSecret,
-      environment: config.paypal.environment,
-      ...(config.paypal.apiBase ? { apiBaseUrl: config.paypal.apiBase } : {}),
-      timeoutMs: config.checkout.providerTimeoutMs,
-    });
-  }
-  return entry.paypal;
+function timeoutFor(config: Config, purpose: ClientPurpose): number {
+  // Refund calls may take a little longer but stay under the functions' 10 s limit.
+  return purpose === 'refund' ? Math.max(config.checkout.providerTimeoutMs, 8_000) : config.checkout.providerTimeoutMs;
 }
 
-export function getPayPalCheckoutProvider(config: Config = getConfig()): PayPalCheckoutProvider {
-  const entry = forConfig(config);
-  const existing = entry.checkout.paypal;
-  if (existing instanceof PayPalCheckoutProvider) return existing;
-  const provider = new PayPalCheckoutProvider(getPayPalClients(config));
-  entry.checkout.paypal = provider;
-  return provider;
+export async function getStripeClient(purpose: ClientPurpose = 'checkout', config: Config = getConfig()): Promise<StripeClient> {
+  const { secretKey, apiBase } = config.stripe;
+  if (!secretKey) throw new ConfigError('Stripe is not configured: set STRIPE_SECRET_KEY');
+  return await remember(forConfig(config).stripe, purpose, async () => {
+    const { createStripeClient } = await import('./stripe-client.js');
+    return createStripeClient({
+      secretKey,
+      ...(apiBase ? { apiBaseUrl: apiBase } : {}),
+      timeoutMs: timeoutFor(config, purpose),
+      maxNetworkRetries: purpose === 'refund' ? 2 : 0,
+    });
+  });
+}
+
+export async function getPayPalClients(
+  purpose: ClientPurpose = 'checkout',
+  config: Config = getConfig(),
+): Promise<PayPalClients> {
+  const { clientId, clientSecret, environment, apiBase } = config.paypal;
+  if (!clientId || !clientSecret) {
+    throw new ConfigError('PayPal is not configured: set PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET');
+  }
+  return await remember(forConfig(config).paypal, purpose, async () => {
+    const { createPayPalClient } = await import('./paypal-client.js');
+    return createPayPalClient({
+      clientId,
+      clientSecret,
+      environment,
+      ...(apiBase ? { apiBaseUrl: apiBase } : {}),
+      timeoutMs: timeoutFor(config, purpose),
+    });
+  });
+}
+
+export async function getPayPalCheckoutProvider(config: Config = getConfig()): Promise<PayPalCheckoutProvider> {
+  const clients = await getPayPalClients('checkout', config);
+  const provider = await remember(forConfig(config).checkout, 'paypal', async () => {
+    const { PayPalCheckoutProvider } = await import('./paypal-checkout-provider.js');
+    return new PayPalCheckoutProvider(clients);
+  });
+  return provider as PayPalCheckoutProvider;
 }
 
 /** The checkout provider for `name`; throws ConfigError when it is not configured. */
-export function getCheckoutProvider(name: Provider, config: Config = getConfig()): CheckoutProvider {
-  if (name === 'paypal') return getPayPalCheckoutProvider(config);
-  const entry = forConfig(config);
-  entry.checkout.stripe ??= new StripeCheckoutProvider(getStripeClient(config));
-  return entry.checkout.stripe;
+export async function getCheckoutProvider(name: Provider, config: Config = getConfig()): Promise<CheckoutProvider> {
+  if (name === 'paypal') return await getPayPalCheckoutProvider(config);
+  const stripe = await getStripeClient('checkout', config);
+  return await remember(forConfig(config).checkout, 'stripe', async () => {
+    const { StripeCheckoutProvider } = await import('./stripe-checkout-provider.js');
+    return new StripeCheckoutProvider(stripe);
+  });
 }

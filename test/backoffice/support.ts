@@ -7,7 +7,6 @@ import { resetConfigForTests } from '../../lib/config.js';
 import { db } from '../../lib/db/client.js';
 import type { Actor } from '../../lib/db/models/audit-log.js';
 import { finalizeOrderPayment } from '../../lib/payments/finalize-order.js';
-import { resetProviderClientsForTests } from '../../lib/payments/provider-refunds.js';
 import { type PayPalSandbox, startPayPalSandbox } from '../../sandbox/paypal-sandbox.js';
 import { type StripeSandbox, startStripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
@@ -77,7 +76,6 @@ export async function useStripeSandbox(options: { webhookUrl?: string; webhookSe
   process.env.STRIPE_SECRET_KEY = STRIPE_TEST_KEY;
   process.env.STRIPE_API_BASE = sandbox.url;
   resetConfigForTests();
-  resetProviderClientsForTests();
   return sandbox;
 }
 
@@ -168,7 +166,6 @@ export async function usePayPalSandbox(): Promise<PayPalSandbox> {
     PAYPAL_API_BASE: sandbox.url,
   });
   resetConfigForTests();
-  resetProviderClientsForTests();
   return sandbox;
 }
 

@@ -137,16 +137,12 @@ describe('vercel-postgres driver through the local WebSocket proxy', () => {
   it('rejects with the Postgres error fields (code, constraint, table) on a unique violation', async () => {
     const client = await pool.connect();
     try {
-      await client.query(
-        'CREATE TEMP TABLE vpg_unique_probe (email text CONSTRAINT vpg_unique_probe_email_key UNIQUE)',
-      );
+      await client.query('CREATE TEMP TABLE vpg_unique_probe (email text CONSTRAINT vpg_unique_probe_email_key UNIQUE)');
       await client.query('INSERT INTO vpg_unique_probe (email) VALUES ($1)', ['a@example.test']);
-      const error = await client
-        .query('INSERT INTO vpg_unique_probe (email) VALUES ($1)', ['a@example.test'])
-        .then(
-          () => undefined,
-          (e: unknown) => e,
-        );
+      const error = await client.query('INSERT INTO vpg_unique_probe (email) VALUES ($1)', ['a@example.test']).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(Error);
       expect(error).toMatchObject({
         code: '23505',
@@ -187,11 +183,8 @@ describe('vercel-postgres driver through the local WebSocket proxy', () => {
     a.release();
     b.release();
     const countSessions = async () =>
-      (
-        await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [
-          app,
-        ])
-      ).rows[0]?.n;
+      (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [app]))
+        .rows[0]?.n;
     expect(await countSessions()).toBe(2);
 
     await doomed.end();

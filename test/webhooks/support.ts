@@ -12,7 +12,6 @@ import { findOrderById, insertOrder, type Order, type Provider } from '../../lib
 import { insertPayment, listPaymentsForOrder, type Payment, updatePayment } from '../../lib/db/models/payments.js';
 import { listRefundsForOrder } from '../../lib/db/models/refunds.js';
 import { type TicketType, tryTakeHold } from '../../lib/db/models/ticket-types.js';
-import { resetProviderClientsForTests } from '../../lib/payments/provider-refunds.js';
 import { call } from '../support/http.js';
 import { createEventWithTicketTypes, ticketCounters, uniqueEmail } from '../support/factories.js';
 
@@ -34,7 +33,6 @@ export function configureStripe(options: { apiBase?: string; secrets?: string[] 
   if (options.apiBase) process.env.STRIPE_API_BASE = options.apiBase;
   else delete process.env.STRIPE_API_BASE;
   resetConfigForTests();
-  resetProviderClientsForTests();
 }
 
 type Json = Record<string, unknown>;

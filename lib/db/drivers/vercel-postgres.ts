@@ -100,8 +100,7 @@ function clientClass(wsProxy: string | undefined): typeof VercelClient {
 
 export function createVercelPostgresPool(settings: PoolSettings, options: VercelPostgresOptions = {}): DbPool & VercelPool {
   const wsProxy = options.wsProxy ? normalizeWsProxy(options.wsProxy) : undefined;
-  const connectionString =
-    wsProxy !== undefined ? withLocalhostHost(settings.connectionString) : settings.connectionString;
+  const connectionString = wsProxy !== undefined ? withLocalhostHost(settings.connectionString) : settings.connectionString;
 
   const pool = createPool({
     connectionString,

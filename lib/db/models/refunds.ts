@@ -109,7 +109,11 @@ export async function updateRefund(q: Queryable, id: string, changes: RefundChan
 }
 
 /** Locks the refund with this provider id. */
-export async function lockRefundByProviderId(q: Queryable, provider: Provider, providerRefundId: string): Promise<Refund | undefined> {
+export async function lockRefundByProviderId(
+  q: Queryable,
+  provider: Provider,
+  providerRefundId: string,
+): Promise<Refund | undefined> {
   return await q.queryOne<Refund>(
     `SELECT ${REFUND_COLUMNS} FROM refunds WHERE provider = $1 AND provider_refund_id = $2 FOR UPDATE`,
     [provider, providerRefundId],

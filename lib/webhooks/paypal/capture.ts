@@ -23,7 +23,10 @@ export async function captureApprovedPayPalOrder(input: {
     import('../../providers/index.js'),
     import('../../checkout/capture-paypal-order.js'),
   ]);
-  const result = await getPayPalCheckoutProvider().captureOrder(input.paypalOrderId, payPalCaptureRequestId(input.paypalOrderId));
+  const result = await (await getPayPalCheckoutProvider()).captureOrder(
+    input.paypalOrderId,
+    payPalCaptureRequestId(input.paypalOrderId),
+  );
   if (result.outcome === 'not_approved') {
     throw new AppError('CONFLICT', `PayPal order ${input.paypalOrderId} is not capturable yet (${result.code})`);
   }

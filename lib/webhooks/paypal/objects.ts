@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
-import { decimalToMinorUnits } from '../../payments/provider-refunds.js';
+import { parseDecimalAmount } from '../../money.js';
 
 /** The fields of PayPal webhook resources the handlers read (webhook JSON is snake_case). */
 
@@ -71,7 +71,9 @@ export function eventIdOf(payload: unknown): string {
 }
 
 export function minorUnits(amount: { value: string }): number {
-  return decimalToMinorUnits(amount.value);
+  const cents = parseDecimalAmount(amount.value);
+  if (cents === undefined) throw new Error(`PayPal sent an amount we cannot read: ${amount.value}`);
+  return cents;
 }
 
 /** The id at the end of a HATEOAS link with this rel and path segment (e.g. rel `up` → `/captures/<id>`). */
