@@ -3,6 +3,7 @@ import { type Actor, appendAudit } from '../db/models/audit-log.js';
 import { type Order, type OrderChanges, updateOrder } from '../db/models/orders.js';
 import { type Payment, type PaymentChanges, type PaymentStatus, updatePayment } from '../db/models/payments.js';
 import { type Refund, type RefundChanges, type RefundStatus, updateRefund } from '../db/models/refunds.js';
+import { releaseOrderTicketsInTx } from '../refunds/release-tickets.js';
 import { canTransition, isPaid } from './state-machine.js';
 
 /**
@@ -34,6 +35,8 @@ export interface SettleContext {
 
 export interface SettleResult {
   changed: boolean;
+  /** Tickets returned to sale by this change (refunds asked with releaseTickets). */
+  releasedTickets: number;
   refund: Refund;
   order: Order;
   payment: Payment;
@@ -93,9 +96,10 @@ export async function settleRefundInTx(tx: Tx, context: SettleContext, report: R
       changes.failureReason = (report.failureReason ?? `Reported ${report.status} by ${refund.provider}`).slice(0, 1000);
     }
   }
-  if (Object.keys(changes).length === 0) return { changed: false, refund, order, payment };
+  if (Object.keys(changes).length === 0) return { changed: false, releasedTickets: 0, refund, order, payment };
 
   const updated = await updateRefund(tx, refund.id, changes);
+  let releasedTickets = 0;
   if (moves && report.status === 'succeeded') {
     ({ order, payment } = await moveRefundedMoney(tx, order, payment, refund.amountCents));
   } else if (moves && refund.status === 'succeeded') {
@@ -121,5 +125,10 @@ export async function settleRefundInTx(tx: Tx, context: SettleContext, report: R
       paymentRefundedCents: payment.refundedCents,
     },
   });
-  return { changed: true, refund: updated, order, payment };
+  // A refund asked with releaseTickets releases them when it succeeds (through the API or a later webhook).
+  if (moves && report.status === 'succeeded' && refund.releaseTickets) {
+    const released = await releaseOrderTicketsInTx(tx, { orderId: order.id, refundId: refund.id, actor: context.actor });
+    releasedTickets = released.reduce((sum, item) => sum + item.quantity, 0);
+  }
+  return { changed: true, releasedTickets, refund: updated, order, payment };
 }

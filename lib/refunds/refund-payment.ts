@@ -9,7 +9,6 @@ import { log } from '../log.js';
 import { type ProviderRefundResult, refundAtProvider } from '../payments/provider-refunds.js';
 import { settleRefundInTx } from '../payments/settle-refund.js';
 import { isPaid } from '../payments/state-machine.js';
-import { releaseOrderTicketsInTx } from './release-tickets.js';
 
 /**
  * Staff refunds (POST /api/payments/refund). Never more than was captured, however many requests
@@ -159,14 +158,10 @@ async function recordOutcome(
     // A failed call never undoes what a webhook already confirmed (the call may have timed out after the refund was made).
     const settled =
       report.status === 'failed' && refund.status !== 'pending'
-        ? { refund, order, payment }
+        ? { refund, order, payment, releasedTickets: 0 }
         : await settleRefundInTx(tx, { order, payment, refund, actor }, report);
-    let releasedTickets = 0;
-    // Also when a webhook settled it first: the release is idempotent and belongs to this request.
-    if (settled.refund.status === 'succeeded' && settled.refund.releaseTickets) {
-      const released = await releaseOrderTicketsInTx(tx, { orderId: order.id, refundId: refund.id, actor });
-      releasedTickets = released.reduce((sum, item) => sum + item.quantity, 0);
-    }
+    // settleRefundInTx releases the tickets when the refund succeeds (here, or earlier by a webhook).
+    const releasedTickets = settled.releasedTickets;
     const pending = await pendingRefundCents(tx, settled.payment.id);
     return {
       refund: settled.refund,

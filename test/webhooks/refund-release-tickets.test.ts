@@ -1,0 +1,67 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { db } from '../../lib/db/client.js';
+import { listOrderItems } from '../../lib/db/models/order-items.js';
+import { insertRefund } from '../../lib/db/models/refunds.js';
+import {
+  checkoutSession,
+  configureStripe,
+  createPendingOrder,
+  deliverStripe,
+  ids,
+  orderState,
+  stripeEvent,
+  stripeRefund,
+} from './support.js';
+
+/** A staff refund asked with releaseTickets that Stripe answered `pending` is completed by a webhook. */
+
+beforeAll(() => {
+  configureStripe();
+});
+
+describe('refund.updated for a pending staff refund with releaseTickets', () => {
+  it('moves the money and returns the tickets to sale when Stripe reports it succeeded', async () => {
+    const p = await createPendingOrder({ quantity: 2 });
+    const session = checkoutSession({
+      sessionId: p.sessionId,
+      orderId: p.order.id,
+      paymentIntentId: p.paymentIntentId,
+      amountTotal: p.order.totalCents,
+    });
+    expect((await deliverStripe(stripeEvent('checkout.session.completed', session))).status).toBe(200);
+    const stripeRefundId = ids.refund();
+    const refund = await insertRefund(db, {
+      paymentId: p.payment.id,
+      orderId: p.order.id,
+      provider: 'stripe',
+      amountCents: p.order.totalCents,
+      currency: 'USD',
+      reason: 'Buyer cannot travel to Boulder this year',
+      source: 'admin',
+      status: 'pending',
+      providerRefundId: stripeRefundId,
+      requestedBy: 'key_test',
+      releaseTickets: true,
+    });
+    expect((await orderState(p.order.id, p.ticketType.id)).counters).toMatchObject({ sold: 2, held: 0 });
+
+    const payload = stripeRefund({
+      refundId: stripeRefundId,
+      amount: p.order.totalCents,
+      paymentIntentId: p.paymentIntentId,
+      chargeId: p.chargeId,
+      status: 'succeeded',
+      metadata: { refund_id: refund.id },
+    });
+    expect((await deliverStripe(stripeEvent('refund.updated', payload))).status).toBe(200);
+    // A duplicate delivery changes nothing more.
+    expect((await deliverStripe(stripeEvent('refund.updated', payload))).status).toBe(200);
+
+    const s = await orderState(p.order.id, p.ticketType.id);
+    expect(s.refunds).toEqual([expect.objectContaining({ id: refund.id, status: 'succeeded', source: 'admin' })]);
+    expect(s.order).toMatchObject({ status: 'refunded', refundedCents: p.order.totalCents });
+    expect(s.counters).toMatchObject({ sold: 0, held: 0 });
+    expect((await listOrderItems(db, p.order.id)).map((i) => i.status)).toEqual(['refunded', 'refunded']);
+    expect(s.audit.map((a) => a.action)).toEqual(['payment_completed', 'refund_succeeded', 'tickets_released']);
+  });
+});
