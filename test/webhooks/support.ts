@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Stripe from 'stripe';
 import { POST as stripeWebhook } from '../../api/webhooks/stripe.js';
@@ -37,11 +37,20 @@ export function configureStripe(options: { apiBase?: string; secrets?: string[] 
 
 type Json = Record<string, unknown>;
 
-const fixtures = JSON.parse(
-  readFileSync(join(process.cwd(), '..', 'shared', 'fixtures', 'stripe', 'fixtures3.json'), 'utf8'),
-) as {
-  resources: Record<string, Json>;
-};
+/**
+ * Stripe's own example objects: ../shared/fixtures/stripe/fixtures3.json when it is beside the clone (as in CI),
+ * else the identical copies the sandboxes carry (sandbox/fixtures/stripe-objects.json, extracted from it;
+ * test/sandbox checks they still match).
+ */
+const SHARED_FIXTURES = join(process.cwd(), '..', 'shared', 'fixtures', 'stripe', 'fixtures3.json');
+const fixtures: { resources: Record<string, Json> } = existsSync(SHARED_FIXTURES)
+  ? (JSON.parse(readFileSync(SHARED_FIXTURES, 'utf8')) as { resources: Record<string, Json> })
+  : {
+      resources: JSON.parse(readFileSync(join(process.cwd(), 'sandbox', 'fixtures', 'stripe-objects.json'), 'utf8')) as Record<
+        string,
+        Json
+      >,
+    };
 
 function fixture(name: string): Json {
   const object = fixtures.resources[name];
