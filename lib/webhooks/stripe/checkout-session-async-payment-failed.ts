@@ -1,15 +1,13 @@
 import type { EventHandler } from '../types.js';
 import { ignored, processed } from '../types.js';
-import { failOrderFromEvent, resolveOrderId } from '../order-effects.js';
+import { failOrderFromEvent } from '../order-effects.js';
+import { orderIdForSession } from './session-order.js';
 import { checkoutSessionSchema, dataObject, eventIdOf, idOf } from './objects.js';
 
 /** checkout.session.async_payment_failed: order failed, hold released, failure recorded (unless already paid). */
 export const checkoutSessionAsyncPaymentFailed: EventHandler = async (tx, payload, { actor }) => {
   const session = dataObject(payload, checkoutSessionSchema);
-  const orderId = await resolveOrderId(tx, 'stripe', {
-    orderId: session.client_reference_id ?? session.metadata.order_id,
-    sessionId: session.id,
-  });
+  const orderId = await orderIdForSession(tx, session);
   if (!orderId) return ignored('No matching order');
   await failOrderFromEvent(
     tx,
