@@ -104,6 +104,27 @@ export async function refundAtProvider(request: ProviderRefundRequest): Promise<
   } catch (error) {
     if (error instanceof ConfigError || error instanceof AppError) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    throw new AppError('PROVIDER_UNAVAILABLE', `${request.provider} refund failed: ${message.slice(0, 300)}`, { cause: error });
+    throw new ProviderRefundError(`${request.provider} refund failed: ${message.slice(0, 300)}`, providerRefused(error), error);
   }
 }
+
+/**
+ * A failed provider refund call. `refused`: the provider answered with a 4xx, so it certainly made no
+ * refund; otherwise (time-out, network, 5xx) the refund may have been made and only its answer lost.
+ */
+export class ProviderRefundError extends AppError {
+  readonly refused: boolean;
+
+  constructor(message: string, refused: boolean, cause: unknown) {
+    super('PROVIDER_UNAVAILABLE', message, { cause });
+    this.refused = refused;
+  }
+}
+
+function providerRefused(error: unknown): boolean {
+  const status = typeof error === 'object' && error !== null ? (error as { statusCode?: unknown }).statusCode : undefined;
+  return typeof status === 'number' && status >= 400 && status < 500 && status !== 408;
+}
+
+/** Marks a refund our own call could not confirm; only such a failure may later be turned into success by the provider. */
+export const UNCONFIRMED_REFUND_PREFIX = 'unconfirmed: ';

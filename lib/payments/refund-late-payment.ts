@@ -13,7 +13,7 @@ import { settleRefundInTx } from './settle-refund.js';
  * Commit first, then call, then record:
  * 1. one transaction records a pending `system` refund for the whole unrefunded amount (or finds the
  *    one an earlier attempt recorded);
- * 2. the provider is asked for the refund with a key derived from the payment, so any retry returns
+ * 2. the provider is asked for the refund with a key derived from that refund row, so any retry returns
  *    the same provider refund;
  * 3. a second transaction records the provider's answer (money + audit with the reason), unless the
  *    provider's refund webhook got there first (then nothing changes).
@@ -27,9 +27,13 @@ const REFUND_REASON: Record<UnwantedPaymentReason, string> = {
   duplicate_payment: 'duplicate_payment: the order was already paid by another payment; refunded in full',
 };
 
-/** Deterministic provider idempotency key: one system refund per payment, ever. */
-export function systemRefundIdempotencyKey(paymentId: string): string {
-  return `system-refund-${paymentId}`;
+/**
+ * Deterministic provider idempotency key, from the refund row: every retry of one system refund (and
+ * every racing caller, who finds the same pending row) sends the same key; a refund the provider
+ * answered `failed` gets a new row, hence a new key, so the money can still go back.
+ */
+export function systemRefundIdempotencyKey(refundId: string): string {
+  return `system-refund-${refundId}`;
 }
 
 export interface RefundUnwantedPaymentInput {
@@ -72,7 +76,7 @@ export async function refundUnwantedPayment(input: RefundUnwantedPaymentInput): 
     providerPaymentId,
     amountCents: prepared.refund.amountCents,
     currency: prepared.refund.currency,
-    idempotencyKey: systemRefundIdempotencyKey(prepared.payment.id),
+    idempotencyKey: systemRefundIdempotencyKey(prepared.refund.id),
     refundId: prepared.refund.id,
     orderId: prepared.order.id,
     orderNumber: prepared.order.orderNumber,

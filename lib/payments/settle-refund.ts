@@ -4,6 +4,7 @@ import { type Order, type OrderChanges, updateOrder } from '../db/models/orders.
 import { type Payment, type PaymentChanges, type PaymentStatus, updatePayment } from '../db/models/payments.js';
 import { type Refund, type RefundChanges, type RefundStatus, updateRefund } from '../db/models/refunds.js';
 import { releaseOrderTicketsInTx } from '../refunds/release-tickets.js';
+import { UNCONFIRMED_REFUND_PREFIX } from './provider-refunds.js';
 import { canTransition, isPaid } from './state-machine.js';
 
 /**
@@ -88,7 +89,10 @@ export async function settleRefundInTx(tx: Tx, context: SettleContext, report: R
   if (report.providerRefundId && refund.providerRefundId !== report.providerRefundId && !refund.providerRefundId) {
     changes.providerRefundId = report.providerRefundId;
   }
-  const moves = report.status !== refund.status && canTransition('refund', refund.status, report.status);
+  // A failed refund comes back only when the failure was ours (the call went unanswered) and the provider now
+  // reports it succeeded; a refund the provider itself reported failed stays failed whatever arrives later.
+  const revivable = refund.status !== 'failed' || (refund.failureReason ?? '').startsWith(UNCONFIRMED_REFUND_PREFIX);
+  const moves = report.status !== refund.status && revivable && canTransition('refund', refund.status, report.status);
   if (moves) {
     changes.status = report.status;
     if (report.status === 'succeeded') changes.completedAt = new Date();

@@ -37,7 +37,9 @@ const REFUND: Record<RefundStatus, readonly RefundStatus[]> = {
   pending: ['succeeded', 'failed', 'cancelled'],
   // Stripe can report a refund as failed after it first succeeded (refund.failed).
   succeeded: ['failed'],
-  failed: [],
+  // Only for a refund we marked failed ourselves because the provider call went unanswered (timeout,
+  // 5xx): the provider's own report that it succeeded then wins. settle-refund.ts enforces the "only".
+  failed: ['succeeded'],
   cancelled: [],
 };
 

@@ -6,7 +6,12 @@ import { PAYMENT_COLUMNS, type Payment } from '../db/models/payments.js';
 import { insertRefund, lockRefundById, type Refund } from '../db/models/refunds.js';
 import { AppError } from '../errors.js';
 import { log } from '../log.js';
-import { type ProviderRefundResult, refundAtProvider } from '../payments/provider-refunds.js';
+import {
+  type ProviderRefundResult,
+  refundAtProvider,
+  ProviderRefundError,
+  UNCONFIRMED_REFUND_PREFIX,
+} from '../payments/provider-refunds.js';
 import { settleRefundInTx } from '../payments/settle-refund.js';
 import { isPaid } from '../payments/state-machine.js';
 
@@ -190,9 +195,12 @@ export async function refundPayment(input: RefundPaymentInput): Promise<RefundPa
     });
   } catch (error) {
     log.warn('provider refund failed', { refundId: reserved.refund.id, provider: reserved.payment.provider, error });
+    const message = (error instanceof Error ? error.message : String(error)).slice(0, 500);
+    // Unanswered (time-out, 5xx): the provider may have made it; its webhook can still confirm it.
+    const unconfirmed = error instanceof ProviderRefundError && !error.refused;
     const recorded = await recordOutcome(reserved, input.actor, {
       status: 'failed',
-      failureReason: (error instanceof Error ? error.message : String(error)).slice(0, 500),
+      failureReason: unconfirmed ? `${UNCONFIRMED_REFUND_PREFIX}${message}` : message,
     });
     if (recorded.refund.status === 'succeeded') return recorded;
     if (error instanceof ConfigError) throw error;

@@ -199,6 +199,8 @@ describe('POST /api/payments/refund', () => {
     let rows = await listRefundsForOrder(db, order.orderId);
     expect(rows.map((r) => r.status)).toEqual(['failed']);
     expect(rows[0]?.failureReason).toBeTruthy();
+    // A 4xx is a certain refusal: not marked as unconfirmed, so no later report can revive it.
+    expect(rows[0]?.failureReason).not.toMatch(/^unconfirmed: /);
     expect((await findOrderById(db, order.orderId))?.refundedCents).toBe(0);
     expect(sandbox.refundedAmount(order.paymentIntentId)).toBe(0);
 
@@ -206,6 +208,8 @@ describe('POST /api/payments/refund', () => {
     sandbox.failNext({ match: 'POST /v1/refunds', kind: 'error', status: 500, times: 3 });
     const down = await refund({ orderId: order.orderId, amountCents: 700, reason: REASON });
     expect(down.status).toBe(502);
+    // Unanswered: the provider may have made it, so its webhook may still confirm it.
+    expect((await listRefundsForOrder(db, order.orderId))[1]?.failureReason).toMatch(/^unconfirmed: /);
 
     const ok = await refund({ orderId: order.orderId, reason: REASON });
     expect(ok.status).toBe(201);

@@ -65,3 +65,52 @@ describe('refund.updated for a pending staff refund with releaseTickets', () => 
     expect(s.audit.map((a) => a.action)).toEqual(['payment_completed', 'refund_succeeded', 'tickets_released']);
   });
 });
+
+describe('a refund marked failed', () => {
+  async function paidOrderWithFailedRefund(failureReason: string) {
+    const p = await createPendingOrder({ quantity: 1 });
+    const session = checkoutSession({
+      sessionId: p.sessionId,
+      orderId: p.order.id,
+      paymentIntentId: p.paymentIntentId,
+      amountTotal: p.order.totalCents,
+    });
+    expect((await deliverStripe(stripeEvent('checkout.session.completed', session))).status).toBe(200);
+    const refund = await insertRefund(db, {
+      paymentId: p.payment.id,
+      orderId: p.order.id,
+      provider: 'stripe',
+      amountCents: 1_000,
+      currency: 'USD',
+      reason: 'Partial refund for a missed workshop',
+      source: 'admin',
+      status: 'pending',
+    });
+    await db.query(`UPDATE refunds SET status = 'failed', failure_reason = $2 WHERE id = $1`, [refund.id, failureReason]);
+    const payload = stripeRefund({
+      refundId: ids.refund(),
+      amount: 1_000,
+      paymentIntentId: p.paymentIntentId,
+      chargeId: p.chargeId,
+      status: 'succeeded',
+      metadata: { refund_id: refund.id },
+    });
+    return { p, refund, payload };
+  }
+
+  it('by our own unanswered call (time-out, 5xx) is counted when Stripe reports it succeeded', async () => {
+    const { p, refund, payload } = await paidOrderWithFailedRefund('unconfirmed: stripe refund failed: timeout');
+    expect((await deliverStripe(stripeEvent('refund.created', payload))).status).toBe(200);
+    const s = await orderState(p.order.id, p.ticketType.id);
+    expect(s.refunds).toEqual([expect.objectContaining({ id: refund.id, status: 'succeeded' })]);
+    expect(s.order).toMatchObject({ status: 'partially_refunded', refundedCents: 1_000 });
+  });
+
+  it('by the provider stays failed whatever report arrives later', async () => {
+    const { p, refund, payload } = await paidOrderWithFailedRefund('expired_or_canceled_card');
+    expect((await deliverStripe(stripeEvent('refund.updated', payload))).status).toBe(200);
+    const s = await orderState(p.order.id, p.ticketType.id);
+    expect(s.refunds).toEqual([expect.objectContaining({ id: refund.id, status: 'failed' })]);
+    expect(s.order).toMatchObject({ status: 'completed', refundedCents: 0 });
+  });
+});
