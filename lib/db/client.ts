@@ -1,4 +1,3 @@
-import { attachDatabasePool } from '@vercel/functions';
 import { ConfigError, getConfig } from '../config.js';
 import { DbError, toDbError } from './errors.js';
 import type { DbClient, DbPool, DbQueryResult, PoolSettings } from './drivers/types.js';
@@ -48,7 +47,9 @@ async function createPool(): Promise<DbPool> {
     const { createPgPool } = await import('./drivers/pg.js');
     pool = createPgPool(settings);
   }
-  // Lets Vercel keep the instance alive just long enough to close idle clients cleanly.
+  // Lets Vercel keep the instance alive just long enough to close idle clients cleanly. Loaded here,
+  // with the pool, so functions that answer without the database (401, 400) do not pay for it at import.
+  const { attachDatabasePool } = await import('@vercel/functions');
   attachDatabasePool(pool as Parameters<typeof attachDatabasePool>[0]);
   return pool;
 }
