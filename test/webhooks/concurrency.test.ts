@@ -1,12 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  checkoutSession,
   configureStripe,
   countInbox,
   createPendingOrder,
   deliverStripe,
   orderState,
   stripeEvent,
+  paidSessionFor,
 } from './support.js';
 
 /** Real concurrency: many deliveries at once against the real database (pool of 5 connections). */
@@ -18,15 +18,7 @@ beforeAll(() => {
 describe('concurrent deliveries', () => {
   it('the same checkout.session.completed delivered 20 times at once → one completion, one sold set', async () => {
     const p = await createPendingOrder({ quantity: 3, capacity: 3 });
-    const event = stripeEvent(
-      'checkout.session.completed',
-      checkoutSession({
-        sessionId: p.sessionId,
-        orderId: p.order.id,
-        paymentIntentId: p.paymentIntentId,
-        amountTotal: p.order.totalCents,
-      }),
-    );
+    const event = stripeEvent('checkout.session.completed', paidSessionFor(p));
     const payload = JSON.stringify(event);
     const responses = await Promise.all(Array.from({ length: 20 }, () => deliverStripe(payload)));
     expect(responses.map((r) => r.status)).toEqual(Array.from({ length: 20 }, () => 200));
@@ -40,12 +32,7 @@ describe('concurrent deliveries', () => {
 
   it('completed, async_payment_succeeded and expired racing each other (5 copies each) → one completion', async () => {
     const p = await createPendingOrder({ quantity: 2, capacity: 2 });
-    const paid = checkoutSession({
-      sessionId: p.sessionId,
-      orderId: p.order.id,
-      paymentIntentId: p.paymentIntentId,
-      amountTotal: p.order.totalCents,
-    });
+    const paid = paidSessionFor(p);
     const payloads = [
       stripeEvent('checkout.session.completed', paid),
       stripeEvent('checkout.session.async_payment_succeeded', paid),

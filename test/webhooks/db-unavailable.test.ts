@@ -3,13 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '../../lib/config.js';
 import { closePool } from '../../lib/db/client.js';
 import {
-  checkoutSession,
   configureStripe,
   countInbox,
   createPendingOrder,
   deliverStripe,
   orderState,
   stripeEvent,
+  paidSessionFor,
 } from './support.js';
 
 /**
@@ -72,15 +72,7 @@ afterAll(async () => {
 describe('database unreachable during delivery', () => {
   it('answers 5xx, stores nothing; the provider retry later is applied once', async () => {
     const p = await createPendingOrder({ quantity: 2 });
-    const event = stripeEvent(
-      'checkout.session.completed',
-      checkoutSession({
-        sessionId: p.sessionId,
-        orderId: p.order.id,
-        paymentIntentId: p.paymentIntentId,
-        amountTotal: p.order.totalCents,
-      }),
-    );
+    const event = stripeEvent('checkout.session.completed', paidSessionFor(p));
     const payload = JSON.stringify(event);
 
     await relay.cut();

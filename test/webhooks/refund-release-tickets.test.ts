@@ -3,7 +3,6 @@ import { db } from '../../lib/db/client.js';
 import { listOrderItems } from '../../lib/db/models/order-items.js';
 import { insertRefund } from '../../lib/db/models/refunds.js';
 import {
-  checkoutSession,
   configureStripe,
   createPendingOrder,
   deliverStripe,
@@ -11,6 +10,7 @@ import {
   orderState,
   stripeEvent,
   stripeRefund,
+  paidSessionFor,
 } from './support.js';
 
 /** A staff refund asked with releaseTickets that Stripe answered `pending` is completed by a webhook. */
@@ -22,12 +22,7 @@ beforeAll(() => {
 describe('refund.updated for a pending staff refund with releaseTickets', () => {
   it('moves the money and returns the tickets to sale when Stripe reports it succeeded', async () => {
     const p = await createPendingOrder({ quantity: 2 });
-    const session = checkoutSession({
-      sessionId: p.sessionId,
-      orderId: p.order.id,
-      paymentIntentId: p.paymentIntentId,
-      amountTotal: p.order.totalCents,
-    });
+    const session = paidSessionFor(p);
     expect((await deliverStripe(stripeEvent('checkout.session.completed', session))).status).toBe(200);
     const stripeRefundId = ids.refund();
     const refund = await insertRefund(db, {
@@ -69,12 +64,7 @@ describe('refund.updated for a pending staff refund with releaseTickets', () => 
 describe('a refund marked failed', () => {
   async function paidOrderWithFailedRefund(failureReason: string) {
     const p = await createPendingOrder({ quantity: 1 });
-    const session = checkoutSession({
-      sessionId: p.sessionId,
-      orderId: p.order.id,
-      paymentIntentId: p.paymentIntentId,
-      amountTotal: p.order.totalCents,
-    });
+    const session = paidSessionFor(p);
     expect((await deliverStripe(stripeEvent('checkout.session.completed', session))).status).toBe(200);
     const refund = await insertRefund(db, {
       paymentId: p.payment.id,

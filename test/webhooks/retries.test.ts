@@ -21,6 +21,7 @@ import {
   stripeCharge,
   stripeEvent,
   stripeRefund,
+  paidSessionFor,
 } from './support.js';
 
 /**
@@ -185,15 +186,7 @@ describe('retry cron, dead letters and replay', () => {
 
   it('an event stored but never applied (the function died after the store) is applied by the cron', async () => {
     const p = await createPendingOrder();
-    const event = stripeEvent(
-      'checkout.session.completed',
-      checkoutSession({
-        sessionId: p.sessionId,
-        orderId: p.order.id,
-        paymentIntentId: p.paymentIntentId,
-        amountTotal: p.order.totalCents,
-      }),
-    );
+    const event = stripeEvent('checkout.session.completed', paidSessionFor(p));
     const stored = await insertWebhookEventIfNew(db, {
       provider: 'stripe',
       providerEventId: String(event.id),

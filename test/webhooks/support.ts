@@ -285,3 +285,14 @@ export async function countInbox(providerEventId: string): Promise<number> {
   ]);
   return row?.n ?? 0;
 }
+
+/** The fixture `checkout.session` of a pending order as Stripe reports it paid (override any field). */
+export function paidSessionFor(p: PendingOrder, overrides: Partial<SessionFields> = {}): Json {
+  return checkoutSession({
+    sessionId: p.sessionId,
+    orderId: p.order.id,
+    paymentIntentId: p.paymentIntentId,
+    amountTotal: p.order.totalCents,
+    ...overrides,
+  });
+}

@@ -1,19 +1,13 @@
 import { failOrderFromEvent } from '../order-effects.js';
 import type { EventHandler } from '../types.js';
 import { ignored, processed } from '../types.js';
-import { captureSchema, eventIdOf, linkedId, resourceOf } from './objects.js';
-import { resolvePayPalOrderId } from './resolve.js';
+import { captureSchema, eventIdOf, resourceOf } from './objects.js';
+import { resolveCaptureOrder } from './resolve.js';
 
 /** PAYMENT.CAPTURE.DENIED and PAYMENT.CAPTURE.DECLINED: order and payment failed, hold released. */
 export const paymentCaptureDenied: EventHandler = async (tx, payload, { actor, event }) => {
   const capture = resourceOf(payload, captureSchema);
-  const paypalOrderId = capture.supplementary_data?.related_ids?.order_id ?? linkedId(capture.links, 'up', 'orders');
-  const orderId = await resolvePayPalOrderId(tx, {
-    customId: capture.custom_id,
-    invoiceId: capture.invoice_id,
-    paypalOrderId,
-    captureId: capture.id,
-  });
+  const { orderId } = await resolveCaptureOrder(tx, capture);
   if (!orderId) return ignored('No matching order');
   await failOrderFromEvent(
     tx,
