@@ -32,8 +32,13 @@
  *  - Static output containing anything that is not under public/, or no public/ at all
  *    (Vercel then serves the whole repo root: sources, tests, migrations).
  *
- * Usage: `npx tsx scripts/build-vercel.ts [--root DIR] [--local-config FILE] [--no-static-check]`
- * (--local-config: build with another vercel.json, to try a change without editing the real one).
+ *  5. Bundles every function (scripts/bundle-functions.ts: one ES module per function, packages that are not
+ *     pure ESM kept as traced node_modules) and checks the output again. `--no-bundle` keeps the plain
+ *     `vercel build` output (to compare cold starts).
+ *
+ * Usage: `npx tsx scripts/build-vercel.ts [--root DIR] [--local-config FILE] [--no-static-check] [--no-bundle] [--prod]`
+ * (--local-config: build with another vercel.json, to try a change without editing the real one;
+ *  --prod: `vercel build --prod`, for `vercel deploy --prebuilt --prod`).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -302,6 +307,10 @@ export interface BuildOptions {
   localConfig?: string;
   /** Echo CLI output as it comes (default true). */
   echo?: boolean;
+  /** Bundle each function after `vercel build` (scripts/bundle-functions.ts; default true). */
+  bundle?: boolean;
+  /** `vercel build --prod`: build for the Production environment (what `vercel deploy --prebuilt --prod` needs). */
+  prod?: boolean;
   log?: (line: string) => void;
 }
 
@@ -335,6 +344,7 @@ export async function buildVercel(opts: BuildOptions = {}): Promise<BuildResult>
   let output = '';
   const cliExitCode = await new Promise<number | null>((resolveExit, reject) => {
     const cliArgs = [tools.vercelBin, 'build', '--standalone'];
+    if (opts.prod) cliArgs.push('--prod');
     if (opts.localConfig) cliArgs.push('--local-config', resolve(opts.localConfig));
     const child = spawn(tools.nodeBin, cliArgs, {
       cwd: root,
@@ -371,6 +381,22 @@ export async function buildVercel(opts: BuildOptions = {}): Promise<BuildResult>
     );
     functions = checked.functions;
     problems.push(...checked.problems);
+    if (checked.problems.length === 0 && (opts.bundle ?? true)) {
+      const { bundleFunctionOutput, BundleFailure } = await import('./bundle-functions.js');
+      try {
+        await bundleFunctionOutput(listFunctionDirs(join(root, '.vercel', 'output')), log);
+        const rechecked = checkBuildOutput(
+          root,
+          join(root, '.vercel', 'output'),
+          opts.localConfig ? resolve(opts.localConfig) : join(root, 'vercel.json'),
+        );
+        functions = rechecked.functions;
+        problems.push(...rechecked.problems);
+      } catch (error) {
+        if (!(error instanceof BundleFailure)) throw error;
+        problems.push(`bundle: ${error.message}`);
+      }
+    }
     if (opts.staticCheck ?? true) {
       const { checkStaticOutput } = await import('./smoke-vercel-output.js');
       const staticResult = checkStaticOutput(join(root, '.vercel', 'output'), join(root, 'public'));
@@ -399,6 +425,8 @@ async function main(): Promise<void> {
     ...(root ? { root } : {}),
     ...(localConfig ? { localConfig } : {}),
     staticCheck: !args.includes('--no-static-check'),
+    bundle: !args.includes('--no-bundle'),
+    prod: args.includes('--prod'),
   });
   for (const f of result.functions) {
     process.stderr.write(`build-vercel: ${f.route} ${(f.bytes / 1_048_576).toFixed(2)} MB ${f.runtime}\n`);
