@@ -55,7 +55,7 @@ function writeFunc(parent: string, name = 'hello', handler = HANDLER): string {
   );
   write(join(dir, 'api', 'hello.js'), handler);
   write(join(dir, 'api', 'hello.js.map'), '{"version":3,"sources":[],"mappings":""}');
-  write(join(dir, 'lib', 'shout.js'), 'export const shout = (s) => `${s.toUpperCase()}!`;\n');
+  write(join(dir, 'lib', 'shout.js'), "export const shout = (s) => s.toUpperCase() + '!';\n");
   write(join(dir, 'lib', 'later.js'), "export const later = () => 'loaded on first use';\n");
   write(join(dir, 'migrations', '0001_x.sql'), 'SELECT 1;\n');
   cpSync(join(REPO, 'node_modules', 'zod'), join(dir, 'node_modules', 'zod'), { recursive: true });
