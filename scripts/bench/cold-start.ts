@@ -73,6 +73,8 @@ export interface ColdStartOptions {
 
 export interface FunctionColdStart {
   route: string;
+  /** `.vc-config.json` handler: `*.bundle.mjs` when `npm run build:vercel` bundled it (the default). */
+  handler: string;
   bytes: number;
   /** Top-level packages in the .func's node_modules (shipped). */
   packages: string[];
@@ -277,6 +279,7 @@ export async function benchColdStart(opts: ColdStartOptions = {}): Promise<objec
       const medianFirstAnswerMs = median(firstAnswerMs);
       results.push({
         route: fn.route,
+        handler,
         bytes,
         packages,
         loadedAtImport: probe.loadedPackages,
@@ -316,6 +319,7 @@ export async function benchColdStart(opts: ColdStartOptions = {}): Promise<objec
       nodeBinary,
       nodeVersion: (await runVersion(nodeBinary)) ?? 'unknown',
       runsPerFunction: runs,
+      bundled: results.every((r) => r.handler.endsWith('.bundle.mjs')),
       loadAverage: loadavg().map(round),
       goals: { firstAnswerMs: GOAL_FIRST_ANSWER_MS, funcBytes: GOAL_FUNC_BYTES },
       allMeetGoals: misses.length === 0,
