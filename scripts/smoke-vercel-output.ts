@@ -4,28 +4,37 @@
  * really missing), a fresh Node 22 process (Vercel's runtime, see build-vercel.ts) chdirs there, imports the
  * handler named in `.vc-config.json`, calls each exported HTTP method with a `Request` and reports the
  * status. Statuses are compared with EXPECTATIONS below (route → method → status, optional request
- * builder). Also checks that `.vercel/output/static` holds only files that exist under public/.
+ * builder, optional text the body must contain). A method's `also` list adds deeper calls (a signed
+ * webhook, the other payment provider, an admin call with a real API key...) made in the same process
+ * after the one-per-method calls: the deployed code is a bundle, and its lazily loaded paths only show a
+ * bundling mistake when a request reaches them. Also checks that `.vercel/output/static` holds only files
+ * that exist under public/.
  *
  * Fails (exit 1, summary on stderr) when: a function does not import (named, with the error: missing traced
  * file, relative import without `.js`...); a function has no expectation ("no expectation for api/x");
- * an exported method has none; an expected method is not exported; a status differs; a handler throws or
- * does not return a Response; public/ is missing; static output has a path not under public/.
+ * an exported method has none; an expected method is not exported; a status differs; a body lacks its
+ * `bodyIncludes` text; a handler throws or does not return a Response; public/ is missing; static output
+ * has a path not under public/.
  *
  * Options: --output DIR (default .vercel/output), --root DIR (repo root, default this repo),
  *   --only ROUTE (repeatable), --fresh-db (create a throw-away database on DATABASE_URL's server, migrate it,
  *   drop it after), --migrate (run migrations on DATABASE_URL first), --no-seed (by default the demo event
  *   and ticket types are upserted: checkout needs one), --no-stripe-sandbox (by default, unless STRIPE_API_BASE
  *   is set, the local Stripe sandbox is started and STRIPE_API_BASE / STRIPE_SECRET_KEY point the functions at
- *   it), --json (print the full result),
+ *   it), --no-paypal-sandbox (likewise for PayPal unless PAYPAL_API_BASE is set: PAYPAL_API_BASE,
+ *   PAYPAL_CLIENT_ID / PAYPAL_CLIENT_SECRET and PAYPAL_ENVIRONMENT=sandbox; the signed PayPal webhook call
+ *   needs this sandbox, it signs the event), --json (print the full result),
  *   --node PATH (Node binary; default the cached Node 22 from build-vercel, else this node).
  * Env: DATABASE_URL (real PostgreSQL; passed to the functions), anything else the functions read.
  */
 import { spawn } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import type { PayPalSandbox } from '../sandbox/paypal-sandbox.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
@@ -50,6 +59,8 @@ export interface RequestBuildContext {
   env: Record<string, string | undefined>;
   /** Query the smoke database (e.g. pick a seeded ticket type). Throws without DATABASE_URL. */
   query: <R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]) => Promise<R[]>;
+  /** The local PayPal sandbox the functions talk to, when the caller started one (it signs PayPal webhooks). */
+  paypalSandbox?: PayPalSandbox | undefined;
 }
 
 export type RequestBuilder = RequestSpec | ((ctx: RequestBuildContext) => RequestSpec | Promise<RequestSpec>);
@@ -58,9 +69,25 @@ export interface MethodExpectation {
   /** Expected status (or any of several). */
   status: number | number[];
   request?: RequestBuilder;
+  /**
+   * Text the response body must contain (a RegExp: must match). Checked on the first BODY_LIMIT
+   * characters the runner keeps; reported as a string (`String(regexp)`) in the result.
+   */
+  bodyIncludes?: string | RegExp;
   /** Extra env for this function's process (merged over the base env; applies to the whole process). */
   env?: Record<string, string>;
   note?: string;
+  /**
+   * Further calls, made once in the same process after every method's regular call (in table order),
+   * each checked and reported like the others. Their method defaults to this key's (required under `*`).
+   * Tools that make one call per function (bench cold-start) ignore them.
+   */
+  also?: ExtraCall[];
+}
+
+/** One extra call of a route (see MethodExpectation.also). */
+export interface ExtraCall extends Omit<MethodExpectation, 'also' | 'env'> {
+  method?: HttpMethod;
 }
 
 /** Per route: method → status or full expectation. `*` = every exported method not listed. */
@@ -71,88 +98,368 @@ export type ExpectationTable = Record<string, RouteExpectation>;
 /**
  * Env every function process gets under the caller's env (the caller's values win). Fake secrets so
  * that "401 without CRON_SECRET" and "400 for an unsigned webhook" test the checks, not a missing
- * setting (that answers 500). VERCEL_ENV=preview: what `vercel build` targets; it lets STRIPE_API_BASE
- * (sandbox) through, which production refuses.
+ * setting (that answers 500); the deeper `also` calls send them (cron bearer, signed webhooks).
+ * VERCEL_ENV=preview: what `vercel build` targets; it lets STRIPE_API_BASE / PAYPAL_API_BASE (sandboxes)
+ * through, which production refuses.
  */
 export const SMOKE_ENV: Record<string, string> = {
   NODE_ENV: 'production',
   VERCEL_ENV: 'preview',
   LOG_LEVEL: 'info',
   ALLOWED_ORIGINS: 'http://localhost:3000',
-  CRON_SECRET: 'smoke-cron-secret-not-sent',
-  STRIPE_WEBHOOK_SECRET: 'whsec_smoke_never_used_to_sign',
+  CRON_SECRET: 'smoke-cron-secret',
+  STRIPE_WEBHOOK_SECRET: 'whsec_smoke_signing_secret',
   PAYPAL_WEBHOOK_ID: 'WH-SMOKE-0000000000',
 };
 
 const buyerHeaders = { origin: 'http://localhost:3000' };
+/** A webhook delivery without any signature: refused with 400 before anything is stored. */
+const unsignedWebhook: RequestSpec = { body: '{"id":"evt_unsigned"}', headers: { 'content-type': 'application/json' } };
+
+/** Memoised per smoke run (keyed by the run's `query`): one API key, one signed event, however many calls use it. */
+function perRun<T>(make: (ctx: RequestBuildContext) => Promise<T>): (ctx: RequestBuildContext) => Promise<T> {
+  const made = new WeakMap<RequestBuildContext['query'], Promise<T>>();
+  return (ctx) => {
+    let value = made.get(ctx.query);
+    if (!value) {
+      value = make(ctx);
+      made.set(ctx.query, value);
+    }
+    return value;
+  };
+}
+
+/** A checkout of one ticket of the cheapest on-sale type (the CLI seeds the demo event unless --no-seed). */
+function checkoutRequest(provider: 'stripe' | 'paypal'): RequestBuilder {
+  return async (ctx) => {
+    const [row] = await ctx.query<{ slug: string; code: string }>(
+      `SELECT e.slug, t.code FROM ticket_types t JOIN events e ON e.id = t.event_id
+        WHERE e.status = 'on_sale' ORDER BY t.price_cents, t.code LIMIT 1`,
+    );
+    if (!row) throw new Error('no on-sale ticket type in the smoke database (the CLI seeds one unless --no-seed)');
+    return {
+      headers: { ...buyerHeaders, 'idempotency-key': `smoke-${provider}-${randomUUID()}` },
+      body: {
+        event: row.slug,
+        items: [{ ticketType: row.code, quantity: 1 }],
+        customer: { email: 'smoke@example.com', firstName: 'Smoke', lastName: 'Test' },
+        provider,
+      },
+    };
+  };
+}
+
+/**
+ * A staff API key with every scope, inserted straight into the smoke database (once per run). It expires
+ * after 30 minutes, so a run against a database that is kept (no --fresh-db) leaves no usable key behind.
+ */
+const smokeApiKey = perRun(async (ctx) => {
+  const { API_KEY_SCOPES } = await import('../lib/db/models/api-keys.js');
+  // The format lib/auth/api-keys.ts parses: bf_test_<16 alphanumerics>_<43 alphanumerics>; stored as its SHA-256.
+  const prefix = `bf_test_${randomBytes(8).toString('hex')}`;
+  const key = `${prefix}_${randomBytes(22).toString('hex').slice(0, 43)}`;
+  const [row] = await ctx.query<{ id: string }>(
+    `INSERT INTO api_keys (name, environment, prefix, secret_hash, scopes, expires_at, created_by)
+     VALUES ('vercel smoke', 'test', $1, $2, $3::text[], now() + interval '30 minutes', 'smoke-vercel-output') RETURNING id`,
+    [prefix, createHash('sha256').update(key, 'utf8').digest('hex'), [...API_KEY_SCOPES]],
+  );
+  if (!row) throw new Error('could not insert the smoke API key');
+  return { key, id: row.id };
+});
+
+/** A request carrying the smoke API key (`Authorization: Bearer bf_test_...`). */
+function withApiKey(spec: (key: { key: string; id: string }) => RequestSpec = () => ({})): RequestBuilder {
+  return async (ctx) => {
+    const key = await smokeApiKey(ctx);
+    const built = spec(key);
+    return { ...built, headers: { ...(built.headers ?? {}), authorization: `Bearer ${key.key}` } };
+  };
+}
+
+/** A copy of one of Stripe's published example objects (sandbox/fixtures/stripe-objects.json). */
+function stripeFixture(name: 'event' | 'checkout.session' | 'charge'): Record<string, unknown> {
+  const file = join(REPO_ROOT, 'sandbox', 'fixtures', 'stripe-objects.json');
+  const object = (JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, unknown> | undefined>)[name];
+  if (!object) throw new Error(`${file} has no ${name}`);
+  return object;
+}
+
+/**
+ * A Stripe event delivery: the fixture envelope around `object`, signed with (the first) STRIPE_WEBHOOK_SECRET
+ * by the stripe package, as Stripe signs it.
+ */
+async function signedStripeEvent(ctx: RequestBuildContext, type: string, object: Record<string, unknown>): Promise<RequestSpec> {
+  const secret = ctx.env.STRIPE_WEBHOOK_SECRET?.split(',')[0]?.trim();
+  if (!secret) throw new Error('STRIPE_WEBHOOK_SECRET is not set');
+  const { default: Stripe } = await import('stripe');
+  const payload = JSON.stringify({
+    ...stripeFixture('event'),
+    id: `evt_smoke_${randomBytes(12).toString('hex')}`,
+    type,
+    created: Math.floor(Date.now() / 1000),
+    data: { object },
+  });
+  const signature = new Stripe('sk_test_smoke').webhooks.generateTestHeaderString({ payload, secret });
+  return { headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload };
+}
+
+/** checkout.session.expired for a session no order has: stored, dispatched, ignored ("No matching order"). Once per run, so it can be resent. */
+const expiredUnknownSession = perRun((ctx) =>
+  signedStripeEvent(ctx, 'checkout.session.expired', {
+    ...stripeFixture('checkout.session'),
+    id: `cs_test_smoke_${randomBytes(12).toString('hex')}`,
+    status: 'expired',
+    payment_status: 'unpaid',
+    client_reference_id: null,
+    metadata: {},
+    payment_intent: null,
+    url: null,
+  }),
+);
+
+/**
+ * CHECKOUT.ORDER.APPROVED as the local PayPal sandbox delivers it: an order created on the sandbox (for no
+ * order of ours), approved as the buyer would; the sandbox renders the event and signs it with its key, whose
+ * certificate it serves at PAYPAL-CERT-URL on PAYPAL_API_BASE's host (an allowed host outside production).
+ */
+async function signedPayPalApproval(ctx: RequestBuildContext): Promise<RequestSpec> {
+  const sandbox = ctx.paypalSandbox;
+  if (!sandbox)
+    throw new Error('needs the local PayPal sandbox to sign the event (the CLI starts it unless --no-paypal-sandbox)');
+  const credentials = `${ctx.env.PAYPAL_CLIENT_ID ?? 'smoke'}:${ctx.env.PAYPAL_CLIENT_SECRET ?? 'smoke'}`;
+  const tokenResponse = await fetch(`${sandbox.url}/v1/oauth2/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(credentials).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: 'grant_type=client_credentials',
+  });
+  const token = (await tokenResponse.json()) as { access_token?: string };
+  if (!token.access_token) throw new Error(`PayPal sandbox token: HTTP ${tokenResponse.status}`);
+  const orderResponse = await fetch(`${sandbox.url}/v2/checkout/orders`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      intent: 'CAPTURE',
+      purchase_units: [
+        {
+          reference_id: randomUUID(),
+          custom_id: randomUUID(),
+          invoice_id: `SMOKE-${randomBytes(6).toString('hex')}`,
+          amount: { currency_code: 'EUR', value: '10.00' },
+        },
+      ],
+    }),
+  });
+  const order = (await orderResponse.json()) as { id?: string };
+  if (!order.id) throw new Error(`PayPal sandbox order: HTTP ${orderResponse.status}`);
+  const approved = await sandbox.approve(order.id);
+  if (approved.outcome !== 'approved') throw new Error(`PayPal sandbox approval: ${approved.message}`);
+  const { headers, payload } = approved.delivery;
+  if (!headers['paypal-transmission-sig']) throw new Error('the PayPal sandbox did not sign the event (no webhook id)');
+  return { headers, body: payload };
+}
 
 /**
  * THE TABLE THE LEAD FILLS IN. Route names are the api/ file paths without extension. Exact keys win over
  * globs; among globs the longest wins. Every built function must match an entry, every exported method
  * must have a status (`*` covers the rest: `defineRoute` exports all methods and answers 405 for unhandled).
+ * `also` calls go past the first check (a real API key, a signed webhook, the other provider) into code the
+ * bundle loads lazily; bench cold-start ignores them.
  */
 export const EXPECTATIONS: ExpectationTable = {
-  'api/health': { GET: 200, '*': 405 },
+  // Degraded (200 too) = pending migrations: the bundle lost the migrations/ folder, or could not read it.
+  'api/health': { GET: { status: 200, bodyIncludes: '"status":"healthy"' }, '*': 405 },
   // Buyer routes (CORS preflight allowed).
   'api/tickets': {
     GET: { status: 200, request: { path: '/api/tickets?event=boulder-fest-2026', headers: buyerHeaders } },
     OPTIONS: { status: 204, request: { headers: { ...buyerHeaders, 'access-control-request-method': 'GET' } } },
     '*': 405,
   },
-  // Checkout against the local Stripe sandbox (the CLI seeds the demo event and starts the sandbox).
+  // Checkout against the local sandboxes (the CLI seeds the demo event and starts both sandboxes).
   'api/payments/checkout-session': {
     POST: {
       status: 201,
-      request: async (ctx) => {
-        const [row] = await ctx.query<{ slug: string; code: string }>(
-          `SELECT e.slug, t.code FROM ticket_types t JOIN events e ON e.id = t.event_id
-            WHERE e.status = 'on_sale' ORDER BY t.price_cents, t.code LIMIT 1`,
-        );
-        if (!row) throw new Error('no on-sale ticket type in the smoke database (the CLI seeds one unless --no-seed)');
-        return {
-          headers: { ...buyerHeaders, 'idempotency-key': `smoke-${Date.now()}` },
-          body: {
-            event: row.slug,
-            items: [{ ticketType: row.code, quantity: 1 }],
-            customer: { email: 'smoke@example.com', firstName: 'Smoke', lastName: 'Test' },
-            provider: 'stripe',
-          },
-        };
-      },
+      request: checkoutRequest('stripe'),
+      also: [{ status: 201, request: checkoutRequest('paypal'), bodyIncludes: '"provider":"paypal"', note: 'PayPal checkout' }],
     },
     OPTIONS: { status: 204, request: { headers: { ...buyerHeaders, 'access-control-request-method': 'POST' } } },
     '*': 405,
   },
-  // An empty body is refused before any provider call.
+  // An empty body is refused before any provider call; an order we do not have is a 404.
   'api/payments/paypal-capture': {
-    POST: { status: 400, request: { headers: buyerHeaders, body: {} } },
+    POST: {
+      status: 400,
+      request: { headers: buyerHeaders, body: {} },
+      also: [{ status: 404, request: { headers: buyerHeaders, body: { orderId: randomUUID() } }, note: 'unknown order' }],
+    },
     OPTIONS: { status: 204, request: { headers: { ...buyerHeaders, 'access-control-request-method': 'POST' } } },
     '*': 405,
   },
-  // Unsigned provider webhooks are refused.
+  // Unsigned provider webhooks are refused (any webhook route; the two below also send signed events).
   'api/webhooks/**': {
-    POST: { status: 400, request: { body: '{"id":"evt_unsigned"}', headers: { 'content-type': 'application/json' } } },
+    POST: { status: 400, request: unsignedWebhook },
     '*': 405,
   },
-  // Back office without an API key: 401 (defineRoute answers 405 for methods a file does not handle).
-  'api/admin/api-keys': { GET: 401, POST: 401, '*': 405 },
-  'api/admin/api-keys/[id]': { GET: 401, DELETE: 401, '*': 405 },
-  'api/admin/webhook-events': { GET: 401, '*': 405 },
-  'api/admin/webhook-events/[id]': { GET: 401, '*': 405 },
-  'api/admin/webhook-events/[id]/replay': { POST: 401, '*': 405 },
-  'api/audit': { GET: 401, '*': 405 },
-  'api/orders/index': { GET: 401, '*': 405 },
+  // Signed events are stored in the inbox, dispatched to their handler and answered 200 with the outcome. An
+  // event type missing from the dispatch table would answer "ignored" too: charge.refunded must say "processed".
+  'api/webhooks/stripe': {
+    POST: {
+      status: 400,
+      request: unsignedWebhook,
+      also: [
+        {
+          status: 200,
+          request: expiredUnknownSession,
+          bodyIncludes: '"duplicate":false,"status":"ignored"',
+          note: 'signed checkout.session.expired, no such order',
+        },
+        {
+          status: 200,
+          request: expiredUnknownSession,
+          bodyIncludes: '"duplicate":true',
+          note: 'the same event again',
+        },
+        {
+          status: 200,
+          // As recent API versions send it: no refund list on the charge (refund.* events carry them): nothing to sync.
+          request: (ctx) => {
+            const { refunds: _refunds, ...charge } = stripeFixture('charge');
+            const id = `ch_smoke_${randomBytes(12).toString('hex')}`;
+            return signedStripeEvent(ctx, 'charge.refunded', { ...charge, id, refunded: true, amount_refunded: charge.amount });
+          },
+          bodyIncludes: '"status":"processed"',
+          note: 'signed charge.refunded',
+        },
+      ],
+    },
+    '*': 405,
+  },
+  'api/webhooks/paypal': {
+    POST: {
+      status: 400,
+      request: unsignedWebhook,
+      also: [
+        {
+          status: 200,
+          request: signedPayPalApproval,
+          bodyIncludes: '"duplicate":false,"status":"ignored"',
+          note: 'signed CHECKOUT.ORDER.APPROVED, no such order',
+        },
+      ],
+    },
+    '*': 405,
+  },
+  // Back office without an API key: 401 (defineRoute answers 405 for methods a file does not handle); with one, the data.
+  'api/admin/api-keys': {
+    GET: { status: 401, also: [{ status: 200, request: withApiKey(), bodyIncludes: 'vercel smoke', note: 'API key' }] },
+    POST: 401,
+    '*': 405,
+  },
+  'api/admin/api-keys/[id]': {
+    GET: {
+      status: 401,
+      also: [
+        {
+          status: 200,
+          request: withApiKey(({ id }) => ({ path: `/api/admin/api-keys/${id}?id=${id}` })),
+          bodyIncludes: 'vercel smoke',
+          note: 'API key, its own id',
+        },
+      ],
+    },
+    DELETE: 401,
+    '*': 405,
+  },
+  'api/admin/webhook-events': { GET: { status: 401, also: [{ status: 200, request: withApiKey(), note: 'API key' }] }, '*': 405 },
+  'api/admin/webhook-events/[id]': {
+    GET: {
+      status: 401,
+      also: [{ status: 404, request: withApiKey(() => unknownIdPath('api/admin/webhook-events')), note: 'API key, unknown id' }],
+    },
+    '*': 405,
+  },
+  'api/admin/webhook-events/[id]/replay': {
+    POST: {
+      status: 401,
+      also: [
+        {
+          status: 404,
+          request: withApiKey(() => {
+            const id = randomUUID();
+            return { path: `/api/admin/webhook-events/${id}/replay?id=${id}` };
+          }),
+          note: 'API key, unknown id',
+        },
+      ],
+    },
+    '*': 405,
+  },
+  'api/audit': {
+    GET: {
+      status: 401,
+      also: [
+        {
+          status: 200,
+          request: withApiKey(({ id }) => ({ path: `/api/audit?entity=api_key&id=${id}` })),
+          note: 'API key, its own timeline',
+        },
+      ],
+    },
+    '*': 405,
+  },
+  'api/orders/index': { GET: { status: 401, also: [{ status: 200, request: withApiKey(), note: 'API key' }] }, '*': 405 },
   // No credential: the buyer view answers 404 for a missing order and for a missing/wrong token alike.
   'api/orders/[id]': {
-    GET: 404,
+    GET: {
+      status: 404,
+      also: [{ status: 404, request: withApiKey(() => unknownIdPath('api/orders')), note: 'API key, unknown order' }],
+    },
     OPTIONS: { status: 204, request: { headers: { ...buyerHeaders, 'access-control-request-method': 'GET' } } },
     '*': 405,
   },
-  'api/payments/transactions': { GET: 401, '*': 405 },
-  'api/payments/refund': { POST: 401, '*': 405 },
-  // Crons without CRON_SECRET (Vercel Cron calls GET).
-  'api/cron/**': { GET: 401, '*': 405 },
+  'api/payments/transactions': {
+    GET: { status: 401, also: [{ status: 200, request: withApiKey(), note: 'API key' }] },
+    '*': 405,
+  },
+  'api/payments/refund': {
+    POST: {
+      status: 401,
+      also: [
+        {
+          status: 404,
+          request: withApiKey(() => ({
+            headers: { 'idempotency-key': `smoke-refund-${randomUUID()}` },
+            body: { orderId: randomUUID(), reason: 'vercel smoke: an order that does not exist' },
+          })),
+          note: 'API key, unknown order',
+        },
+      ],
+    },
+    '*': 405,
+  },
+  // Crons without CRON_SECRET (Vercel Cron calls GET); with it, the job runs.
+  'api/cron/**': {
+    GET: {
+      status: 401,
+      also: [
+        {
+          status: 200,
+          request: (ctx) => ({ headers: { authorization: `Bearer ${ctx.env.CRON_SECRET}` } }),
+          note: 'CRON_SECRET',
+        },
+      ],
+    },
+    '*': 405,
+  },
 };
+
+/** `/<base>/<random uuid>?id=<it>`: a dynamic route for an id nothing has. */
+function unknownIdPath(base: string): RequestSpec {
+  const id = randomUUID();
+  return { path: `/${base}/${id}?id=${id}` };
+}
 
 export const DEFAULT_ORIGIN = 'http://localhost:3000';
 
@@ -296,6 +603,9 @@ export interface RunnerOutput {
   timedOut: boolean;
 }
 
+/** Characters of each response body the runner keeps (what `bodyIncludes` is checked against). */
+export const BODY_LIMIT = 2_000;
+
 /** Plain ESM run by the child Node: no TypeScript, nothing from the repo. */
 const RUNNER_SOURCE = `
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -347,7 +657,7 @@ for (const call of plan.calls) {
     if (!(response instanceof Response)) throw new Error('handler did not return a Response (got ' + typeof response + ')');
     const text = call.method === 'HEAD' ? '' : await response.text();
     const now = performance.now();
-    out.calls.push({ method: call.method, status: response.status, ms: now - t, sinceImportStartMs: now - started, cpuSinceImportStartMs: cpuMs(), body: text.slice(0, 400) });
+    out.calls.push({ method: call.method, status: response.status, ms: now - t, sinceImportStartMs: now - started, cpuSinceImportStartMs: cpuMs(), body: text.slice(0, ${BODY_LIMIT}) });
   } catch (e) {
     out.calls.push({ method: call.method, ms: performance.now() - t, error: describe(e) });
   }
@@ -468,9 +778,36 @@ function normalise(value: number | MethodExpectation): MethodExpectation {
   return typeof value === 'number' ? { status: value } : value;
 }
 
+/** The call the child makes for a request spec (a non-string body is sent as JSON). */
+function plannedCall(method: HttpMethod, spec: RequestSpec, defaultPath: string): PlannedCall {
+  const headers: Record<string, string> = { ...(spec.headers ?? {}) };
+  let body: string | undefined;
+  if (spec.body !== undefined) {
+    if (typeof spec.body === 'string') body = spec.body;
+    else {
+      body = JSON.stringify(spec.body);
+      if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+    }
+  }
+  const url = spec.url ?? new URL(spec.path ?? defaultPath, DEFAULT_ORIGIN).toString();
+  return { method, url, headers, ...(body === undefined ? {} : { body }) };
+}
+
+function bodyMatches(body: string, expected: string | RegExp): boolean {
+  // search(), not test(): a /g or /y RegExp keeps no lastIndex state between calls.
+  return typeof expected === 'string' ? body.includes(expected) : body.search(expected) !== -1;
+}
+
 export interface CallResult {
   method: string;
+  /** How problems name the call: the method, plus `(also: <note>)` for an extra call. */
+  label: string;
+  /** An `also` call (made after the one-per-method calls). */
+  extra?: boolean;
+  note?: string;
   expected: number[];
+  /** The expected body text (a RegExp as `/source/flags`). */
+  bodyIncludes?: string;
   status?: number;
   ok: boolean;
   ms?: number;
@@ -505,6 +842,8 @@ export interface SmokeOptions {
   timeoutMs?: number;
   /** Only these routes. */
   only?: string[];
+  /** The local PayPal sandbox the functions are pointed at (request builders use it to sign PayPal webhooks). */
+  paypalSandbox?: PayPalSandbox;
   log?: (line: string) => void;
 }
 
@@ -568,39 +907,74 @@ export async function smokeOutput(opts: SmokeOptions = {}): Promise<SmokeResult>
       const env = { ...SMOKE_ENV, ...baseEnv };
 
       // Requests for every method the table covers; the child calls only those the module exports.
-      const planned: Array<{ method: HttpMethod; expected: number[] }> = [];
+      // Then the `also` calls, once each, in table order.
+      interface Plan {
+        method: HttpMethod;
+        label: string;
+        expected: number[];
+        bodyIncludes?: string | RegExp;
+        /** An `also` call. */
+        extra?: boolean;
+        note?: string;
+      }
+      const planned: Plan[] = [];
       const calls: PlannedCall[] = [];
       const builderErrors = new Map<HttpMethod, string>();
+      const extraProblems: string[] = [];
       let extraEnv: Record<string, string> = {};
+      const defaultPath = defaultPathFor(fn.route);
+      const build = async (method: HttpMethod, request: RequestBuilder | undefined): Promise<RequestSpec> =>
+        typeof request === 'function'
+          ? await request({ route: fn.route, method, defaultPath, databaseUrl, env, query, paypalSandbox: opts.paypalSandbox })
+          : (request ?? {});
+      const statuses = (status: number | number[]) => (Array.isArray(status) ? status : [status]);
       for (const method of HTTP_METHODS) {
         const raw = found?.entry[method] ?? found?.entry['*'];
         if (raw === undefined) continue;
         const expectation = normalise(raw);
-        const defaultPath = defaultPathFor(fn.route);
-        let spec: RequestSpec = {};
+        let spec: RequestSpec;
         try {
-          spec =
-            typeof expectation.request === 'function'
-              ? await expectation.request({ route: fn.route, method, defaultPath, databaseUrl, env, query })
-              : (expectation.request ?? {});
+          spec = await build(method, expectation.request);
         } catch (error) {
           builderErrors.set(method, error instanceof Error ? error.message : String(error));
           continue;
         }
-        const headers: Record<string, string> = { ...(spec.headers ?? {}) };
-        let body: string | undefined;
-        if (spec.body !== undefined) {
-          if (typeof spec.body === 'string') body = spec.body;
-          else {
-            body = JSON.stringify(spec.body);
-            if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
-              headers['content-type'] = 'application/json';
-          }
-        }
-        const url = spec.url ?? new URL(spec.path ?? defaultPath, DEFAULT_ORIGIN).toString();
-        calls.push({ method, url, headers, ...(body === undefined ? {} : { body }) });
-        planned.push({ method, expected: Array.isArray(expectation.status) ? expectation.status : [expectation.status] });
+        calls.push(plannedCall(method, spec, defaultPath));
+        planned.push({
+          method,
+          label: method,
+          expected: statuses(expectation.status),
+          ...(expectation.bodyIncludes === undefined ? {} : { bodyIncludes: expectation.bodyIncludes }),
+        });
         extraEnv = { ...extraEnv, ...(expectation.env ?? {}) };
+      }
+      for (const key of [...HTTP_METHODS, '*'] as const) {
+        const raw = found?.entry[key];
+        if (raw === undefined || typeof raw === 'number') continue;
+        for (const [index, extra] of (raw.also ?? []).entries()) {
+          const method = extra.method ?? (key === '*' ? undefined : key);
+          const label = `${method ?? key} (also: ${extra.note ?? `#${index + 1}`})`;
+          if (!method) {
+            extraProblems.push(`${label}: an \`also\` call under * needs a method`);
+            continue;
+          }
+          let spec: RequestSpec;
+          try {
+            spec = await build(method, extra.request);
+          } catch (error) {
+            extraProblems.push(`${label}: request builder failed: ${error instanceof Error ? error.message : String(error)}`);
+            continue;
+          }
+          calls.push(plannedCall(method, spec, defaultPath));
+          planned.push({
+            method,
+            label,
+            expected: statuses(extra.status),
+            ...(extra.bodyIncludes === undefined ? {} : { bodyIncludes: extra.bodyIncludes }),
+            extra: true,
+            ...(extra.note === undefined ? {} : { note: extra.note }),
+          });
+        }
       }
 
       // One fresh process on a lone copy of the folder: import (a failure here names the function), then the calls.
@@ -643,11 +1017,18 @@ export async function smokeOutput(opts: SmokeOptions = {}): Promise<SmokeResult>
         const builderError = builderErrors.get(method);
         if (builderError) fail(`${method}: request builder failed: ${builderError}`);
       }
+      for (const problem of extraProblems) fail(problem);
       if (run.timedOut) fail(`timed out after ${opts.timeoutMs ?? 30_000} ms`);
       planned.forEach((plan, index) => {
-        if (!exported.includes(plan.method)) return;
+        if (!exported.includes(plan.method)) {
+          if (plan.extra) fail(`${plan.label}: ${fn.route} does not export ${plan.method}`);
+          return;
+        }
         const got = run.calls[index];
-        const call: CallResult = { method: plan.method, expected: plan.expected, ok: false };
+        const call: CallResult = { method: plan.method, label: plan.label, expected: plan.expected, ok: false };
+        if (plan.extra) call.extra = true;
+        if (plan.note !== undefined) call.note = plan.note;
+        if (plan.bodyIncludes !== undefined) call.bodyIncludes = String(plan.bodyIncludes);
         if (!got) call.error = run.timedOut ? 'timed out' : `no answer (process exit ${run.exitCode})`;
         else {
           if (got.status !== undefined) call.status = got.status;
@@ -655,13 +1036,20 @@ export async function smokeOutput(opts: SmokeOptions = {}): Promise<SmokeResult>
           if (got.error) call.error = got.error.split('\n')[0];
           if (got.body) call.body = got.body;
         }
-        call.ok = call.status !== undefined && plan.expected.includes(call.status);
+        const statusOk = call.status !== undefined && plan.expected.includes(call.status);
+        const bodyOk = plan.bodyIncludes === undefined || bodyMatches(call.body ?? '', plan.bodyIncludes);
+        call.ok = statusOk && bodyOk;
         result.calls.push(call);
-        if (!call.ok) {
+        if (!statusOk) {
           const detail = call.error
             ? `threw ${call.error}`
             : `got ${call.status}${call.body ? ` ${call.body.slice(0, 160)}` : ''}`;
-          fail(`${plan.method}: expected ${plan.expected.join(' or ')}, ${detail}`);
+          fail(`${plan.label}: expected ${plan.expected.join(' or ')}, ${detail}`);
+        } else if (!bodyOk) {
+          const shown = JSON.stringify(call.bodyIncludes);
+          fail(
+            `${plan.label}: expected a body with ${shown}, got ${call.status} ${(call.body ?? '').slice(0, 240) || '(empty body)'}`,
+          );
         }
       });
       result.ok = result.problems.length === 0;
@@ -687,7 +1075,7 @@ export async function smokeOutput(opts: SmokeOptions = {}): Promise<SmokeResult>
   if (results.length === 0 && problems.length === 0) problems.push(`no .func folders under ${join(outputDir, 'functions')}`);
 
   for (const r of results) {
-    const calls = r.calls.map((c) => `${c.method} ${c.status ?? 'ERR'}${c.ok ? '' : '!'}`).join(', ');
+    const calls = r.calls.map((c) => `${c.extra ? '+' : ''}${c.method} ${c.status ?? 'ERR'}${c.ok ? '' : '!'}`).join(', ');
     log(
       `${r.ok ? 'ok  ' : 'FAIL'} ${r.route}${r.importMs !== undefined ? ` (import ${Math.round(r.importMs)} ms)` : ''}${calls ? `: ${calls}` : ''}`,
     );
@@ -721,7 +1109,8 @@ async function main(): Promise<void> {
   });
   const root = resolve(value('--root') ?? REPO_ROOT);
   const env: Record<string, string | undefined> = { ...process.env };
-  let dropDatabase: (() => Promise<void>) | undefined;
+  /** Run in reverse order when done: drop the fresh database, close the sandboxes. */
+  const cleanups: Array<() => Promise<void>> = [];
 
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set: the functions run against a real migrated database');
   if (args.includes('--fresh-db')) {
@@ -732,12 +1121,12 @@ async function main(): Promise<void> {
     await admin.query(`CREATE DATABASE ${name}`);
     await admin.end();
     env.DATABASE_URL = withDatabase(adminUrl, name);
-    dropDatabase = async () => {
+    cleanups.push(async () => {
       const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
-    };
+    });
   }
   try {
     if (args.includes('--fresh-db') || args.includes('--migrate')) {
@@ -761,13 +1150,25 @@ async function main(): Promise<void> {
     if (!env.STRIPE_API_BASE && !args.includes('--no-stripe-sandbox')) {
       const { startStripeSandbox } = await import('../sandbox/stripe-sandbox.js');
       const sandbox = await startStripeSandbox({ webhookSecret: SMOKE_ENV.STRIPE_WEBHOOK_SECRET });
+      cleanups.push(() => sandbox.close());
       env.STRIPE_API_BASE = sandbox.url;
       env.STRIPE_SECRET_KEY ??= 'sk_test_smoke';
-      const previous = dropDatabase;
-      dropDatabase = async () => {
-        await sandbox.close();
-        if (previous) await previous();
-      };
+    }
+    // Same for PayPal. The sandbox signs webhook events with the webhook id the functions verify with.
+    let paypalSandbox: PayPalSandbox | undefined;
+    if (!env.PAYPAL_API_BASE && !args.includes('--no-paypal-sandbox')) {
+      const { startPayPalSandbox } = await import('../sandbox/paypal-sandbox.js');
+      env.PAYPAL_CLIENT_ID ??= 'smoke-paypal-client';
+      env.PAYPAL_CLIENT_SECRET ??= 'smoke-paypal-secret';
+      env.PAYPAL_ENVIRONMENT ??= 'sandbox';
+      const sandbox = await startPayPalSandbox({
+        webhookId: env.PAYPAL_WEBHOOK_ID ?? SMOKE_ENV.PAYPAL_WEBHOOK_ID,
+        clientId: env.PAYPAL_CLIENT_ID,
+        clientSecret: env.PAYPAL_CLIENT_SECRET,
+      });
+      cleanups.push(() => sandbox.close());
+      env.PAYPAL_API_BASE = sandbox.url;
+      paypalSandbox = sandbox;
     }
     const nodeFlag = value('--node');
     const output = value('--output');
@@ -777,13 +1178,14 @@ async function main(): Promise<void> {
       ...(output ? { outputDir: output } : {}),
       ...(nodeFlag ? { nodeBinary: nodeFlag } : {}),
       ...(only.length > 0 ? { only } : {}),
+      ...(paypalSandbox ? { paypalSandbox } : {}),
     });
     if (args.includes('--json')) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     for (const p of result.problems) process.stderr.write(`  - ${p}\n`);
     process.stderr.write(`${result.summary}\n`);
     process.exitCode = result.ok ? 0 : 1;
   } finally {
-    if (dropDatabase) await dropDatabase();
+    for (const cleanup of cleanups.reverse()) await cleanup();
   }
 }
 

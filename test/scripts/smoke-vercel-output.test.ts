@@ -6,8 +6,12 @@ import { checkBuildOutput, problemLines } from '../../scripts/build-vercel.js';
 import {
   checkStaticOutput,
   defaultPathFor,
+  EXPECTATIONS,
   type ExpectationTable,
   findExpectation,
+  type MethodExpectation,
+  type RequestBuildContext,
+  SMOKE_ENV,
   smokeOutput,
 } from '../../scripts/smoke-vercel-output.js';
 
@@ -273,6 +277,200 @@ export async function GET() {
     expect((await smokeOutput({ ...opts, expectations: table })).problems).toEqual([]);
     const without = await smokeOutput({ ...opts, expectations: { 'api/cron/**': { GET: 200 } } });
     expect(without.problems).toEqual(['api/cron/cleanup: GET: expected 200, got 401']);
+  });
+});
+
+describe('smokeOutput extra calls and body checks', () => {
+  const run = (root: string, expectations: ExpectationTable) =>
+    smokeOutput({
+      root,
+      outputDir: join(root, '.vercel', 'output'),
+      publicDir: false,
+      expectations,
+      env: { PATH: process.env.PATH },
+      nodeBinary: process.execPath,
+      log: () => {},
+    });
+
+  it('makes the `also` calls after the regular ones, in the same process, and records them', async () => {
+    const root = tempRoot();
+    goodFunc(join(root, '.vercel', 'output'));
+    const seen: string[] = [];
+    const result = await run(root, {
+      'api/good': {
+        GET: { status: 200, also: [{ status: 200, request: { path: '/api/good/deeper' }, note: 'deeper path' }] },
+        POST: {
+          status: 201,
+          request: { body: { a: 1 } },
+          also: [
+            { status: 422, request: { body: { a: 2 } } },
+            {
+              method: 'GET',
+              status: 200,
+              request: (ctx) => {
+                seen.push(`${ctx.method} ${ctx.route}`);
+                return { path: '/api/good/from-builder' };
+              },
+              bodyIncludes: /from-builder/,
+            },
+          ],
+        },
+      },
+    });
+    expect(result.problems).toEqual([]);
+    expect(seen).toEqual(['GET api/good']);
+    expect(result.functions[0]?.calls.map((c) => [c.label, c.status, c.extra ?? false])).toEqual([
+      ['GET', 200, false],
+      ['POST', 201, false],
+      ['GET (also: deeper path)', 200, true],
+      ['POST (also: #1)', 422, true],
+      ['GET (also: #2)', 200, true],
+    ]);
+    expect(result.functions[0]?.calls[2]?.body).toBe('{"path":"/api/good/deeper"}');
+    expect(result.functions[0]?.calls[4]?.bodyIncludes).toBe('/from-builder/');
+  });
+
+  it('fails, naming the route and the call, an extra call that answers the wrong status', async () => {
+    const root = tempRoot();
+    goodFunc(join(root, '.vercel', 'output'));
+    const result = await run(root, {
+      'api/good': {
+        GET: 200,
+        POST: { status: 201, request: { body: { a: 1 } }, also: [{ status: 201, request: { body: { a: 2 } }, note: 'second' }] },
+      },
+    });
+    expect(result.ok).toBe(false);
+    expect(result.functions[0]?.ok).toBe(false);
+    expect(result.problems).toEqual(['api/good: POST (also: second): expected 201, got 422 {"got":{"a":2}}']);
+    expect(result.summary).toMatch(/FAILED \(1 of 1 functions failing\)/);
+  });
+
+  it('fails a body without the expected text (string or RegExp), even with the right status', async () => {
+    const root = tempRoot();
+    goodFunc(join(root, '.vercel', 'output'));
+    const result = await run(root, {
+      'api/good': {
+        GET: { status: 200, bodyIncludes: '"status":"healthy"' },
+        POST: {
+          status: 201,
+          request: { body: { a: 1 } },
+          bodyIncludes: '"a":1',
+          also: [{ status: 422, request: { body: { a: 2 } }, bodyIncludes: /"a":3/, note: 'regexp' }],
+        },
+      },
+    });
+    expect(result.ok).toBe(false);
+    expect(result.problems).toEqual([
+      'api/good: GET: expected a body with "\\"status\\":\\"healthy\\"", got 200 {"path":"/api/good"}',
+      'api/good: POST (also: regexp): expected a body with "/\\"a\\":3/", got 422 {"got":{"a":2}}',
+    ]);
+    const byLabel = Object.fromEntries(result.functions[0]?.calls.map((c) => [c.label, c.ok]) ?? []);
+    expect(byLabel).toEqual({ GET: false, POST: true, 'POST (also: regexp)': false });
+  });
+
+  it('fails an extra call for a method the function does not export, one under * without a method, and a failing builder', async () => {
+    const root = tempRoot();
+    goodFunc(join(root, '.vercel', 'output'));
+    const result = await run(root, {
+      'api/good': {
+        GET: { status: 200, also: [{ method: 'DELETE', status: 200 }] },
+        POST: {
+          status: 201,
+          request: { body: { a: 1 } },
+          also: [
+            {
+              status: 200,
+              request: () => {
+                throw new Error('no sandbox');
+              },
+              note: 'signed',
+            },
+          ],
+        },
+        '*': { status: 405, also: [{ status: 200 }] },
+      },
+    });
+    // Builder problems in table order (POST before *), then the calls.
+    expect(result.problems).toEqual([
+      'api/good: POST (also: signed): request builder failed: no sandbox',
+      'api/good: * (also: #1): an `also` call under * needs a method',
+      'api/good: DELETE (also: #1): api/good does not export DELETE',
+    ]);
+  });
+});
+
+describe('the signed webhook calls of the real table', () => {
+  const extras = (route: string): NonNullable<MethodExpectation['also']> => {
+    const post = EXPECTATIONS[route]?.POST;
+    if (typeof post !== 'object' || !post.also) throw new Error(`${route} has no extra POST calls`);
+    return post.also;
+  };
+  /** The request an extra call sends, with a string body (what a signature covers). */
+  const built = async (extra: NonNullable<MethodExpectation['also']>[number] | undefined, ctx: RequestBuildContext) => {
+    const spec = typeof extra?.request === 'function' ? await extra.request(ctx) : extra?.request;
+    if (!spec || typeof spec.body !== 'string') throw new Error('expected a request with a raw string body');
+    return { headers: spec.headers ?? {}, body: spec.body };
+  };
+  const context = (env: Record<string, string>, more: Partial<RequestBuildContext> = {}): RequestBuildContext => ({
+    route: 'api/webhooks/x',
+    method: 'POST',
+    defaultPath: '/api/webhooks/x',
+    databaseUrl: undefined,
+    env,
+    query: async () => [],
+    ...more,
+  });
+
+  it('sends Stripe events that pass the app own signature check and object schemas', async () => {
+    const { verifyStripeWebhook } = await import('../../lib/webhooks/stripe/verify.js');
+    const { checkoutSessionSchema, chargeSchema, dataObject } = await import('../../lib/webhooks/stripe/objects.js');
+    const ctx = context({ ...SMOKE_ENV });
+    const [expired, again, refunded] = extras('api/webhooks/stripe');
+    const first = await built(expired, ctx);
+    // The duplicate is the very same delivery.
+    expect((await built(again, ctx)).body).toBe(first.body);
+    const secrets = [SMOKE_ENV.STRIPE_WEBHOOK_SECRET as string];
+    const event = verifyStripeWebhook(first.body, first.headers['stripe-signature'] ?? null, secrets);
+    expect(event.type).toBe('checkout.session.expired');
+    const session = dataObject(event.payload, checkoutSessionSchema);
+    expect(session.id).toMatch(/^cs_test_smoke_/);
+    expect(session).toMatchObject({ client_reference_id: null, metadata: {}, payment_intent: null, payment_status: 'unpaid' });
+    const charge = await built(refunded, ctx);
+    const chargeEvent = verifyStripeWebhook(charge.body, charge.headers['stripe-signature'] ?? null, secrets);
+    expect(chargeEvent.type).toBe('charge.refunded');
+    expect(dataObject(chargeEvent.payload, chargeSchema).refunds).toBeUndefined();
+    expect(() => verifyStripeWebhook(first.body, first.headers['stripe-signature'] ?? null, ['whsec_other'])).toThrow();
+  });
+
+  it('sends a PayPal event signed by the local sandbox that passes the app own offline check', async () => {
+    const { startPayPalSandbox } = await import('../../sandbox/paypal-sandbox.js');
+    const { createCertificateFetcher, verifyPayPalWebhookSignature } = await import(
+      '../../lib/providers/paypal-webhook-signature.js'
+    );
+    const { checkoutOrderSchema, resourceOf } = await import('../../lib/webhooks/paypal/objects.js');
+    const webhookId = SMOKE_ENV.PAYPAL_WEBHOOK_ID as string;
+    const sandbox = await startPayPalSandbox({ webhookId, clientId: 'c', clientSecret: 's' });
+    try {
+      const [approval] = extras('api/webhooks/paypal');
+      await expect(built(approval, context({ ...SMOKE_ENV }))).rejects.toThrow(/needs the local PayPal sandbox/);
+      const ctx = context({ ...SMOKE_ENV, PAYPAL_CLIENT_ID: 'c', PAYPAL_CLIENT_SECRET: 's' }, { paypalSandbox: sandbox });
+      const { headers, body } = await built(approval, ctx);
+      const check = (id: string) =>
+        verifyPayPalWebhookSignature({
+          headers: new Headers(headers),
+          rawBody: body,
+          webhookId: id,
+          fetchCertificate: createCertificateFetcher(),
+          allowedCertHosts: [new URL(sandbox.url).host],
+        });
+      expect(await check(webhookId)).toEqual({ ok: true });
+      expect((await check('WH-OTHER')).ok).toBe(false);
+      const event = JSON.parse(body) as { event_type: string };
+      expect(event.event_type).toBe('CHECKOUT.ORDER.APPROVED');
+      expect(resourceOf(event, checkoutOrderSchema).status).toBe('APPROVED');
+    } finally {
+      await sandbox.close();
+    }
   });
 });
 
