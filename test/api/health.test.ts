@@ -7,6 +7,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import * as health from '../../api/health.js';
 import { resetConfigForTests } from '../../lib/config.js';
 import { closePool } from '../../lib/db/client.js';
+import { checkHealth } from '../../lib/db/queries/health.js';
 import { listMigrationFiles, migrateUp } from '../../lib/db/migrate.js';
 import { freePort } from '../../scripts/lib/embedded-postgres.js';
 import { withDatabase } from '../support/global-setup.js';
@@ -36,6 +37,7 @@ describe('GET /api/health', () => {
       status: 'current',
       applied: listMigrationFiles().length,
       pending: [],
+      missing: [],
     });
     expect(res.body.version).toEqual(expect.any(String));
     expect(res.headers.get('cache-control')).toBe('no-store');
@@ -62,6 +64,39 @@ describe('GET /api/health', () => {
     expect(res.body.status).toBe('degraded');
     expect(res.body.checks.migrations.status).toBe('pending');
     expect(res.body.checks.migrations.pending).toEqual([files.at(-1)?.name]);
+  });
+
+  it('is degraded, naming them, when applied migrations are missing from the deployment (code older than the schema)', async () => {
+    const files = listMigrationFiles();
+    const older = mkdtempSync(join(tmpdir(), 'bf-mig-'));
+    for (const file of files.slice(0, -1)) copyFileSync(file.path, join(older, `${file.name}.sql`));
+
+    const report = await checkHealth({ migrationsDir: older });
+
+    expect(report.status).toBe('degraded');
+    expect(report.checks.migrations).toEqual({
+      status: 'missing',
+      applied: files.length,
+      pending: [],
+      missing: [files.at(-1)?.name],
+    });
+  });
+
+  it('is degraded, not a 500, when the deployed migrations cannot be read; no path in the report', async () => {
+    const gone = join(tmpdir(), `bf-no-migrations-${randomUUID()}`);
+
+    const report = await checkHealth({ migrationsDir: gone });
+
+    expect(report.status).toBe('degraded');
+    expect(report.checks.database.status).toBe('up');
+    expect(report.checks.migrations).toEqual({
+      status: 'unknown',
+      applied: 0,
+      pending: [],
+      missing: [],
+      error: 'MIGRATIONS_UNREADABLE',
+    });
+    expect(JSON.stringify(report)).not.toContain(gone);
   });
 
   it('is 503 unhealthy, quickly, when the database cannot be reached', async () => {
