@@ -370,9 +370,12 @@ export async function createCheckoutSession(
   const config = getConfig();
   const returnUrls = resolveReturnUrls(request);
   const now = new Date();
+  // The provider's SDK loads (first use in this instance) while the order is checked against the database;
+  // it is awaited before anything is written, so a ConfigError (provider not configured) still writes nothing.
+  const providerReady = getCheckoutProvider(request.provider);
+  providerReady.catch(() => undefined); // rethrown below; no unhandled rejection when checkOrder throws first
   const checked = await checkOrder(request, now);
-  // Configured? (ConfigError otherwise) — before anything is written.
-  const provider: CheckoutProvider = await getCheckoutProvider(request.provider);
+  const provider: CheckoutProvider = await providerReady;
 
   const holdMs = config.checkout.holdMinutes * 60_000 + HOLD_SLACK_MS;
   const holdExpiresAt = new Date(Math.ceil((Date.now() + holdMs) / 1000) * 1000);
