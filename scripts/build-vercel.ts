@@ -374,22 +374,18 @@ export async function buildVercel(opts: BuildOptions = {}): Promise<BuildResult>
     problems.push(errorLine);
   } else {
     problems.push(...problemLines(output));
-    const checked = checkBuildOutput(
-      root,
-      join(root, '.vercel', 'output'),
-      opts.localConfig ? resolve(opts.localConfig) : join(root, 'vercel.json'),
-    );
+    const outputDir = join(root, '.vercel', 'output');
+    const check = () =>
+      checkBuildOutput(root, outputDir, opts.localConfig ? resolve(opts.localConfig) : join(root, 'vercel.json'));
+    const checked = check();
     functions = checked.functions;
     problems.push(...checked.problems);
     if (checked.problems.length === 0 && (opts.bundle ?? true)) {
       const { bundleFunctionOutput, BundleFailure } = await import('./bundle-functions.js');
       try {
-        await bundleFunctionOutput(listFunctionDirs(join(root, '.vercel', 'output')), log);
-        const rechecked = checkBuildOutput(
-          root,
-          join(root, '.vercel', 'output'),
-          opts.localConfig ? resolve(opts.localConfig) : join(root, 'vercel.json'),
-        );
+        await bundleFunctionOutput(listFunctionDirs(outputDir), log);
+        // Again on the bundled output: the handlers .vc-config.json now names must exist.
+        const rechecked = check();
         functions = rechecked.functions;
         problems.push(...rechecked.problems);
       } catch (error) {
