@@ -23,9 +23,12 @@
  *   is set, the local Stripe sandbox is started and STRIPE_API_BASE / STRIPE_SECRET_KEY point the functions at
  *   it), --no-paypal-sandbox (likewise for PayPal unless PAYPAL_API_BASE is set: PAYPAL_API_BASE,
  *   PAYPAL_CLIENT_ID / PAYPAL_CLIENT_SECRET and PAYPAL_ENVIRONMENT=sandbox; the signed PayPal webhook call
- *   needs this sandbox, it signs the event), --json (print the full result),
+ *   needs this sandbox, it signs the event), --driver pg|vercel-postgres (the functions' DATABASE_DRIVER, default
+ *   pg; see driverEnv: vercel-postgres starts the local WebSocket-to-TCP proxy, test/support/ws-proxy.ts, unless
+ *   VERCEL_POSTGRES_WS_PROXY is given, and every function must connect through it), --json (print the full result),
  *   --node PATH (Node binary; default the cached Node 22 from build-vercel, else this node).
- * Env: DATABASE_URL (real PostgreSQL; passed to the functions), anything else the functions read.
+ * Env: DATABASE_URL (real PostgreSQL; passed to the functions, as POSTGRES_URL under vercel-postgres; the smoke's
+ *   own seeding and request builders always use it with pg), anything else the functions read.
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -463,6 +466,50 @@ function unknownIdPath(base: string): RequestSpec {
 
 export const DEFAULT_ORIGIN = 'http://localhost:3000';
 
+// ---------------------------------------------------------------------------------------------------
+// Database driver of the functions
+
+/** The values of the app's DATABASE_DRIVER (lib/config.ts). */
+export const SMOKE_DRIVERS = ['pg', 'vercel-postgres'] as const;
+export type SmokeDriver = (typeof SMOKE_DRIVERS)[number];
+
+/** `--driver NAME` or `--driver=NAME` (default pg). Throws on a missing or unknown name: never a silent pg run. */
+export function driverOption(args: readonly string[]): SmokeDriver {
+  let value: string | undefined = 'pg';
+  args.forEach((arg, i) => {
+    if (arg === '--driver') value = args[i + 1]?.startsWith('--') ? undefined : args[i + 1];
+    else if (arg.startsWith('--driver=')) value = arg.slice('--driver='.length);
+  });
+  const driver = SMOKE_DRIVERS.find((name) => name === value);
+  if (!driver) throw new Error(`--driver needs one of ${SMOKE_DRIVERS.join(', ')} (got ${value ?? 'nothing'})`);
+  return driver;
+}
+
+/**
+ * The env the function processes get to run on `driver` against the database at `databaseUrl`, over `env`.
+ * pg: DATABASE_URL. vercel-postgres: what the Vercel Postgres / Neon integration sets, POSTGRES_URL and
+ * POSTGRES_URL_NON_POOLING, and no DATABASE_URL (the app prefers it over POSTGRES_URL), plus
+ * VERCEL_POSTGRES_WS_PROXY, the local proxy the driver's WebSocket goes through.
+ */
+export function driverEnv(
+  env: Record<string, string | undefined>,
+  driver: SmokeDriver,
+  databaseUrl: string,
+  wsProxy?: string,
+): Record<string, string | undefined> {
+  if (driver === 'pg') return { ...env, DATABASE_DRIVER: 'pg', DATABASE_URL: databaseUrl };
+  if (!wsProxy)
+    throw new Error('the vercel-postgres driver needs a WebSocket proxy (VERCEL_POSTGRES_WS_PROXY) to reach a local database');
+  return {
+    ...env,
+    DATABASE_DRIVER: 'vercel-postgres',
+    DATABASE_URL: undefined,
+    POSTGRES_URL: databaseUrl,
+    POSTGRES_URL_NON_POOLING: databaseUrl,
+    VERCEL_POSTGRES_WS_PROXY: wsProxy,
+  };
+}
+
 const here = dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = resolve(here, '..');
 
@@ -822,6 +869,8 @@ export interface FunctionResult {
   exports: string[];
   importMs?: number;
   calls: CallResult[];
+  /** With a `wsProxy` option: WebSocket tunnels the function's process opened through it. */
+  tunnels?: number;
   /** What the function printed (its log lines), capped; shown with failures. */
   logs?: string;
 }
@@ -834,8 +883,15 @@ export interface SmokeOptions {
   /** public/ to check static output against (default `<root>/public`); `false` skips the static check. */
   publicDir?: string | false;
   expectations?: ExpectationTable;
-  /** Base env of every function process over SMOKE_ENV (default process.env). DATABASE_URL is read from here. */
+  /** Base env of every function process over SMOKE_ENV (default process.env). Its DATABASE_DRIVER is the one reported. */
   env?: Record<string, string | undefined>;
+  /** The database the request builders query, with pg (default: `env.DATABASE_URL`). */
+  databaseUrl?: string;
+  /**
+   * The WebSocket proxy the functions' vercel-postgres driver goes through: a function whose process opens no
+   * tunnel through it fails (it did not run on that driver, or never reached the database).
+   */
+  wsProxy?: { readonly tunnelsOpened: number };
   /** Node binary for the function processes (default: cached Node 22 from build-vercel, else this node). */
   nodeBinary?: string;
   /** Per function process (default 30 s). */
@@ -873,7 +929,8 @@ export async function smokeOutput(opts: SmokeOptions = {}): Promise<SmokeResult>
   const baseEnv = opts.env ?? { ...process.env };
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const nodeBinary = opts.nodeBinary ?? (await defaultNodeBinary());
-  const databaseUrl = baseEnv.DATABASE_URL;
+  const databaseUrl = opts.databaseUrl ?? baseEnv.DATABASE_URL;
+  const driver = { ...SMOKE_ENV, ...baseEnv }.DATABASE_DRIVER || 'pg';
   const problems: string[] = [];
   const results: FunctionResult[] = [];
 
@@ -979,6 +1036,7 @@ export async function smokeOutput(opts: SmokeOptions = {}): Promise<SmokeResult>
 
       // One fresh process on a lone copy of the folder: import (a failure here names the function), then the calls.
       const copy = copyFunction(fn, root, tempParent);
+      const tunnelsBefore = opts.wsProxy?.tunnelsOpened ?? 0;
       const run = await runFunctionProcess({
         funcDir: copy,
         handler,
@@ -988,6 +1046,7 @@ export async function smokeOutput(opts: SmokeOptions = {}): Promise<SmokeResult>
         timeoutMs: opts.timeoutMs,
       });
       rmSync(dirname(copy), { recursive: true, force: true });
+      if (opts.wsProxy) result.tunnels = opts.wsProxy.tunnelsOpened - tunnelsBefore;
       const logs = `${run.stdout}${run.stderr}`.trim();
       if (logs) result.logs = logs.slice(-4_000);
       if (run.importError || (run.importMs === undefined && (run.timedOut || run.exitCode !== 0))) {
@@ -1052,6 +1111,9 @@ export async function smokeOutput(opts: SmokeOptions = {}): Promise<SmokeResult>
           );
         }
       });
+      if (result.tunnels === 0) {
+        fail(`no connection through the WebSocket proxy: not on the ${driver} driver, or never reached the database`);
+      }
       result.ok = result.problems.length === 0;
       if (!result.ok && result.logs) {
         const tail = result.logs
@@ -1076,15 +1138,16 @@ export async function smokeOutput(opts: SmokeOptions = {}): Promise<SmokeResult>
 
   for (const r of results) {
     const calls = r.calls.map((c) => `${c.extra ? '+' : ''}${c.method} ${c.status ?? 'ERR'}${c.ok ? '' : '!'}`).join(', ');
+    const tunnels = r.tunnels === undefined ? '' : `, ${r.tunnels} ws tunnel${r.tunnels === 1 ? '' : 's'}`;
     log(
-      `${r.ok ? 'ok  ' : 'FAIL'} ${r.route}${r.importMs !== undefined ? ` (import ${Math.round(r.importMs)} ms)` : ''}${calls ? `: ${calls}` : ''}`,
+      `${r.ok ? 'ok  ' : 'FAIL'} ${r.route}${r.importMs !== undefined ? ` (import ${Math.round(r.importMs)} ms${tunnels})` : ''}${calls ? `: ${calls}` : ''}`,
     );
   }
   const failed = results.filter((r) => !r.ok).length;
   const ok = problems.length === 0;
   const summary = ok
-    ? `vercel smoke: all ${results.length} functions answered as expected; static output = public/`
-    : `vercel smoke: FAILED (${failed} of ${results.length} functions failing${staticResult && !staticResult.ok ? ', static output wrong' : ''})`;
+    ? `vercel smoke: all ${results.length} functions answered as expected on the ${driver} driver; static output = public/`
+    : `vercel smoke: FAILED (${failed} of ${results.length} functions failing${staticResult && !staticResult.ok ? ', static output wrong' : ''}) on the ${driver} driver`;
   return { ok, functions: results, ...(staticResult ? { static: staticResult } : {}), problems, summary };
 }
 
@@ -1108,8 +1171,9 @@ async function main(): Promise<void> {
     if (arg === '--only' && args[i + 1]) only.push(args[i + 1] as string);
   });
   const root = resolve(value('--root') ?? REPO_ROOT);
+  const driver = driverOption(args);
   const env: Record<string, string | undefined> = { ...process.env };
-  /** Run in reverse order when done: drop the fresh database, close the sandboxes. */
+  /** Run in reverse order when done: drop the fresh database, close the sandboxes and the proxy. */
   const cleanups: Array<() => Promise<void>> = [];
 
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set: the functions run against a real migrated database');
@@ -1139,6 +1203,7 @@ async function main(): Promise<void> {
       const { resetConfigForTests } = await import('../lib/config.js');
       const { closePool, db } = await import('../lib/db/client.js');
       process.env.DATABASE_URL = env.DATABASE_URL;
+      process.env.DATABASE_DRIVER = 'pg';
       resetConfigForTests();
       try {
         await seedDemoData(db);
@@ -1170,11 +1235,24 @@ async function main(): Promise<void> {
       env.PAYPAL_API_BASE = sandbox.url;
       paypalSandbox = sandbox;
     }
+    // The functions' database driver. vercel-postgres only speaks WebSocket: without a given
+    // VERCEL_POSTGRES_WS_PROXY the local proxy tunnels it to DATABASE_URL's server, and counts the tunnels.
+    let wsProxy: { readonly tunnelsOpened: number } | undefined;
+    if (driver === 'vercel-postgres' && !env.VERCEL_POSTGRES_WS_PROXY) {
+      const { startWsProxy } = await import('../test/support/ws-proxy.js');
+      const proxy = await startWsProxy();
+      cleanups.push(() => proxy.close());
+      env.VERCEL_POSTGRES_WS_PROXY = proxy.wsProxy;
+      wsProxy = proxy;
+    }
+    const databaseUrl = env.DATABASE_URL as string;
     const nodeFlag = value('--node');
     const output = value('--output');
     const result = await smokeOutput({
       root,
-      env,
+      env: driverEnv(env, driver, databaseUrl, env.VERCEL_POSTGRES_WS_PROXY),
+      databaseUrl,
+      ...(wsProxy ? { wsProxy } : {}),
       ...(output ? { outputDir: output } : {}),
       ...(nodeFlag ? { nodeBinary: nodeFlag } : {}),
       ...(only.length > 0 ? { only } : {}),

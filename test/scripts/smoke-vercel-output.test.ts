@@ -6,6 +6,8 @@ import { checkBuildOutput, problemLines } from '../../scripts/build-vercel.js';
 import {
   checkStaticOutput,
   defaultPathFor,
+  driverEnv,
+  driverOption,
   EXPECTATIONS,
   type ExpectationTable,
   findExpectation,
@@ -14,6 +16,7 @@ import {
   SMOKE_ENV,
   smokeOutput,
 } from '../../scripts/smoke-vercel-output.js';
+import { startWsProxy } from '../support/ws-proxy.js';
 
 /**
  * Synthetic `.vercel/output` trees written by hand (a handler .js + .vc-config.json per .func), so the
@@ -396,6 +399,111 @@ describe('smokeOutput extra calls and body checks', () => {
       'api/good: * (also: #1): an `also` call under * needs a method',
       'api/good: DELETE (also: #1): api/good does not export DELETE',
     ]);
+  });
+});
+
+describe('--driver', () => {
+  it('defaults to pg and refuses a missing or unknown driver rather than running on pg', () => {
+    expect(driverOption(['--fresh-db'])).toBe('pg');
+    expect(driverOption(['--driver', 'vercel-postgres', '--fresh-db'])).toBe('vercel-postgres');
+    expect(driverOption(['--driver=vercel-postgres'])).toBe('vercel-postgres');
+    expect(() => driverOption(['--driver'])).toThrow(/--driver needs one of pg, vercel-postgres \(got nothing\)/);
+    expect(() => driverOption(['--driver', '--fresh-db'])).toThrow(/got nothing/);
+    expect(() => driverOption(['--driver', 'neon'])).toThrow(/got neon/);
+  });
+
+  /** Answers with the database env it sees; `viaProxy` also opens one WebSocket through VERCEL_POSTGRES_WS_PROXY. */
+  const envEcho = (viaProxy: boolean) => `import { request } from 'node:http';
+const upgrade = () => new Promise((resolve, reject) => {
+  const req = request(new URL('http://' + process.env.VERCEL_POSTGRES_WS_PROXY + '?address=127.0.0.1:9'), {
+    headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+  });
+  req.on('upgrade', (res, socket) => { socket.destroy(); resolve(res.statusCode); });
+  req.on('response', (res) => resolve(res.statusCode));
+  req.on('error', reject);
+  req.end();
+});
+export async function GET() {
+  const upgraded = ${viaProxy} ? await upgrade() : null;
+  const e = process.env;
+  return Response.json({ upgraded, driver: e.DATABASE_DRIVER, hasDatabaseUrl: 'DATABASE_URL' in e, url: e.POSTGRES_URL,
+    direct: e.POSTGRES_URL_NON_POOLING, proxy: e.VERCEL_POSTGRES_WS_PROXY });
+}
+`;
+
+  it('runs the functions on vercel-postgres env, queries with DATABASE_URL itself, and fails a function that bypasses the proxy', async () => {
+    const root = tempRoot();
+    const outputDir = join(root, '.vercel', 'output');
+    writeFunc(outputDir, 'api/direct', { 'api/direct.js': envEcho(false) });
+    writeFunc(outputDir, 'api/tunnelled', { 'api/tunnelled.js': envEcho(true) });
+    const url = 'postgres://smoke@127.0.0.1:5432/smoke_db';
+    const proxy = await startWsProxy();
+    const seen: Array<string | undefined> = [];
+    try {
+      const result = await smokeOutput({
+        root,
+        outputDir,
+        publicDir: false,
+        expectations: {
+          'api/*': {
+            GET: {
+              status: 200,
+              request: (ctx) => {
+                seen.push(ctx.databaseUrl);
+                return {};
+              },
+            },
+          },
+        },
+        env: driverEnv(
+          { PATH: process.env.PATH, DATABASE_URL: 'postgres://wrong@127.0.0.1/x' },
+          'vercel-postgres',
+          url,
+          proxy.wsProxy,
+        ),
+        databaseUrl: url,
+        wsProxy: proxy,
+        nodeBinary: process.execPath,
+        log: () => {},
+      });
+      expect(seen).toEqual([url, url]);
+      const byRoute = Object.fromEntries(result.functions.map((f) => [f.route, f]));
+      expect(JSON.parse(byRoute['api/tunnelled']?.calls[0]?.body ?? '{}')).toEqual({
+        upgraded: 101,
+        driver: 'vercel-postgres',
+        hasDatabaseUrl: false,
+        url,
+        direct: url,
+        proxy: proxy.wsProxy,
+      });
+      expect(byRoute['api/tunnelled']).toMatchObject({ ok: true, tunnels: 1 });
+      expect(byRoute['api/direct']).toMatchObject({ ok: false, tunnels: 0 });
+      expect(result.problems).toEqual([
+        'api/direct: no connection through the WebSocket proxy: not on the vercel-postgres driver, or never reached the database',
+      ]);
+      expect(result.summary).toBe('vercel smoke: FAILED (1 of 2 functions failing) on the vercel-postgres driver');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('names the pg driver in the summary, with DATABASE_URL for the functions', async () => {
+    const root = tempRoot();
+    const outputDir = join(root, '.vercel', 'output');
+    writeFunc(outputDir, 'api/direct', { 'api/direct.js': envEcho(false) });
+    const url = 'postgres://smoke@127.0.0.1:5432/smoke_db';
+    const result = await smokeOutput({
+      root,
+      outputDir,
+      publicDir: false,
+      expectations: { 'api/direct': { GET: { status: 200, bodyIncludes: '"driver":"pg","hasDatabaseUrl":true' } } },
+      env: driverEnv({ PATH: process.env.PATH, DATABASE_DRIVER: 'vercel-postgres' }, 'pg', url),
+      nodeBinary: process.execPath,
+      log: () => {},
+    });
+    expect(result.problems).toEqual([]);
+    expect(result.functions[0]?.tunnels).toBeUndefined();
+    expect(result.summary).toMatch(/^vercel smoke: all 1 functions answered as expected on the pg driver;/);
   });
 });
 
