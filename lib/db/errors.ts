@@ -74,6 +74,8 @@ export class DbError extends Error {
 
 interface DriverErrorShape {
   code?: unknown;
+  /** A WebSocket `ErrorEvent` (the @vercel/postgres / Neon driver) carries the socket's error here. */
+  error?: unknown;
   constraint?: unknown;
   table?: unknown;
   column?: unknown;
@@ -113,6 +115,10 @@ export function toDbError(error: unknown): DbError {
   }
   if (error instanceof AggregateError && error.errors.some((inner) => toDbError(inner).kind === 'CONNECTION_ERROR')) {
     return new DbError('CONNECTION_ERROR', message, extra);
+  }
+  // The Neon driver rejects with the WebSocket's ErrorEvent (no code of its own): the socket error is inside.
+  if (typeof shape.error === 'object' && shape.error !== null && shape.error !== error) {
+    if (toDbError(shape.error).kind === 'CONNECTION_ERROR') return new DbError('CONNECTION_ERROR', message, extra);
   }
   return new DbError('QUERY_ERROR', message, extra);
 }

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { DbPool, PoolSettings } from '../../lib/db/drivers/types.js';
 import { createVercelPostgresPool, withLocalhostHost } from '../../lib/db/drivers/vercel-postgres.js';
+import { toDbError } from '../../lib/db/errors.js';
+import { freePort } from '../../scripts/lib/embedded-postgres.js';
 import { startWsProxy, type WsProxy } from '../support/ws-proxy.js';
 
 /**
@@ -191,6 +193,23 @@ describe('vercel-postgres driver through the local WebSocket proxy', () => {
     await expect(doomed.query('SELECT 1')).rejects.toThrow(/after calling end/);
     // The server sees both backends go away once the proxy has closed the TCP side.
     await eventually(async () => (await countSessions()) === 0, 'sessions of the ended pool are gone');
+  });
+
+  it('maps a refused connection (the WebSocket error event, no code of its own) to CONNECTION_ERROR', async () => {
+    const deadPort = await freePort();
+    const dead = createVercelPostgresPool(settings({ connectionTimeoutMillis: 3_000 }), {
+      wsProxy: `127.0.0.1:${deadPort}/v1`,
+    });
+    try {
+      const error = await dead.query('SELECT 1').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeDefined();
+      expect(toDbError(error).kind).toBe('CONNECTION_ERROR');
+    } finally {
+      await dead.end().catch(() => undefined);
+    }
   });
 });
 
