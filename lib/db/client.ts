@@ -39,6 +39,10 @@ async function createPool(): Promise<DbPool> {
     throw new ConfigError('No database configured: set DATABASE_URL (or POSTGRES_URL on Vercel)');
   }
   const settings = poolSettings(database.url);
+  // Lets Vercel keep the instance alive just long enough to close idle clients cleanly. Loaded here, with the
+  // pool (and alongside the driver), so functions that answer without the database (401, 400) never pay for it.
+  const vercelFunctions = import('@vercel/functions/db-connections');
+  vercelFunctions.catch(() => undefined); // awaited below; no unhandled rejection if the driver fails first
   let pool: DbPool;
   if (database.driver === 'vercel-postgres') {
     const { createVercelPostgresPool } = await import('./drivers/vercel-postgres.js');
@@ -47,9 +51,7 @@ async function createPool(): Promise<DbPool> {
     const { createPgPool } = await import('./drivers/pg.js');
     pool = createPgPool(settings);
   }
-  // Lets Vercel keep the instance alive just long enough to close idle clients cleanly. Loaded here,
-  // with the pool, so functions that answer without the database (401, 400) do not pay for it at import.
-  const { attachDatabasePool } = await import('@vercel/functions');
+  const { attachDatabasePool } = await vercelFunctions;
   attachDatabasePool(pool as Parameters<typeof attachDatabasePool>[0]);
   return pool;
 }
