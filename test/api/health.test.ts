@@ -99,6 +99,32 @@ describe('GET /api/health', () => {
     expect(JSON.stringify(report)).not.toContain(gone);
   });
 
+  it('is unhealthy, not degraded with the database up, when the database stalls after answering SELECT 1', async () => {
+    // Its own database: the migrations table is locked there, nobody else's queries wait.
+    const admin = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
+    await admin.connect();
+    const name = `${new URL(runDatabase).pathname.slice(1)}_stall_${randomUUID().slice(0, 6)}`;
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = withDatabase(inject('adminDatabaseUrl'), name);
+    await migrateUp({ databaseUrl: url });
+    await useDatabase(url);
+    const locker = new pg.Client({ connectionString: url });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE pgmigrations IN ACCESS EXCLUSIVE MODE');
+
+      const report = await checkHealth({ timeoutMs: 1_000 });
+
+      expect(report.status).toBe('unhealthy');
+      expect(report.checks.database).toMatchObject({ status: 'down', error: 'TIMEOUT' });
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end();
+    }
+  });
+
   it('is 503 unhealthy, quickly, when the database cannot be reached', async () => {
     const deadPort = await freePort();
     await useDatabase(`postgres://postgres:secret-password@127.0.0.1:${deadPort}/nothing`);

@@ -1,5 +1,5 @@
 import { db } from '../client.js';
-import { toDbError } from '../errors.js';
+import { type DbErrorKind, toDbError } from '../errors.js';
 import { log } from '../../log.js';
 import { type MigrationState, readMigrationState } from '../migrate.js';
 
@@ -14,13 +14,13 @@ export interface HealthReport {
       pending: string[];
       missing: string[];
       /** Why the state could not be read (a kind, never a path or message). */
-      error?: 'TIMEOUT' | 'MIGRATIONS_UNREADABLE';
+      error?: 'MIGRATIONS_UNREADABLE';
     };
   };
 }
 
 export interface HealthOptions {
-  /** Bound for each check (default 3 s) so a dead database never hangs the caller. */
+  /** Bound for both checks together (default 3 s) so a dead or slow database never hangs the caller. */
   timeoutMs?: number;
   /** Migrations folder to compare with (default: the deployed migrations/). */
   migrationsDir?: string;
@@ -42,6 +42,9 @@ async function within<T>(ms: number, work: Promise<T>): Promise<T> {
   }
 }
 
+/** Failures of the migration read that mean the database itself is unusable, not the deployment. */
+const DATABASE_GONE = new Set<DbErrorKind>(['CONNECTION_ERROR', 'STATEMENT_TIMEOUT']);
+
 function migrationStatusOf(state: MigrationState): HealthReport['checks']['migrations']['status'] {
   if (state.edited.length > 0) return 'edited';
   if (state.missing.length > 0) return 'missing';
@@ -52,32 +55,39 @@ function migrationStatusOf(state: MigrationState): HealthReport['checks']['migra
 export async function checkHealth(options: HealthOptions = {}): Promise<HealthReport> {
   const timeoutMs = options.timeoutMs ?? 3_000;
   const started = performance.now();
-  try {
-    await within(timeoutMs, db.query('SELECT 1'));
-  } catch (error) {
-    // Only the kind of failure: messages can carry host names or connection details.
-    const reason = error instanceof Timeout ? 'TIMEOUT' : toDbError(error).kind;
-    return {
-      status: 'unhealthy',
-      checks: {
-        database: { status: 'down', latencyMs: Math.round(performance.now() - started), error: reason },
-        migrations: { status: 'unknown', applied: 0, pending: [], missing: [] },
+  // One deadline for both checks: health's function limit (vercel.json maxDuration 5 s) must never be hit.
+  const remaining = () => Math.max(1, timeoutMs - (performance.now() - started));
+  const down = (error: unknown): HealthReport => ({
+    status: 'unhealthy',
+    checks: {
+      // Only the kind of failure: messages can carry host names or connection details.
+      database: {
+        status: 'down',
+        latencyMs: Math.round(performance.now() - started),
+        error: error instanceof Timeout ? 'TIMEOUT' : toDbError(error).kind,
       },
-    };
+      migrations: { status: 'unknown', applied: 0, pending: [], missing: [] },
+    },
+  });
+  try {
+    await within(remaining(), db.query('SELECT 1'));
+  } catch (error) {
+    return down(error);
   }
   const latencyMs = Math.round((performance.now() - started) * 10) / 10;
   let state: MigrationState;
   try {
-    state = await within(timeoutMs, readMigrationState(db, options.migrationsDir));
+    state = await within(remaining(), readMigrationState(db, options.migrationsDir));
   } catch (error) {
-    // The database answered; the deployment's migrations could not be compared (no folder, unreadable, slow).
-    const kind = error instanceof Timeout ? 'TIMEOUT' : 'MIGRATIONS_UNREADABLE';
-    log.error('health: migration state unreadable', { kind, error });
+    // The database stopped answering (or too slowly) between the two checks: that is not "up".
+    if (error instanceof Timeout || DATABASE_GONE.has(toDbError(error).kind)) return down(error);
+    // The database answered; this deployment's migrations could not be read (no folder, unreadable file).
+    log.error('health: migrations unreadable', { error });
     return {
       status: 'degraded',
       checks: {
         database: { status: 'up', latencyMs },
-        migrations: { status: 'unknown', applied: 0, pending: [], missing: [], error: kind },
+        migrations: { status: 'unknown', applied: 0, pending: [], missing: [], error: 'MIGRATIONS_UNREADABLE' },
       },
     };
   }
