@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -29,11 +29,20 @@ export interface MigrationFile {
   checksum: string;
 }
 
-export function migrationsDir(): string {
-  const candidates = [resolve(dirname(fileURLToPath(import.meta.url)), '../../migrations'), resolve(process.cwd(), 'migrations')];
-  const found = candidates.find((dir) => existsSync(dir));
-  if (!found) throw new MigrationError(`migrations folder not found (looked in ${candidates.join(', ')})`);
-  return found;
+/**
+ * The nearest `migrations/` folder above this module, else `./migrations` from the working directory.
+ * Walking up (instead of a fixed `../../`) keeps it right wherever the code sits: lib/db/ in the repo,
+ * or a function's bundle (`api/<route>.bundle.mjs` or `api/_chunks/`) with migrations/ at the folder root.
+ */
+export function migrationsDir(from = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'migrations');
+    if (existsSync(candidate) && statSync(candidate).isDirectory()) return candidate;
+    if (dirname(dir) === dir) break;
+  }
+  const fromCwd = resolve(process.cwd(), 'migrations');
+  if (existsSync(fromCwd)) return fromCwd;
+  throw new MigrationError(`migrations folder not found (looked above ${resolve(from)} and in ${fromCwd})`);
 }
 
 export function checksumOf(content: string): string {

@@ -1,10 +1,17 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { listMigrationFiles, migrateDown, migrateDryRun, migrateUp, migrationStatus } from '../../lib/db/migrate.js';
+import {
+  listMigrationFiles,
+  migrateDown,
+  migrateDryRun,
+  migrateUp,
+  migrationStatus,
+  migrationsDir,
+} from '../../lib/db/migrate.js';
 import { createEmptyDatabase, withClient } from '../support/databases.js';
 
 const run = promisify(execFile);
@@ -148,5 +155,33 @@ describe('migrations', () => {
     const lines = failure?.stderr.trim().split('\n') ?? [];
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^db:migrate up failed: .*no_such_database_here/);
+  });
+});
+
+describe('migrationsDir', () => {
+  it('is the repository migrations/ folder from lib/db', () => {
+    expect(migrationsDir()).toBe(resolve(import.meta.dirname, '..', '..', 'migrations'));
+  });
+
+  it('finds the nearest migrations/ above the code wherever a bundle put it, whatever the working directory', () => {
+    // A function folder as Vercel runs it: migrations/ at its root, code one or two levels down.
+    const func = realpathSync(mkdtempSync(join(tmpdir(), 'bf-func-')));
+    mkdirSync(join(func, 'migrations'));
+    mkdirSync(join(func, 'api', '_chunks'), { recursive: true });
+    expect(migrationsDir(join(func, 'api'))).toBe(join(func, 'migrations'));
+    expect(migrationsDir(join(func, 'api', '_chunks'))).toBe(join(func, 'migrations'));
+  });
+
+  it('falls back to ./migrations from the working directory, then names where it looked', () => {
+    const nowhere = realpathSync(mkdtempSync(join(tmpdir(), 'bf-none-')));
+    // The repo's working directory has migrations/: the fallback finds it.
+    expect(migrationsDir(nowhere)).toBe(resolve(process.cwd(), 'migrations'));
+    const cwd = process.cwd();
+    process.chdir(nowhere);
+    try {
+      expect(() => migrationsDir(nowhere)).toThrow(/migrations folder not found \(looked above .*bf-none-/);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 });
