@@ -116,17 +116,137 @@ describe('bundleFunction', () => {
   });
 
   it('keeps an inlined package that another traced package still depends on', async () => {
-    const dir = writeFunc(tempDir());
+    // The handler loads uses-zod (CommonJS, require('zod')): after bundling, the folder alone must still
+    // resolve zod from node_modules for it, while the handler's own zod is inlined.
+    const handler = `
+import { z } from 'zod';
+import usesZod from 'uses-zod';
+export async function GET(request) {
+  const name = new URL(request.url).searchParams.get('name') ?? '';
+  return Response.json({ inlined: z.string().min(1).safeParse(name).success, viaUsesZod: usesZod.isName(name) });
+}
+`;
+    const dir = writeFunc(tempDir(), 'hello', handler);
     write(
       join(dir, 'node_modules', 'uses-zod', 'package.json'),
       '{"name":"uses-zod","main":"index.js","dependencies":{"zod":"^4"}}\n',
     );
-    write(join(dir, 'node_modules', 'uses-zod', 'index.js'), "module.exports = require('zod');\n");
+    write(
+      join(dir, 'node_modules', 'uses-zod', 'index.js'),
+      "'use strict';\nconst { z } = require('zod');\nmodule.exports = { isName: (s) => z.string().min(1).safeParse(s).success };\n",
+    );
+    expect(callAlone(dir, '?name=a')).toEqual({ status: 200, body: { inlined: true, viaUsesZod: true } });
 
     await bundleFunction('api/hello', dir);
 
     expect(existsSync(join(dir, 'node_modules', 'zod', 'package.json'))).toBe(true);
-    expect(callAlone(dir, '?name=a').status).toBe(200);
+    expect(callAlone(dir, '?name=a')).toEqual({ status: 200, body: { inlined: true, viaUsesZod: true } });
+    expect(callAlone(dir, '?name=')).toEqual({ status: 200, body: { inlined: false, viaUsesZod: false } });
+  });
+
+  it('deletes only the files esbuild took in (and their maps): other .js files outside node_modules stay', async () => {
+    const dir = writeFunc(tempDir());
+    // As vercel.json includeFiles would bring them: not imported by the handler.
+    write(join(dir, 'scripts', 'extra.js'), 'export const extra = 1;\n');
+    write(join(dir, 'scripts', 'extra.js.map'), '{"version":3,"sources":[],"mappings":""}');
+    write(join(dir, 'lib', 'unused.js'), 'export const unused = 1;\n');
+    write(join(dir, 'lib', 'shout.js.map'), '{"version":3,"sources":[],"mappings":""}');
+
+    const result = await bundleFunction('api/hello', dir);
+
+    expect(existsSync(join(dir, 'scripts', 'extra.js'))).toBe(true);
+    expect(existsSync(join(dir, 'scripts', 'extra.js.map'))).toBe(true);
+    expect(existsSync(join(dir, 'lib', 'unused.js'))).toBe(true);
+    expect(existsSync(join(dir, 'lib', 'shout.js'))).toBe(false);
+    expect(existsSync(join(dir, 'lib', 'shout.js.map'))).toBe(false);
+    expect(existsSync(join(dir, 'lib', 'later.js'))).toBe(false);
+    expect(result.removed.sort()).toEqual(
+      ['api/hello.js', 'api/hello.js.map', 'lib/later.js', 'lib/shout.js', 'lib/shout.js.map', 'node_modules/zod/'].sort(),
+    );
+    expect(callAlone(dir, '?name=fest').body.greeting).toBe('FEST!');
+  });
+
+  it('fails naming the function, the warning and where on an import() esbuild cannot follow, and leaves the folder as it was', async () => {
+    const handler = `
+export async function GET(request) {
+  const name = new URL(request.url).searchParams.get('lib');
+  const { later } = await import(name);
+  return Response.json({ later: later() });
+}
+`;
+    const dir = writeFunc(tempDir(), 'hello', handler);
+    const config = readFileSync(join(dir, '.vc-config.json'), 'utf8');
+
+    const failure = await bundleFunction('api/hello', dir).catch((e: unknown) => e);
+
+    expect(failure).toBeInstanceOf(BundleFailure);
+    expect((failure as Error).message).toMatch(
+      /^api\/hello: esbuild warning: This "import" expression will not be bundled because the argument is not a string literal \[unsupported-dynamic-import\] \(api\/hello\.js:4:\d+\)$/,
+    );
+    expect(readFileSync(join(dir, '.vc-config.json'), 'utf8')).toBe(config);
+    expect(existsSync(join(dir, 'api', 'hello.js'))).toBe(true);
+    expect(existsSync(join(dir, 'lib', 'later.js'))).toBe(true);
+    expect(existsSync(join(dir, 'node_modules', 'zod'))).toBe(true);
+    expect(existsSync(join(dir, 'api', 'hello.bundle.mjs'))).toBe(false);
+    expect(existsSync(join(dir, 'api', '_chunks'))).toBe(false);
+  });
+
+  it('also fails on a require() esbuild cannot follow', async () => {
+    // As in a handler compiled to CommonJS: a free require() call with a computed argument.
+    const handler = `export async function GET(request) {
+  const m = new URL(request.url).searchParams.get('m');
+  return Response.json(require(m));
+}
+`;
+    const dir = writeFunc(tempDir(), 'hello', handler);
+    await expect(bundleFunction('api/hello', dir)).rejects.toThrow(
+      /^api\/hello: esbuild warning: .*\[unsupported-require-call\] \(api\/hello\.js:3:/,
+    );
+  });
+
+  it('lets an allow-listed warning through', async () => {
+    const handler = `export async function GET() { const m = 'node:os'; return Response.json({ os: typeof (await import(m)).platform }); }\n`;
+    const dir = writeFunc(tempDir(), 'hello', handler);
+
+    await expect(
+      bundleFunction('api/hello', dir, {
+        allowedWarnings: [{ id: 'unsupported-dynamic-import', file: /^lib\//, why: 'not this file' }],
+      }),
+    ).rejects.toThrow(/unsupported-dynamic-import/);
+    const result = await bundleFunction('api/hello', dir, {
+      allowedWarnings: [{ id: 'unsupported-dynamic-import', file: /^api\/hello\.js$/, why: 'a builtin, resolved by Node' }],
+    });
+
+    expect(result.handler).toBe('api/hello.bundle.mjs');
+    expect(callAlone(dir, '')).toEqual({ status: 200, body: { os: 'function' } });
+  });
+
+  it('refuses to inline a package that has dependencies of its own, and leaves the folder as it was', async () => {
+    const dir = writeFunc(tempDir());
+    const manifest = join(dir, 'node_modules', 'zod', 'package.json');
+    writeFileSync(
+      manifest,
+      JSON.stringify({ ...JSON.parse(readFileSync(manifest, 'utf8')), dependencies: { 'left-pad': '^1' } }),
+    );
+    const config = readFileSync(join(dir, '.vc-config.json'), 'utf8');
+
+    const failure = await bundleFunction('api/hello', dir).catch((e: unknown) => e);
+
+    expect(failure).toBeInstanceOf(BundleFailure);
+    expect((failure as Error).message).toMatch(/^api\/hello: cannot inline zod: .*\(left-pad\).*drop zod from INLINE_PACKAGES/);
+    expect(readFileSync(join(dir, '.vc-config.json'), 'utf8')).toBe(config);
+    expect(existsSync(join(dir, 'api', 'hello.js'))).toBe(true);
+    expect(existsSync(join(dir, 'node_modules', 'zod', 'package.json'))).toBe(true);
+  });
+
+  it('fails when the bundle imports a package the folder does not hold', async () => {
+    const handler = `import gone from 'not-traced';\nexport const GET = () => Response.json(gone);\n`;
+    const dir = writeFunc(tempDir(), 'hello', handler);
+
+    await expect(bundleFunction('api/hello', dir)).rejects.toThrow(
+      /^api\/hello: api\/hello\.bundle\.mjs imports not-traced, but not-traced is not in the function's node_modules$/,
+    );
+    expect(existsSync(join(dir, 'api', 'hello.js'))).toBe(true);
   });
 
   it('fails naming the function when an import does not resolve, and leaves the folder as it was', async () => {
