@@ -29,6 +29,9 @@
  *   --node PATH (Node binary; default the cached Node 22 from build-vercel, else this node).
  * Env: DATABASE_URL (real PostgreSQL; passed to the functions, as POSTGRES_URL under vercel-postgres; the smoke's
  *   own seeding and request builders always use it with pg), anything else the functions read.
+ *   Without --fresh-db the smoke writes to DATABASE_URL's database (orders with both providers, signed webhook
+ *   events, an API key with every scope valid 30 min, both crons), so it refuses (exit 2) unless its host is
+ *   loopback (localhost, 127.0.0.1, ::1) or a unix socket: see databaseTargetRefusal.
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -1160,6 +1163,61 @@ function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
+/**
+ * The host pg connects to for a connection string (as pg-connection-string reads it): a string starting with
+ * `/` or a `socket:` URL is a unix socket path; `?host=` wins over the URL's host; no host at all falls back
+ * to PGHOST, then localhost. Brackets of an IPv6 address removed. undefined when it does not parse.
+ */
+export function databaseHost(databaseUrl: string, env: Record<string, string | undefined> = process.env): string | undefined {
+  if (databaseUrl.startsWith('/')) return databaseUrl.split(' ')[0];
+  let url: URL;
+  try {
+    url = new URL(databaseUrl.replace('@/', '@___nohost___/'));
+  } catch {
+    return undefined;
+  }
+  if (url.protocol === 'socket:') return decodeURI(url.pathname);
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') return undefined;
+  const hostname = url.hostname === '___nohost___' ? '' : url.hostname.replace(/^\[(.+)\]$/, '$1');
+  let host: string;
+  try {
+    host = url.searchParams.get('host') || decodeURIComponent(hostname);
+  } catch {
+    return undefined;
+  }
+  return host || env.PGHOST || 'localhost';
+}
+
+/** localhost, the IPv4 loopback range 127.0.0.0/8, ::1, or a unix socket path. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase();
+  return (
+    h.startsWith('/') || h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)
+  );
+}
+
+/**
+ * Whether the CLI may run against DATABASE_URL. Without --fresh-db the smoke writes real rows into that very
+ * database (and without --no-seed upserts the demo event), so it only goes ahead on a local one: CI's
+ * throw-away database is on 127.0.0.1. Against anything else (a shared or staging server) it refuses; with
+ * --fresh-db it only creates and drops a database of its own there. Returns the one-line refusal (exit 2),
+ * or undefined when the run may go ahead.
+ */
+export function databaseTargetRefusal(
+  databaseUrl: string,
+  opts: { freshDb: boolean; env?: Record<string, string | undefined> },
+): string | undefined {
+  if (opts.freshDb) return undefined;
+  const host = databaseHost(databaseUrl, opts.env);
+  if (host !== undefined && isLoopbackHost(host)) return undefined;
+  return (
+    `vercel smoke: refusing to write to ${host === undefined ? 'a database whose host DATABASE_URL does not tell' : `the database on ${host}`}, ` +
+    'not a local one: the smoke creates orders with Stripe and PayPal, signed webhook events and an API key with every ' +
+    'scope (valid 30 min), and runs both crons (which re-dispatch failed webhook events); ' +
+    'use --fresh-db (a throw-away database on that server, dropped after) or a local database (localhost, 127.0.0.1, ::1 or a unix socket)'
+  );
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const value = (flag: string) => {
@@ -1177,6 +1235,12 @@ async function main(): Promise<void> {
   const cleanups: Array<() => Promise<void>> = [];
 
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set: the functions run against a real migrated database');
+  const refusal = databaseTargetRefusal(env.DATABASE_URL, { freshDb: args.includes('--fresh-db'), env });
+  if (refusal) {
+    process.stderr.write(`${refusal}\n`);
+    process.exitCode = 2;
+    return;
+  }
   if (args.includes('--fresh-db')) {
     const adminUrl = env.DATABASE_URL;
     const name = `bf_smoke_${Date.now().toString(36)}_${process.pid}`;

@@ -1,10 +1,13 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkBuildOutput, problemLines } from '../../scripts/build-vercel.js';
 import {
   checkStaticOutput,
+  databaseHost,
+  databaseTargetRefusal,
   defaultPathFor,
   driverEnv,
   driverOption,
@@ -579,6 +582,73 @@ describe('the signed webhook calls of the real table', () => {
     } finally {
       await sandbox.close();
     }
+  });
+});
+
+describe('databaseTargetRefusal (the CLI refuses to write to a database that is not local without --fresh-db)', () => {
+  const local = [
+    'postgres://postgres@127.0.0.1:5432/test',
+    'postgresql://u:p@localhost/db',
+    'postgres://u@LOCALHOST:5433/db',
+    'postgres://u@127.0.1.1/db',
+    'postgres://u@[::1]:5432/db',
+    'postgres://u@%2Fvar%2Frun%2Fpostgresql/db',
+    'postgres://u@/db?host=/var/run/postgresql',
+    'postgres:///db',
+    '/var/run/postgresql db',
+    'socket://u@/var/run/postgresql?db=x',
+  ];
+  const remote = [
+    'postgres://u:secret@db.example.com:5432/staging',
+    'postgres://u@10.0.0.5/db',
+    'postgres://u@[2001:db8::1]/db',
+    'postgres://u@localhost.example.com/db',
+    'postgres://u@localhost/db?host=db.example.com',
+    'postgres://u@/db?host=staging.internal',
+  ];
+
+  it.each(local)('lets %s through', (url) => {
+    expect(databaseTargetRefusal(url, { freshDb: false, env: {} })).toBeUndefined();
+  });
+
+  it.each(remote)('refuses %s without --fresh-db, with one line naming the host and the way out', (url) => {
+    const refusal = databaseTargetRefusal(url, { freshDb: false, env: {} });
+    expect(refusal).toMatch(
+      /^vercel smoke: refusing to write to the database on \S+, not a local one: .*orders.*webhook events.*API key.*crons.*use --fresh-db .*or a local database/,
+    );
+    expect(refusal).not.toContain('\n');
+    expect(refusal).not.toContain('secret');
+    expect(refusal).toContain(databaseHost(url, {}));
+  });
+
+  it('lets any host through with --fresh-db (the smoke then only creates and drops a database of its own)', () => {
+    for (const url of remote) expect(databaseTargetRefusal(url, { freshDb: true, env: {} })).toBeUndefined();
+  });
+
+  it('follows PGHOST when the URL names no host, as pg does', () => {
+    expect(databaseHost('postgres:///db', { PGHOST: 'db.example.com' })).toBe('db.example.com');
+    expect(databaseTargetRefusal('postgres:///db', { freshDb: false, env: { PGHOST: 'db.example.com' } })).toMatch(
+      /db\.example\.com/,
+    );
+  });
+
+  it('refuses a DATABASE_URL it cannot read a host from', () => {
+    expect(databaseTargetRefusal('mysql://localhost/db', { freshDb: false, env: {} })).toMatch(
+      /^vercel smoke: refusing to write to a database whose host DATABASE_URL does not tell/,
+    );
+  });
+
+  it('the CLI exits 2 with that line before touching anything', () => {
+    const script = resolve(import.meta.dirname, '..', '..', 'scripts', 'smoke-vercel-output.ts');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', script], {
+      encoding: 'utf8',
+      env: { ...process.env, DATABASE_URL: 'postgres://u:secret@db.example.invalid:5432/staging' },
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      databaseTargetRefusal('postgres://u:secret@db.example.invalid:5432/staging', { freshDb: false, env: {} }),
+    ]);
   });
 });
 
