@@ -21,6 +21,19 @@ async function useDatabase(url: string) {
   resetConfigForTests();
 }
 
+/** An empty database of its own on the run's server (named after the run's, so the run's cleanup finds it). */
+async function scratchDatabase(tag: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
+  await admin.connect();
+  const name = `${new URL(runDatabase).pathname.slice(1)}_${tag}_${randomUUID().slice(0, 6)}`;
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return withDatabase(inject('adminDatabaseUrl'), name);
+}
+
 afterEach(async () => {
   await useDatabase(runDatabase);
   delete process.env.MIGRATIONS_DIR;
@@ -47,12 +60,7 @@ describe('GET /api/health', () => {
 
   it('is degraded (still 200) with the pending migrations named', async () => {
     // A database with all but the last migration applied.
-    const admin = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
-    await admin.connect();
-    const name = `${new URL(runDatabase).pathname.slice(1)}_health_${randomUUID().slice(0, 6)}`;
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = withDatabase(inject('adminDatabaseUrl'), name);
+    const url = await scratchDatabase('health');
     const files = listMigrationFiles();
     const partial = mkdtempSync(join(tmpdir(), 'bf-mig-'));
     for (const file of files.slice(0, -1)) copyFileSync(file.path, join(partial, `${file.name}.sql`));
@@ -101,12 +109,7 @@ describe('GET /api/health', () => {
 
   it('is unhealthy, not degraded with the database up, when the database stalls after answering SELECT 1', async () => {
     // Its own database: the migrations table is locked there, nobody else's queries wait.
-    const admin = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
-    await admin.connect();
-    const name = `${new URL(runDatabase).pathname.slice(1)}_stall_${randomUUID().slice(0, 6)}`;
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = withDatabase(inject('adminDatabaseUrl'), name);
+    const url = await scratchDatabase('stall');
     await migrateUp({ databaseUrl: url });
     await useDatabase(url);
     const locker = new pg.Client({ connectionString: url });
