@@ -1,7 +1,7 @@
 import { createCheckoutSession } from '../../lib/checkout/create-checkout-session.js';
 import { checkoutSessionRequestSchema } from '../../lib/checkout/schemas.js';
 import { readJson } from '../../lib/http/body.js';
-import { defineRoute } from '../../lib/http/handler.js';
+import { actorFrom, defineRoute } from '../../lib/http/handler.js';
 import { respondIdempotently } from '../../lib/http/idempotency.js';
 import { limitCheckoutByEmail, limitCheckoutByIp } from '../../lib/http/rate-limit.js';
 
@@ -19,7 +19,7 @@ export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute(
       return await respondIdempotently(ctx, { scope: 'POST /api/payments/checkout-session', request: body }, async () => ({
         status: 201,
         body: await createCheckoutSession(body, {
-          actor: { type: 'buyer', ip: ctx.ip, userAgent: ctx.userAgent, requestId: ctx.requestId },
+          actor: actorFrom(ctx, 'buyer'),
         }),
       }));
     },

@@ -2,7 +2,7 @@ import { bearerToken } from '../../lib/checkout/access-token.js';
 import { capturePayPalOrder } from '../../lib/checkout/capture-paypal-order.js';
 import { payPalCaptureRequestSchema } from '../../lib/checkout/schemas.js';
 import { readJson } from '../../lib/http/body.js';
-import { defineRoute } from '../../lib/http/handler.js';
+import { actorFrom, defineRoute } from '../../lib/http/handler.js';
 import { json } from '../../lib/http/response.js';
 
 /** POST /api/payments/paypal-capture `{ orderId }` with `Authorization: Bearer <accessToken>` — the PayPal return. */
@@ -13,7 +13,7 @@ export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute(
       const result = await capturePayPalOrder({
         orderId: body.orderId,
         accessToken: bearerToken(ctx.request.headers.get('authorization')),
-        actor: { type: 'buyer', id: body.orderId, ip: ctx.ip, userAgent: ctx.userAgent, requestId: ctx.requestId },
+        actor: actorFrom(ctx, 'buyer', body.orderId),
       });
       return json(result.order, { status: result.httpStatus });
     },

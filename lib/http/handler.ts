@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Actor, ActorType } from '../db/models/audit-log.js';
 import { AppError } from '../errors.js';
 import { log } from '../log.js';
 import { corsHeaders, isAllowedOrigin, preflightHeaders } from './cors.js';
@@ -25,6 +26,11 @@ export interface RequestContext {
   origin: string | undefined;
   /** Extra headers any part of the handling wants on the final response (rate limits...). */
   responseHeaders: Headers;
+}
+
+/** Who acts in this request, as the audit log records it: the kind and id, plus the request's client details. */
+export function actorFrom<T extends ActorType>(ctx: RequestContext, type: T, id?: string): Actor & { type: T } {
+  return { type, ...(id === undefined ? {} : { id }), ip: ctx.ip, userAgent: ctx.userAgent, requestId: ctx.requestId };
 }
 
 export type Handler = (ctx: RequestContext) => Promise<Response>;

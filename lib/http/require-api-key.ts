@@ -5,7 +5,7 @@ import { touchApiKeyUsage } from '../db/models/api-keys.js';
 import type { Actor } from '../db/models/audit-log.js';
 import { AppError } from '../errors.js';
 import { log } from '../log.js';
-import type { RequestContext } from './handler.js';
+import { actorFrom, type RequestContext } from './handler.js';
 import { enforceRateLimit } from './rate-limit.js';
 
 /**
@@ -47,16 +47,7 @@ export function hasApiKeyCredential(ctx: RequestContext): boolean {
 }
 
 export function actorForKey(ctx: RequestContext, key: ApiKeyRecord): ApiKeyActor {
-  return {
-    type: 'admin',
-    id: key.id,
-    keyName: key.name,
-    keyPrefix: key.prefix,
-    scopes: key.scopes,
-    ip: ctx.ip,
-    userAgent: ctx.userAgent,
-    requestId: ctx.requestId,
-  };
+  return { ...actorFrom(ctx, 'admin'), id: key.id, keyName: key.name, keyPrefix: key.prefix, scopes: key.scopes };
 }
 
 /** Authenticates the request's key (401 when absent or not valid), records its use and applies its rate limit. */

@@ -1,6 +1,5 @@
-import type { Actor } from '../../db/models/audit-log.js';
 import { readText } from '../../http/body.js';
-import type { RequestContext } from '../../http/handler.js';
+import { actorFrom, type RequestContext } from '../../http/handler.js';
 import { type ReceiveResult, receiveWebhookEvent } from '../inbox.js';
 import { WEBHOOK_MAX_BODY_BYTES } from '../types.js';
 import { verifyPayPalWebhook } from './verify.js';
@@ -9,15 +8,8 @@ import { verifyPayPalWebhook } from './verify.js';
 export async function receivePayPalWebhook(ctx: RequestContext): Promise<ReceiveResult> {
   const raw = await readText(ctx, WEBHOOK_MAX_BODY_BYTES);
   const event = await verifyPayPalWebhook(raw, ctx.request.headers);
-  const actor: Actor = {
-    type: 'provider',
-    id: `paypal:${event.id}`,
-    ip: ctx.ip,
-    userAgent: ctx.userAgent,
-    requestId: ctx.requestId,
-  };
   return await receiveWebhookEvent(
     { provider: 'paypal', providerEventId: event.id, eventType: event.type, payload: event.payload },
-    actor,
+    actorFrom(ctx, 'provider', `paypal:${event.id}`),
   );
 }

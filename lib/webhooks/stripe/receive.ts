@@ -1,5 +1,4 @@
-import type { Actor } from '../../db/models/audit-log.js';
-import type { RequestContext } from '../../http/handler.js';
+import { actorFrom, type RequestContext } from '../../http/handler.js';
 import { readText } from '../../http/body.js';
 import { type ReceiveResult, receiveWebhookEvent } from '../inbox.js';
 import { WEBHOOK_MAX_BODY_BYTES } from '../types.js';
@@ -9,15 +8,8 @@ import { verifyStripeWebhook } from './verify.js';
 export async function receiveStripeWebhook(ctx: RequestContext): Promise<ReceiveResult> {
   const raw = await readText(ctx, WEBHOOK_MAX_BODY_BYTES);
   const event = verifyStripeWebhook(raw, ctx.request.headers.get('stripe-signature'));
-  const actor: Actor = {
-    type: 'provider',
-    id: `stripe:${event.id}`,
-    ip: ctx.ip,
-    userAgent: ctx.userAgent,
-    requestId: ctx.requestId,
-  };
   return await receiveWebhookEvent(
     { provider: 'stripe', providerEventId: event.id, eventType: event.type, payload: event.payload },
-    actor,
+    actorFrom(ctx, 'provider', `stripe:${event.id}`),
   );
 }
