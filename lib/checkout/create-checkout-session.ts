@@ -3,14 +3,13 @@ import { db, transaction, type Tx } from '../db/client.js';
 import { type Actor, appendAudit } from '../db/models/audit-log.js';
 import { upsertCustomerByEmail } from '../db/models/customers.js';
 import { type FestivalEvent, findEventBySlug } from '../db/models/events.js';
-import { countActiveItemsByType, insertOrderItems, type NewOrderItem } from '../db/models/order-items.js';
+import { insertOrderItems, type NewOrderItem } from '../db/models/order-items.js';
 import { insertOrder, lockOrderById, type Order, type Provider, updateOrder } from '../db/models/orders.js';
 import { recordPaymentFailure } from '../db/models/payment-failures.js';
 import { insertPayment, type Payment, updatePayment } from '../db/models/payments.js';
 import {
   findTicketTypesByCodes,
   listTicketAvailability,
-  releaseHold,
   type TicketAvailability,
   type TicketType,
   tryTakeHold,
@@ -21,7 +20,7 @@ import type { Currency } from '../money.js';
 import { type CheckoutProvider, ProviderError } from '../providers/checkout-provider.js';
 import { getCheckoutProvider } from '../providers/index.js';
 import { generateAccessToken } from './access-token.js';
-import { reclaimExpiredHolds } from './holds.js';
+import { reclaimExpiredHolds, releaseOrderHolds } from './holds.js';
 import { type OrderPricing, type PricedLine, PricingError, priceOrder } from './pricing.js';
 import type { CheckoutSessionRequest } from './schemas.js';
 
@@ -330,8 +329,7 @@ async function failAfterProviderError(order: Order, payment: Payment, error: Pro
   await transaction(async (tx) => {
     const locked = await lockOrderById(tx, order.id);
     if (locked?.status !== 'pending') return;
-    const released = await countActiveItemsByType(tx, order.id);
-    for (const item of released) await releaseHold(tx, item.ticketTypeId, item.quantity);
+    const released = await releaseOrderHolds(tx, order.id);
     await updateOrder(tx, order.id, { status: 'failed' });
     await recordPaymentFailure(tx, {
       paymentId: payment.id,

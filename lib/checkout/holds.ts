@@ -38,6 +38,13 @@ async function lockOrderWithDue(tx: Tx, orderId: string): Promise<LockedOrder | 
   );
 }
 
+/** Gives an order's held tickets back to their ticket types (inside the caller's transaction); returns what went back. */
+export async function releaseOrderHolds(tx: Tx, orderId: string): Promise<Array<{ ticketTypeId: string; quantity: number }>> {
+  const released = await countActiveItemsByType(tx, orderId);
+  for (const item of released) await releaseHold(tx, item.ticketTypeId, item.quantity);
+  return released;
+}
+
 /**
  * Ends the hold of one pending order inside the caller's transaction: gives its tickets back,
  * order → expired, its open payment → expired, one audit entry. With `onlyIfDue` (default) it only
@@ -56,8 +63,7 @@ export async function expireHeldOrderInTx(
   }
   if ((options.onlyIfDue ?? true) && !due) return { expired: false, reason: 'not_due', order: plain };
 
-  const released = await countActiveItemsByType(tx, order.id);
-  for (const item of released) await releaseHold(tx, item.ticketTypeId, item.quantity);
+  const released = await releaseOrderHolds(tx, order.id);
   const expiredOrder = await updateOrder(tx, order.id, { status: 'expired' });
   let payment = await lockLatestPaymentForOrder(tx, order.id);
   if (payment && canTransition('payment', payment.status, 'expired') && payment.status !== 'expired') {

@@ -1,6 +1,5 @@
 import type { Tx } from '../db/client.js';
 import { type Actor, appendAudit } from '../db/models/audit-log.js';
-import { countActiveItemsByType } from '../db/models/order-items.js';
 import { findOrderById, lockOrderById, type Order, type Provider, updateOrder } from '../db/models/orders.js';
 import { recordPaymentFailure } from '../db/models/payment-failures.js';
 import {
@@ -12,8 +11,7 @@ import {
   type PaymentChanges,
   updatePayment,
 } from '../db/models/payments.js';
-import { releaseHold } from '../db/models/ticket-types.js';
-import { expireHeldOrderInTx } from '../checkout/holds.js';
+import { expireHeldOrderInTx, releaseOrderHolds } from '../checkout/holds.js';
 import { finalizeOrderPaymentInTx, type FinalizePaymentInput } from '../payments/finalize-order.js';
 import { canTransition, isHolding } from '../payments/state-machine.js';
 import { type ApplyOutcome, ignored, processed } from './types.js';
@@ -132,20 +130,11 @@ export async function failOrderFromEvent(tx: Tx, orderId: string, failure: Failu
 
   let released: { ticketTypeId: string; quantity: number }[] = [];
   if (endsOrder) {
-    released = await countActiveItemsByType(tx, order.id);
-    for (const item of released) await releaseHold(tx, item.ticketTypeId, item.quantity);
+    released = await releaseOrderHolds(tx, order.id);
     await updateOrder(tx, order.id, { status: 'failed' });
   }
   if (openPayment) {
-    await recordPaymentFailure(tx, {
-      paymentId: openPayment.id,
-      orderId: order.id,
-      provider: failure.provider,
-      code: failure.code,
-      declineCode: failure.declineCode ?? null,
-      message: failure.message ?? null,
-      providerEventId: failure.providerEventId,
-    });
+    await recordPaymentFailure(tx, failureRow(order.id, openPayment.id, failure));
     const changes: PaymentChanges = {};
     if (canTransition('payment', openPayment.status, 'failed')) changes.status = 'failed';
     if (failure.providerPaymentId && !openPayment.providerPaymentId) changes.providerPaymentId = failure.providerPaymentId;
@@ -167,6 +156,19 @@ export async function failOrderFromEvent(tx: Tx, orderId: string, failure: Failu
   return true;
 }
 
+/** The payment_failures row a provider's failure report becomes. */
+function failureRow(orderId: string, paymentId: string, failure: FailureReport) {
+  return {
+    paymentId,
+    orderId,
+    provider: failure.provider,
+    code: failure.code,
+    declineCode: failure.declineCode ?? null,
+    message: failure.message ?? null,
+    providerEventId: failure.providerEventId,
+  };
+}
+
 async function paymentForFailure(tx: Tx, order: Order, providerPaymentId: string | undefined): Promise<Payment | undefined> {
   if (providerPaymentId) {
     const byId = await findPaymentByProviderPayment(tx, order.provider, providerPaymentId);
@@ -185,15 +187,7 @@ export async function recordDeclineFromEvent(tx: Tx, orderId: string, failure: F
   if (!order) return false;
   const payment = await paymentForFailure(tx, order, failure.providerPaymentId);
   if (!payment || !['pending', 'processing', 'failed'].includes(payment.status)) return false;
-  const recorded = await recordPaymentFailure(tx, {
-    paymentId: payment.id,
-    orderId: order.id,
-    provider: failure.provider,
-    code: failure.code,
-    declineCode: failure.declineCode ?? null,
-    message: failure.message ?? null,
-    providerEventId: failure.providerEventId,
-  });
+  const recorded = await recordPaymentFailure(tx, failureRow(order.id, payment.id, failure));
   await appendAudit(tx, {
     entityType: 'order',
     entityId: order.id,
