@@ -1,7 +1,7 @@
 import { transaction } from '../db/client.js';
 import type { Actor } from '../db/models/audit-log.js';
 import { lockOrderById } from '../db/models/orders.js';
-import { lockPaymentById } from '../db/models/payments.js';
+import { lockPaymentById, refundableOf } from '../db/models/payments.js';
 import { insertRefund, lockRefundById, lockSystemRefundForPayment, type Refund } from '../db/models/refunds.js';
 import { refundAtProvider } from './provider-refunds.js';
 import { settleRefundInTx } from './settle-refund.js';
@@ -52,7 +52,7 @@ export async function refundUnwantedPayment(input: RefundUnwantedPaymentInput): 
     if (!payment.providerPaymentId) throw new Error(`payment ${payment.id} has no provider payment id to refund`);
     const existing = await lockSystemRefundForPayment(tx, payment.id);
     if (existing) return { refund: existing, order, payment };
-    const amountCents = payment.amountCents - payment.refundedCents - payment.disputedCents;
+    const amountCents = refundableOf(payment, 0);
     if (amountCents <= 0) return undefined;
     const refund = await insertRefund(tx, {
       paymentId: payment.id,

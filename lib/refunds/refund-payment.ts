@@ -2,7 +2,7 @@ import { ConfigError } from '../config.js';
 import { type Tx, transaction } from '../db/client.js';
 import { type Actor, appendAudit } from '../db/models/audit-log.js';
 import { lockOrderById, type Order } from '../db/models/orders.js';
-import { PAYMENT_COLUMNS, type Payment } from '../db/models/payments.js';
+import { PAYMENT_COLUMNS, type Payment, refundableOf } from '../db/models/payments.js';
 import { insertRefund, lockRefundById, type Refund } from '../db/models/refunds.js';
 import { AppError } from '../errors.js';
 import { log } from '../log.js';
@@ -72,13 +72,6 @@ async function pendingRefundCents(tx: Tx, paymentId: string): Promise<number> {
     [paymentId],
   );
   return row?.cents ?? 0;
-}
-
-export function refundableOf(
-  payment: Pick<Payment, 'amountCents' | 'refundedCents' | 'disputedCents'>,
-  pendingCents: number,
-): number {
-  return Math.max(0, payment.amountCents - payment.refundedCents - payment.disputedCents - pendingCents);
 }
 
 /** Provider idempotency key: one provider refund per refund row, whatever is retried. */

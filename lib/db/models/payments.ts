@@ -62,6 +62,14 @@ export async function insertPayment(q: Queryable, payment: NewPayment): Promise<
   return row;
 }
 
+/** What can still be refunded on a payment: captured − refunded − disputed − refunds in flight, never below 0. */
+export function refundableOf(
+  payment: Pick<Payment, 'amountCents' | 'refundedCents' | 'disputedCents'>,
+  pendingCents: number,
+): number {
+  return Math.max(0, payment.amountCents - payment.refundedCents - payment.disputedCents - pendingCents);
+}
+
 export async function findPaymentById(q: Queryable, id: string): Promise<Payment | undefined> {
   return await q.queryOne<Payment>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = $1`, [id]);
 }

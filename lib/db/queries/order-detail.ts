@@ -5,7 +5,7 @@ import { findEventById } from '../models/events.js';
 import { listOrderItems } from '../models/order-items.js';
 import { findOrderById } from '../models/orders.js';
 import { listFailuresForOrder } from '../models/payment-failures.js';
-import { listPaymentsForOrder } from '../models/payments.js';
+import { listPaymentsForOrder, refundableOf } from '../models/payments.js';
 import { listRefundsForOrder } from '../models/refunds.js';
 
 /**
@@ -84,9 +84,7 @@ export async function getOrderDetailForAdmin(orderId: string | null | undefined,
       completedAt: iso(order.completedAt),
       createdAt: iso(order.createdAt),
       updatedAt: iso(order.updatedAt),
-      refundableCents: captured
-        ? Math.max(0, captured.amountCents - captured.refundedCents - captured.disputedCents - pendingRefundCents)
-        : 0,
+      refundableCents: captured ? refundableOf(captured, pendingRefundCents) : 0,
       pendingRefundCents,
     },
     event: event ? { id: event.id, slug: event.slug, name: event.name, startsAt: iso(event.startsAt) } : null,
