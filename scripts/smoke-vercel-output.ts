@@ -40,6 +40,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { listFunctionDirs } from './build-vercel.js';
 import type { PayPalSandbox } from '../sandbox/paypal-sandbox.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -577,25 +578,11 @@ export interface FunctionInfo {
 }
 
 export function listFunctions(outputDir: string): FunctionInfo[] {
-  const base = join(outputDir, 'functions');
-  const found: FunctionInfo[] = [];
-  const walk = (dir: string): void => {
-    if (!existsSync(dir)) return;
-    for (const entry of readdirSync(dir).sort()) {
-      const abs = join(dir, entry);
-      if (!statSync(abs).isDirectory()) continue;
-      if (entry.endsWith('.func')) {
-        const route = relative(base, abs).slice(0, -'.func'.length).split(sep).join('/');
-        const configFile = join(abs, '.vc-config.json');
-        const config = existsSync(configFile) ? (JSON.parse(readFileSync(configFile, 'utf8')) as FunctionInfo['config']) : {};
-        found.push({ route, dir: abs, config });
-      } else {
-        walk(abs);
-      }
-    }
-  };
-  walk(base);
-  return found;
+  return listFunctionDirs(outputDir).map(({ route, dir }) => {
+    const configFile = join(dir, '.vc-config.json');
+    const config = existsSync(configFile) ? (JSON.parse(readFileSync(configFile, 'utf8')) as FunctionInfo['config']) : {};
+    return { route, dir, config };
+  });
 }
 
 /**
