@@ -1,6 +1,7 @@
 /**
  * Shared plumbing of the local provider sandboxes: a node:http server that records every request,
- * failure injection, webhook delivery with bookkeeping, form/JSON body parsing and small helpers.
+ * failure injection, webhook delivery with bookkeeping and the event log resends use, the members every
+ * sandbox's public object shares, form/JSON body parsing, request/reply/page helpers and small utilities.
  * Nothing here is provider specific; stripe-sandbox.ts and paypal-sandbox.ts build on it.
  */
 import { randomBytes } from 'node:crypto';
@@ -73,18 +74,9 @@ export interface Reply {
 export const HANG = Symbol('hang');
 export type HandlerResult = Reply | typeof HANG;
 
-export interface InjectedFailure {
-  status?: number;
-  code?: string;
-  message?: string;
-}
+export type InjectedFailure = Pick<FailNextOptions, 'status' | 'code' | 'message'>;
 
-interface FailureRule {
-  match?: string | RegExp;
-  kind: 'error' | 'timeout';
-  status?: number;
-  code?: string;
-  message?: string;
+interface FailureRule extends Omit<FailNextOptions, 'times'> {
   remaining: number;
 }
 
@@ -157,10 +149,39 @@ export function failOptionsFromJson(value: JsonValue): FailNextOptions {
   return options;
 }
 
+/** The decoded path parameter when the request has `method` and its path matches `pattern` (one capture group). */
+export function pathParam(request: RecordedRequest, method: string, pattern: RegExp): string | undefined {
+  if (request.method !== method) return undefined;
+  const found = pattern.exec(request.path);
+  return found ? decodeURIComponent(found[1] ?? '') : undefined;
+}
+
+/** The token of an `Authorization: Bearer <token>` header (trimmed); undefined for another or no scheme. */
+export function bearerToken(request: RecordedRequest): string | undefined {
+  return /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
+}
+
+/**
+ * The decoded `user:password` of an `Authorization: Basic <base64>` header (split at the first colon; without a
+ * colon the whole text is the user and the password is empty); undefined for another or no scheme.
+ */
+export function basicCredentials(request: RecordedRequest): { user: string; password: string } | undefined {
+  const encoded = /^Basic\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1];
+  if (!encoded) return undefined;
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return { user: decoded, password: '' };
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
 export interface SandboxServerOptions {
   name: string;
-  port: number;
-  host: string;
+  /** Port to listen on; 0 (default) picks a free one. */
+  port?: number;
+  /** Interface to bind (default 127.0.0.1). */
+  host?: string;
+  /** Base URL for pages and links (default: the bound URL). */
+  publicUrl?: string;
   /** Handles every request that is not a failure-injection or `/__sandbox/` control request. */
   handle: (request: RecordedRequest) => Promise<HandlerResult>;
   /** Renders an injected error in the provider's error shape. */
@@ -208,7 +229,7 @@ export class SandboxServer {
     const sandbox = new SandboxServer(options);
     await new Promise<void>((resolve, reject) => {
       sandbox.server.once('error', reject);
-      sandbox.server.listen(options.port, options.host, () => {
+      sandbox.server.listen(options.port ?? 0, sandbox.host, () => {
         sandbox.server.off('error', reject);
         resolve();
       });
@@ -221,9 +242,18 @@ export class SandboxServer {
     return this.boundPort;
   }
 
+  private get host(): string {
+    return this.options.host ?? '127.0.0.1';
+  }
+
   get url(): string {
-    const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
+    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
     return `http://${host}:${this.boundPort}`;
+  }
+
+  /** The base URL pages and links use: the `publicUrl` option (trailing slash removed), else the bound URL. */
+  get publicUrl(): string {
+    return (this.options.publicUrl ?? this.url).replace(/\/+$/, '');
   }
 
   get isClosed(): boolean {
@@ -373,6 +403,111 @@ export class SandboxServer {
   }
 }
 
+/** An event a sandbox built or delivered, with the exact bytes it is (re)sent as. */
+export interface StoredEvent {
+  event: JsonObject;
+  payload: string;
+}
+
+export interface EventLogOptions {
+  /** Sandbox name for error messages (`stripe`, `paypal`). */
+  name: string;
+  /** The bytes an event is sent as (Stripe pretty-prints, PayPal does not). */
+  serialize: (event: JsonObject) => string;
+  /** Signs and POSTs one stored event to the app. */
+  send: (stored: StoredEvent) => Promise<WebhookDelivery>;
+}
+
+/** The webhook events a sandbox built or delivered, by id, so that a resend carries the same bytes as the first send. */
+export class EventLog {
+  private readonly events = new Map<string, StoredEvent>();
+
+  constructor(private readonly options: EventLogOptions) {}
+
+  /** Stores a newly built event under its id. */
+  record(event: JsonObject): void {
+    this.events.set(String(event.id), { event, payload: this.options.serialize(event) });
+  }
+
+  get(eventId: string): StoredEvent | undefined {
+    return this.events.get(eventId);
+  }
+
+  /** Sends an event: with its stored bytes when this very object is stored, else freshly serialized (and stored when it has an id). */
+  async deliver(event: JsonObject): Promise<WebhookDelivery> {
+    const id = typeof event.id === 'string' ? event.id : '';
+    let stored = this.events.get(id);
+    if (!stored || stored.event !== event) {
+      stored = { event, payload: this.options.serialize(event) };
+      if (id) this.events.set(id, stored);
+    }
+    return this.options.send(stored);
+  }
+
+  /** Sends an earlier event again with the same bytes (rejects when there is no such event). */
+  async resend(eventId: string): Promise<WebhookDelivery> {
+    const stored = this.events.get(eventId);
+    if (!stored) throw new Error(`${this.options.name} sandbox: no event ${eventId}`);
+    return this.options.send(stored);
+  }
+
+  clear(): void {
+    this.events.clear();
+  }
+}
+
+/** The part of a sandbox's public object that its SandboxServer provides, the same for every provider. */
+export interface SandboxBasics {
+  /** Base URL of the API, e.g. http://127.0.0.1:4010 (give it to the provider's client factory as apiBaseUrl). */
+  readonly url: string;
+  readonly port: number;
+  /** Base URL used for pages and links. */
+  readonly publicUrl: string;
+  /** Every API/page request received (not the /__sandbox/ control requests), oldest first. */
+  readonly requests: readonly RecordedRequest[];
+  /** Every webhook delivery attempt, oldest first. */
+  readonly webhooks: readonly WebhookDelivery[];
+  failNext(options: FailNextOptions): void;
+  /** Forgets all provider state, the recorded requests and webhooks, and pending failures. */
+  reset(): void;
+  /** Resolves when no background webhook delivery is in flight. */
+  idle(): Promise<void>;
+  /** Stops the server, ends hanging requests and aborts deliveries in flight. */
+  close(): Promise<void>;
+}
+
+/**
+ * A sandbox's public object: SandboxBasics read live from `server`, plus the provider's own `members` (getters stay
+ * getters). Keys in order: the server's getters, the provider's members, then failNext, reset, idle and close.
+ */
+export function sandboxHandle<Members extends object>(server: SandboxServer, members: Members): SandboxBasics & Members {
+  const handle = {
+    get url() {
+      return server.url;
+    },
+    get port() {
+      return server.port;
+    },
+    get publicUrl() {
+      return server.publicUrl;
+    },
+    get requests() {
+      return server.requests;
+    },
+    get webhooks() {
+      return server.webhooks;
+    },
+  };
+  const withMembers = Object.defineProperties(handle, Object.getOwnPropertyDescriptors(members)) as typeof handle & Members;
+  const controls: Pick<SandboxBasics, 'failNext' | 'reset' | 'idle' | 'close'> = {
+    failNext: (options) => server.failures.add(options),
+    reset: () => server.reset(),
+    idle: () => server.idle(),
+    close: () => server.close(),
+  };
+  return Object.assign(withMembers, controls);
+}
+
 function send(res: http.ServerResponse, reply: Reply): void {
   const body = reply.body ?? '';
   res.writeHead(reply.status, { 'content-length': String(Buffer.byteLength(body)), ...reply.headers });
@@ -440,11 +575,16 @@ function arrayify(value: FormValue, isMetadata: boolean): FormValue {
 }
 
 export function jsonReply(status: number, body: JsonValue, headers: Record<string, string> = {}): Reply {
-  return {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-    body: JSON.stringify(body),
-  };
+  return jsonTextReply(status, JSON.stringify(body), headers);
+}
+
+/** A JSON reply whose body is already serialized (sent byte for byte). */
+export function jsonTextReply(status: number, json: string, headers: Record<string, string> = {}): Reply {
+  return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: json };
+}
+
+export function textReply(status: number, text: string): Reply {
+  return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: text };
 }
 
 export function htmlReply(status: number, html: string): Reply {
@@ -453,6 +593,25 @@ export function htmlReply(status: number, html: string): Reply {
 
 export function redirectReply(location: string): Reply {
   return { status: 303, headers: { location, 'content-type': 'text/plain; charset=utf-8' }, body: `See ${location}` };
+}
+
+/** How a sandbox's pages look: its name in `<title>`, the hint line under the heading, its own CSS rules. */
+export interface PageLook {
+  /** Appended to every page title, e.g. `Stripe sandbox`. */
+  sandbox: string;
+  hint: string;
+  /** The provider's rules between the shared form rules and the shared `.error`/`.hint` rules. */
+  css: string;
+}
+
+/** A complete HTML page of a sandbox (title, heading, hint line, then `body`, which must already be escaped HTML). */
+export function sandboxPage(look: PageLook, title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} · ${look.sandbox}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}label{display:block;margin:.6rem 0}
+input{display:block;width:100%;padding:.4rem;font-size:1rem}${look.css}.error{color:#b00020;font-weight:600}.hint{color:#555;font-size:.9rem}</style>
+</head><body><h1>${escapeHtml(title)}</h1><p class="hint">${look.hint}</p>${body}</body></html>`;
 }
 
 export function escapeHtml(text: string): string {
@@ -511,7 +670,20 @@ export function errorMessage(error: unknown): string {
   return String(error);
 }
 
-/** The base URL pages and links should use: `publicUrl` if given (trailing slash removed), else the bound URL. */
-export function normalizePublicUrl(publicUrl: string | undefined, boundUrl: string): string {
-  return (publicUrl ?? boundUrl).replace(/\/+$/, '');
+/** Whether `text` parses as an absolute http: or https: URL. */
+export function isHttpUrl(text: string): boolean {
+  try {
+    const { protocol } = new URL(text);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** Minor units as a decimal string with `decimals` places: 1234 → `12.34` (2) or `1234` (0); a minus sign stays in front (`-0.05`). */
+export function minorToDecimal(minor: number, decimals: 0 | 2): string {
+  if (decimals === 0) return String(minor);
+  const sign = minor < 0 ? '-' : '';
+  const abs = Math.abs(minor);
+  return `${sign}${Math.trunc(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
 }

@@ -21,22 +21,33 @@ import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
 import { generate as generateCertificate } from 'selfsigned';
 import {
+  basicCredentials,
+  bearerToken,
   canonicalJson,
+  EventLog,
   escapeHtml,
   type FailNextOptions,
   type HandlerResult,
   htmlReply,
   type InjectedFailure,
+  isHttpUrl,
   isJsonObject,
   type JsonObject,
   type JsonValue,
   jsonReply,
-  normalizePublicUrl,
+  minorToDecimal,
+  type PageLook,
+  pathParam,
   type RecordedRequest,
   type Reply,
   randomString,
   redirectReply,
+  type SandboxBasics,
   SandboxServer,
+  type StoredEvent,
+  sandboxHandle,
+  sandboxPage,
+  textReply,
   UPPER_ALPHANUMERIC,
   type WebhookDelivery,
 } from './http-kit.js';
@@ -102,13 +113,8 @@ export interface PayPalSignatureHeaders {
   'PAYPAL-AUTH-ALGO': 'SHA256withRSA';
 }
 
-export interface PayPalSandbox {
-  /** Base URL of the API, e.g. http://127.0.0.1:4011 (give it to createPayPalClient as apiBaseUrl). */
-  readonly url: string;
-  readonly port: number;
-  readonly publicUrl: string;
-  readonly requests: readonly RecordedRequest[];
-  readonly webhooks: readonly WebhookDelivery[];
+/** `url` is the apiBaseUrl to give createPayPalClient. */
+export interface PayPalSandbox extends SandboxBasics {
   readonly webhookUrl: string | undefined;
   readonly webhookId: string | undefined;
   /** PEM of the self-signed webhook signing certificate. */
@@ -130,11 +136,8 @@ export interface PayPalSandbox {
   refundedAmount(captureId: string): number;
   getOrder(orderId: string): PayPalObject | undefined;
   getCapture(captureId: string): PayPalObject | undefined;
-  failNext(options: FailNextOptions): void;
   /** Forgets all state except the signing key: orders, captures, refunds, tokens, request ids, records, failures. */
   reset(): void;
-  idle(): Promise<void>;
-  close(): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -228,11 +231,6 @@ interface IdempotencyRecord {
   id: string;
 }
 
-interface StoredEvent {
-  event: PayPalObject;
-  payload: string;
-}
-
 interface ErrorCatalog {
   errors: Record<string, { name: string; message: string }>;
   issues: Record<string, string>;
@@ -266,10 +264,7 @@ const generateRsaKeyPair = promisify(generateKeyPair);
 export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Promise<PayPalSandbox> {
   const catalog = loadErrorCatalog();
   const now = options.now ?? (() => new Date());
-  const timestamp = (): string =>
-    now()
-      .toISOString()
-      .replace(/\.\d{3}Z$/, 'Z');
+  const timestamp = (): string => isoSeconds(now());
   const webhookTimeoutMs = options.webhookTimeoutMs ?? 10_000;
   const tokenTtlSeconds = options.tokenTtlSeconds ?? 32_400;
   const blockDuplicateInvoiceId = options.blockDuplicateInvoiceId ?? true;
@@ -297,7 +292,7 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
   const refunds = new Map<string, RefundRecord>();
   const tokens = new Map<string, number>();
   const idempotency = new Map<string, IdempotencyRecord>();
-  const events = new Map<string, StoredEvent>();
+  const events = new EventLog({ name: 'paypal', serialize: (event) => JSON.stringify(event), send: sendStored });
 
   let publicUrl = '';
   let certUrl = '';
@@ -356,6 +351,13 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
     }
     if (value !== undefined) detail.value = value;
     return new PayPalApiError(status, [detail]);
+  }
+
+  /** The record `id` names, or PayPal's 404 INVALID_RESOURCE_ID for the path parameter `field`. */
+  function existing<R>(records: { get(id: string): R | undefined }, id: string, field: string): R {
+    const record = records.get(id);
+    if (!record) throw issue(404, 'INVALID_RESOURCE_ID', field, id, 'path');
+    return record;
   }
 
   // ----- money -----
@@ -553,7 +555,7 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
         { href: `${publicUrl}/v1/notifications/webhooks-events/${id}/resend`, rel: 'resend', method: 'POST' },
       ],
     };
-    events.set(id, { event, payload: JSON.stringify(event) });
+    events.record(event);
     return event;
   }
 
@@ -561,7 +563,7 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
     const id = signOptions.webhookId ?? webhookId;
     if (!id) throw new Error('paypal sandbox: no webhook id (pass webhookId or options.webhookId)');
     const transmissionId = signOptions.transmissionId ?? randomUUID();
-    const transmissionTime = (signOptions.transmissionTime ?? now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const transmissionTime = isoSeconds(signOptions.transmissionTime ?? now());
     const checksum = crc32(Buffer.from(rawBody, 'utf8'));
     const message = `${transmissionId}|${transmissionTime}|${id}|${checksum}`;
     const signature = cryptoSign('sha256', Buffer.from(message, 'utf8'), privateKey).toString('base64');
@@ -591,20 +593,8 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
     });
   }
 
-  async function deliverEvent(event: PayPalObject): Promise<WebhookDelivery> {
-    const id = typeof event.id === 'string' ? event.id : '';
-    let stored = events.get(id);
-    if (!stored || stored.event !== event) {
-      stored = { event, payload: JSON.stringify(event) };
-      if (id) events.set(id, stored);
-    }
-    return sendStored(stored);
-  }
-
   function emitInBackground(eventType: string, resourceType: string, resource: PayPalObject, summary: string): void {
-    const event = buildEvent(eventType, resourceType, resource, summary);
-    const stored = events.get(String(event.id));
-    if (stored) server.track(sendStored(stored));
+    server.track(events.deliver(buildEvent(eventType, resourceType, resource, summary)));
   }
 
   // ----- buyer approval -----
@@ -630,7 +620,7 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
     order.updateTime = timestamp();
     const rendered = renderOrder(order);
     const event = buildEvent('CHECKOUT.ORDER.APPROVED', 'checkout-order', rendered, 'An order has been approved by buyer');
-    const delivery = await deliverEvent(event);
+    const delivery = await events.deliver(event);
     let redirectUrl: string | null = null;
     if (order.returnUrl) {
       const url = new URL(order.returnUrl);
@@ -812,8 +802,7 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
   }
 
   function captureOrder(orderId: string): OrderRecord {
-    const order = orders.get(orderId);
-    if (!order) throw issue(404, 'INVALID_RESOURCE_ID', 'order_id', orderId, 'path');
+    const order = existing(orders, orderId, 'order_id');
     if (order.status === 'COMPLETED') throw issue(422, 'ORDER_ALREADY_CAPTURED');
     if (order.status !== 'APPROVED') throw issue(422, 'ORDER_NOT_APPROVED');
     if (blockDuplicateInvoiceId) {
@@ -854,8 +843,7 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
   }
 
   function refundCapture(captureId: string, body: JsonObject): RefundRecord {
-    const capture = captures.get(captureId);
-    if (!capture) throw issue(404, 'INVALID_RESOURCE_ID', 'capture_id', captureId, 'path');
+    const capture = existing(captures, captureId, 'capture_id');
     const remaining = capture.amountMinor - capture.refundedMinor;
     if (remaining <= 0) throw issue(422, 'CAPTURE_FULLY_REFUNDED');
     let amountMinor = remaining;
@@ -934,12 +922,7 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
   // ----- routing -----
 
   function issueToken(request: RecordedRequest): Reply {
-    const header = request.headers.authorization ?? '';
-    const basic = /^Basic\s+(.+)$/i.exec(header);
-    const decoded = basic?.[1] ? Buffer.from(basic[1], 'base64').toString('utf8') : '';
-    const separator = decoded.indexOf(':');
-    const id = separator >= 0 ? decoded.slice(0, separator) : '';
-    const secret = separator >= 0 ? decoded.slice(separator + 1) : '';
+    const { user: id, password: secret } = basicCredentials(request) ?? { user: '', password: '' };
     const expected = options.clientId !== undefined && options.clientSecret !== undefined;
     const valid = id !== '' && secret !== '' && (!expected || (id === options.clientId && secret === options.clientSecret));
     if (!valid) return jsonReply(401, { error: 'invalid_client', error_description: 'Client Authentication failed' });
@@ -965,8 +948,7 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
   }
 
   function authenticate(request: RecordedRequest): void {
-    const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '');
-    const token = bearer?.[1]?.trim();
+    const token = bearerToken(request);
     const expiresAt = token ? tokens.get(token) : undefined;
     if (expiresAt === undefined || expiresAt <= now().getTime()) throw new PayPalApiError(401);
   }
@@ -986,15 +968,9 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
 
   function handleApi(request: RecordedRequest): Reply {
     const { method, path } = request;
-    /** The decoded path parameter when `method` and `pattern` (one capture group) match this request. */
-    const param = (verb: string, pattern: RegExp): string | undefined => {
-      if (method !== verb) return undefined;
-      const found = pattern.exec(path);
-      return found ? decodeURIComponent(found[1] ?? '') : undefined;
-    };
     let id: string | undefined;
     if (path === '/v1/oauth2/token' && method === 'POST') return issueToken(request);
-    id = param('GET', /^\/v1\/notifications\/certs\/([^/]+)$/);
+    id = pathParam(request, 'GET', /^\/v1\/notifications\/certs\/([^/]+)$/);
     if (id !== undefined) {
       if (id !== certName) return jsonReply(404, errorBody(404, []).body);
       return { status: 200, headers: { 'content-type': 'application/x-pem-file' }, body: certificate.cert };
@@ -1004,64 +980,77 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
     const requestId = request.headers['paypal-request-id'];
     const idemKey = requestId ? `${method} ${path}|${requestId}` : undefined;
     const previous = idemKey ? idempotency.get(idemKey) : undefined;
+    /**
+     * A create request: a retry with the same PayPal-Request-Id gets the record it created before (answered with
+     * `replayStatus`), anything else creates a new one (201), remembered under that request id.
+     */
+    const createOnce = <R extends { id: string }>({
+      kind,
+      records,
+      replayStatus,
+      create,
+      render,
+    }: {
+      kind: IdempotencyRecord['kind'];
+      records: Map<string, R>;
+      replayStatus: 200 | 201;
+      create: () => R;
+      render: (record: R) => PayPalObject;
+    }): Reply => {
+      if (previous?.kind === kind) {
+        const record = records.get(previous.id);
+        if (record) return jsonReply(replayStatus, render(record));
+      }
+      const record = create();
+      if (idemKey) idempotency.set(idemKey, { kind, id: record.id });
+      return jsonReply(201, render(record));
+    };
 
     if (path === '/v2/checkout/orders' && method === 'POST') {
-      if (previous?.kind === 'order') {
-        const order = orders.get(previous.id);
-        if (order) return jsonReply(200, wantsRepresentation(request) ? renderOrder(order) : renderOrderMinimal(order));
-      }
-      const order = createOrder(jsonBody(request, false));
-      if (idemKey) idempotency.set(idemKey, { kind: 'order', id: order.id });
-      return jsonReply(201, wantsRepresentation(request) ? renderOrder(order) : renderOrderMinimal(order));
+      return createOnce({
+        kind: 'order',
+        records: orders,
+        replayStatus: 200,
+        create: () => createOrder(jsonBody(request, false)),
+        render: (order) => (wantsRepresentation(request) ? renderOrder(order) : renderOrderMinimal(order)),
+      });
     }
-    id = param('GET', /^\/v2\/checkout\/orders\/([^/]+)$/);
+    id = pathParam(request, 'GET', /^\/v2\/checkout\/orders\/([^/]+)$/);
+    if (id !== undefined) return jsonReply(200, renderOrder(existing(orders, id, 'order_id')));
+    id = pathParam(request, 'POST', /^\/v2\/checkout\/orders\/([^/]+)\/capture$/);
     if (id !== undefined) {
-      const order = orders.get(id);
-      if (!order) throw issue(404, 'INVALID_RESOURCE_ID', 'order_id', id, 'path');
-      return jsonReply(200, renderOrder(order));
+      const orderId = id;
+      return createOnce({
+        kind: 'capture',
+        records: orders,
+        replayStatus: 200,
+        create: () => {
+          jsonBody(request, true);
+          return captureOrder(orderId);
+        },
+        render: (order) => (wantsRepresentation(request) ? renderOrder(order) : renderCaptureResult(order)),
+      });
     }
-    id = param('POST', /^\/v2\/checkout\/orders\/([^/]+)\/capture$/);
+    id = pathParam(request, 'GET', /^\/v2\/payments\/captures\/([^/]+)$/);
+    if (id !== undefined) return jsonReply(200, renderCapture(existing(captures, id, 'capture_id'), true));
+    id = pathParam(request, 'POST', /^\/v2\/payments\/captures\/([^/]+)\/refund$/);
     if (id !== undefined) {
-      if (previous?.kind === 'capture') {
-        const order = orders.get(previous.id);
-        if (order) return jsonReply(200, wantsRepresentation(request) ? renderOrder(order) : renderCaptureResult(order));
-      }
-      jsonBody(request, true);
-      const order = captureOrder(id);
-      if (idemKey) idempotency.set(idemKey, { kind: 'capture', id: order.id });
-      return jsonReply(201, wantsRepresentation(request) ? renderOrder(order) : renderCaptureResult(order));
+      const captureId = id;
+      return createOnce({
+        kind: 'refund',
+        records: refunds,
+        replayStatus: 201,
+        create: () => refundCapture(captureId, jsonBody(request, true)),
+        render: (refund) => renderRefund(refund, wantsRepresentation(request)),
+      });
     }
-    id = param('GET', /^\/v2\/payments\/captures\/([^/]+)$/);
-    if (id !== undefined) {
-      const capture = captures.get(id);
-      if (!capture) throw issue(404, 'INVALID_RESOURCE_ID', 'capture_id', id, 'path');
-      return jsonReply(200, renderCapture(capture, true));
-    }
-    id = param('POST', /^\/v2\/payments\/captures\/([^/]+)\/refund$/);
-    if (id !== undefined) {
-      if (previous?.kind === 'refund') {
-        const refund = refunds.get(previous.id);
-        if (refund) return jsonReply(201, renderRefund(refund, wantsRepresentation(request)));
-      }
-      const refund = refundCapture(id, jsonBody(request, true));
-      if (idemKey) idempotency.set(idemKey, { kind: 'refund', id: refund.id });
-      return jsonReply(201, renderRefund(refund, wantsRepresentation(request)));
-    }
-    id = param('GET', /^\/v2\/payments\/refunds\/([^/]+)$/);
-    if (id !== undefined) {
-      const refund = refunds.get(id);
-      if (!refund) throw issue(404, 'INVALID_RESOURCE_ID', 'refund_id', id, 'path');
-      return jsonReply(200, renderRefund(refund, true));
-    }
+    id = pathParam(request, 'GET', /^\/v2\/payments\/refunds\/([^/]+)$/);
+    if (id !== undefined) return jsonReply(200, renderRefund(existing(refunds, id, 'refund_id'), true));
     if (path === '/v1/notifications/verify-webhook-signature' && method === 'POST') {
       return jsonReply(200, verifyWebhookSignature(jsonBody(request, false)));
     }
-    id = param('GET', /^\/v1\/notifications\/webhooks-events\/([^/]+)$/);
-    if (id !== undefined) {
-      const stored = events.get(id);
-      if (!stored) throw issue(404, 'INVALID_RESOURCE_ID', 'event_id', id, 'path');
-      return jsonReply(200, stored.event);
-    }
+    id = pathParam(request, 'GET', /^\/v1\/notifications\/webhooks-events\/([^/]+)$/);
+    if (id !== undefined) return jsonReply(200, existing(events, id, 'event_id').event);
     throw new PayPalApiError(404, [], `No route for ${method} ${path}.`);
   }
 
@@ -1108,7 +1097,7 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
     if (request.path === '/' && request.method === 'GET') {
       return htmlReply(200, pageShell('PayPal sandbox', '<p>Local PayPal sandbox.</p>'));
     }
-    return { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'Not found' };
+    return textReply(404, 'Not found');
   }
 
   function approvalPage(order: OrderRecord, message: string | null): string {
@@ -1135,8 +1124,9 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
 
   const server = await SandboxServer.start({
     name: 'paypal',
-    port: options.port ?? 0,
-    host: options.host ?? '127.0.0.1',
+    port: options.port,
+    host: options.host,
+    publicUrl: options.publicUrl,
     handle,
     renderFailure: (failure) => renderInjected(failure),
     onReset: () => {
@@ -1152,7 +1142,7 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
       refundedByCapture: Object.fromEntries([...captures.values()].map((c) => [c.id, formatMinor(c.currency, c.refundedMinor)])),
     }),
   });
-  publicUrl = normalizePublicUrl(options.publicUrl, server.url);
+  publicUrl = server.publicUrl;
   certUrl = `${publicUrl}/v1/notifications/certs/${certName}`;
 
   function renderInjected(failure: InjectedFailure): Reply {
@@ -1161,22 +1151,7 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
     return errorReply(new PayPalApiError(status, details, failure.message));
   }
 
-  return {
-    get url() {
-      return server.url;
-    },
-    get port() {
-      return server.port;
-    },
-    get publicUrl() {
-      return publicUrl;
-    },
-    get requests() {
-      return server.requests;
-    },
-    get webhooks() {
-      return server.webhooks;
-    },
+  return sandboxHandle<Omit<PayPalSandbox, keyof SandboxBasics>>(server, {
     get webhookUrl() {
       return webhookUrl;
     },
@@ -1194,12 +1169,8 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
     approve,
     buildEvent,
     signPayload,
-    deliverEvent,
-    async resendEvent(eventId) {
-      const stored = events.get(eventId);
-      if (!stored) throw new Error(`paypal sandbox: no event ${eventId}`);
-      return sendStored(stored);
-    },
+    deliverEvent: (event) => events.deliver(event),
+    resendEvent: (eventId) => events.resend(eventId),
     refundedAmount: (captureId) => captures.get(captureId)?.refundedMinor ?? 0,
     getOrder(orderId) {
       const order = orders.get(orderId);
@@ -1209,21 +1180,14 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
       const capture = captures.get(captureId);
       return capture ? renderCapture(capture, true) : undefined;
     },
-    failNext: (failOptions) => server.failures.add(failOptions),
-    reset: () => server.reset(),
-    idle: () => server.idle(),
-    close: () => server.close(),
-  };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
 
 /** Formats minor units as PayPal's decimal string (2 decimals, none for HUF/JPY/TWD). */
 export function formatMinor(currency: string, minor: number): string {
-  if (ZERO_DECIMAL.has(currency)) return String(minor);
-  const sign = minor < 0 ? '-' : '';
-  const abs = Math.abs(minor);
-  return `${sign}${Math.trunc(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
+  return minorToDecimal(minor, ZERO_DECIMAL.has(currency) ? 0 : 2);
 }
 
 /** A PayPal-like fee: 3.49% (half up) + a fixed 0.49 (49 units for zero-decimal currencies), in integer arithmetic. */
@@ -1243,23 +1207,23 @@ function optionalText(value: JsonValue | undefined, field: string, maxLength: nu
 function optionalUrl(value: JsonValue | undefined, field: string): string | null {
   const text = optionalText(value, field, 4000);
   if (text === null) return null;
-  try {
-    const url = new URL(text);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return text;
-  } catch {
-    // fall through
-  }
+  if (isHttpUrl(text)) return text;
   throw new PayPalApiError(400, [{ issue: 'INVALID_PARAMETER_SYNTAX', field, value: text, location: 'body' }]);
 }
 
+const PAGE_LOOK: PageLook = {
+  sandbox: 'PayPal sandbox',
+  hint: 'PayPal sandbox (local)',
+  css: 'button{margin:1rem .5rem 0 0;padding:.6rem 1.2rem;font-size:1rem}\n',
+};
+
 function pageShell(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} · PayPal sandbox</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}label{display:block;margin:.6rem 0}
-input{display:block;width:100%;padding:.4rem;font-size:1rem}button{margin:1rem .5rem 0 0;padding:.6rem 1.2rem;font-size:1rem}
-.error{color:#b00020;font-weight:600}.hint{color:#555;font-size:.9rem}</style>
-</head><body><h1>${escapeHtml(title)}</h1><p class="hint">PayPal sandbox (local)</p>${body}</body></html>`;
+  return sandboxPage(PAGE_LOOK, title, body);
+}
+
+/** ISO 8601 time without milliseconds (`2026-01-02T03:04:05Z`), as PayPal writes times. */
+function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 export type { FailNextOptions, RecordedRequest, WebhookDelivery };

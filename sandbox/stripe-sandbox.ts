@@ -11,8 +11,11 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
+  basicCredentials,
+  bearerToken,
   canonicalJson,
   cloneJson,
+  EventLog,
   escapeHtml,
   type FailNextOptions,
   type FormObject,
@@ -20,17 +23,26 @@ import {
   type HandlerResult,
   htmlReply,
   type InjectedFailure,
+  isHttpUrl,
   isJsonObject,
   type JsonObject,
   type JsonValue,
   jsonReply,
-  normalizePublicUrl,
+  jsonTextReply,
+  minorToDecimal,
+  type PageLook,
   parseForm,
+  pathParam,
   type RecordedRequest,
   type Reply,
   randomString,
   redirectReply,
+  type SandboxBasics,
   SandboxServer,
+  type StoredEvent,
+  sandboxHandle,
+  sandboxPage,
+  textReply,
   type WebhookDelivery,
 } from './http-kit.js';
 
@@ -70,27 +82,22 @@ export interface StripeCardInput {
   name?: string;
 }
 
+/** What a payment attempt with a known test card leaves: the objects as rendered after it and the webhook it sent. */
+export interface StripeChargeAttempt {
+  session: StripeObject;
+  paymentIntent: StripeObject;
+  charge: StripeObject;
+  event: StripeObject;
+  delivery: WebhookDelivery;
+}
+
 export type StripePayResult =
-  | {
+  | (StripeChargeAttempt & {
       outcome: 'succeeded';
-      session: StripeObject;
-      paymentIntent: StripeObject;
-      charge: StripeObject;
-      event: StripeObject;
-      delivery: WebhookDelivery;
       /** success_url with {CHECKOUT_SESSION_ID} replaced (null when the session has none). */
       redirectUrl: string | null;
-    }
-  | {
-      outcome: 'declined';
-      declineCode: string;
-      message: string;
-      session: StripeObject;
-      paymentIntent: StripeObject;
-      charge: StripeObject;
-      event: StripeObject;
-      delivery: WebhookDelivery;
-    }
+    })
+  | (StripeChargeAttempt & { outcome: 'declined'; declineCode: string; message: string })
   | {
       outcome: 'rejected';
       reason: 'no_such_session' | 'session_not_open' | 'invalid_card';
@@ -104,16 +111,8 @@ export interface StripeSignOptions {
   timestamp?: number;
 }
 
-export interface StripeSandbox {
-  /** Base URL of the API, e.g. http://127.0.0.1:4010 (give it to createStripeClient as apiBaseUrl). */
-  readonly url: string;
-  readonly port: number;
-  /** Base URL used for the payment page and `url` fields. */
-  readonly publicUrl: string;
-  /** Every API/page request received (not the /__sandbox/ control requests), oldest first. */
-  readonly requests: readonly RecordedRequest[];
-  /** Every webhook delivery attempt, oldest first. */
-  readonly webhooks: readonly WebhookDelivery[];
+/** `url` is the apiBaseUrl to give createStripeClient; `publicUrl` is used for the payment page and `url` fields. */
+export interface StripeSandbox extends SandboxBasics {
   readonly webhookUrl: string | undefined;
   readonly webhookSecret: string | undefined;
   /** Changes where (and with which secret) webhooks go from now on. */
@@ -137,13 +136,8 @@ export interface StripeSandbox {
   getCharge(chargeId: string): StripeObject | undefined;
   /** All sessions created so far (rendered), oldest first. */
   listSessions(): StripeObject[];
-  failNext(options: FailNextOptions): void;
   /** Forgets all state: objects, idempotency keys, recorded requests/webhooks, pending failures. */
   reset(): void;
-  /** Resolves when no background webhook delivery is in flight. */
-  idle(): Promise<void>;
-  /** Stops the server, ends hanging requests and aborts deliveries in flight. */
-  close(): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -263,11 +257,6 @@ interface IdempotencyRecord {
   requestId: string;
 }
 
-interface StoredEvent {
-  event: StripeObject;
-  payload: string;
-}
-
 interface TestCard {
   number: string;
   brand: string;
@@ -276,46 +265,26 @@ interface TestCard {
   decline: DeclineInfo | null;
 }
 
+/** A US test card that succeeds. */
+function acceptedCard(number: string, brand: string, funding: TestCard['funding'] = 'credit'): TestCard {
+  return { number, brand, funding, country: 'US', decline: null };
+}
+
+/** A US Visa credit test card that is declined with `code` / `declineCode` and `message`. */
+function declinedVisa(number: string, code: string, declineCode: string, message: string): TestCard {
+  return { number, brand: 'visa', funding: 'credit', country: 'US', decline: { code, declineCode, message } };
+}
+
 const TEST_CARDS: readonly TestCard[] = [
-  { number: '4242424242424242', brand: 'visa', funding: 'credit', country: 'US', decline: null },
-  { number: '4000056655665556', brand: 'visa', funding: 'debit', country: 'US', decline: null },
-  { number: '5555555555554444', brand: 'mastercard', funding: 'credit', country: 'US', decline: null },
-  { number: '378282246310005', brand: 'amex', funding: 'credit', country: 'US', decline: null },
-  {
-    number: '4000000000000002',
-    brand: 'visa',
-    funding: 'credit',
-    country: 'US',
-    decline: { code: 'card_declined', declineCode: 'generic_decline', message: 'Your card was declined.' },
-  },
-  {
-    number: '4000000000009995',
-    brand: 'visa',
-    funding: 'credit',
-    country: 'US',
-    decline: { code: 'card_declined', declineCode: 'insufficient_funds', message: 'Your card has insufficient funds.' },
-  },
-  {
-    number: '4000000000009987',
-    brand: 'visa',
-    funding: 'credit',
-    country: 'US',
-    decline: { code: 'card_declined', declineCode: 'lost_card', message: 'Your card was declined.' },
-  },
-  {
-    number: '4000000000000069',
-    brand: 'visa',
-    funding: 'credit',
-    country: 'US',
-    decline: { code: 'expired_card', declineCode: 'expired_card', message: 'Your card has expired.' },
-  },
-  {
-    number: '4000000000000127',
-    brand: 'visa',
-    funding: 'credit',
-    country: 'US',
-    decline: { code: 'incorrect_cvc', declineCode: 'incorrect_cvc', message: "Your card's security code is incorrect." },
-  },
+  acceptedCard('4242424242424242', 'visa'),
+  acceptedCard('4000056655665556', 'visa', 'debit'),
+  acceptedCard('5555555555554444', 'mastercard'),
+  acceptedCard('378282246310005', 'amex'),
+  declinedVisa('4000000000000002', 'card_declined', 'generic_decline', 'Your card was declined.'),
+  declinedVisa('4000000000009995', 'card_declined', 'insufficient_funds', 'Your card has insufficient funds.'),
+  declinedVisa('4000000000009987', 'card_declined', 'lost_card', 'Your card was declined.'),
+  declinedVisa('4000000000000069', 'expired_card', 'expired_card', 'Your card has expired.'),
+  declinedVisa('4000000000000127', 'incorrect_cvc', 'incorrect_cvc', "Your card's security code is incorrect."),
 ];
 
 /** Currencies Stripe treats as zero-decimal (amounts are whole units). */
@@ -424,7 +393,8 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
   const refunds = new Map<string, RefundRecord>();
   const refundedByPaymentIntent = new Map<string, number>();
   const idempotency = new Map<string, IdempotencyRecord>();
-  const events = new Map<string, StoredEvent>();
+  // Stripe sends events pretty-printed; receivers must verify the raw bytes, not a re-serialization.
+  const events = new EventLog({ name: 'stripe', serialize: (event) => JSON.stringify(event, null, 2), send: sendStored });
 
   // Set once the server is bound (the handlers below only run after that).
   let publicUrl = '';
@@ -796,8 +766,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
       request: { id: request.id, idempotency_key: request.idempotencyKey },
       type,
     });
-    // Stripe sends the event pretty-printed; receivers must verify the raw bytes, not a re-serialization.
-    events.set(String(event.id), { event, payload: JSON.stringify(event, null, 2) });
+    events.record(event);
     return event;
   }
 
@@ -827,25 +796,13 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     });
   }
 
-  async function deliverEvent(event: StripeObject): Promise<WebhookDelivery> {
-    const id = typeof event.id === 'string' ? event.id : '';
-    let stored = events.get(id);
-    if (!stored || stored.event !== event) {
-      stored = { event, payload: JSON.stringify(event, null, 2) };
-      if (id) events.set(id, stored);
-    }
-    return sendStored(stored);
-  }
-
   /** Builds and sends an event in the background (used where Stripe sends events asynchronously). */
   function emitInBackground(
     type: string,
     object: StripeObject,
     request: { id: string | null; idempotencyKey: string | null },
   ): void {
-    const event = buildEvent(type, object, request);
-    const stored = events.get(String(event.id));
-    if (stored) server.track(sendStored(stored));
+    server.track(events.deliver(buildEvent(type, object, request)));
   }
 
   // ----- state helpers -----
@@ -938,7 +895,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
       pi.lastPaymentError = { ...card.decline, chargeId: charge.id, card, paymentMethodId };
       const paymentIntent = renderPaymentIntent(pi);
       const event = buildEvent('payment_intent.payment_failed', paymentIntent);
-      const delivery = await deliverEvent(event);
+      const delivery = await events.deliver(event);
       return {
         outcome: 'declined',
         declineCode: card.decline.declineCode,
@@ -959,7 +916,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     session.customerDetails = { email, name };
     const rendered = renderSession(session);
     const event = buildEvent('checkout.session.completed', rendered);
-    const delivery = await deliverEvent(event);
+    const delivery = await events.deliver(event);
     return {
       outcome: 'succeeded',
       session: rendered,
@@ -1276,12 +1233,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
   // ----- routing -----
 
   function authenticate(request: RecordedRequest): void {
-    const header = request.headers.authorization ?? '';
-    let key = '';
-    const bearer = /^Bearer\s+(.+)$/i.exec(header);
-    const basic = /^Basic\s+(.+)$/i.exec(header);
-    if (bearer?.[1]) key = bearer[1].trim();
-    else if (basic?.[1]) key = Buffer.from(basic[1], 'base64').toString('utf8').split(':')[0] ?? '';
+    const key = bearerToken(request) ?? basicCredentials(request)?.user ?? '';
     if (!key) {
       throw new StripeApiError(
         401,
@@ -1302,57 +1254,41 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     const idempotencyKey = request.headers['idempotency-key'] ?? null;
     const origin = { id: requestId, idempotencyKey };
     const { method, path } = request;
-    /** The decoded path parameter when `method` and `pattern` (one capture group) match this request. */
-    const param = (verb: string, pattern: RegExp): string | undefined => {
-      if (method !== verb) return undefined;
-      const found = pattern.exec(path);
-      return found ? decodeURIComponent(found[1] ?? '') : undefined;
+    /** The object `id` names, or Stripe's 404 `No such <kind>` for `param`. */
+    const existing = <R>(records: { get(id: string): R | undefined }, id: string, kind: string, param: string): R => {
+      const record = records.get(id);
+      if (!record) throw noSuchObject(kind, id, param, 404);
+      return record;
     };
+    /** Sessions are looked up with findSession, which applies a passed expires_at first. */
+    const existingSession = (sessionId: string): SessionRecord =>
+      existing({ get: findSession }, sessionId, 'checkout.session', 'session');
     let id: string | undefined;
 
     if (path === '/v1/checkout/sessions') {
       if (method === 'POST') return { status: 200, body: createSession(form) };
       if (method === 'GET') return { status: 200, body: listSessions(query) };
     }
-    id = param('GET', /^\/v1\/checkout\/sessions\/([^/]+)$/);
+    id = pathParam(request, 'GET', /^\/v1\/checkout\/sessions\/([^/]+)$/);
     if (id !== undefined) {
-      const session = findSession(id);
-      if (!session) throw noSuchObject('checkout.session', id, 'session', 404);
-      return { status: 200, body: renderSession(session, expandList(query.expand)) };
+      return { status: 200, body: renderSession(existingSession(id), expandList(query.expand)) };
     }
-    id = param('GET', /^\/v1\/checkout\/sessions\/([^/]+)\/line_items$/);
-    if (id !== undefined) {
-      const session = findSession(id);
-      if (!session) throw noSuchObject('checkout.session', id, 'session', 404);
-      return { status: 200, body: renderLineItemList(session) };
-    }
-    id = param('POST', /^\/v1\/checkout\/sessions\/([^/]+)\/expire$/);
-    if (id !== undefined) {
-      const session = findSession(id);
-      if (!session) throw noSuchObject('checkout.session', id, 'session', 404);
-      return { status: 200, body: expireSessionNow(session, origin) };
-    }
+    id = pathParam(request, 'GET', /^\/v1\/checkout\/sessions\/([^/]+)\/line_items$/);
+    if (id !== undefined) return { status: 200, body: renderLineItemList(existingSession(id)) };
+    id = pathParam(request, 'POST', /^\/v1\/checkout\/sessions\/([^/]+)\/expire$/);
+    if (id !== undefined) return { status: 200, body: expireSessionNow(existingSession(id), origin) };
     if (path === '/v1/refunds' && method === 'POST') {
       return { status: 200, body: createRefund(form, { id: requestId, idempotencyKey }) };
     }
-    id = param('GET', /^\/v1\/refunds\/([^/]+)$/);
+    id = pathParam(request, 'GET', /^\/v1\/refunds\/([^/]+)$/);
+    if (id !== undefined) return { status: 200, body: renderRefund(existing(refunds, id, 'refund', 'refund')) };
+    id = pathParam(request, 'GET', /^\/v1\/payment_intents\/([^/]+)$/);
     if (id !== undefined) {
-      const refund = refunds.get(id);
-      if (!refund) throw noSuchObject('refund', id, 'refund', 404);
-      return { status: 200, body: renderRefund(refund) };
-    }
-    id = param('GET', /^\/v1\/payment_intents\/([^/]+)$/);
-    if (id !== undefined) {
-      const pi = paymentIntents.get(id);
-      if (!pi) throw noSuchObject('payment_intent', id, 'intent', 404);
+      const pi = existing(paymentIntents, id, 'payment_intent', 'intent');
       return { status: 200, body: renderPaymentIntent(pi, expandList(query.expand)) };
     }
-    id = param('GET', /^\/v1\/charges\/([^/]+)$/);
-    if (id !== undefined) {
-      const charge = charges.get(id);
-      if (!charge) throw noSuchObject('charge', id, 'charge', 404);
-      return { status: 200, body: renderCharge(charge) };
-    }
+    id = pathParam(request, 'GET', /^\/v1\/charges\/([^/]+)$/);
+    if (id !== undefined) return { status: 200, body: renderCharge(existing(charges, id, 'charge', 'charge')) };
     throw new StripeApiError(
       404,
       'invalid_request_error',
@@ -1376,43 +1312,31 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
       baseHeaders['idempotency-key'] = key;
       const previous = idempotency.get(key);
       if (previous) {
+        const reuseError = (misuse: string) =>
+          stripeErrorReply(
+            new StripeApiError(
+              400,
+              'idempotency_error',
+              `Keys for idempotent requests can only be used ${misuse}. Try using a key other than '${key}' if you meant to execute a different request.`,
+            ),
+            baseHeaders,
+          );
         if (previous.route !== route) {
-          return stripeErrorReply(
-            new StripeApiError(
-              400,
-              'idempotency_error',
-              `Keys for idempotent requests can only be used for the same endpoint they were first used for ('${previous.route}' vs '${route}'). Try using a key other than '${key}' if you meant to execute a different request.`,
-            ),
-            baseHeaders,
-          );
+          return reuseError(`for the same endpoint they were first used for ('${previous.route}' vs '${route}')`);
         }
-        if (previous.fingerprint !== fingerprint) {
-          return stripeErrorReply(
-            new StripeApiError(
-              400,
-              'idempotency_error',
-              `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
-            ),
-            baseHeaders,
-          );
-        }
-        return {
-          status: previous.status,
-          headers: {
-            'content-type': 'application/json; charset=utf-8',
-            ...baseHeaders,
-            'idempotent-replayed': 'true',
-            'original-request': previous.requestId,
-          },
-          body: previous.body,
-        };
+        if (previous.fingerprint !== fingerprint) return reuseError('with the same parameters they were first used with');
+        return jsonTextReply(previous.status, previous.body, {
+          ...baseHeaders,
+          'idempotent-replayed': 'true',
+          'original-request': previous.requestId,
+        });
       }
     }
     try {
       const result = handleApi(request, requestId);
       const body = JSON.stringify(result.body, null, 2);
       if (key !== undefined) idempotency.set(key, { route, fingerprint, status: result.status, body, requestId });
-      return { status: result.status, headers: { 'content-type': 'application/json; charset=utf-8', ...baseHeaders }, body };
+      return jsonTextReply(result.status, body, baseHeaders);
     } catch (error) {
       if (error instanceof StripeApiError) return stripeErrorReply(error, baseHeaders);
       throw error;
@@ -1447,9 +1371,9 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     if (done && request.method === 'GET') {
       return htmlReply(200, pageShell('Payment complete', '<p>Payment complete. The session had no success_url.</p>'));
     }
-    const receipt = /^\/receipts\/([^/]+)$/.exec(request.path);
-    if (receipt && request.method === 'GET') {
-      const charge = charges.get(decodeURIComponent(receipt[1] ?? ''));
+    const receiptId = pathParam(request, 'GET', /^\/receipts\/([^/]+)$/);
+    if (receiptId !== undefined) {
+      const charge = charges.get(receiptId);
       if (!charge) return htmlReply(404, pageShell('Not found', '<p>No such receipt.</p>'));
       return htmlReply(
         200,
@@ -1459,7 +1383,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
         ),
       );
     }
-    return { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'Not found' };
+    return textReply(404, 'Not found');
   }
 
   function paymentPage(session: SessionRecord, message: string | null): string {
@@ -1500,8 +1424,9 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
 
   const server = await SandboxServer.start({
     name: 'stripe',
-    port: options.port ?? 0,
-    host: options.host ?? '127.0.0.1',
+    port: options.port,
+    host: options.host,
+    publicUrl: options.publicUrl,
     handle,
     renderFailure: (failure) => stripeErrorReply(injectedStripeError(failure), { 'request-id': `req_${randomString(14)}` }),
     onReset: () => {
@@ -1518,24 +1443,9 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
       refundedByPaymentIntent: Object.fromEntries(refundedByPaymentIntent),
     }),
   });
-  publicUrl = normalizePublicUrl(options.publicUrl, server.url);
+  publicUrl = server.publicUrl;
 
-  return {
-    get url() {
-      return server.url;
-    },
-    get port() {
-      return server.port;
-    },
-    get publicUrl() {
-      return publicUrl;
-    },
-    get requests() {
-      return server.requests;
-    },
-    get webhooks() {
-      return server.webhooks;
-    },
+  return sandboxHandle<Omit<StripeSandbox, keyof SandboxBasics>>(server, {
     get webhookUrl() {
       return webhookUrl;
     },
@@ -1549,12 +1459,8 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     pay,
     buildEvent: (type, object) => buildEvent(type, object),
     signPayload,
-    deliverEvent,
-    async resendEvent(eventId) {
-      const stored = events.get(eventId);
-      if (!stored) throw new Error(`stripe sandbox: no event ${eventId}`);
-      return sendStored(stored);
-    },
+    deliverEvent: (event) => events.deliver(event),
+    resendEvent: (eventId) => events.resend(eventId),
     async expireSession(sessionId) {
       const session = findSession(sessionId);
       if (!session) throw new Error(`stripe sandbox: no session ${sessionId}`);
@@ -1576,11 +1482,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
       return charge ? renderCharge(charge) : undefined;
     },
     listSessions: () => [...sessions.values()].map((s) => renderSession(s)),
-    failNext: (failOptions) => server.failures.add(failOptions),
-    reset: () => server.reset(),
-    idle: () => server.idle(),
-    close: () => server.close(),
-  };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1688,14 +1590,7 @@ function optionalInteger(value: FormValue | undefined, param: string): number | 
 function optionalUrl(value: FormValue | undefined, param: string): string | null {
   const text = optionalString(value, param);
   if (text === undefined) return null;
-  let ok = false;
-  try {
-    const parsed = new URL(text.replaceAll('{CHECKOUT_SESSION_ID}', 'x'));
-    ok = parsed.protocol === 'http:' || parsed.protocol === 'https:';
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw invalidRequest('Not a valid URL', 'url_invalid', param);
+  if (!isHttpUrl(text.replaceAll('{CHECKOUT_SESSION_ID}', 'x'))) throw invalidRequest('Not a valid URL', 'url_invalid', param);
   return text;
 }
 
@@ -1733,8 +1628,7 @@ function expandList(value: FormValue | undefined): string[] {
 
 function formatMoney(amount: number, currency: string): string {
   const symbol = CURRENCY_SYMBOL[currency] ?? '';
-  const digits = ZERO_DECIMAL.has(currency) ? 0 : 2;
-  const major = digits === 0 ? String(amount) : `${Math.trunc(amount / 100)}.${String(Math.abs(amount) % 100).padStart(2, '0')}`;
+  const major = minorToDecimal(amount, ZERO_DECIMAL.has(currency) ? 0 : 2);
   return symbol ? `${symbol}${major}` : `${major} ${currency.toUpperCase()}`;
 }
 
@@ -1757,14 +1651,14 @@ function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
+const PAGE_LOOK: PageLook = {
+  sandbox: 'Stripe sandbox',
+  hint: 'Stripe sandbox (local, test mode)',
+  css: 'button{margin-top:1rem;padding:.6rem 1.2rem;font-size:1rem}\ntable{width:100%;border-collapse:collapse}td,th{text-align:left;padding:.2rem 0}',
+};
+
 function pageShell(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} · Stripe sandbox</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}label{display:block;margin:.6rem 0}
-input{display:block;width:100%;padding:.4rem;font-size:1rem}button{margin-top:1rem;padding:.6rem 1.2rem;font-size:1rem}
-table{width:100%;border-collapse:collapse}td,th{text-align:left;padding:.2rem 0}.error{color:#b00020;font-weight:600}.hint{color:#555;font-size:.9rem}</style>
-</head><body><h1>${escapeHtml(title)}</h1><p class="hint">Stripe sandbox (local, test mode)</p>${body}</body></html>`;
+  return sandboxPage(PAGE_LOOK, title, body);
 }
 
 export type { FailNextOptions, RecordedRequest, WebhookDelivery };
