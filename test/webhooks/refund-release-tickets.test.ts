@@ -8,9 +8,9 @@ import {
   deliverStripe,
   ids,
   orderState,
-  stripeEvent,
-  stripeRefund,
   paidSessionFor,
+  refundFor,
+  stripeEvent,
 } from './support.js';
 
 /** A staff refund asked with releaseTickets that Stripe answered `pending` is completed by a webhook. */
@@ -40,14 +40,7 @@ describe('refund.updated for a pending staff refund with releaseTickets', () => 
     });
     expect((await orderState(p.order.id, p.ticketType.id)).counters).toMatchObject({ sold: 2, held: 0 });
 
-    const payload = stripeRefund({
-      refundId: stripeRefundId,
-      amount: p.order.totalCents,
-      paymentIntentId: p.paymentIntentId,
-      chargeId: p.chargeId,
-      status: 'succeeded',
-      metadata: { refund_id: refund.id },
-    });
+    const payload = refundFor(p, { refundId: stripeRefundId, status: 'succeeded', metadata: { refund_id: refund.id } });
     expect((await deliverStripe(stripeEvent('refund.updated', payload))).status).toBe(200);
     // A duplicate delivery changes nothing more.
     expect((await deliverStripe(stripeEvent('refund.updated', payload))).status).toBe(200);
@@ -77,14 +70,7 @@ describe('a refund marked failed', () => {
       status: 'pending',
     });
     await db.query(`UPDATE refunds SET status = 'failed', failure_reason = $2 WHERE id = $1`, [refund.id, failureReason]);
-    const payload = stripeRefund({
-      refundId: ids.refund(),
-      amount: 1_000,
-      paymentIntentId: p.paymentIntentId,
-      chargeId: p.chargeId,
-      status: 'succeeded',
-      metadata: { refund_id: refund.id },
-    });
+    const payload = refundFor(p, { amount: 1_000, status: 'succeeded', metadata: { refund_id: refund.id } });
     return { p, refund, payload };
   }
 

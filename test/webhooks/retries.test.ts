@@ -11,17 +11,15 @@ import { insertWebhookEventIfNew } from '../../lib/db/models/webhook-events.js';
 import { backoffSeconds, DEFAULT_RETRY_POLICY } from '../../lib/webhooks/inbox.js';
 import { call } from '../support/http.js';
 import {
-  checkoutSession,
   configureStripe,
   createPendingOrder,
   deliverStripe,
-  ids,
   inboxRow,
   orderState,
-  stripeCharge,
-  stripeEvent,
-  stripeRefund,
   paidSessionFor,
+  refundedChargeFor,
+  refundFor,
+  stripeEvent,
 } from './support.js';
 
 /**
@@ -79,22 +77,8 @@ describe('retry cron, dead letters and replay', () => {
   it('failed → retried with backoff → dead after the limit → replayed by an admin → applied once', async () => {
     const p = await createPendingOrder();
     const total = p.order.totalCents;
-    const refund = stripeRefund({
-      refundId: ids.refund(),
-      amount: total,
-      paymentIntentId: p.paymentIntentId,
-      chargeId: p.chargeId,
-    });
-    const refundEvent = stripeEvent(
-      'charge.refunded',
-      stripeCharge({
-        chargeId: p.chargeId,
-        paymentIntentId: p.paymentIntentId,
-        amount: total,
-        orderId: p.order.id,
-        refunds: [refund],
-      }),
-    );
+    const refund = refundFor(p);
+    const refundEvent = stripeEvent('charge.refunded', refundedChargeFor(p, [refund]));
     expect((await deliverStripe(refundEvent)).status).toBe(200);
     let row = await inboxRow(String(refundEvent.id));
     expect(row).toMatchObject({ status: 'failed', attempts: 1 });
@@ -143,12 +127,7 @@ describe('retry cron, dead letters and replay', () => {
     expect(shown.body.data.lastError).not.toMatch(/\n\s+at /);
 
     // The cause goes away (the capture arrives), then the admin replays the dead event.
-    const paid = checkoutSession({
-      sessionId: p.sessionId,
-      orderId: p.order.id,
-      paymentIntentId: p.paymentIntentId,
-      amountTotal: total,
-    });
+    const paid = paidSessionFor(p);
     await deliverStripe(stripeEvent('checkout.session.completed', paid));
     const replayed = await call(replayEvent, {
       method: 'POST',

@@ -9,11 +9,12 @@ import {
   ids,
   inboxRow,
   orderState,
+  paidSessionFor,
   type PendingOrder,
-  stripeCharge,
+  refundedChargeFor,
+  refundFor,
   stripeDispute,
   stripeEvent,
-  stripeRefund,
 } from './support.js';
 
 /** Each Stripe event type applied once, on real rows. */
@@ -22,17 +23,8 @@ beforeAll(() => {
   configureStripe();
 });
 
-const session = (p: PendingOrder, overrides: Partial<Parameters<typeof checkoutSession>[0]> = {}) =>
-  checkoutSession({
-    sessionId: p.sessionId,
-    orderId: p.order.id,
-    paymentIntentId: p.paymentIntentId,
-    amountTotal: p.order.totalCents,
-    ...overrides,
-  });
-
 async function completed(p: PendingOrder) {
-  const response = await deliverStripe(stripeEvent('checkout.session.completed', session(p)));
+  const response = await deliverStripe(stripeEvent('checkout.session.completed', paidSessionFor(p)));
   expect(response.status).toBe(200);
   return response;
 }
@@ -58,13 +50,13 @@ describe('checkout.session.*', () => {
 
   it('completed + unpaid (async method) → processing; async_payment_succeeded → completed', async () => {
     const p = await createPendingOrder();
-    await deliverStripe(stripeEvent('checkout.session.completed', session(p, { paymentStatus: 'unpaid' })));
+    await deliverStripe(stripeEvent('checkout.session.completed', paidSessionFor(p, { paymentStatus: 'unpaid' })));
     let s = await orderState(p.order.id, p.ticketType.id);
     expect(s.order.status).toBe('processing');
     expect(s.payments[0]).toMatchObject({ status: 'processing', providerPaymentId: p.paymentIntentId });
     expect(s.counters).toMatchObject({ sold: 0, held: 2 });
 
-    await deliverStripe(stripeEvent('checkout.session.async_payment_succeeded', session(p)));
+    await deliverStripe(stripeEvent('checkout.session.async_payment_succeeded', paidSessionFor(p)));
     s = await orderState(p.order.id, p.ticketType.id);
     expect(s.order.status).toBe('completed');
     expect(s.counters).toMatchObject({ sold: 2, held: 0 });
@@ -73,8 +65,8 @@ describe('checkout.session.*', () => {
 
   it('async_payment_failed → order failed, hold released, failure recorded', async () => {
     const p = await createPendingOrder();
-    await deliverStripe(stripeEvent('checkout.session.completed', session(p, { paymentStatus: 'unpaid' })));
-    const event = stripeEvent('checkout.session.async_payment_failed', session(p, { paymentStatus: 'unpaid' }));
+    await deliverStripe(stripeEvent('checkout.session.completed', paidSessionFor(p, { paymentStatus: 'unpaid' })));
+    const event = stripeEvent('checkout.session.async_payment_failed', paidSessionFor(p, { paymentStatus: 'unpaid' }));
     await deliverStripe(event);
     const s = await orderState(p.order.id, p.ticketType.id);
     expect(s.order.status).toBe('failed');
@@ -89,7 +81,10 @@ describe('checkout.session.*', () => {
   it('expired → order expired and hold released; expired after completed changes nothing', async () => {
     const p = await createPendingOrder();
     await deliverStripe(
-      stripeEvent('checkout.session.expired', session(p, { paymentIntentId: null, paymentStatus: 'unpaid', status: 'expired' })),
+      stripeEvent(
+        'checkout.session.expired',
+        paidSessionFor(p, { paymentIntentId: null, paymentStatus: 'unpaid', status: 'expired' }),
+      ),
     );
     let s = await orderState(p.order.id, p.ticketType.id);
     expect(s.order.status).toBe('expired');
@@ -100,7 +95,10 @@ describe('checkout.session.*', () => {
     await completed(q);
     const before = await orderState(q.order.id, q.ticketType.id);
     const response = await deliverStripe(
-      stripeEvent('checkout.session.expired', session(q, { paymentIntentId: null, paymentStatus: 'unpaid', status: 'expired' })),
+      stripeEvent(
+        'checkout.session.expired',
+        paidSessionFor(q, { paymentIntentId: null, paymentStatus: 'unpaid', status: 'expired' }),
+      ),
     );
     expect(response.status).toBe(200);
     s = await orderState(q.order.id, q.ticketType.id);
@@ -128,9 +126,9 @@ describe('checkout.session.*', () => {
 describe('amount or currency mismatch', () => {
   it('a paid amount that differs from the order total → not completed, flagged, audited once', async () => {
     const p = await createPendingOrder({ quantity: 2, priceCents: 5_000 });
-    const event = stripeEvent('checkout.session.completed', session(p, { amountTotal: 9_999 }));
+    const event = stripeEvent('checkout.session.completed', paidSessionFor(p, { amountTotal: 9_999 }));
     await deliverStripe(event);
-    await deliverStripe(stripeEvent('checkout.session.async_payment_succeeded', session(p, { amountTotal: 9_999 })));
+    await deliverStripe(stripeEvent('checkout.session.async_payment_succeeded', paidSessionFor(p, { amountTotal: 9_999 })));
     const s = await orderState(p.order.id, p.ticketType.id);
     expect(s.order.status).toBe('pending');
     expect(s.order.attentionReason).toBe('amount_mismatch');
@@ -141,7 +139,7 @@ describe('amount or currency mismatch', () => {
 
   it('a different currency → not completed, flagged, audited', async () => {
     const p = await createPendingOrder();
-    await deliverStripe(stripeEvent('checkout.session.completed', session(p, { currency: 'eur' })));
+    await deliverStripe(stripeEvent('checkout.session.completed', paidSessionFor(p, { currency: 'eur' })));
     const s = await orderState(p.order.id, p.ticketType.id);
     expect(s.order.status).toBe('pending');
     expect(s.order.attentionReason).toBe('amount_mismatch');
@@ -177,19 +175,8 @@ describe('refunds', () => {
   it('charge.refunded for a dashboard refund → refund with source provider, order and payment refunded', async () => {
     const p = await createPendingOrder();
     await completed(p);
-    const refund = stripeRefund({
-      refundId: ids.refund(),
-      amount: p.order.totalCents,
-      paymentIntentId: p.paymentIntentId,
-      chargeId: p.chargeId,
-    });
-    const charge = stripeCharge({
-      chargeId: p.chargeId,
-      paymentIntentId: p.paymentIntentId,
-      amount: p.order.totalCents,
-      orderId: p.order.id,
-      refunds: [refund],
-    });
+    const refund = refundFor(p);
+    const charge = refundedChargeFor(p, [refund]);
     await deliverStripe(stripeEvent('charge.refunded', charge));
     // Stripe also sends refund.created for the same refund: synced by id, nothing changes.
     await deliverStripe(stripeEvent('refund.created', refund));
@@ -209,12 +196,7 @@ describe('refunds', () => {
   it('refund.created partial → partially_refunded; refund.failed later → money back on the books', async () => {
     const p = await createPendingOrder();
     await completed(p);
-    const refund = stripeRefund({
-      refundId: ids.refund(),
-      amount: 2_500,
-      paymentIntentId: p.paymentIntentId,
-      chargeId: p.chargeId,
-    });
+    const refund = refundFor(p, { amount: 2_500 });
     await deliverStripe(stripeEvent('refund.created', refund));
     let s = await orderState(p.order.id, p.ticketType.id);
     expect(s.order).toMatchObject({ status: 'partially_refunded', refundedCents: 2_500 });
@@ -236,19 +218,8 @@ describe('refunds', () => {
 
   it('a refund before its payment was captured here waits (failed with backoff) instead of being lost', async () => {
     const p = await createPendingOrder();
-    const refund = stripeRefund({
-      refundId: ids.refund(),
-      amount: 1_000,
-      paymentIntentId: p.paymentIntentId,
-      chargeId: p.chargeId,
-    });
-    const charge = stripeCharge({
-      chargeId: p.chargeId,
-      paymentIntentId: p.paymentIntentId,
-      amount: p.order.totalCents,
-      orderId: p.order.id,
-      refunds: [refund],
-    });
+    const refund = refundFor(p, { amount: 1_000 });
+    const charge = refundedChargeFor(p, [refund]);
     const event = stripeEvent('charge.refunded', charge);
     const response = await deliverStripe(event);
     expect(response.status).toBe(200);

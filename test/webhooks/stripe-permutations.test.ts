@@ -2,16 +2,15 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { processWebhookEvent } from '../../lib/webhooks/inbox.js';
 import {
-  checkoutSession,
   configureStripe,
   createPendingOrder,
   deliverStripe,
-  ids,
   inboxRow,
   orderState,
-  stripeCharge,
+  paidSessionFor,
+  refundedChargeFor,
+  refundFor,
   stripeEvent,
-  stripeRefund,
 } from './support.js';
 
 /**
@@ -32,32 +31,13 @@ type Step = 0 | 1 | 2 | 3;
 async function runSequence(sequence: readonly Step[]): Promise<void> {
   const p = await createPendingOrder({ quantity: 2, priceCents: 4_500, capacity: 10 });
   const total = p.order.totalCents;
-  const paid = checkoutSession({
-    sessionId: p.sessionId,
-    orderId: p.order.id,
-    paymentIntentId: p.paymentIntentId,
-    amountTotal: total,
-  });
-  const refund = stripeRefund({
-    refundId: ids.refund(),
-    amount: total,
-    paymentIntentId: p.paymentIntentId,
-    chargeId: p.chargeId,
-  });
+  const paid = paidSessionFor(p);
+  const refund = refundFor(p);
   const events = [
     stripeEvent('checkout.session.completed', paid),
     stripeEvent('checkout.session.async_payment_succeeded', paid),
     stripeEvent('checkout.session.expired', { ...paid, payment_intent: null, payment_status: 'unpaid', status: 'expired' }),
-    stripeEvent(
-      'charge.refunded',
-      stripeCharge({
-        chargeId: p.chargeId,
-        paymentIntentId: p.paymentIntentId,
-        amount: total,
-        orderId: p.order.id,
-        refunds: [refund],
-      }),
-    ),
+    stripeEvent('charge.refunded', refundedChargeFor(p, [refund])),
   ];
   for (const step of sequence) {
     const response = await deliverStripe(events[step] as Record<string, unknown>);

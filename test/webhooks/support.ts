@@ -296,3 +296,25 @@ export function paidSessionFor(p: PendingOrder, overrides: Partial<SessionFields
     ...overrides,
   });
 }
+
+/** The fixture `refund` against a pending order's payment, for the whole order unless overridden. */
+export function refundFor(p: PendingOrder, overrides: Partial<Parameters<typeof stripeRefund>[0]> = {}): Json {
+  return stripeRefund({
+    refundId: ids.refund(),
+    amount: p.order.totalCents,
+    paymentIntentId: p.paymentIntentId,
+    chargeId: p.chargeId,
+    ...overrides,
+  });
+}
+
+/** The fixture `charge` of a pending order, refunded by the given refunds. */
+export function refundedChargeFor(p: PendingOrder, refunds: Json[]): Json {
+  return stripeCharge({
+    chargeId: p.chargeId,
+    paymentIntentId: p.paymentIntentId,
+    amount: p.order.totalCents,
+    orderId: p.order.id,
+    refunds,
+  });
+}
