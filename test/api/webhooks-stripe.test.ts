@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCheckoutSession } from '../../lib/checkout/create-checkout-session.js';
-import { checkoutSessionRequestSchema } from '../../lib/checkout/schemas.js';
 import { resetConfigForTests } from '../../lib/config.js';
 import { db } from '../../lib/db/client.js';
 import { listFailuresForOrder } from '../../lib/db/models/payment-failures.js';
 import { type StripeSandbox, startStripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { type LocalServer, startLocalServer } from '../../scripts/local-server.js';
+import { startCheckout } from '../support/checkout.js';
 import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
 import { orderState } from '../webhooks/support.js';
 
@@ -44,16 +43,11 @@ afterAll(async () => {
 
 async function stripeCheckout(quantity = 2) {
   const { event, types } = await createEventWithTicketTypes({ pass: { priceCents: 3_500, capacity: 10 } });
-  const request = checkoutSessionRequestSchema.parse(
+  const { created, sessionId } = await startCheckout(
     checkoutBody(event, [{ ticketType: 'pass', quantity }], { provider: 'stripe' }),
+    'api-webhooks-test',
   );
-  const created = await createCheckoutSession(request, { actor: { type: 'buyer', requestId: 'api-webhooks-test' } });
-  const payment = await db.queryOne<{ sessionId: string }>(
-    `SELECT provider_session_id AS "sessionId" FROM payments WHERE order_id = $1 ORDER BY created_at DESC LIMIT 1`,
-    [created.orderId],
-  );
-  if (!payment?.sessionId) throw new Error('no session id');
-  return { orderId: created.orderId, sessionId: payment.sessionId, ticketTypeId: types.pass.id };
+  return { orderId: created.orderId, sessionId, ticketTypeId: types.pass.id };
 }
 
 describe('POST /api/webhooks/stripe over HTTP from the Stripe sandbox', () => {

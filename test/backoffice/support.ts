@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { type ApiKeyScope, createApiKey, revokeApiKey } from '../../lib/auth/api-keys.js';
 import { capturePayPalOrder } from '../../lib/checkout/capture-paypal-order.js';
-import { createCheckoutSession } from '../../lib/checkout/create-checkout-session.js';
-import { checkoutSessionRequestSchema } from '../../lib/checkout/schemas.js';
 import { resetConfigForTests } from '../../lib/config.js';
 import { db } from '../../lib/db/client.js';
 import type { Actor } from '../../lib/db/models/audit-log.js';
 import { finalizeOrderPayment } from '../../lib/payments/finalize-order.js';
 import { type PayPalSandbox, startPayPalSandbox } from '../../sandbox/paypal-sandbox.js';
 import { type StripeSandbox, startStripeSandbox } from '../../sandbox/stripe-sandbox.js';
+import { startCheckout } from '../support/checkout.js';
 import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
 
 /** Test helpers for the back office: real keys made by the real domain functions. */
@@ -121,20 +120,14 @@ export async function paidStripeOrder(
   if (options.email) customer.email = options.email;
   if (options.firstName) customer.firstName = options.firstName;
   if (options.lastName) customer.lastName = options.lastName;
-  const request = checkoutSessionRequestSchema.parse(body);
-  const created = await createCheckoutSession(request, { actor: { type: 'buyer', requestId: 'test-checkout' } });
-  const payment = await db.queryOne<{ sessionId: string }>(
-    `SELECT provider_session_id AS "sessionId" FROM payments WHERE order_id = $1 ORDER BY created_at DESC LIMIT 1`,
-    [created.orderId],
-  );
-  if (!payment?.sessionId) throw new Error('checkout did not record a session id');
-  const paid = await sandbox.pay(payment.sessionId, '4242424242424242');
+  const { request, created, sessionId } = await startCheckout(body);
+  const paid = await sandbox.pay(sessionId, '4242424242424242');
   if (paid.outcome !== 'succeeded') throw new Error(`sandbox payment ${paid.outcome}`);
   const paymentIntentId = String(paid.paymentIntent.id);
   const result = await finalizeOrderPayment({
     orderId: created.orderId,
     provider: 'stripe',
-    providerSessionId: payment.sessionId,
+    providerSessionId: sessionId,
     providerPaymentId: paymentIntentId,
     amountCents: Number(paid.paymentIntent.amount),
     currency: String(paid.paymentIntent.currency),
@@ -178,16 +171,10 @@ export async function paidPayPalOrder(
   const { event, types } = await createEventWithTicketTypes({
     full_pass: { priceCents: options.priceCents ?? 5_000, capacity: 50 },
   });
-  const request = checkoutSessionRequestSchema.parse(
+  const { request, created, sessionId } = await startCheckout(
     checkoutBody(event, [{ ticketType: 'full_pass', quantity }], { provider: 'paypal' }),
   );
-  const created = await createCheckoutSession(request, { actor: { type: 'buyer', requestId: 'test-checkout' } });
-  const payment = await db.queryOne<{ sessionId: string }>(
-    `SELECT provider_session_id AS "sessionId" FROM payments WHERE order_id = $1 ORDER BY created_at DESC LIMIT 1`,
-    [created.orderId],
-  );
-  if (!payment?.sessionId) throw new Error('checkout did not record a PayPal order id');
-  const approved = await sandbox.approve(payment.sessionId);
+  const approved = await sandbox.approve(sessionId);
   if (approved.outcome !== 'approved') throw new Error(`approve: ${approved.outcome}`);
   const captured = await capturePayPalOrder({
     orderId: created.orderId,

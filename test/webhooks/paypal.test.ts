@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POST as paypalWebhook } from '../../api/webhooks/paypal.js';
 import { capturePayPalOrder } from '../../lib/checkout/capture-paypal-order.js';
-import { createCheckoutSession } from '../../lib/checkout/create-checkout-session.js';
 import { expireHeldOrderInTx } from '../../lib/checkout/holds.js';
-import { checkoutSessionRequestSchema } from '../../lib/checkout/schemas.js';
 import { parseConfig, resetConfigForTests } from '../../lib/config.js';
-import { db, transaction } from '../../lib/db/client.js';
+import { transaction } from '../../lib/db/client.js';
 import { createPayPalClient, type PayPalClients } from '../../lib/providers/paypal-client.js';
 import { allowedPayPalCertHosts } from '../../lib/webhooks/paypal/verify.js';
 import { type PayPalSandbox, startPayPalSandbox } from '../../sandbox/paypal-sandbox.js';
 import { type LocalServer, startLocalServer } from '../../scripts/local-server.js';
+import { startCheckout } from '../support/checkout.js';
 import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
 import { call } from '../support/http.js';
 import { countInbox, createPendingOrder, inboxRow, orderState } from './support.js';
@@ -56,16 +55,11 @@ afterAll(async () => {
 
 async function paypalCheckout(options: { quantity?: number; capacity?: number } = {}) {
   const { event, types } = await createEventWithTicketTypes({ pass: { priceCents: 6_000, capacity: options.capacity ?? 20 } });
-  const request = checkoutSessionRequestSchema.parse(
+  const { created, sessionId } = await startCheckout(
     checkoutBody(event, [{ ticketType: 'pass', quantity: options.quantity ?? 2 }], { provider: 'paypal' }),
+    'webhooks-test',
   );
-  const created = await createCheckoutSession(request, { actor: { type: 'buyer', requestId: 'webhooks-test' } });
-  const payment = await db.queryOne<{ id: string; sessionId: string }>(
-    `SELECT id, provider_session_id AS "sessionId" FROM payments WHERE order_id = $1 ORDER BY created_at DESC LIMIT 1`,
-    [created.orderId],
-  );
-  if (!payment?.sessionId) throw new Error('checkout did not record the PayPal order id');
-  return { created, paypalOrderId: payment.sessionId, paymentId: payment.id, ticketType: types.pass };
+  return { created, paypalOrderId: sessionId, ticketType: types.pass };
 }
 
 /** Posts a raw PayPal body with the given headers straight to the route handler. */
