@@ -10,14 +10,13 @@ import * as orderRoute from '../../api/orders/[id].js';
 import * as ordersRoute from '../../api/orders/index.js';
 import * as refundRoute from '../../api/payments/refund.js';
 import * as transactionsRoute from '../../api/payments/transactions.js';
-import { generateApiKey } from '../../lib/auth/api-keys.js';
+import { API_KEY_SCOPES, generateApiKey } from '../../lib/auth/api-keys.js';
 import { db } from '../../lib/db/client.js';
 import type { ApiKeyScope } from '../../lib/db/models/api-keys.js';
 import { insertWebhookEventIfNew } from '../../lib/db/models/webhook-events.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { type CallOptions, call } from '../support/http.js';
 import {
-  ALL_SCOPES,
   makeExpiredKey,
   makeKey,
   makeRevokedKey,
@@ -193,8 +192,8 @@ let revoked: TestKey;
 beforeAll(async () => {
   sandbox = await useStripeSandbox();
   knownOrderId = (await paidStripeOrder(sandbox, { priceCents: 1_000, quantity: 1 })).orderId;
-  expired = await makeExpiredKey(ALL_SCOPES);
-  revoked = await makeRevokedKey(ALL_SCOPES);
+  expired = await makeExpiredKey(API_KEY_SCOPES);
+  revoked = await makeRevokedKey(API_KEY_SCOPES);
 });
 
 afterAll(async () => {
@@ -250,7 +249,7 @@ describe('shared auth suite: every admin route', () => {
       });
 
       it(`answers 403 to a valid key without ${route.scope}`, async () => {
-        const key = await makeKey(ALL_SCOPES.filter((scope) => scope !== route.scope));
+        const key = await makeKey(API_KEY_SCOPES.filter((scope) => scope !== route.scope));
         const res = await send(route, await route.makeRequest(), key.header.authorization);
         expect(res.status).toBe(403);
         expect(res.body.error.code).toBe('FORBIDDEN');

@@ -47,15 +47,6 @@ export async function makeRevokedKey(scopes: readonly ApiKeyScope[]): Promise<Te
   return made;
 }
 
-export const ALL_SCOPES: readonly ApiKeyScope[] = [
-  'orders:read',
-  'payments:read',
-  'refunds:write',
-  'analytics:read',
-  'webhooks:admin',
-  'keys:admin',
-];
-
 /** The error body without its per-request id. */
 export function withoutRequestId(body: { error?: { requestId?: string } } | undefined): unknown {
   if (!body?.error) return body;
