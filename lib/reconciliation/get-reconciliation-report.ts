@@ -1,0 +1,180 @@
+import { db, type Queryable } from '../db/client.js';
+import type { Provider } from '../db/models/orders.js';
+import { csvField } from '../db/queries/transactions.js';
+import { AppError } from '../errors.js';
+import { dayRange } from './reconcile-day.js';
+import type { ReconciliationClass, RunSummary } from './types.js';
+
+/**
+ * The stored report of a day (GET /api/reconciliation): per provider the run's summary (provider
+ * gross, fees and net against ours, counts per class, payouts) and every mismatch with its plain-words
+ * explanation and the order it concerns; or, as CSV, every line of the day (matched ones too).
+ */
+
+export interface MismatchLine {
+  id: number;
+  class: Exclude<ReconciliationClass, 'matched'>;
+  kind: string;
+  orderId: string | null;
+  orderNumber: string | null;
+  reference: string | null;
+  providerRecordId: string | null;
+  occurredAt: string | null;
+  providerAmountCents: number | null;
+  providerFeeCents: number | null;
+  booksAmountCents: number | null;
+  booksFeeCents: number | null;
+  currency: string | null;
+  explanation: string;
+}
+
+export interface ProviderReport {
+  provider: Provider;
+  runId: string;
+  completedAt: string;
+  summary: RunSummary;
+  mismatches: MismatchLine[];
+  /** True when there are more mismatches than the JSON answer carries (the CSV has them all). */
+  mismatchesTruncated: boolean;
+}
+
+export interface ReconciliationReport {
+  day: string;
+  providers: ProviderReport[];
+}
+
+const MAX_JSON_MISMATCHES = 5_000;
+
+interface RunRef {
+  id: string;
+  provider: Provider;
+  completedAt: Date;
+  summary: RunSummary;
+}
+
+async function completedRuns(q: Queryable, day: string, provider: Provider | undefined): Promise<RunRef[]> {
+  dayRange(day);
+  const runs = await q.queryMany<RunRef>(
+    `SELECT id, provider, completed_at AS "completedAt", summary FROM reconciliation_runs
+     WHERE day = $1 AND status = 'completed' AND ($2::text IS NULL OR provider = $2) ORDER BY provider`,
+    [day, provider ?? null],
+  );
+  if (runs.length === 0) {
+    throw new AppError(
+      'NOT_FOUND',
+      `No reconciliation of ${provider ?? 'any provider'} for ${day} yet (the daily cron writes it; or run npm run reconcile -- --date ${day})`,
+    );
+  }
+  return runs;
+}
+
+const LINE_COLUMNS = `id::int AS id, class, kind, order_id AS "orderId", order_number AS "orderNumber", reference,
+  provider_record_id AS "providerRecordId", to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "occurredAt",
+  provider_amount_cents::int AS "providerAmountCents", provider_fee_cents::int AS "providerFeeCents",
+  books_amount_cents::int AS "booksAmountCents", books_fee_cents::int AS "booksFeeCents",
+  coalesce(provider_currency, books_currency) AS currency, explanation`;
+
+export async function getReconciliationReport(input: { day: string; provider?: Provider | undefined }): Promise<ReconciliationReport> {
+  const runs = await completedRuns(db, input.day, input.provider);
+  const providers: ProviderReport[] = [];
+  for (const run of runs) {
+    const mismatches = await db.queryMany<MismatchLine>(
+      `SELECT ${LINE_COLUMNS} FROM reconciliation_lines WHERE run_id = $1 AND class <> 'matched' ORDER BY id LIMIT $2`,
+      [run.id, MAX_JSON_MISMATCHES + 1],
+    );
+    providers.push({
+      provider: run.provider,
+      runId: run.id,
+      completedAt: run.completedAt.toISOString(),
+      summary: run.summary,
+      mismatches: mismatches.slice(0, MAX_JSON_MISMATCHES),
+      mismatchesTruncated: mismatches.length > MAX_JSON_MISMATCHES,
+    });
+  }
+  return { day: input.day, providers };
+}
+
+export const RECONCILIATION_CSV_COLUMNS = [
+  'provider',
+  'day',
+  'class',
+  'kind',
+  'order_number',
+  'order_id',
+  'reference',
+  'provider_record_id',
+  'occurred_at',
+  'currency',
+  'provider_amount_cents',
+  'provider_fee_cents',
+  'books_amount_cents',
+  'books_fee_cents',
+  'explanation',
+] as const;
+
+/** Every line of the day's report(s) as CSV (amounts in signed minor units), streamed in batches (checks the day exists before streaming). */
+export async function streamReconciliationCsv(input: {
+  day: string;
+  provider?: Provider | undefined;
+  batchSize?: number;
+}): Promise<ReadableStream<Uint8Array>> {
+  const runs = await completedRuns(db, input.day, input.provider);
+  const batchSize = input.batchSize ?? 1_000;
+  const encoder = new TextEncoder();
+  let runIndex = 0;
+  let after = 0;
+  let headerSent = false;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (!headerSent) {
+          headerSent = true;
+          controller.enqueue(encoder.encode(`${RECONCILIATION_CSV_COLUMNS.join(',')}\r\n`));
+          return;
+        }
+        const run = runs[runIndex];
+        if (!run) {
+          controller.close();
+          return;
+        }
+        const rows = await db.queryMany<MismatchLine>(
+          `SELECT ${LINE_COLUMNS} FROM reconciliation_lines WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+          [run.id, after, batchSize],
+        );
+        if (rows.length > 0) {
+          const text = rows
+            .map(
+              (r) =>
+                `${[
+                  run.provider,
+                  input.day,
+                  r.class,
+                  r.kind,
+                  r.orderNumber,
+                  r.orderId,
+                  r.reference,
+                  r.providerRecordId,
+                  r.occurredAt,
+                  r.currency,
+                  r.providerAmountCents,
+                  r.providerFeeCents,
+                  r.booksAmountCents,
+                  r.booksFeeCents,
+                  r.explanation,
+                ]
+                  .map(csvField)
+                  .join(',')}\r\n`,
+            )
+            .join('');
+          controller.enqueue(encoder.encode(text));
+          after = (rows.at(-1) as MismatchLine).id;
+        }
+        if (rows.length < batchSize) {
+          runIndex += 1;
+          after = 0;
+        }
+      },
+    },
+    { highWaterMark: 1 },
+  );
+}

@@ -1,0 +1,358 @@
+import { db, transaction } from '../db/client.js';
+import type { Provider } from '../db/models/orders.js';
+import { AppError } from '../errors.js';
+import { log } from '../log.js';
+import { booksDayTotals, booksSource, type BooksSource, findBooksEntries, findOrderHints, unmatchedBooksEntries } from './books.js';
+import { classifyProviderRecord, explainBooksOnly, type OrderHint } from './classify.js';
+import { firstPayPalCursor, type PayPalCursor, paypalDayChunks, type PayPalWithdrawal } from './paypal-records.js';
+import {
+  advanceRun,
+  classesOfRecords,
+  completeRun,
+  deleteRun,
+  findRun,
+  insertLines,
+  insertRun,
+  type LineInput,
+  lineTotals,
+  lockRun,
+  type RunRow,
+} from './runs.js';
+import { stripeDayChunks, stripeDayPayouts } from './stripe-records.js';
+import {
+  type Payout,
+  RECONCILIATION_CLASSES,
+  type ReconcileOutcome,
+  type ReconciliationClass,
+  type ProviderRecord,
+  type RunSummary,
+} from './types.js';
+
+/**
+ * reconcileDay: one provider's UTC day against our books, as a stored run of lines.
+ *
+ *  1. provider phase: the provider's records for the day, a chunk (a page) at a time. Each chunk is
+ *     matched against our books on the provider's reference, classified (classify.ts) and written as
+ *     lines together with the run's cursor in one short transaction, so a run that runs out of time
+ *     (`timeBudgetMs`, kept under the function's maxDuration) continues exactly where it stopped.
+ *  2. books phase: our movements of the day that no provider record named → `books_only` lines.
+ *  3. finish: payouts with their totals and whether every transaction in them matched; totals and
+ *     counts; then, in one transaction, this run replaces the day's previous report.
+ *
+ * Idempotent: re-running a day builds a new run and swaps it in when it is complete; the old report
+ * stays readable until then. Safe beside webhooks: lines read the books as they are when their chunk
+ * is written; a movement recorded later is simply matched by the next run. Two workers on the same
+ * run cannot both write a chunk: each chunk checks (under the run's row lock) that the run is still
+ * where it read it, else it stops with CONFLICT.
+ */
+
+export interface ReconcileDayInput {
+  provider: Provider;
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  /** Start over even when a run of the day is in progress or complete (the CLI; a forced re-run). */
+  restart?: boolean;
+  /** Stop after the chunk that passes this many ms (the run continues on the next call). */
+  timeBudgetMs?: number;
+}
+
+type StripeCursor = { phase: 'provider'; after: string | null };
+type PayPalProviderCursor = { phase: 'provider'; paypal: PayPalCursor; withdrawals: PayPalWithdrawal[] };
+type BooksCursor = { phase: 'books'; after: { occurredAt: string; reference: string } | null; withdrawals?: PayPalWithdrawal[] };
+type RunCursor = StripeCursor | PayPalProviderCursor | BooksCursor;
+
+const BOOKS_BATCH = 1_000;
+
+export function dayRange(day: string): { dayStart: Date; dayEnd: Date } {
+  const dayStart = new Date(`${day}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(dayStart.getTime()) || dayStart.toISOString().slice(0, 10) !== day) {
+    throw new AppError('VALIDATION_ERROR', `Not a day (YYYY-MM-DD): ${day}`);
+  }
+  return { dayStart, dayEnd: new Date(dayStart.getTime() + 86_400_000) };
+}
+
+function firstCursor(provider: Provider, day: string): RunCursor {
+  if (provider === 'stripe') return { phase: 'provider', after: null };
+  const { dayStart, dayEnd } = dayRange(day);
+  return { phase: 'provider', paypal: firstPayPalCursor(dayStart, dayEnd), withdrawals: [] };
+}
+
+/** The run to work on: the day's run in progress, a new one, or (not restarting) the completed report. */
+async function openRun(input: ReconcileDayInput): Promise<RunRow | { completed: RunRow }> {
+  return await transaction(async (tx) => {
+    // One opener at a time per provider and day.
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`reconcile:${input.provider}:${input.day}`]);
+    const running = await findRun(tx, input.provider, input.day, 'running');
+    if (running && !input.restart) return running;
+    if (running) await deleteRun(tx, running.id);
+    if (!input.restart) {
+      const completed = await findRun(tx, input.provider, input.day, 'completed');
+      if (completed) return { completed };
+    }
+    return await insertRun(tx, input.provider, input.day, firstCursor(input.provider, input.day));
+  });
+}
+
+/** Writes one chunk's lines and the cursor after it, if the run is still where this worker left it. */
+async function writeChunk(run: RunRow, lines: LineInput[], cursor: RunCursor, records: number): Promise<void> {
+  await transaction(async (tx) => {
+    const locked = await lockRun(tx, run.id);
+    if (!locked || locked.status !== 'running' || locked.chunks !== run.chunks) {
+      throw new AppError('CONFLICT', `Reconciliation of ${run.provider} ${run.day} was restarted or advanced by another run`);
+    }
+    await insertLines(tx, run.id, lines);
+    await advanceRun(tx, run.id, { cursor, records });
+  });
+  run.chunks += 1;
+  run.providerRecords += records;
+  run.cursor = cursor as unknown as Record<string, unknown>;
+}
+
+async function classifyChunk(provider: Provider, source: BooksSource, records: ProviderRecord[]): Promise<LineInput[]> {
+  const references = [...new Set(records.flatMap((r) => (r.reference ? [r.reference] : [])))];
+  const books = await findBooksEntries(db, source, provider, references);
+  const unmatched = records.filter((r) => !r.reference || !books.has(r.reference));
+  const hints =
+    unmatched.length > 0
+      ? await findOrderHints(
+          db,
+          provider,
+          unmatched.flatMap((r) => (r.orderIdHint ? [r.orderIdHint] : [])),
+          unmatched.flatMap((r) => (r.paymentReference ? [r.paymentReference] : [])),
+        )
+      : undefined;
+  return records.map((record) => {
+    const entry = record.reference ? books.get(record.reference) : undefined;
+    let hint: OrderHint | null = null;
+    if (!entry && hints) {
+      hint =
+        (record.orderIdHint ? hints.byOrderId.get(record.orderIdHint) : undefined) ??
+        (record.paymentReference ? hints.byPaymentReference.get(record.paymentReference) : undefined) ??
+        null;
+    }
+    return {
+      classified: classifyProviderRecord(provider, record, entry, hint),
+      kind: record.kind,
+      record,
+      books: entry ?? null,
+      reference: record.reference,
+      occurredAt: record.occurredAt,
+    };
+  });
+}
+
+async function stripePayouts(run: RunRow, dayStart: Date, dayEnd: Date): Promise<Payout[]> {
+  const payouts: Payout[] = [];
+  for await (const { payout, transactionIds } of stripeDayPayouts({ dayStart, dayEnd })) {
+    const classes = await classesOfRecords(db, 'stripe', run.id, transactionIds);
+    const matched = transactionIds.filter((id) => classes.get(id) === 'matched').length;
+    const notReconciled = transactionIds.filter((id) => !classes.has(id)).length;
+    payouts.push({
+      id: payout.id,
+      amountCents: payout.amount,
+      currency: payout.currency.toUpperCase(),
+      createdAt: new Date(payout.created * 1000).toISOString(),
+      arrivalDate: payout.arrival_date ? new Date(payout.arrival_date * 1000).toISOString().slice(0, 10) : null,
+      status: payout.status,
+      transactions: transactionIds.length,
+      matched,
+      notMatched: transactionIds.length - matched - notReconciled,
+      notReconciled,
+      allMatched: matched === transactionIds.length,
+    });
+  }
+  return payouts;
+}
+
+/**
+ * PayPal does not say which transactions a withdrawal paid out; we report, for each withdrawal of the
+ * day, whether every transaction of the run before it matched.
+ */
+async function paypalPayouts(run: RunRow, withdrawals: PayPalWithdrawal[]): Promise<Payout[]> {
+  const payouts: Payout[] = [];
+  for (const w of withdrawals) {
+    const row = await db.queryOne<{ total: number; matched: number }>(
+      `SELECT count(*)::int AS total, count(*) FILTER (WHERE class = 'matched')::int AS matched
+       FROM reconciliation_lines WHERE run_id = $1 AND provider_record_id IS NOT NULL AND occurred_at <= $2`,
+      [run.id, w.at],
+    );
+    const total = row?.total ?? 0;
+    const matched = row?.matched ?? 0;
+    payouts.push({
+      id: w.id,
+      amountCents: -w.amountCents,
+      currency: w.currency,
+      createdAt: w.at,
+      arrivalDate: null,
+      status: 'withdrawn',
+      transactions: total,
+      matched,
+      notMatched: total - matched,
+      notReconciled: 0,
+      allMatched: matched === total,
+    });
+  }
+  return payouts;
+}
+
+async function finish(run: RunRow, source: BooksSource, withdrawals: PayPalWithdrawal[]): Promise<RunSummary> {
+  const { dayStart, dayEnd } = dayRange(run.day);
+  const payouts = run.provider === 'stripe' ? await stripePayouts(run, dayStart, dayEnd) : await paypalPayouts(run, withdrawals);
+  const lines = await lineTotals(db, run.id);
+  const books = await booksDayTotals(db, source, run.provider, dayStart, dayEnd);
+  const counts = Object.fromEntries(RECONCILIATION_CLASSES.map((c) => [c, lines.counts[c] ?? 0])) as Record<
+    ReconciliationClass,
+    number
+  >;
+  const currencies = [...new Set([...lines.currencies, ...books.currencies])].sort();
+  const summary: RunSummary = {
+    provider: run.provider,
+    day: run.day,
+    source,
+    totals: {
+      provider: {
+        grossCents: lines.grossCents,
+        refundsCents: lines.refundsCents,
+        feesCents: lines.feesCents,
+        netCents: lines.netCents,
+        records: lines.records,
+      },
+      books: {
+        grossCents: books.grossCents,
+        refundsCents: books.refundsCents,
+        feesCents: books.feesCents,
+        netCents: books.grossCents + books.refundsCents - (books.feesCents ?? 0),
+        records: books.records,
+      },
+    },
+    counts,
+    mismatches: RECONCILIATION_CLASSES.filter((c) => c !== 'matched').reduce((sum, c) => sum + counts[c], 0),
+    payouts,
+    currency: currencies.length === 1 ? (currencies[0] ?? null) : currencies.length === 0 ? null : currencies.join(','),
+  };
+  await transaction(async (tx) => {
+    const locked = await lockRun(tx, run.id);
+    if (!locked || locked.status !== 'running' || locked.chunks !== run.chunks) {
+      throw new AppError('CONFLICT', `Reconciliation of ${run.provider} ${run.day} was restarted or advanced by another run`);
+    }
+    await completeRun(tx, run, summary);
+  });
+  return summary;
+}
+
+export async function reconcileDay(input: ReconcileDayInput): Promise<ReconcileOutcome> {
+  const { dayStart, dayEnd } = dayRange(input.day);
+  const deadline = Date.now() + (input.timeBudgetMs ?? Number.POSITIVE_INFINITY);
+  const opened = await openRun(input);
+  if ('completed' in opened) {
+    const run = opened.completed;
+    return {
+      runId: run.id,
+      provider: run.provider,
+      day: run.day,
+      status: 'completed',
+      recordsThisCall: 0,
+      recordsTotal: run.providerRecords,
+      chunks: run.chunks,
+      summary: run.summary as RunSummary,
+    };
+  }
+  const run = opened;
+  const source = await booksSource(db);
+  let cursor = run.cursor as unknown as RunCursor;
+  let recordsThisCall = 0;
+  const incomplete = (): ReconcileOutcome => ({
+    runId: run.id,
+    provider: run.provider,
+    day: run.day,
+    status: 'incomplete',
+    recordsThisCall,
+    recordsTotal: run.providerRecords,
+    chunks: run.chunks,
+  });
+
+  if (cursor.phase === 'provider') {
+    if (run.provider === 'stripe') {
+      const after = (cursor as StripeCursor).after;
+      for await (const chunk of stripeDayChunks({ dayStart, dayEnd, cursor: after })) {
+        const lines = await classifyChunk('stripe', source, chunk.records);
+        const next: StripeCursor = { phase: 'provider', after: chunk.cursor };
+        await writeChunk(run, lines, next, chunk.records.length);
+        cursor = next;
+        recordsThisCall += chunk.records.length;
+        if (Date.now() > deadline) return incomplete();
+      }
+      cursor = { phase: 'books', after: null };
+    } else {
+      const start = cursor as PayPalProviderCursor;
+      let withdrawals = start.withdrawals;
+      for await (const chunk of paypalDayChunks({ dayEnd, cursor: start.paypal })) {
+        const lines = await classifyChunk('paypal', source, chunk.records);
+        withdrawals = [...withdrawals, ...chunk.withdrawals];
+        const next: RunCursor = chunk.next
+          ? { phase: 'provider', paypal: chunk.next, withdrawals }
+          : { phase: 'books', after: null, withdrawals };
+        await writeChunk(run, lines, next, chunk.records.length);
+        cursor = next;
+        recordsThisCall += chunk.records.length;
+        if (Date.now() > deadline && chunk.next) return incomplete();
+      }
+      cursor = { phase: 'books', after: null, withdrawals };
+    }
+  }
+
+  const booksCursor = cursor as BooksCursor;
+  let after = booksCursor.after ? { occurredAt: new Date(booksCursor.after.occurredAt), reference: booksCursor.after.reference } : null;
+  for (;;) {
+    const entries = await unmatchedBooksEntries(db, source, {
+      provider: run.provider,
+      runId: run.id,
+      day: run.day,
+      dayStart,
+      dayEnd,
+      after,
+      limit: BOOKS_BATCH,
+    });
+    if (entries.length === 0) break;
+    const lines: LineInput[] = entries.map((entry) => ({
+      classified: {
+        class: 'books_only',
+        explanation: explainBooksOnly(run.provider, entry, entry.occurredAt),
+        order: { orderId: entry.orderId, orderNumber: entry.orderNumber, orderStatus: entry.orderStatus },
+      },
+      kind: entry.kind,
+      record: null,
+      books: entry,
+      reference: entry.reference,
+      occurredAt: entry.occurredAt,
+    }));
+    const last = entries[entries.length - 1] as (typeof entries)[number];
+    after = { occurredAt: last.occurredAt, reference: last.reference };
+    const next: BooksCursor = {
+      phase: 'books',
+      after: { occurredAt: last.occurredAt.toISOString(), reference: last.reference },
+      ...(booksCursor.withdrawals ? { withdrawals: booksCursor.withdrawals } : {}),
+    };
+    await writeChunk(run, lines, next, 0);
+    if (entries.length < BOOKS_BATCH) break;
+    if (Date.now() > deadline) return incomplete();
+  }
+
+  const summary = await finish(run, source, booksCursor.withdrawals ?? []);
+  log.info('reconciliation completed', {
+    provider: run.provider,
+    day: run.day,
+    records: run.providerRecords,
+    mismatches: summary.mismatches,
+  });
+  return {
+    runId: run.id,
+    provider: run.provider,
+    day: run.day,
+    status: 'completed',
+    recordsThisCall,
+    recordsTotal: run.providerRecords,
+    chunks: run.chunks,
+    summary,
+  };
+}

@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reconcileDay } from '../../lib/reconciliation/reconcile-day.js';
+import type { StripeReportingStore } from '../../sandbox/stripe/reporting.js';
+import { dayStartSeconds } from '../../sandbox/stripe/reporting.js';
+import { isolatedDay } from '../support/recon-books.js';
+import { type ReportingSandbox, startStripeReportingSandbox } from '../support/reporting-sandboxes.js';
+import { createPendingOrder } from '../webhooks/support.js';
+import { booksForStripe, configureProviders, linesOf, runsOfDay, unconfigureProviders } from './support.js';
+
+/**
+ * Stripe reconciliation against the sandbox's balance transactions (real stripe SDK, auto-pagination,
+ * expand data.source) and our books in PostgreSQL: a clean day, then one discrepancy of each class.
+ */
+
+let sandbox: ReportingSandbox<StripeReportingStore>;
+
+beforeAll(async () => {
+  sandbox = await startStripeReportingSandbox();
+  configureProviders({ stripe: sandbox.url });
+});
+
+afterAll(async () => {
+  await sandbox?.close();
+  unconfigureProviders();
+});
+
+describe('Stripe daily reconciliation', () => {
+  it('a clean day: every transaction matched, totals equal, the payout fully matched', async () => {
+    const day = isolatedDay();
+    const { charges, refunds } = sandbox.store.generateDay({ day, charges: 40, refundEvery: 8 });
+    await booksForStripe(charges, refunds);
+    const payout = sandbox.store.createPayout({ created: dayStartSeconds(day) + 86_300 });
+
+    const outcome = await reconcileDay({ provider: 'stripe', day });
+    expect(outcome.status).toBe('completed');
+    const summary = outcome.summary;
+    if (!summary) throw new Error('no summary');
+    expect(summary.counts).toEqual({ matched: 45, amount_differs: 0, fee_differs: 0, provider_only: 0, books_only: 0 });
+    expect(summary.mismatches).toBe(0);
+    const gross = charges.reduce((s, c) => s + c.amount, 0);
+    const refunded = refunds.reduce((s, r) => s + r.amount, 0);
+    const fees = charges.reduce((s, c) => s + c.fee, 0);
+    expect(summary.totals.provider).toEqual({
+      grossCents: gross,
+      refundsCents: -refunded,
+      feesCents: fees,
+      netCents: gross - refunded - fees,
+      records: 45,
+    });
+    expect(summary.totals.books.grossCents).toBe(gross);
+    expect(summary.totals.books.refundsCents).toBe(-refunded);
+    expect(summary.totals.books.records).toBe(45);
+    if (summary.source === 'money_ledger') expect(summary.totals.books.feesCents).toBe(fees);
+    else expect(summary.totals.books.feesCents).toBeNull();
+    expect(summary.payouts).toEqual([
+      expect.objectContaining({ id: payout.id, amountCents: gross - refunded - fees, transactions: 45, matched: 45, allMatched: true }),
+    ]);
+  });
+
+  it('names each class of discrepancy with its order, and counts the rest as matched', async () => {
+    const day = isolatedDay();
+    const start = dayStartSeconds(day);
+    const { charges, refunds } = sandbox.store.generateDay({ day, charges: 20, refundEvery: 10 });
+    const books = await booksForStripe(charges, refunds);
+    const [, refunded, changedAmount, changedFee, missing] = charges as [unknown, (typeof charges)[0], (typeof charges)[0], (typeof charges)[0], (typeof charges)[0]];
+
+    // A paid checkout whose webhook never came: money at Stripe, the order still pending here.
+    const pending = await createPendingOrder();
+    const unknown = sandbox.store.injectCharge({ amount: pending.order.totalCents, created: start + 3_600, orderId: pending.order.id });
+    const stranger = sandbox.store.injectCharge({ amount: 4_200, created: start + 3_700 });
+    const dashboardRefund = sandbox.store.injectRefund({
+      chargeId: refunded.chargeId,
+      paymentIntentId: refunded.paymentIntentId,
+      amount: 1_000,
+      currency: 'usd',
+      created: start + 80_000,
+    });
+    sandbox.store.changeAmount(changedAmount.chargeId, changedAmount.amount + 500);
+    sandbox.store.changeFee(changedFee.chargeId, changedFee.fee + 17);
+    sandbox.store.remove(missing.chargeId);
+
+    const outcome = await reconcileDay({ provider: 'stripe', day });
+    const summary = outcome.summary;
+    if (!summary) throw new Error('no summary');
+    const feesKnown = summary.source === 'money_ledger';
+    const lines = await linesOf(outcome.runId);
+    const byReference = new Map(lines.map((l) => [l.reference, l]));
+
+    const u = byReference.get(unknown.paymentIntentId);
+    expect(u).toMatchObject({ class: 'provider_only', kind: 'charge', orderId: pending.order.id, orderNumber: pending.order.orderNumber });
+    expect(u?.explanation).toMatch(/no captured payment.*not paid in our books: its webhook never arrived/);
+    expect(byReference.get(stranger.paymentIntentId)).toMatchObject({ class: 'provider_only', orderId: null });
+    expect(byReference.get(stranger.paymentIntentId)?.explanation).toMatch(/No order of ours names it/);
+
+    const r = byReference.get(dashboardRefund.refundId);
+    expect(r).toMatchObject({ class: 'provider_only', kind: 'refund', orderId: books.orderIdByReference.get(refunded.paymentIntentId) });
+    expect(r?.explanation).toMatch(/refunded 10\.00 USD .* our books hold no such refund/);
+
+    const a = byReference.get(changedAmount.paymentIntentId);
+    expect(a).toMatchObject({ class: 'amount_differs', orderNumber: books.orderNumberByReference.get(changedAmount.paymentIntentId) });
+    expect(a?.explanation).toContain(`our books say`);
+
+    expect(byReference.get(changedFee.paymentIntentId)?.class).toBe(feesKnown ? 'fee_differs' : 'matched');
+
+    const m = byReference.get(missing.paymentIntentId);
+    expect(m).toMatchObject({ class: 'books_only', providerRecordId: null, orderId: books.orderIdByReference.get(missing.paymentIntentId) });
+    expect(m?.explanation).toMatch(/report for the day has no such transaction/);
+
+    // 20 charges + 2 refunds generated, one removed, three injected: 24 provider records.
+    expect(summary.counts).toEqual({
+      matched: feesKnown ? 19 : 20,
+      amount_differs: 1,
+      fee_differs: feesKnown ? 1 : 0,
+      provider_only: 3,
+      books_only: 1,
+    });
+    expect(summary.totals.provider.records).toBe(24);
+
+    // Re-running the day replaces the run: one report, the same lines.
+    const again = await reconcileDay({ provider: 'stripe', day, restart: true });
+    expect(again.runId).not.toBe(outcome.runId);
+    expect(again.summary?.counts).toEqual(summary.counts);
+    expect(await runsOfDay('stripe', day)).toEqual([{ id: again.runId, status: 'completed' }]);
+    expect((await linesOf(again.runId)).length).toBe(lines.length);
+    // Without restart the completed report is returned as it is.
+    const cached = await reconcileDay({ provider: 'stripe', day });
+    expect(cached.runId).toBe(again.runId);
+  });
+
+  it('reconciles 2,500 balance transactions in a day completely, across runs that continue from a cursor', async () => {
+    const day = isolatedDay();
+    const { charges, refunds } = sandbox.store.generateDay({ day, charges: 2_250, refundEvery: 9 });
+    expect(charges.length + refunds.length).toBe(2_500);
+    await booksForStripe(charges, refunds);
+
+    // A time budget of 0: every call writes one chunk (a page) and stops; the next continues.
+    let outcome = await reconcileDay({ provider: 'stripe', day, timeBudgetMs: 0 });
+    let calls = 1;
+    while (outcome.status !== 'completed') {
+      outcome = await reconcileDay({ provider: 'stripe', day, timeBudgetMs: 0 });
+      calls += 1;
+    }
+    expect(calls).toBeGreaterThanOrEqual(25);
+    expect(outcome.recordsTotal).toBe(2_500);
+    expect(outcome.summary?.counts.matched).toBe(2_500);
+    expect(outcome.summary?.mismatches).toBe(0);
+    const lines = await linesOf(outcome.runId);
+    expect(lines.length).toBe(2_500);
+    expect(new Set(lines.map((l) => l.providerRecordId)).size).toBe(2_500);
+  });
+});
