@@ -63,6 +63,17 @@ const envSchema = z.object({
   CRON_SECRET: optionalString,
   ADMIN_SECRET: optionalString,
 
+  // Stale-payment sweeper (api/cron/sweep-stale-payments.ts)
+  /** Ask the provider about a checkout this many minutes after it started (default: HOLD_MINUTES + 5). */
+  SWEEPER_STALE_AFTER_MINUTES: z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z.coerce.number().int().min(1).max(10_080).optional(),
+  ),
+  /** At most this many checkouts per run. */
+  SWEEPER_BATCH_LIMIT: int(50, 1, 1_000),
+  /** Provider calls stop after this many ms (inside the function's 60 s maxDuration). */
+  SWEEPER_TIME_BUDGET_MS: int(40_000, 1_000, 55_000),
+
   // Stripe
   STRIPE_SECRET_KEY: optionalString,
   /** Comma-separated so that a rolled secret and its successor both verify. */
@@ -106,6 +117,7 @@ export interface Config {
     maxBodyBytes: number;
   };
   checkout: { holdMinutes: number; providerTimeoutMs: number };
+  sweeper: { staleAfterMinutes: number; batchLimit: number; timeBudgetMs: number };
   cronSecret: string | undefined;
   adminSecret: string | undefined;
   stripe: { secretKey: string | undefined; webhookSecrets: string[]; apiBase: string | undefined };
@@ -178,6 +190,11 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
       maxBodyBytes: env.MAX_BODY_BYTES,
     },
     checkout: { holdMinutes: env.HOLD_MINUTES, providerTimeoutMs: env.PROVIDER_TIMEOUT_MS },
+    sweeper: {
+      staleAfterMinutes: env.SWEEPER_STALE_AFTER_MINUTES ?? env.HOLD_MINUTES + 5,
+      batchLimit: env.SWEEPER_BATCH_LIMIT,
+      timeBudgetMs: env.SWEEPER_TIME_BUDGET_MS,
+    },
     cronSecret: env.CRON_SECRET,
     adminSecret: env.ADMIN_SECRET,
     stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecrets: env.STRIPE_WEBHOOK_SECRET, apiBase: env.STRIPE_API_BASE },

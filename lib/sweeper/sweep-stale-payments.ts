@@ -1,0 +1,288 @@
+import { expireHeldOrderInTx } from '../checkout/holds.js';
+import { getConfig } from '../config.js';
+import { db, type Queryable, transaction } from '../db/client.js';
+import type { Actor } from '../db/models/audit-log.js';
+import { findOrderById, type Provider } from '../db/models/orders.js';
+import { log } from '../log.js';
+import { finalizeOrderPaymentInTx } from '../payments/finalize-order.js';
+import { isPaid } from '../payments/state-machine.js';
+import { ProviderError } from '../providers/checkout-provider.js';
+import { runFollowUp } from '../webhooks/follow-ups.js';
+import { markOrderProcessing } from '../webhooks/order-effects.js';
+import { captureApprovedPayPalOrder } from '../webhooks/paypal/capture.js';
+import type { FollowUp } from '../webhooks/types.js';
+import { type CheckoutStatus, checkoutStatus } from './provider-checkout-status.js';
+
+/**
+ * The stale-payment sweeper (api/cron/sweep-stale-payments.ts). Webhooks get lost; money then sits at
+ * the provider while the order stays pending (or was expired by the hold cron). For every checkout
+ * still unsettled `staleAfterMinutes` after it started (default: the hold plus 5 minutes), the sweeper
+ * asks the provider (Stripe checkout.sessions.retrieve with its payment intent; PayPal getOrder and
+ * its captures) and applies the answer through the same code the webhooks use:
+ *  - paid → the one finalize function (completed; or the late-payment rule: sold if capacity, else
+ *    flagged and refunded in full through the refund follow-up);
+ *  - PayPal approved but never captured → captured with the browser's and the webhook's
+ *    PayPal-Request-Id (`capture-<orderId>`: one capture whoever asks), then finalized;
+ *  - expired / voided → the order expires (hold released), if it has not already;
+ *  - still open → left alone, asked again later (backing off: 5, 10, 20 … minutes, at most 6 hours).
+ * Every change is audited with actor `cron:sweeper`. Webhooks racing the sweeper are harmless: the
+ * order row lock inside finalize/expire makes the first one do the work and the second a no-op.
+ *
+ * Bounded: `limit` checkouts per run, and no provider call is started after `timeBudgetMs`, so a
+ * backlog drains over several runs inside the function's maxDuration. What the provider said is kept
+ * in payment_provider_checks; a settled checkout (paid and applied, expired) is not asked again.
+ */
+
+export interface SweepOptions {
+  actor: Actor;
+  limit?: number;
+  timeBudgetMs?: number;
+  staleAfterMinutes?: number;
+  /** Checkouts older than this are not asked any more (default 72 h). */
+  lookbackHours?: number;
+}
+
+export type SweepOutcome =
+  | 'completed'
+  | 'late_payment_completed'
+  | 'late_payment_no_capacity'
+  | 'already_final'
+  | 'amount_mismatch'
+  | 'duplicate_payment'
+  | 'captured_pending'
+  | 'processing'
+  | 'expired'
+  | 'left_open'
+  | 'provider_error'
+  | 'not_configured';
+
+export interface SweepSummary {
+  candidates: number;
+  checked: number;
+  outcomes: Record<SweepOutcome, number>;
+  /** True when the time budget stopped the run before every candidate was asked. */
+  stoppedByBudget: boolean;
+  orders: { orderId: string; provider: Provider; outcome: SweepOutcome; providerState?: string }[];
+}
+
+interface Candidate {
+  paymentId: string;
+  orderId: string;
+  provider: Provider;
+  sessionId: string;
+}
+
+const OUTCOMES: SweepOutcome[] = [
+  'completed',
+  'late_payment_completed',
+  'late_payment_no_capacity',
+  'already_final',
+  'amount_mismatch',
+  'duplicate_payment',
+  'captured_pending',
+  'processing',
+  'expired',
+  'left_open',
+  'provider_error',
+  'not_configured',
+];
+
+async function findCandidates(
+  q: Queryable,
+  input: { staleAfterMinutes: number; lookbackHours: number; limit: number },
+): Promise<Candidate[]> {
+  return await q.queryMany<Candidate>(
+    `SELECT p.id AS "paymentId", p.order_id AS "orderId", p.provider, p.provider_session_id AS "sessionId"
+     FROM payments p
+     JOIN orders o ON o.id = p.order_id
+     LEFT JOIN payment_provider_checks c ON c.payment_id = p.id
+     WHERE p.provider_session_id IS NOT NULL
+       AND p.status IN ('pending', 'processing', 'expired')
+       AND o.status IN ('pending', 'processing', 'expired')
+       AND p.created_at <= now() - make_interval(mins => $1)
+       AND p.created_at >= now() - make_interval(hours => $2)
+       AND (c.payment_id IS NULL OR (NOT c.settled AND
+            c.last_checked_at <= now() - least(interval '6 hours', interval '5 minutes' * power(2, least(c.checks, 8) - 1))))
+     ORDER BY c.last_checked_at NULLS FIRST, p.created_at
+     LIMIT $3`,
+    [input.staleAfterMinutes, input.lookbackHours, input.limit],
+  );
+}
+
+async function recordCheck(q: Queryable, paymentId: string, providerStatus: string, outcome: SweepOutcome, settled: boolean) {
+  await q.query(
+    `INSERT INTO payment_provider_checks (payment_id, provider_status, outcome, settled) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (payment_id) DO UPDATE SET provider_status = EXCLUDED.provider_status, outcome = EXCLUDED.outcome,
+       settled = EXCLUDED.settled, checks = payment_provider_checks.checks + 1, last_checked_at = now()`,
+    [paymentId, providerStatus.slice(0, 100), outcome, settled],
+  );
+}
+
+/** Applies a paid answer through the one finalize function; returns the outcome and the refund follow-ups. */
+async function applyPaid(
+  candidate: Candidate,
+  status: Extract<CheckoutStatus, { state: 'paid' }>,
+  actor: Actor,
+): Promise<{ outcome: SweepOutcome; followUps: FollowUp[] }> {
+  return await transaction(async (tx) => {
+    const result = await finalizeOrderPaymentInTx(tx, {
+      orderId: candidate.orderId,
+      provider: candidate.provider,
+      providerSessionId: candidate.sessionId,
+      providerPaymentId: status.providerPaymentId,
+      amountCents: status.amountCents,
+      currency: status.currency,
+      methodType: status.methodType,
+      methodBrand: status.methodBrand,
+      methodLast4: status.methodLast4,
+      actor,
+    });
+    let outcome: SweepOutcome;
+    const followUps: FollowUp[] = [];
+    switch (result.outcome) {
+      case 'completed':
+        outcome = result.late ? 'late_payment_completed' : 'completed';
+        break;
+      case 'already_final':
+        outcome = 'already_final';
+        break;
+      case 'amount_mismatch':
+        outcome = 'amount_mismatch';
+        break;
+      case 'late_no_capacity':
+        outcome = 'late_payment_no_capacity';
+        followUps.push({ kind: 'refund_payment', orderId: result.order.id, paymentId: result.payment.id, reason: 'late_payment_no_capacity' });
+        break;
+      case 'duplicate_payment':
+        outcome = 'duplicate_payment';
+        followUps.push({ kind: 'refund_payment', orderId: result.order.id, paymentId: result.payment.id, reason: 'duplicate_payment' });
+        break;
+      case 'order_not_found':
+        outcome = 'already_final';
+        break;
+    }
+    await recordCheck(tx, candidate.paymentId, 'paid', outcome, true);
+    return { outcome, followUps };
+  });
+}
+
+async function applyExpired(candidate: Candidate, detail: string, actor: Actor): Promise<SweepOutcome> {
+  return await transaction(async (tx) => {
+    const expired = await expireHeldOrderInTx(tx, candidate.orderId, {
+      actor,
+      reason: `sweeper: ${candidate.provider} ${detail}`,
+      onlyIfDue: false,
+    });
+    // A processing order (payment in flight) is not expired here: its webhook or a later sweep ends it.
+    const settled = expired.expired || expired.order?.status !== 'processing';
+    const outcome: SweepOutcome = expired.expired ? 'expired' : settled ? 'already_final' : 'left_open';
+    await recordCheck(tx, candidate.paymentId, detail, outcome, settled);
+    return outcome;
+  });
+}
+
+async function applyProcessing(candidate: Candidate, providerPaymentId: string | undefined, actor: Actor): Promise<SweepOutcome> {
+  return await transaction(async (tx) => {
+    await markOrderProcessing(
+      tx,
+      candidate.orderId,
+      { providerSessionId: candidate.sessionId, ...(providerPaymentId ? { providerPaymentId } : {}) },
+      actor,
+    );
+    await recordCheck(tx, candidate.paymentId, 'processing', 'processing', false);
+    return 'processing' as const;
+  });
+}
+
+/** PayPal approved, never captured: capture (same request id as browser and webhook), then finalize. */
+async function applyApproved(candidate: Candidate, actor: Actor): Promise<{ outcome: SweepOutcome; followUps: FollowUp[] }> {
+  const followUps = await captureApprovedPayPalOrder({ orderId: candidate.orderId, paypalOrderId: candidate.sessionId, actor });
+  const order = await findOrderById(db, candidate.orderId);
+  let outcome: SweepOutcome = 'left_open';
+  if (order && isPaid(order.status)) outcome = 'completed';
+  else if (order?.attentionReason === 'late_payment_no_capacity') outcome = 'late_payment_no_capacity';
+  else if (order?.attentionReason === 'amount_mismatch') outcome = 'amount_mismatch';
+  else if (order?.status === 'processing') outcome = 'captured_pending';
+  await recordCheck(db, candidate.paymentId, 'APPROVED', outcome, outcome !== 'left_open' && outcome !== 'captured_pending');
+  return { outcome, followUps };
+}
+
+async function sweepOne(candidate: Candidate, actor: Actor): Promise<{ outcome: SweepOutcome; providerState?: string }> {
+  let status: CheckoutStatus;
+  try {
+    status = await checkoutStatus(candidate.provider, candidate.sessionId);
+  } catch (error) {
+    if (!(error instanceof ProviderError)) throw error;
+    log.warn('sweeper: provider lookup failed', { orderId: candidate.orderId, provider: candidate.provider, code: error.code });
+    // Unknown at the provider (404): asked again later with back-off, then it ages out of the lookback.
+    await recordCheck(db, candidate.paymentId, `error:${error.code}`, 'provider_error', false);
+    return { outcome: 'provider_error' };
+  }
+  let followUps: FollowUp[] = [];
+  let outcome: SweepOutcome;
+  switch (status.state) {
+    case 'paid':
+      ({ outcome, followUps } = await applyPaid(candidate, status, actor));
+      break;
+    case 'approved':
+      ({ outcome, followUps } = await applyApproved(candidate, actor));
+      break;
+    case 'processing':
+      outcome = await applyProcessing(candidate, status.providerPaymentId, actor);
+      break;
+    case 'expired':
+      outcome = await applyExpired(candidate, status.detail, actor);
+      break;
+    case 'open':
+      await recordCheck(db, candidate.paymentId, status.detail, 'left_open', false);
+      outcome = 'left_open';
+      break;
+  }
+  // Provider calls the outcome asks for (full refund of a late payment without capacity, of a
+  // duplicate), after the transaction committed; each is idempotent.
+  while (followUps.length > 0) {
+    const next = followUps.shift() as FollowUp;
+    followUps.push(...(await runFollowUp(next, actor)));
+  }
+  return { outcome, providerState: status.state };
+}
+
+export async function sweepStalePayments(options: SweepOptions): Promise<SweepSummary> {
+  const config = getConfig();
+  const limit = options.limit ?? config.sweeper.batchLimit;
+  const deadline = Date.now() + (options.timeBudgetMs ?? config.sweeper.timeBudgetMs);
+  const candidates = await findCandidates(db, {
+    staleAfterMinutes: options.staleAfterMinutes ?? config.sweeper.staleAfterMinutes,
+    lookbackHours: options.lookbackHours ?? 72,
+    limit,
+  });
+  const summary: SweepSummary = {
+    candidates: candidates.length,
+    checked: 0,
+    outcomes: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<SweepOutcome, number>,
+    stoppedByBudget: false,
+    orders: [],
+  };
+  const configured = { stripe: Boolean(config.stripe.secretKey), paypal: Boolean(config.paypal.clientId) };
+  for (const candidate of candidates) {
+    if (Date.now() >= deadline) {
+      summary.stoppedByBudget = true;
+      break;
+    }
+    let result: { outcome: SweepOutcome; providerState?: string };
+    if (!configured[candidate.provider]) result = { outcome: 'not_configured' };
+    else {
+      try {
+        result = await sweepOne(candidate, options.actor);
+      } catch (error) {
+        // One order's failure (e.g. a refund follow-up the provider refused) must not stop the others.
+        log.error('sweeper: order failed', { orderId: candidate.orderId, error });
+        result = { outcome: 'provider_error' };
+      }
+    }
+    summary.checked += 1;
+    summary.outcomes[result.outcome] += 1;
+    summary.orders.push({ orderId: candidate.orderId, provider: candidate.provider, ...result });
+  }
+  return summary;
+}

@@ -1,0 +1,207 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as cron from '../../api/cron/sweep-stale-payments.js';
+import { resetConfigForTests } from '../../lib/config.js';
+import { db } from '../../lib/db/client.js';
+import { listAuditForEntity } from '../../lib/db/models/audit-log.js';
+import { findOrderById } from '../../lib/db/models/orders.js';
+import { type SweepSummary, sweepStalePayments } from '../../lib/sweeper/sweep-stale-payments.js';
+import { type PayPalSandbox, startPayPalSandbox } from '../../sandbox/paypal-sandbox.js';
+import { type StripeSandbox, startStripeSandbox } from '../../sandbox/stripe-sandbox.js';
+import { startCheckout } from '../support/checkout.js';
+import { checkoutBody, createEventWithTicketTypes, ticketCounters } from '../support/factories.js';
+import { call } from '../support/http.js';
+import { deliverStripe, STRIPE_SECRET_KEY, WEBHOOK_SECRET } from '../webhooks/support.js';
+
+/**
+ * The stale-payment sweeper against the local sandboxes, with the webhooks dropped: checkouts made by
+ * the real checkout function, paid (or expired, or approved) at the sandbox, no webhook delivered; the
+ * sweeper asks the provider and finishes the order through finalize / expire, audited as the sweeper.
+ */
+
+const actor = { type: 'cron' as const, id: 'sweeper' };
+let stripe: StripeSandbox;
+let paypal: PayPalSandbox;
+
+beforeAll(async () => {
+  stripe = await startStripeSandbox({ webhookSecret: WEBHOOK_SECRET, secretKey: STRIPE_SECRET_KEY });
+  paypal = await startPayPalSandbox({ clientId: 'sweeper-client', clientSecret: 'sweeper-secret' });
+  Object.assign(process.env, {
+    STRIPE_SECRET_KEY,
+    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    STRIPE_API_BASE: stripe.url,
+    PAYPAL_CLIENT_ID: 'sweeper-client',
+    PAYPAL_CLIENT_SECRET: 'sweeper-secret',
+    PAYPAL_API_BASE: paypal.url,
+    PAYPAL_ENVIRONMENT: 'sandbox',
+    PUBLIC_SITE_URL: 'http://localhost:3000',
+    CRON_SECRET: 'sweeper-cron-secret',
+  });
+  resetConfigForTests();
+  // Webhooks are dropped: the sandboxes record them but deliver nothing.
+  stripe.setWebhookTarget(undefined);
+  paypal.setWebhookTarget(undefined);
+});
+
+afterAll(async () => {
+  await stripe?.close();
+  await paypal?.close();
+  for (const name of ['STRIPE_API_BASE', 'PAYPAL_API_BASE', 'PAYPAL_CLIENT_ID', 'PAYPAL_CLIENT_SECRET', 'CRON_SECRET']) {
+    delete process.env[name];
+  }
+  resetConfigForTests();
+});
+
+async function checkout(provider: 'stripe' | 'paypal', capacity = 20) {
+  const { event, types } = await createEventWithTicketTypes({ pass: { priceCents: 4_500, capacity } });
+  const { created, sessionId } = await startCheckout(checkoutBody(event, [{ ticketType: 'pass', quantity: 2 }], { provider }));
+  return { orderId: created.orderId, sessionId, ticketType: types.pass };
+}
+
+/** Makes the checkout as old as the sweeper's threshold wants (the hold plus five minutes by default). */
+async function age(orderId: string, minutes = 40) {
+  await db.query(`UPDATE payments SET created_at = now() - make_interval(mins => $2) WHERE order_id = $1`, [orderId, minutes]);
+}
+
+function outcomeOf(summary: SweepSummary, orderId: string) {
+  return summary.orders.find((o) => o.orderId === orderId)?.outcome;
+}
+
+async function sweeperAudit(orderId: string) {
+  return (await listAuditForEntity(db, 'order', orderId)).filter((a) => a.actorType === 'cron' && a.actorId === 'sweeper');
+}
+
+/** Pays on the sandbox's payment page (HTTP form post, as a browser does). */
+async function payOnPage(sessionId: string) {
+  const response = await fetch(`${stripe.url}/pay/${sessionId}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ card: '4242 4242 4242 4242', email: 'ana@example.test', name: 'Ana García' }).toString(),
+    redirect: 'manual',
+  });
+  expect(response.status).toBe(303);
+}
+
+describe('stale-payment sweeper', () => {
+  it('completes a checkout paid on the sandbox page whose webhook was dropped', async () => {
+    const { orderId, sessionId, ticketType } = await checkout('stripe');
+    await payOnPage(sessionId);
+    const dropped = stripe.webhooks.filter((w) => w.eventType === 'checkout.session.completed' && w.payload.includes(sessionId));
+    expect(dropped).toHaveLength(1);
+    expect(dropped[0]?.status).toBeNull();
+    expect((await findOrderById(db, orderId))?.status).toBe('pending');
+
+    // Not yet stale: left alone.
+    expect(outcomeOf(await sweepStalePayments({ actor }), orderId)).toBeUndefined();
+    await age(orderId);
+    const summary = await sweepStalePayments({ actor });
+    expect(outcomeOf(summary, orderId)).toBe('completed');
+    const order = await findOrderById(db, orderId);
+    expect(order?.status).toBe('completed');
+    expect(await ticketCounters(ticketType.id)).toMatchObject({ sold: 2, held: 0 });
+    const audit = await sweeperAudit(orderId);
+    expect(audit.map((a) => a.action)).toEqual(['payment_completed']);
+    // Settled: the next run does not ask again.
+    const requestsBefore = stripe.requests.length;
+    expect(outcomeOf(await sweepStalePayments({ actor }), orderId)).toBeUndefined();
+    expect(stripe.requests.slice(requestsBefore).some((r) => r.path.includes(sessionId))).toBe(false);
+  });
+
+  it('expires an order whose session expired with its webhook dropped, and leaves an open one alone', async () => {
+    const expiring = await checkout('stripe');
+    const open = await checkout('stripe');
+    await stripe.expireSession(expiring.sessionId);
+    await stripe.idle();
+    await age(expiring.orderId);
+    await age(open.orderId);
+    const summary = await sweepStalePayments({ actor });
+    expect(outcomeOf(summary, expiring.orderId)).toBe('expired');
+    expect(outcomeOf(summary, open.orderId)).toBe('left_open');
+    expect((await findOrderById(db, expiring.orderId))?.status).toBe('expired');
+    expect(await ticketCounters(expiring.ticketType.id)).toMatchObject({ sold: 0, held: 0 });
+    expect((await sweeperAudit(expiring.orderId)).map((a) => a.action)).toEqual(['hold_expired']);
+    expect((await findOrderById(db, open.orderId))?.status).toBe('pending');
+    expect(await sweeperAudit(open.orderId)).toEqual([]);
+  });
+
+  it('a sweeper run racing the late webhook: one completion, one audit entry', async () => {
+    const orders = await Promise.all(Array.from({ length: 4 }, () => checkout('stripe')));
+    for (const o of orders) await payOnPage(o.sessionId);
+    for (const o of orders) await age(o.orderId);
+    const payloads = orders.map((o) => {
+      const delivery = stripe.webhooks.find((w) => w.eventType === 'checkout.session.completed' && w.payload.includes(o.sessionId));
+      if (!delivery) throw new Error('no dropped webhook');
+      return delivery.payload;
+    });
+    const [summary, ...deliveries] = await Promise.all([
+      sweepStalePayments({ actor }),
+      ...payloads.map((payload) => deliverStripe(payload)),
+    ]);
+    expect(deliveries.map((d) => d.status)).toEqual([200, 200, 200, 200]);
+    for (const o of orders) {
+      expect(['completed', 'already_final']).toContain(outcomeOf(summary as SweepSummary, o.orderId));
+      expect((await findOrderById(db, o.orderId))?.status).toBe('completed');
+      const completions = (await listAuditForEntity(db, 'order', o.orderId)).filter((a) => a.action === 'payment_completed');
+      expect(completions).toHaveLength(1);
+      expect(await ticketCounters(o.ticketType.id)).toMatchObject({ sold: 2, held: 0 });
+      const payments = await db.queryMany<{ status: string }>('SELECT status FROM payments WHERE order_id = $1', [o.orderId]);
+      expect(payments).toEqual([{ status: 'completed' }]);
+    }
+  });
+
+  it('captures and completes a PayPal approval the browser never captured', async () => {
+    const { orderId, sessionId, ticketType } = await checkout('paypal');
+    const approved = await paypal.approve(sessionId);
+    expect(approved.outcome).toBe('approved');
+    await age(orderId);
+    const summary = await sweepStalePayments({ actor });
+    expect(outcomeOf(summary, orderId)).toBe('completed');
+    expect(paypal.getOrder(sessionId)?.status).toBe('COMPLETED');
+    expect((await findOrderById(db, orderId))?.status).toBe('completed');
+    expect(await ticketCounters(ticketType.id)).toMatchObject({ sold: 2, held: 0 });
+    expect((await sweeperAudit(orderId)).map((a) => a.action)).toEqual(['payment_completed']);
+    const captures = paypal.requests.filter((r) => r.method === 'POST' && r.path === `/v2/checkout/orders/${sessionId}/capture`);
+    expect(captures.map((r) => r.headers['paypal-request-id'])).toEqual([`capture-${sessionId}`]);
+  });
+
+  it('applies the late-payment rule to an order the hold cron expired before the paid webhook came', async () => {
+    const { orderId, sessionId, ticketType } = await checkout('stripe');
+    await payOnPage(sessionId);
+    await db.query(`UPDATE orders SET hold_expires_at = now() - interval '1 minute' WHERE id = $1`, [orderId]);
+    const { expireDueHolds } = await import('../../lib/checkout/expire-holds.js');
+    await expireDueHolds({ actor: { type: 'cron', id: 'expire-holds' } });
+    expect((await findOrderById(db, orderId))?.status).toBe('expired');
+    await age(orderId);
+    const summary = await sweepStalePayments({ actor });
+    expect(outcomeOf(summary, orderId)).toBe('late_payment_completed');
+    expect((await findOrderById(db, orderId))?.status).toBe('completed');
+    expect(await ticketCounters(ticketType.id)).toMatchObject({ sold: 2, held: 0 });
+  });
+
+  it('is bounded: a limit per run, and a backlog drains over several runs', async () => {
+    const orders = await Promise.all(Array.from({ length: 3 }, () => checkout('stripe')));
+    for (const o of orders) await payOnPage(o.sessionId);
+    for (const o of orders) await age(o.orderId, 60 * 24 * 3 - 30);
+    const seen = new Set<string>();
+    for (let run = 0; run < 3; run++) {
+      const summary = await sweepStalePayments({ actor, limit: 1, staleAfterMinutes: 60 * 24 * 3 - 40 });
+      expect(summary.checked).toBeLessThanOrEqual(1);
+      for (const o of summary.orders) seen.add(o.orderId);
+    }
+    for (const o of orders) expect(seen.has(o.orderId)).toBe(true);
+    for (const o of orders) expect((await findOrderById(db, o.orderId))?.status).toBe('completed');
+    // A budget already spent asks nobody.
+    const none = await sweepStalePayments({ actor, timeBudgetMs: 0 });
+    expect(none.checked).toBe(0);
+  });
+
+  it('GET /api/cron/sweep-stale-payments needs CRON_SECRET', async () => {
+    const refused = await call(cron.GET, { path: '/api/cron/sweep-stale-payments' });
+    expect(refused.status).toBe(401);
+    const ok = await call(cron.GET, {
+      path: '/api/cron/sweep-stale-payments',
+      headers: { authorization: 'Bearer sweeper-cron-secret' },
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ stoppedByBudget: false });
+  });
+});
