@@ -74,7 +74,10 @@ const LINE_COLUMNS = `id::int AS id, class, kind, order_id AS "orderId", order_n
   books_amount_cents::int AS "booksAmountCents", books_fee_cents::int AS "booksFeeCents",
   coalesce(provider_currency, books_currency) AS currency, explanation`;
 
-export async function getReconciliationReport(input: { day: string; provider?: Provider | undefined }): Promise<ReconciliationReport> {
+export async function getReconciliationReport(input: {
+  day: string;
+  provider?: Provider | undefined;
+}): Promise<ReconciliationReport> {
   const runs = await completedRuns(db, input.day, input.provider);
   const providers: ProviderReport[] = [];
   for (const run of runs) {

@@ -84,7 +84,13 @@ export function paypalRecord(info: TransactionInfo): ProviderRecord | PayPalWith
   const amountCents = signedMinorUnits(info.transaction_amount);
   const currency = (info.transaction_amount?.currency_code ?? '').toUpperCase();
   if (code.startsWith('T04')) return { id, amountCents, currency, at: new Date(info.transaction_initiation_date).toISOString() };
-  const kind = code.startsWith('T00') ? 'charge' : code.startsWith('T11') ? 'refund' : code.startsWith('T01') ? 'fee' : 'adjustment';
+  const kind = code.startsWith('T00')
+    ? 'charge'
+    : code.startsWith('T11')
+      ? 'refund'
+      : code.startsWith('T01')
+        ? 'fee'
+        : 'adjustment';
   return {
     recordId: id,
     kind,

@@ -1,8 +1,15 @@
-import { db, transaction } from '../db/client.js';
+import { db, type Tx, transaction } from '../db/client.js';
 import type { Provider } from '../db/models/orders.js';
 import { AppError } from '../errors.js';
 import { log } from '../log.js';
-import { booksDayTotals, booksSource, type BooksSource, findBooksEntries, findOrderHints, unmatchedBooksEntries } from './books.js';
+import {
+  booksDayTotals,
+  booksSource,
+  type BooksSource,
+  findBooksEntries,
+  findOrderHints,
+  unmatchedBooksEntries,
+} from './books.js';
 import { classifyProviderRecord, explainBooksOnly, type OrderHint } from './classify.js';
 import { firstPayPalCursor, type PayPalCursor, paypalDayChunks, type PayPalWithdrawal } from './paypal-records.js';
 import {
@@ -93,13 +100,18 @@ async function openRun(input: ReconcileDayInput): Promise<RunRow | { completed: 
   });
 }
 
+/** Under the run's row lock: the run is still running and where this worker left it, else CONFLICT. */
+async function assertRunUnchanged(tx: Tx, run: RunRow): Promise<void> {
+  const locked = await lockRun(tx, run.id);
+  if (locked?.status !== 'running' || locked.chunks !== run.chunks) {
+    throw new AppError('CONFLICT', `Reconciliation of ${run.provider} ${run.day} was restarted or advanced by another run`);
+  }
+}
+
 /** Writes one chunk's lines and the cursor after it, if the run is still where this worker left it. */
 async function writeChunk(run: RunRow, lines: LineInput[], cursor: RunCursor, records: number): Promise<void> {
   await transaction(async (tx) => {
-    const locked = await lockRun(tx, run.id);
-    if (!locked || locked.status !== 'running' || locked.chunks !== run.chunks) {
-      throw new AppError('CONFLICT', `Reconciliation of ${run.provider} ${run.day} was restarted or advanced by another run`);
-    }
+    await assertRunUnchanged(tx, run);
     await insertLines(tx, run.id, lines);
     await advanceRun(tx, run.id, { cursor, records });
   });
@@ -231,10 +243,7 @@ async function finish(run: RunRow, source: BooksSource, withdrawals: PayPalWithd
     currency: currencies.length === 1 ? (currencies[0] ?? null) : currencies.length === 0 ? null : currencies.join(','),
   };
   await transaction(async (tx) => {
-    const locked = await lockRun(tx, run.id);
-    if (!locked || locked.status !== 'running' || locked.chunks !== run.chunks) {
-      throw new AppError('CONFLICT', `Reconciliation of ${run.provider} ${run.day} was restarted or advanced by another run`);
-    }
+    await assertRunUnchanged(tx, run);
     await completeRun(tx, run, summary);
   });
   return summary;
@@ -302,7 +311,9 @@ export async function reconcileDay(input: ReconcileDayInput): Promise<ReconcileO
   }
 
   const booksCursor = cursor as BooksCursor;
-  let after = booksCursor.after ? { occurredAt: new Date(booksCursor.after.occurredAt), reference: booksCursor.after.reference } : null;
+  let after = booksCursor.after
+    ? { occurredAt: new Date(booksCursor.after.occurredAt), reference: booksCursor.after.reference }
+    : null;
   for (;;) {
     const entries = await unmatchedBooksEntries(db, source, {
       provider: run.provider,

@@ -54,7 +54,10 @@ export async function stripeCheckoutStatus(sessionId: string): Promise<CheckoutS
   const intent = session.payment_intent && typeof session.payment_intent === 'object' ? session.payment_intent : null;
   const intentId = typeof session.payment_intent === 'string' ? session.payment_intent : intent?.id;
   if (session.status === 'complete' && (session.payment_status === 'paid' || session.payment_status === 'no_payment_required')) {
-    if (!intentId) throw new ProviderError('stripe', 'missing_payment_intent', `Paid session ${session.id} has no payment_intent`, { kind: 'api' });
+    if (!intentId)
+      throw new ProviderError('stripe', 'missing_payment_intent', `Paid session ${session.id} has no payment_intent`, {
+        kind: 'api',
+      });
     const charge = intent?.latest_charge && typeof intent.latest_charge === 'object' ? intent.latest_charge : null;
     const card = charge?.payment_method_details?.card;
     return {
@@ -100,7 +103,8 @@ export async function paypalCheckoutStatus(paypalOrderId: string): Promise<Check
   const done = captures.find((c) => c.status === 'COMPLETED' || c.status === 'PARTIALLY_REFUNDED' || c.status === 'REFUNDED');
   if (done?.id && done.amount) {
     const amountCents = parseDecimalAmount(done.amount.value);
-    if (amountCents === undefined) throw new ProviderError('paypal', 'bad_amount', 'PayPal capture amount is not a decimal', { kind: 'api' });
+    if (amountCents === undefined)
+      throw new ProviderError('paypal', 'bad_amount', 'PayPal capture amount is not a decimal', { kind: 'api' });
     return { state: 'paid', providerPaymentId: done.id, amountCents, currency: done.amount.currencyCode, methodType: 'paypal' };
   }
   const pending = captures.find((c) => c.status === 'PENDING');

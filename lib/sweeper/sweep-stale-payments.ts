@@ -151,11 +151,21 @@ async function applyPaid(
         break;
       case 'late_no_capacity':
         outcome = 'late_payment_no_capacity';
-        followUps.push({ kind: 'refund_payment', orderId: result.order.id, paymentId: result.payment.id, reason: 'late_payment_no_capacity' });
+        followUps.push({
+          kind: 'refund_payment',
+          orderId: result.order.id,
+          paymentId: result.payment.id,
+          reason: 'late_payment_no_capacity',
+        });
         break;
       case 'duplicate_payment':
         outcome = 'duplicate_payment';
-        followUps.push({ kind: 'refund_payment', orderId: result.order.id, paymentId: result.payment.id, reason: 'duplicate_payment' });
+        followUps.push({
+          kind: 'refund_payment',
+          orderId: result.order.id,
+          paymentId: result.payment.id,
+          reason: 'duplicate_payment',
+        });
         break;
       case 'order_not_found':
         outcome = 'already_final';

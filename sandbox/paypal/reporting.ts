@@ -190,7 +190,14 @@ export class PayPalReportingStore {
     const at = input.at ?? this.options.now();
     const currency = (input.currency ?? this.byId.get(input.captureId)?.currency ?? 'USD').toUpperCase();
     const capture = this.byId.get(input.captureId);
-    this.recordRefund({ refundId, captureId: input.captureId, amountMinor: input.amountMinor, currency, at, customId: capture?.customField });
+    this.recordRefund({
+      refundId,
+      captureId: input.captureId,
+      amountMinor: input.amountMinor,
+      currency,
+      at,
+      customId: capture?.customField,
+    });
     return { refundId, captureId: input.captureId, amountMinor: input.amountMinor, currency, at };
   }
 

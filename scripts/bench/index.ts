@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
  *   webhooks     10,000 signed Stripe events, 30 % duplicates, 50 concurrent senders
  *   csv-export   finance CSV export of 10,000 transactions, peak RSS
  *   cold-start   every built Vercel function: import + first answer in fresh processes
+ *   reconcile    one day of 20,000 transactions per provider reconciled through the sandboxes, peak RSS
  */
 
 type BenchFunction = (options: Record<string, string>) => Promise<unknown>;
@@ -17,6 +18,7 @@ const BENCHES: Record<string, { file: string; exportName: string }> = {
   webhooks: { file: './webhooks.js', exportName: 'benchWebhooks' },
   'csv-export': { file: './csv-export.js', exportName: 'benchCsvExport' },
   'cold-start': { file: './cold-start.js', exportName: 'benchColdStart' },
+  reconcile: { file: './reconcile.js', exportName: 'benchReconcile' },
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcileDay } from '../../lib/reconciliation/reconcile-day.js';
 import type { PayPalReportingStore } from '../../sandbox/paypal/reporting.js';
 import { isolatedDay } from '../support/recon-books.js';
-import { type ReportingSandbox, startPayPalReportingSandbox } from '../support/reporting-sandboxes.js';
+import { type ReportingSandbox, startPayPalReportingSandbox } from '../../sandbox/reporting-servers.js';
 import { createPendingOrder } from '../webhooks/support.js';
 import { booksForPayPal, configureProviders, linesOf, runsOfDay, unconfigureProviders } from './support.js';
 
@@ -57,11 +57,25 @@ describe('PayPal daily reconciliation', () => {
     const start = dayStart(day);
     const { captures, refunds } = sandbox.store.generateDay({ day, captures: 12, refundEvery: 12 });
     const books = await booksForPayPal(captures, refunds);
-    const [, refunded, changedAmount, changedFee, missing] = captures as [unknown, (typeof captures)[0], (typeof captures)[0], (typeof captures)[0], (typeof captures)[0]];
+    const [, refunded, changedAmount, changedFee, missing] = captures as [
+      unknown,
+      (typeof captures)[0],
+      (typeof captures)[0],
+      (typeof captures)[0],
+      (typeof captures)[0],
+    ];
 
     const pending = await createPendingOrder({ provider: 'paypal' });
-    const unknown = sandbox.store.injectCapture({ amountMinor: pending.order.totalCents, at: start + 7_200_000, customId: pending.order.id });
-    const dashboardRefund = sandbox.store.injectRefund({ captureId: refunded.captureId, amountMinor: 700, at: start + 70_000_000 });
+    const unknown = sandbox.store.injectCapture({
+      amountMinor: pending.order.totalCents,
+      at: start + 7_200_000,
+      customId: pending.order.id,
+    });
+    const dashboardRefund = sandbox.store.injectRefund({
+      captureId: refunded.captureId,
+      amountMinor: 700,
+      at: start + 70_000_000,
+    });
     sandbox.store.changeAmount(changedAmount.captureId, changedAmount.amountMinor - 100);
     sandbox.store.changeFee(changedFee.captureId, changedFee.feeMinor + 3);
     sandbox.store.remove(missing.captureId);

@@ -3,7 +3,7 @@ import { reconcileDay } from '../../lib/reconciliation/reconcile-day.js';
 import type { StripeReportingStore } from '../../sandbox/stripe/reporting.js';
 import { dayStartSeconds } from '../../sandbox/stripe/reporting.js';
 import { isolatedDay } from '../support/recon-books.js';
-import { type ReportingSandbox, startStripeReportingSandbox } from '../support/reporting-sandboxes.js';
+import { type ReportingSandbox, startStripeReportingSandbox } from '../../sandbox/reporting-servers.js';
 import { createPendingOrder } from '../webhooks/support.js';
 import { booksForStripe, configureProviders, linesOf, runsOfDay, unconfigureProviders } from './support.js';
 
@@ -53,7 +53,13 @@ describe('Stripe daily reconciliation', () => {
     if (summary.source === 'money_ledger') expect(summary.totals.books.feesCents).toBe(fees);
     else expect(summary.totals.books.feesCents).toBeNull();
     expect(summary.payouts).toEqual([
-      expect.objectContaining({ id: payout.id, amountCents: gross - refunded - fees, transactions: 45, matched: 45, allMatched: true }),
+      expect.objectContaining({
+        id: payout.id,
+        amountCents: gross - refunded - fees,
+        transactions: 45,
+        matched: 45,
+        allMatched: true,
+      }),
     ]);
   });
 
@@ -62,11 +68,21 @@ describe('Stripe daily reconciliation', () => {
     const start = dayStartSeconds(day);
     const { charges, refunds } = sandbox.store.generateDay({ day, charges: 20, refundEvery: 10 });
     const books = await booksForStripe(charges, refunds);
-    const [, refunded, changedAmount, changedFee, missing] = charges as [unknown, (typeof charges)[0], (typeof charges)[0], (typeof charges)[0], (typeof charges)[0]];
+    const [, refunded, changedAmount, changedFee, missing] = charges as [
+      unknown,
+      (typeof charges)[0],
+      (typeof charges)[0],
+      (typeof charges)[0],
+      (typeof charges)[0],
+    ];
 
     // A paid checkout whose webhook never came: money at Stripe, the order still pending here.
     const pending = await createPendingOrder();
-    const unknown = sandbox.store.injectCharge({ amount: pending.order.totalCents, created: start + 3_600, orderId: pending.order.id });
+    const unknown = sandbox.store.injectCharge({
+      amount: pending.order.totalCents,
+      created: start + 3_600,
+      orderId: pending.order.id,
+    });
     const stranger = sandbox.store.injectCharge({ amount: 4_200, created: start + 3_700 });
     const dashboardRefund = sandbox.store.injectRefund({
       chargeId: refunded.chargeId,
@@ -87,23 +103,39 @@ describe('Stripe daily reconciliation', () => {
     const byReference = new Map(lines.map((l) => [l.reference, l]));
 
     const u = byReference.get(unknown.paymentIntentId);
-    expect(u).toMatchObject({ class: 'provider_only', kind: 'charge', orderId: pending.order.id, orderNumber: pending.order.orderNumber });
+    expect(u).toMatchObject({
+      class: 'provider_only',
+      kind: 'charge',
+      orderId: pending.order.id,
+      orderNumber: pending.order.orderNumber,
+    });
     expect(u?.explanation).toMatch(/no captured payment.*not paid in our books: its webhook never arrived/);
     expect(byReference.get(stranger.paymentIntentId)).toMatchObject({ class: 'provider_only', orderId: null });
     expect(byReference.get(stranger.paymentIntentId)?.explanation).toMatch(/No order of ours names it/);
 
     const r = byReference.get(dashboardRefund.refundId);
-    expect(r).toMatchObject({ class: 'provider_only', kind: 'refund', orderId: books.orderIdByReference.get(refunded.paymentIntentId) });
+    expect(r).toMatchObject({
+      class: 'provider_only',
+      kind: 'refund',
+      orderId: books.orderIdByReference.get(refunded.paymentIntentId),
+    });
     expect(r?.explanation).toMatch(/refunded 10\.00 USD .* our books hold no such refund/);
 
     const a = byReference.get(changedAmount.paymentIntentId);
-    expect(a).toMatchObject({ class: 'amount_differs', orderNumber: books.orderNumberByReference.get(changedAmount.paymentIntentId) });
+    expect(a).toMatchObject({
+      class: 'amount_differs',
+      orderNumber: books.orderNumberByReference.get(changedAmount.paymentIntentId),
+    });
     expect(a?.explanation).toContain(`our books say`);
 
     expect(byReference.get(changedFee.paymentIntentId)?.class).toBe(feesKnown ? 'fee_differs' : 'matched');
 
     const m = byReference.get(missing.paymentIntentId);
-    expect(m).toMatchObject({ class: 'books_only', providerRecordId: null, orderId: books.orderIdByReference.get(missing.paymentIntentId) });
+    expect(m).toMatchObject({
+      class: 'books_only',
+      providerRecordId: null,
+      orderId: books.orderIdByReference.get(missing.paymentIntentId),
+    });
     expect(m?.explanation).toMatch(/report for the day has no such transaction/);
 
     // 20 charges + 2 refunds generated, one removed, three injected: 24 provider records.

@@ -57,7 +57,12 @@ export async function booksForPayPal(captures: GeneratedCapture[], refunds: Gene
       feeCents: c.feeMinor,
       ...(c.customId ? { orderId: c.customId } : {}),
     })),
-    refunds.map((r) => ({ reference: r.refundId, paymentReference: r.captureId, amountCents: r.amountMinor, at: new Date(r.at) })),
+    refunds.map((r) => ({
+      reference: r.refundId,
+      paymentReference: r.captureId,
+      amountCents: r.amountMinor,
+      at: new Date(r.at),
+    })),
   );
 }
 

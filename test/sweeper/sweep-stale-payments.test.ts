@@ -128,7 +128,9 @@ describe('stale-payment sweeper', () => {
     for (const o of orders) await payOnPage(o.sessionId);
     for (const o of orders) await age(o.orderId);
     const payloads = orders.map((o) => {
-      const delivery = stripe.webhooks.find((w) => w.eventType === 'checkout.session.completed' && w.payload.includes(o.sessionId));
+      const delivery = stripe.webhooks.find(
+        (w) => w.eventType === 'checkout.session.completed' && w.payload.includes(o.sessionId),
+      );
       if (!delivery) throw new Error('no dropped webhook');
       return delivery.payload;
     });
