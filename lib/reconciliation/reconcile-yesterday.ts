@@ -1,6 +1,8 @@
 import { getConfig } from '../config.js';
 import type { Provider } from '../db/models/orders.js';
+import { AppError } from '../errors.js';
 import { log } from '../log.js';
+import { ProviderError } from '../providers/checkout-provider.js';
 import { reconcileDay } from './reconcile-day.js';
 import type { ReconcileOutcome } from './types.js';
 
@@ -38,7 +40,9 @@ export async function reconcileYesterday(input: { timeBudgetMs: number; now?: Da
       providers.push({ outcome: 'ran', ...outcome, ...(summary ? { mismatches: summary.mismatches } : {}) });
     } catch (error) {
       log.error('reconciliation failed', { provider, day, error });
-      providers.push({ outcome: 'failed', provider, error: error instanceof Error ? error.message : String(error) });
+      // The code only (ProviderError / AppError); the details are in the log.
+      const code = error instanceof ProviderError || error instanceof AppError ? error.code : 'internal_error';
+      providers.push({ outcome: 'failed', provider, error: code });
     }
   }
   return { day, providers };
