@@ -4,7 +4,7 @@ import type { PayPalReportingStore } from '../../sandbox/paypal/reporting.js';
 import { isolatedDay } from '../support/recon-books.js';
 import { type ReportingSandbox, startPayPalReportingSandbox } from '../../sandbox/reporting-servers.js';
 import { createPendingOrder } from '../webhooks/support.js';
-import { booksForPayPal, configureProviders, linesOf, runsOfDay, unconfigureProviders } from './support.js';
+import { expectedBooksSource, booksForPayPal, configureProviders, linesOf, runsOfDay, unconfigureProviders } from './support.js';
 
 /**
  * PayPal reconciliation against the sandbox's Transaction Search (called with the SDK's OAuth token)
@@ -83,6 +83,7 @@ describe('PayPal daily reconciliation', () => {
     const outcome = await reconcileDay({ provider: 'paypal', day });
     const summary = outcome.summary;
     if (!summary) throw new Error('no summary');
+    expect(summary.source).toBe(await expectedBooksSource());
     const feesKnown = summary.source === 'money_ledger';
     const byReference = new Map((await linesOf(outcome.runId)).map((l) => [l.reference, l]));
 

@@ -5,7 +5,7 @@ import { dayStartSeconds } from '../../sandbox/stripe/reporting.js';
 import { isolatedDay } from '../support/recon-books.js';
 import { type ReportingSandbox, startStripeReportingSandbox } from '../../sandbox/reporting-servers.js';
 import { createPendingOrder } from '../webhooks/support.js';
-import { booksForStripe, configureProviders, linesOf, runsOfDay, unconfigureProviders } from './support.js';
+import { expectedBooksSource, booksForStripe, configureProviders, linesOf, runsOfDay, unconfigureProviders } from './support.js';
 
 /**
  * Stripe reconciliation against the sandbox's balance transactions (real stripe SDK, auto-pagination,
@@ -98,6 +98,7 @@ describe('Stripe daily reconciliation', () => {
     const outcome = await reconcileDay({ provider: 'stripe', day });
     const summary = outcome.summary;
     if (!summary) throw new Error('no summary');
+    expect(summary.source).toBe(await expectedBooksSource());
     const feesKnown = summary.source === 'money_ledger';
     const lines = await linesOf(outcome.runId);
     const byReference = new Map(lines.map((l) => [l.reference, l]));

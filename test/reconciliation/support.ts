@@ -89,3 +89,9 @@ export async function runsOfDay(provider: string, day: string) {
     [provider, day],
   );
 }
+
+/** What our books are in this database: the money ledger when its migration is applied. */
+export async function expectedBooksSource(): Promise<'money_ledger' | 'payments_and_refunds'> {
+  const row = await db.queryOne<{ ok: boolean }>(`SELECT to_regclass('money_ledger') IS NOT NULL AS ok`);
+  return row?.ok ? 'money_ledger' : 'payments_and_refunds';
+}
