@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcileDay } from '../../lib/reconciliation/reconcile-day.js';
 import type { StripeReportingStore } from '../../sandbox/stripe/reporting.js';
 import { dayStartSeconds } from '../../sandbox/stripe/reporting.js';
-import { isolatedDay } from '../support/recon-books.js';
+import { isolatedDay, seedBooks } from '../support/recon-books.js';
 import { type ReportingSandbox, startStripeReportingSandbox } from '../../sandbox/reporting-servers.js';
 import { createPendingOrder } from '../webhooks/support.js';
 import { expectedBooksSource, booksForStripe, configureProviders, linesOf, runsOfDay, unconfigureProviders } from './support.js';
@@ -180,5 +180,54 @@ describe('Stripe daily reconciliation', () => {
     const lines = await linesOf(outcome.runId);
     expect(lines.length).toBe(2_500);
     expect(new Set(lines.map((l) => l.providerRecordId)).size).toBe(2_500);
+  });
+
+  it('re-runs racing each other leave one report, each record once', async () => {
+    const day = isolatedDay();
+    const { charges, refunds } = sandbox.store.generateDay({ day, charges: 300 });
+    await booksForStripe(charges, refunds);
+    const results = await Promise.allSettled([1, 2, 3].map(() => reconcileDay({ provider: 'stripe', day, restart: true })));
+    expect(results.some((r) => r.status === 'fulfilled' && r.value.status === 'completed')).toBe(true);
+    for (const r of results) if (r.status === 'rejected') expect((r.reason as { code?: string }).code).toBe('CONFLICT');
+    const runs = await runsOfDay('stripe', day);
+    expect(runs.map((r) => r.status)).toEqual(['completed']);
+    const lines = await linesOf(runs[0]?.id as string);
+    expect(lines).toHaveLength(300);
+    expect(new Set(lines.map((l) => l.providerRecordId)).size).toBe(300);
+    expect(lines.every((l) => l.class === 'matched')).toBe(true);
+  });
+
+  it('a refund recorded by its webhook while the run is under way is matched', async () => {
+    const day = isolatedDay();
+    const start = dayStartSeconds(day);
+    const { charges, refunds } = sandbox.store.generateDay({ day, charges: 250 });
+    await booksForStripe(charges, refunds);
+    const first = charges[0] as (typeof charges)[0];
+    // The oldest record of the day: read on the last page.
+    const refund = sandbox.store.injectRefund({
+      chargeId: first.chargeId,
+      paymentIntentId: first.paymentIntentId,
+      amount: 700,
+      currency: 'usd',
+      created: start + 1,
+    });
+    const partial = await reconcileDay({ provider: 'stripe', day, restart: true, timeBudgetMs: 0 });
+    expect(partial.status).toBe('incomplete');
+    // The refund's webhook arrives now and records it in our books.
+    await seedBooks(
+      'stripe',
+      [],
+      [
+        {
+          reference: refund.refundId,
+          paymentReference: first.paymentIntentId,
+          amountCents: 700,
+          at: new Date((start + 1) * 1000),
+        },
+      ],
+    );
+    let outcome = partial;
+    while (outcome.status !== 'completed') outcome = await reconcileDay({ provider: 'stripe', day });
+    expect(outcome.summary?.counts).toMatchObject({ matched: 251, provider_only: 0, books_only: 0 });
   });
 });
