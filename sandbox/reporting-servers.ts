@@ -48,8 +48,10 @@ export async function startStripeReportingSandbox(): Promise<ReportingSandbox<St
   return { url: server.url, store, requests: server.requests, close: () => server.close() };
 }
 
-export async function startPayPalReportingSandbox(): Promise<ReportingSandbox<PayPalReportingStore>> {
-  const store = new PayPalReportingStore({ now: () => Date.now() });
+export async function startPayPalReportingSandbox(
+  options: { maxResultItems?: number } = {},
+): Promise<ReportingSandbox<PayPalReportingStore>> {
+  const store = new PayPalReportingStore({ now: () => Date.now(), ...options });
   const tokens = new Set<string>();
   let server: SandboxServer;
   server = await SandboxServer.start({

@@ -94,7 +94,14 @@ export class PayPalReportingStore {
   private readonly reference = loadReference();
   private seq = 0;
 
-  constructor(private readonly options: { now: () => number; accountNumber?: string }) {}
+  constructor(
+    private readonly options: {
+      now: () => number;
+      accountNumber?: string;
+      /** Largest result a query may have (default PayPal's 10,000; tests lower it). */
+      maxResultItems?: number;
+    },
+  ) {}
 
   reset(): void {
     this.transactions.length = 0;
@@ -323,7 +330,7 @@ export class PayPalReportingStore {
       if (total >= skip && selected.length < pageSize) selected.push(r);
       total += 1;
     }
-    if (total > this.reference.max_result_items) {
+    if (total > (this.options.maxResultItems ?? this.reference.max_result_items)) {
       throw new PayPalReportingError(
         400,
         'RESULTSET_TOO_LARGE',

@@ -130,4 +130,22 @@ describe('PayPal daily reconciliation', () => {
     expect(outcome.summary?.counts.matched).toBe(1_200);
     expect(outcome.summary?.mismatches).toBe(0);
   });
+
+  it('narrows the time window when PayPal refuses a result set as too large', async () => {
+    const small = await startPayPalReportingSandbox({ maxResultItems: 50 });
+    try {
+      configureProviders({ paypal: small.url });
+      const day = isolatedDay();
+      const { captures, refunds } = small.store.generateDay({ day, captures: 150, refundEvery: 10 });
+      await booksForPayPal(captures, refunds);
+      const outcome = await reconcileDay({ provider: 'paypal', day });
+      expect(outcome.recordsTotal).toBe(165);
+      expect(outcome.summary?.counts.matched).toBe(165);
+      const searches = small.requests.filter((r) => r.path === '/v1/reporting/transactions');
+      expect(searches.length).toBeGreaterThan(4);
+    } finally {
+      await small.close();
+      configureProviders({ paypal: sandbox.url });
+    }
+  });
 });
