@@ -26,6 +26,8 @@ export interface MismatchLine {
   booksFeeCents: number | null;
   currency: string | null;
   explanation: string;
+  /** The Stripe payout that paid this record out, when it was paid out on the reconciled day. */
+  payoutId: string | null;
 }
 
 export interface ProviderReport {
@@ -72,7 +74,7 @@ const LINE_COLUMNS = `id::int AS id, class, kind, order_id AS "orderId", order_n
   provider_record_id AS "providerRecordId", to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "occurredAt",
   provider_amount_cents::int AS "providerAmountCents", provider_fee_cents::int AS "providerFeeCents",
   books_amount_cents::int AS "booksAmountCents", books_fee_cents::int AS "booksFeeCents",
-  coalesce(provider_currency, books_currency) AS currency, explanation`;
+  coalesce(provider_currency, books_currency) AS currency, explanation, payout_id AS "payoutId"`;
 
 export async function getReconciliationReport(input: {
   day: string;
@@ -112,6 +114,7 @@ export const RECONCILIATION_CSV_COLUMNS = [
   'provider_fee_cents',
   'books_amount_cents',
   'books_fee_cents',
+  'payout_id',
   'explanation',
 ] as const;
 
@@ -163,6 +166,7 @@ export async function streamReconciliationCsv(input: {
                   r.providerFeeCents,
                   r.booksAmountCents,
                   r.booksFeeCents,
+                  r.payoutId,
                   r.explanation,
                 ]
                   .map(csvField)

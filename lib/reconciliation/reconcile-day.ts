@@ -157,6 +157,11 @@ async function stripePayouts(run: RunRow, dayStart: Date, dayEnd: Date): Promise
   const payouts: Payout[] = [];
   for await (const { payout, transactionIds } of stripeDayPayouts({ dayStart, dayEnd })) {
     const classes = await classesOfRecords(db, 'stripe', run.id, transactionIds);
+    await db.query('UPDATE reconciliation_lines SET payout_id = $3 WHERE run_id = $1 AND provider_record_id = ANY($2::text[])', [
+      run.id,
+      transactionIds,
+      payout.id,
+    ]);
     const matched = transactionIds.filter((id) => classes.get(id) === 'matched').length;
     const notReconciled = transactionIds.filter((id) => !classes.has(id)).length;
     payouts.push({

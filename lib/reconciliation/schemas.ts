@@ -68,6 +68,7 @@ export const reconciliationMismatchSchema = z.object({
   booksFeeCents: z.int().nullable(),
   currency: z.string().nullable(),
   explanation: z.string().describe('What is wrong, in plain words, and what to do'),
+  payoutId: z.string().nullable(),
 });
 
 export const reconciliationReportResponseSchema = z.object({

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { db } from '../../lib/db/client.js';
 import { reconcileDay } from '../../lib/reconciliation/reconcile-day.js';
 import type { StripeReportingStore } from '../../sandbox/stripe/reporting.js';
 import { dayStartSeconds } from '../../sandbox/stripe/reporting.js';
@@ -61,6 +62,11 @@ describe('Stripe daily reconciliation', () => {
         allMatched: true,
       }),
     ]);
+    const paidOut = await db.queryOne<{ n: number }>(
+      'SELECT count(*)::int AS n FROM reconciliation_lines WHERE run_id = $1 AND payout_id = $2',
+      [outcome.runId, payout.id],
+    );
+    expect(paidOut?.n).toBe(45);
   });
 
   it('names each class of discrepancy with its order, and counts the rest as matched', async () => {

@@ -165,6 +165,25 @@ describe('stale-payment sweeper', () => {
     expect(captures.map((r) => r.headers['paypal-request-id'])).toEqual([`capture-${sessionId}`]);
   });
 
+  it('finalizes a PayPal order captured at PayPal whose capture webhook was dropped', async () => {
+    const { orderId, sessionId } = await checkout('paypal');
+    await paypal.approve(sessionId);
+    // Captured (e.g. the browser's capture call reached PayPal, then the tab closed before our answer).
+    const { getPayPalCheckoutProvider } = await import('../../lib/providers/index.js');
+    const captured = await (await getPayPalCheckoutProvider()).captureOrder(sessionId, `capture-${sessionId}`);
+    expect(captured.outcome).toBe('captured');
+    expect((await findOrderById(db, orderId))?.status).toBe('pending');
+    await age(orderId);
+    const summary = await sweepStalePayments({ actor });
+    expect(outcomeOf(summary, orderId)).toBe('completed');
+    const payment = await db.queryOne<{ providerPaymentId: string }>(
+      'SELECT provider_payment_id AS "providerPaymentId" FROM payments WHERE order_id = $1',
+      [orderId],
+    );
+    expect(payment?.providerPaymentId).toBe(captured.outcome === 'captured' ? captured.captureId : '');
+    expect(paypal.requests.filter((r) => r.path === `/v2/checkout/orders/${sessionId}/capture`)).toHaveLength(1);
+  });
+
   it('applies the late-payment rule to an order the hold cron expired before the paid webhook came', async () => {
     const { orderId, sessionId, ticketType } = await checkout('stripe');
     await payOnPage(sessionId);
