@@ -9,7 +9,7 @@ import type { FollowUp } from './types.js';
 export async function runFollowUp(followUp: FollowUp, actor: Actor): Promise<FollowUp[]> {
   switch (followUp.kind) {
     case 'refund_payment': {
-      const { refundUnwantedPayment } = await import('../payments/refund-late-payment.js');
+      const { refundUnwantedPayment } = await import('../refunds/refund-unwanted-payment.js');
       await refundUnwantedPayment({ ...followUp, actor });
       return [];
     }

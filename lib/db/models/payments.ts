@@ -16,6 +16,16 @@ export const PAYMENT_STATUSES = [
 ] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
+/**
+ * The one definition of "this payment's money was captured" (whatever was refunded since). SQL uses
+ * it as a parameter (`status = ANY($n)`), never spelled out.
+ */
+export const CAPTURED_PAYMENT_STATUSES: readonly PaymentStatus[] = ['completed', 'partially_refunded', 'refunded'];
+
+export function isCaptured(status: PaymentStatus): boolean {
+  return CAPTURED_PAYMENT_STATUSES.includes(status);
+}
+
 export interface Payment {
   id: string;
   orderId: string;
@@ -76,6 +86,14 @@ export async function findPaymentById(q: Queryable, id: string): Promise<Payment
 
 export async function lockPaymentById(q: Queryable, id: string): Promise<Payment | undefined> {
   return await q.queryOne<Payment>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = $1 FOR UPDATE`, [id]);
+}
+
+/** The order's captured payment (a unique index allows at most one), locked. */
+export async function lockCapturedPaymentForOrder(q: Queryable, orderId: string): Promise<Payment | undefined> {
+  return await q.queryOne<Payment>(
+    `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE order_id = $1 AND status = ANY($2::text[]) LIMIT 1 FOR UPDATE`,
+    [orderId, CAPTURED_PAYMENT_STATUSES],
+  );
 }
 
 /** All attempts for an order, newest first. */

@@ -3,20 +3,22 @@ import { type Actor, appendAudit } from '../db/models/audit-log.js';
 import { type Order, type OrderChanges, updateOrder } from '../db/models/orders.js';
 import { type Payment, type PaymentChanges, type PaymentStatus, updatePayment } from '../db/models/payments.js';
 import { type Refund, type RefundChanges, type RefundStatus, updateRefund } from '../db/models/refunds.js';
-import { releaseOrderTicketsInTx } from '../refunds/release-tickets.js';
-import { UNCONFIRMED_REFUND_PREFIX } from './provider-refunds.js';
-import { canTransition, isPaid } from './state-machine.js';
+import { canTransition, isPaid } from '../payments/state-machine.js';
+import { releaseOrderTicketsInTx } from './release-tickets.js';
 
 /**
  * The one place a refund's status changes and its money lands on the payment and the order. Used by
- * the webhook refund sync and by the system (late / duplicate payment) refunds; the admin refund
- * flow should use it too, so that a webhook and the API answer racing each other count the money once:
+ * the provider's refund reports (match-provider-refund.ts) and by the one refund flow (issue-refund.ts,
+ * staff and system refunds), so that a webhook and the API answer racing each other count the money once:
  * a refund that is already `succeeded` is never applied again.
  *
  * The caller holds the row locks, taken in the order order → payment → refund.
  */
 
 const CAPTURED_PAYMENT: readonly PaymentStatus[] = ['completed', 'partially_refunded', 'refunded'];
+
+/** Marks a refund our own call could not confirm; only such a failure may later be turned into success by the provider. */
+export const UNCONFIRMED_REFUND_PREFIX = 'unconfirmed: ';
 
 export interface RefundReport {
   status: RefundStatus;

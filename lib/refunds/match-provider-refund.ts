@@ -14,7 +14,7 @@ import { moveRefundedMoney, settleRefundInTx } from './settle-refund.js';
 
 /**
  * A refund as a provider reports it (Stripe refund / charge.refunded, PayPal PAYMENT.CAPTURE.REFUNDED),
- * synced by provider refund id: our own refunds (admin or system) are found by the id we sent along
+ * matched by provider refund id: our own refunds (admin or system) are found by the id we sent along
  * (Stripe metadata.refund_id, PayPal custom_id), by provider id, or as the unconfirmed refund of the
  * same amount; anything else was made in the provider's dashboard and is recorded with source `provider`.
  */
@@ -33,7 +33,7 @@ export interface ProviderRefundReport {
   failureReason?: string | undefined;
 }
 
-export type SyncRefundResult =
+export type MatchRefundResult =
   | { outcome: 'created' | 'updated' | 'unchanged'; refund: Refund }
   /** No payment of ours carries this provider payment id. */
   | { outcome: 'payment_not_found' }
@@ -59,7 +59,7 @@ async function findOwnRefund(tx: Tx, report: ProviderRefundReport, payment: Paym
   return await lockUnconfirmedRefund(tx, payment.id, report.amountCents);
 }
 
-export async function syncProviderRefundInTx(tx: Tx, report: ProviderRefundReport, actor: Actor): Promise<SyncRefundResult> {
+export async function matchProviderRefundInTx(tx: Tx, report: ProviderRefundReport, actor: Actor): Promise<MatchRefundResult> {
   const found = await findPaymentByProviderPayment(tx, report.provider, report.providerPaymentId);
   if (!found) {
     // The capture that names this payment id has not been applied yet (events out of order).
