@@ -2,7 +2,7 @@ import { db, type Queryable } from '../db/client.js';
 import { findEventById } from '../db/models/events.js';
 import { listOrderItems } from '../db/models/order-items.js';
 import { findOrderById, type Order } from '../db/models/orders.js';
-import { listPaymentsForOrder, type Payment } from '../db/models/payments.js';
+import { isCaptured, listPaymentsForOrder, type Payment } from '../db/models/payments.js';
 import { AppError } from '../errors.js';
 import { accessTokenMatches } from './access-token.js';
 
@@ -53,7 +53,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The payment that speaks for the order: the captured one if any, else the newest attempt. */
 function primaryPayment(payments: Payment[]): Payment | undefined {
-  return payments.find((p) => ['completed', 'partially_refunded', 'refunded'].includes(p.status)) ?? payments[0];
+  return payments.find((p) => isCaptured(p.status)) ?? payments[0];
 }
 
 export async function buildOrderView(q: Queryable, order: Order): Promise<OrderView> {

@@ -4,6 +4,7 @@ import { countActiveItemsByType } from '../db/models/order-items.js';
 import { lockOrderById, type Order, type Provider, updateOrder } from '../db/models/orders.js';
 import {
   findPaymentByProviderPayment,
+  isCaptured,
   lockLatestPaymentForOrder,
   lockPaymentById,
   type Payment,
@@ -143,7 +144,7 @@ export async function finalizeOrderPaymentInTx(tx: Tx, input: FinalizePaymentInp
   if (
     order.attentionReason === 'late_payment_no_capacity' &&
     payment.providerPaymentId === input.providerPaymentId &&
-    ['completed', 'partially_refunded', 'refunded'].includes(payment.status)
+    isCaptured(payment.status)
   ) {
     return { outcome: 'late_no_capacity', order, payment };
   }

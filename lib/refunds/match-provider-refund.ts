@@ -1,7 +1,7 @@
 import type { Tx } from '../db/client.js';
 import { type Actor, appendAudit } from '../db/models/audit-log.js';
 import { findOrderById, lockOrderById, type Provider } from '../db/models/orders.js';
-import { findPaymentByProviderPayment, lockPaymentById, type Payment } from '../db/models/payments.js';
+import { findPaymentByProviderPayment, isCaptured, lockPaymentById, type Payment } from '../db/models/payments.js';
 import {
   insertRefund,
   lockRefundById,
@@ -43,10 +43,7 @@ export type MatchRefundResult =
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function captured(payment: Payment): boolean {
-  return (
-    ['completed', 'partially_refunded', 'refunded'].includes(payment.status) ||
-    (payment.status === 'cancelled' && payment.failureCode === 'duplicate_payment')
-  );
+  return isCaptured(payment.status) || (payment.status === 'cancelled' && payment.failureCode === 'duplicate_payment');
 }
 
 async function findOwnRefund(tx: Tx, report: ProviderRefundReport, payment: Payment): Promise<Refund | undefined> {

@@ -1,7 +1,7 @@
 import type { Tx } from '../db/client.js';
 import { type Actor, appendAudit } from '../db/models/audit-log.js';
 import { type Order, type OrderChanges, updateOrder } from '../db/models/orders.js';
-import { type Payment, type PaymentChanges, type PaymentStatus, updatePayment } from '../db/models/payments.js';
+import { isCaptured, type Payment, type PaymentChanges, type PaymentStatus, updatePayment } from '../db/models/payments.js';
 import { type Refund, type RefundChanges, type RefundStatus, updateRefund } from '../db/models/refunds.js';
 import { canTransition, isPaid } from '../payments/state-machine.js';
 import { releaseOrderTicketsInTx } from './release-tickets.js';
@@ -14,8 +14,6 @@ import { releaseOrderTicketsInTx } from './release-tickets.js';
  *
  * The caller holds the row locks, taken in the order order → payment → refund.
  */
-
-const CAPTURED_PAYMENT: readonly PaymentStatus[] = ['completed', 'partially_refunded', 'refunded'];
 
 /** Marks a refund our own call could not confirm; only such a failure may later be turned into success by the provider. */
 export const UNCONFIRMED_REFUND_PREFIX = 'unconfirmed: ';
@@ -61,14 +59,14 @@ export async function moveRefundedMoney(
   payment: Payment,
   deltaCents: number,
 ): Promise<{ order: Order; payment: Payment }> {
-  const paysOrder = isPaid(order.status) && CAPTURED_PAYMENT.includes(payment.status);
+  const paysOrder = isPaid(order.status) && isCaptured(payment.status);
   const refunded = clamp(payment.refundedCents + deltaCents, 0, payment.amountCents);
   const paymentChanges: PaymentChanges = {
     refundedCents: refunded,
     // Money refunded can no longer be disputed (the CHECK refunded + disputed <= amount).
     disputedCents: Math.min(payment.disputedCents, payment.amountCents - refunded),
   };
-  if (CAPTURED_PAYMENT.includes(payment.status)) {
+  if (isCaptured(payment.status)) {
     const target = refundedStatus<PaymentStatus & ('completed' | 'partially_refunded' | 'refunded')>(
       refunded,
       payment.amountCents,

@@ -5,7 +5,7 @@ import { findEventById } from '../models/events.js';
 import { listOrderItems } from '../models/order-items.js';
 import { findOrderById } from '../models/orders.js';
 import { listFailuresForOrder } from '../models/payment-failures.js';
-import { listPaymentsForOrder, refundableOf } from '../models/payments.js';
+import { isCaptured, listPaymentsForOrder, refundableOf } from '../models/payments.js';
 import { listRefundsForOrder } from '../models/refunds.js';
 
 /**
@@ -62,7 +62,7 @@ export async function getOrderDetailForAdmin(orderId: string | null | undefined,
     listRefundsForOrder(q, order.id),
     orderAuditTimeline(order.id, q),
   ]);
-  const captured = payments.find((p) => ['completed', 'partially_refunded', 'refunded'].includes(p.status));
+  const captured = payments.find((p) => isCaptured(p.status));
   const pendingRefundCents = refunds
     .filter((r) => r.status === 'pending' && r.paymentId === captured?.id)
     .reduce((sum, r) => sum + r.amountCents, 0);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { formatMinorUnits } from '../../money.js';
 import { db, type Queryable } from '../client.js';
-import { PAYMENT_STATUSES } from '../models/payments.js';
+import { isCaptured, PAYMENT_STATUSES, type PaymentStatus } from '../models/payments.js';
 import {
   Conditions,
   type Cursor,
@@ -56,7 +56,7 @@ export interface TransactionRow {
   orderStatus: string;
   eventSlug: string;
   provider: string;
-  status: string;
+  status: PaymentStatus;
   amountCents: number;
   refundedCents: number;
   disputedCents: number;
@@ -161,9 +161,8 @@ function present(row: TransactionRow): TransactionView {
   };
 }
 
-const CAPTURED = new Set(['completed', 'partially_refunded', 'refunded']);
 function capturedCents(row: TransactionRow): number {
-  return CAPTURED.has(row.status) ? row.amountCents : 0;
+  return isCaptured(row.status) ? row.amountCents : 0;
 }
 
 export interface TransactionPage {
