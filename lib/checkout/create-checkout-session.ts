@@ -4,8 +4,7 @@ import { type Actor, appendAudit } from '../db/models/audit-log.js';
 import { upsertCustomerByEmail } from '../db/models/customers.js';
 import { type FestivalEvent, findEventBySlug } from '../db/models/events.js';
 import { insertOrderItems, type NewOrderItem } from '../db/models/order-items.js';
-import { insertOrder, lockOrderById, type Order, type Provider, updateOrder } from '../db/models/orders.js';
-import { recordPaymentFailure } from '../db/models/payment-failures.js';
+import { insertOrder, type Order, type Provider } from '../db/models/orders.js';
 import { insertPayment, type Payment, updatePayment } from '../db/models/payments.js';
 import {
   findTicketTypesByCodes,
@@ -20,7 +19,8 @@ import type { Currency } from '../money.js';
 import { type CheckoutProvider, ProviderError } from '../providers/checkout-provider.js';
 import { getCheckoutProvider } from '../providers/index.js';
 import { generateAccessToken } from './access-token.js';
-import { reclaimExpiredHolds, releaseOrderHolds } from './holds.js';
+import { failCheckoutAfterProviderError } from './fail-checkout.js';
+import { reclaimExpiredHolds } from './holds.js';
 import { type OrderPricing, type PricedLine, PricingError, priceOrder } from './pricing.js';
 import type { CheckoutSessionRequest } from './schemas.js';
 
@@ -324,34 +324,6 @@ async function holdAndInsert(
   }
 }
 
-/** Provider failed: release the hold, fail order and payment, record the provider's code. One transaction. */
-async function failAfterProviderError(order: Order, payment: Payment, error: ProviderError, actor: Actor): Promise<void> {
-  await transaction(async (tx) => {
-    const locked = await lockOrderById(tx, order.id);
-    if (locked?.status !== 'pending') return;
-    const released = await releaseOrderHolds(tx, order.id);
-    await updateOrder(tx, order.id, { status: 'failed' });
-    await recordPaymentFailure(tx, {
-      paymentId: payment.id,
-      orderId: order.id,
-      provider: error.provider,
-      code: error.code,
-      declineCode: error.declineCode ?? null,
-      message: error.message,
-    });
-    await updatePayment(tx, payment.id, { status: 'failed' });
-    await appendAudit(tx, {
-      entityType: 'order',
-      entityId: order.id,
-      action: 'checkout_provider_failed',
-      actor,
-      reason: error.code,
-      oldValues: { status: locked.status },
-      newValues: { status: 'failed', released, provider: error.provider, providerCode: error.code, kind: error.kind },
-    });
-  });
-}
-
 function providerLines(pricing: OrderPricing) {
   return pricing.lines.map((line) => ({
     name: line.appliedPercent > 0 ? `${line.name} (sliding scale, ${line.appliedPercent}% off)` : line.name,
@@ -414,7 +386,7 @@ export async function createCheckoutSession(
       requestId: context.actor.requestId,
     });
     try {
-      await failAfterProviderError(order, payment, providerError, context.actor);
+      await failCheckoutAfterProviderError(order, payment, providerError, context.actor);
     } catch (cleanupError) {
       // The hold then ends with its expiry (cron / reclaim); the buyer still gets the 502.
       log.error('releasing the hold after a provider failure failed', { orderId: order.id, error: cleanupError });

@@ -172,7 +172,8 @@ export async function paidPayPalOrder(
     accessToken: created.accessToken,
     actor: { type: 'buyer', id: created.orderId },
   });
-  if (captured.httpStatus !== 200 || captured.order.status !== 'completed') throw new Error(`capture: ${captured.order.status}`);
+  if (captured.capture !== 'captured' || captured.order.status !== 'completed')
+    throw new Error(`capture: ${captured.order.status}`);
   const row = await db.queryOne<{ captureId: string }>(
     `SELECT provider_payment_id AS "captureId" FROM payments WHERE order_id = $1 AND status = 'completed'`,
     [created.orderId],

@@ -3,7 +3,9 @@ import type { Actor } from '../../db/models/audit-log.js';
 import { findOrderById } from '../../db/models/orders.js';
 import { AppError } from '../../errors.js';
 import { isPaid } from '../../payments/state-machine.js';
-import { finalizeFromEvent, markOrderProcessing, recordDeclineFromEvent } from '../order-effects.js';
+import { finalizeFromEvent } from '../order-effects.js';
+import { markPaymentProcessingInTx } from '../../payments/mark-payment-processing.js';
+import { recordPaymentDeclineInTx } from '../../payments/record-payment-decline.js';
 import type { FollowUp } from '../types.js';
 
 /**
@@ -33,7 +35,7 @@ export async function captureApprovedPayPalOrder(input: {
   return await transaction(async (tx) => {
     if (result.outcome === 'declined') {
       // Same as the browser return: the buyer may choose another funding source; the hold stays.
-      await recordDeclineFromEvent(
+      await recordPaymentDeclineInTx(
         tx,
         input.orderId,
         { provider: 'paypal', code: result.code, message: result.message, providerEventId: `capture:${input.paypalOrderId}` },
@@ -42,7 +44,7 @@ export async function captureApprovedPayPalOrder(input: {
       return [];
     }
     if (result.captureStatus === 'PENDING') {
-      await markOrderProcessing(
+      await markPaymentProcessingInTx(
         tx,
         input.orderId,
         { providerSessionId: input.paypalOrderId, providerPaymentId: result.captureId },
