@@ -55,8 +55,3 @@ export async function readJson<S extends z.ZodType>(ctx: RequestContext, schema:
   }
   return validate(schema, value);
 }
-
-/** Query string as a plain object (last value wins), for schema validation. */
-export function queryObject(ctx: RequestContext): Record<string, string> {
-  return Object.fromEntries(ctx.url.searchParams.entries());
-}

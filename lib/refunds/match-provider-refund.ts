@@ -10,6 +10,7 @@ import {
   type Refund,
   type RefundStatus,
 } from '../db/models/refunds.js';
+import { isUuid } from '../ids.js';
 import { moveRefundedMoney, settleRefundInTx } from './settle-refund.js';
 
 /**
@@ -40,14 +41,12 @@ export type MatchRefundResult =
   /** The payment exists but its capture has not been applied yet: retry later. */
   | { outcome: 'not_captured_yet' };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function captured(payment: Payment): boolean {
   return isCaptured(payment.status) || (payment.status === 'cancelled' && payment.failureCode === 'duplicate_payment');
 }
 
 async function findOwnRefund(tx: Tx, report: ProviderRefundReport, payment: Payment): Promise<Refund | undefined> {
-  if (report.ourRefundId && UUID.test(report.ourRefundId)) {
+  if (isUuid(report.ourRefundId)) {
     const ours = await lockRefundById(tx, report.ourRefundId);
     if (ours && ours.paymentId === payment.id) return ours;
   }
@@ -60,7 +59,7 @@ export async function matchProviderRefundInTx(tx: Tx, report: ProviderRefundRepo
   const found = await findPaymentByProviderPayment(tx, report.provider, report.providerPaymentId);
   if (!found) {
     // The capture that names this payment id has not been applied yet (events out of order).
-    if (report.orderIdHint && UUID.test(report.orderIdHint) && (await findOrderById(tx, report.orderIdHint))) {
+    if (isUuid(report.orderIdHint) && (await findOrderById(tx, report.orderIdHint))) {
       return { outcome: 'not_captured_yet' };
     }
     return { outcome: 'payment_not_found' };

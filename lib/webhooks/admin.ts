@@ -1,3 +1,4 @@
+import { isUuid } from '../ids.js';
 import { z } from 'zod';
 import { db } from '../db/client.js';
 import { findWebhookEventById, listWebhookEvents, type WebhookEvent } from '../db/models/webhook-events.js';
@@ -64,10 +65,9 @@ export async function listWebhookEventsPage(
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export async function getWebhookEventOr404(id: string | null): Promise<WebhookEvent> {
-  const event = id && UUID.test(id) ? await findWebhookEventById(db, id) : undefined;
+/** The stored event; NOT_FOUND when there is none (or the id is not a uuid). */
+export async function getWebhookEvent(id: string | null): Promise<WebhookEvent> {
+  const event = isUuid(id) ? await findWebhookEventById(db, id) : undefined;
   if (!event) throw new AppError('NOT_FOUND', 'No such webhook event');
   return event;
 }
@@ -77,7 +77,7 @@ export async function replayWebhookEvent(
   id: string | null,
   actor: Actor,
 ): Promise<{ result: ProcessResult; event: WebhookEvent }> {
-  const event = await getWebhookEventOr404(id);
+  const event = await getWebhookEvent(id);
   const result = await processWebhookEvent(event.id, { actor, replay: true });
   await appendAudit(db, {
     entityType: 'webhook_event',
@@ -87,5 +87,5 @@ export async function replayWebhookEvent(
     oldValues: { status: event.status, attempts: event.attempts },
     newValues: { status: result.status, applied: result.applied, error: result.error ?? null },
   });
-  return { result, event: await getWebhookEventOr404(event.id) };
+  return { result, event: await getWebhookEvent(event.id) };
 }

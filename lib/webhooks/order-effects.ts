@@ -1,4 +1,5 @@
 import type { Tx } from '../db/client.js';
+import { isUuid } from '../ids.js';
 import type { Actor } from '../db/models/audit-log.js';
 import { findOrderById, type Provider } from '../db/models/orders.js';
 import { findPaymentByProviderPayment, findPaymentByProviderSession } from '../db/models/payments.js';
@@ -11,12 +12,6 @@ import { type ApplyOutcome, ignored, processed } from './types.js';
  * the payment domain's outcomes into event outcomes. The payment transitions themselves live in
  * lib/payments/ (mark-payment-processing, fail-payment, record-payment-decline, finalize-order).
  */
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: unknown): value is string {
-  return typeof value === 'string' && UUID.test(value);
-}
 
 /**
  * Our order for a provider object: the order id we sent (client_reference_id / metadata / custom_id),

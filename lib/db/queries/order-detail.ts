@@ -1,3 +1,4 @@
+import { isUuid } from '../../ids.js';
 import { db, type Queryable } from '../client.js';
 import type { AuditEntity, AuditEntry } from '../models/audit-log.js';
 import { findCustomerById } from '../models/customers.js';
@@ -46,11 +47,9 @@ export async function entityAuditTimeline(entityType: AuditEntity, entityId: str
 
 const iso = (date: Date | null | undefined) => date?.toISOString() ?? null;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The staff view of an order; undefined when there is no such order (or the id is not a uuid). */
 export async function getOrderDetailForAdmin(orderId: string | null | undefined, q: Queryable = db) {
-  if (!orderId || !UUID.test(orderId)) return undefined;
+  if (!isUuid(orderId)) return undefined;
   const order = await findOrderById(q, orderId);
   if (!order) return undefined;
   const [customer, event, items, payments, failures, refunds, audit] = await Promise.all([

@@ -128,12 +128,3 @@ export class Conditions {
     return this.parts.length === 0 ? '' : `WHERE ${this.parts.join(' AND ')}`;
   }
 }
-
-/** The query string as an object, with empty values dropped (`?email=` means no email filter). */
-export function queryParams(params: URLSearchParams): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of params.entries()) {
-    if (value !== '') out[key] = value;
-  }
-  return out;
-}

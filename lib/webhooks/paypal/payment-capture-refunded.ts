@@ -1,6 +1,6 @@
 import { mapPayPalRefundStatus } from '../../providers/refund-provider.js';
 import { matchProviderRefundInTx } from '../../refunds/match-provider-refund.js';
-import { isUuid } from '../order-effects.js';
+import { isUuid } from '../../ids.js';
 import type { EventHandler } from '../types.js';
 import { ignored, NotYetApplicableError, processed } from '../types.js';
 import { linkedId, minorUnits, refundSchema, resourceOf } from './objects.js';
