@@ -1,8 +1,10 @@
+import { payPalCaptureRequestId } from '../../checkout/capture-paypal-order.js';
 import { db, transaction } from '../../db/client.js';
 import type { Actor } from '../../db/models/audit-log.js';
 import { findOrderById } from '../../db/models/orders.js';
 import { AppError } from '../../errors.js';
 import { isPaid } from '../../payments/state-machine.js';
+import { getPayPalCheckoutProvider } from '../../providers/index.js';
 import { finalizeFromEvent } from '../order-effects.js';
 import { markPaymentProcessingInTx } from '../../payments/mark-payment-processing.js';
 import { recordPaymentDeclineInTx } from '../../payments/record-payment-decline.js';
@@ -21,10 +23,6 @@ export async function captureApprovedPayPalOrder(input: {
 }): Promise<FollowUp[]> {
   const order = await findOrderById(db, input.orderId);
   if (!order || isPaid(order.status)) return [];
-  const [{ getPayPalCheckoutProvider }, { payPalCaptureRequestId }] = await Promise.all([
-    import('../../providers/index.js'),
-    import('../../checkout/capture-paypal-order.js'),
-  ]);
   const result = await (await getPayPalCheckoutProvider()).captureOrder(
     input.paypalOrderId,
     payPalCaptureRequestId(input.paypalOrderId),
