@@ -120,7 +120,7 @@ export async function getRefundProvider(name: Provider, config: Config = getConf
   }
   const stripe = await getStripeClient('refund', config);
   return await remember(forConfig(config).refund, 'stripe', async () => {
-    const { StripeRefundProvider } = await import('./stripe-refund-provider.js');
-    return new StripeRefundProvider(stripe);
+    const { createStripeRefundProvider } = await import('./stripe-refund-provider.js');
+    return createStripeRefundProvider(stripe);
   });
 }

@@ -2,7 +2,7 @@ import { type Tx, transaction } from '../db/client.js';
 import type { Actor } from '../db/models/audit-log.js';
 import { lockOrderById, type Order } from '../db/models/orders.js';
 import { lockPaymentById, type Payment, refundableOf } from '../db/models/payments.js';
-import { lockRefundById, pendingRefundCents, type Refund } from '../db/models/refunds.js';
+import { insertRefund, lockRefundById, pendingRefundCents, type Refund } from '../db/models/refunds.js';
 import { log } from '../log.js';
 import { ProviderError } from '../providers/checkout-provider.js';
 import { getRefundProvider } from '../providers/index.js';
@@ -57,6 +57,23 @@ export interface IssuedRefund {
   refundableCents: number;
   /** Set when the provider call failed (with `mark_failed`). */
   providerError?: unknown;
+}
+
+/** The pending refund row a reservation records against the payment (the provider and currency are the payment's). */
+export async function insertPendingRefund(
+  tx: Tx,
+  order: Order,
+  payment: Payment,
+  fields: { amountCents: number; reason: string; source: 'admin' | 'system'; requestedBy: string; releaseTickets?: boolean },
+): Promise<Refund> {
+  return await insertRefund(tx, {
+    ...fields,
+    paymentId: payment.id,
+    orderId: order.id,
+    provider: payment.provider,
+    currency: payment.currency,
+    status: 'pending',
+  });
 }
 
 /** Step 3: record the provider's answer (or our failed call) under the locks. */

@@ -3,10 +3,10 @@ import type { Tx } from '../db/client.js';
 import { type Actor, appendAudit } from '../db/models/audit-log.js';
 import { lockOrderById, type Order } from '../db/models/orders.js';
 import { lockCapturedPaymentForOrder, type Payment, refundableOf } from '../db/models/payments.js';
-import { insertRefund, pendingRefundCents, type Refund } from '../db/models/refunds.js';
+import { pendingRefundCents, type Refund } from '../db/models/refunds.js';
 import { AppError } from '../errors.js';
 import { isPaid } from '../payments/state-machine.js';
-import { issueRefund, type RefundReservation } from './issue-refund.js';
+import { insertPendingRefund, issueRefund, type RefundReservation } from './issue-refund.js';
 
 /**
  * Staff refunds (POST /api/payments/refund). Never more than was captured, however many requests
@@ -65,15 +65,10 @@ async function reserveStaffRefund(tx: Tx, input: RefundPaymentInput): Promise<Re
       { details: { refundableCents: refundable, requestedCents: amountCents, currency: payment.currency } },
     );
   }
-  const refund = await insertRefund(tx, {
-    paymentId: payment.id,
-    orderId: order.id,
-    provider: payment.provider,
+  const refund = await insertPendingRefund(tx, order, payment, {
     amountCents,
-    currency: payment.currency,
     reason: input.reason.trim(),
     source: 'admin',
-    status: 'pending',
     requestedBy: input.actor.id ?? input.actor.type,
     releaseTickets: input.releaseTickets ?? false,
   });

@@ -2,8 +2,8 @@ import type { Tx } from '../db/client.js';
 import type { Actor } from '../db/models/audit-log.js';
 import { lockOrderById } from '../db/models/orders.js';
 import { lockPaymentById, refundableOf } from '../db/models/payments.js';
-import { insertRefund, lockSystemRefundForPayment, type Refund } from '../db/models/refunds.js';
-import { issueRefund, type RefundReservation } from './issue-refund.js';
+import { lockSystemRefundForPayment, type Refund } from '../db/models/refunds.js';
+import { insertPendingRefund, issueRefund, type RefundReservation } from './issue-refund.js';
 
 /**
  * Money we must give back by ourselves: a late payment whose tickets are gone
@@ -47,15 +47,10 @@ async function reserveSystemRefund(tx: Tx, input: RefundUnwantedPaymentInput): P
   if (existing) return { refund: existing, order, payment };
   const amountCents = refundableOf(payment, 0);
   if (amountCents <= 0) return undefined;
-  const refund = await insertRefund(tx, {
-    paymentId: payment.id,
-    orderId: order.id,
-    provider: payment.provider,
+  const refund = await insertPendingRefund(tx, order, payment, {
     amountCents,
-    currency: payment.currency,
     reason: REFUND_REASON[input.reason],
     source: 'system',
-    status: 'pending',
     requestedBy: 'system',
   });
   return { refund, order, payment };
