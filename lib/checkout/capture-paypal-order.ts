@@ -76,7 +76,7 @@ export async function capturePayPalOrder(input: CapturePayPalInput): Promise<Cap
   } catch (error) {
     if (!(error instanceof ProviderError)) throw error;
     log.warn('paypal capture failed', { orderId: order.id, code: error.code, kind: error.kind });
-    if (error.kind === 'api' && error.statusCode !== undefined && error.statusCode < 500) {
+    if (error.refused) {
       await recordDecline(order.id, error.code, error.message, paypalOrderId, input.actor);
       throw new AppError('UNPROCESSABLE', 'PayPal refused to capture this order', { details: { providerCode: error.code } });
     }
