@@ -183,7 +183,7 @@ function attendeeField(id: string, label: string, type: string, autocomplete: st
   return el(
     'div',
     { class: 'field' },
-    el('label', { for: id }, label + (required ? '' : ' (optional)')),
+    el('label', { for: id }, label + (required ? '' : ' (optional: we use yours when empty)')),
     input,
     el('p', { class: 'field-error', id: `${id}-err` }),
   );

@@ -48,7 +48,8 @@ async function ordersOf(email: string) {
 
 const uniqueEmail = (tag: string) => `${tag}.${Date.now()}.${Math.random().toString(36).slice(2, 8)}@example.test`;
 
-describe('the buyer journey in a real browser', () => {
+// A real browser on a shared 2-core machine: generous per-test time (no timing is asserted).
+describe('the buyer journey in a real browser', { timeout: 120_000 }, () => {
   it('is served with a strict CSP (vercel.json headers, honoured by the local server) and the default return pages exist', async () => {
     for (const path of ['/', '/tickets/success', '/tickets/cancel', '/assets/checkout.js']) {
       const res = await fetch(`${rig.server.url}${path}`);
