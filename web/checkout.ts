@@ -356,7 +356,11 @@ function showApiError(answer: Exclude<ApiAnswer<Created>, { kind: 'ok' }>, sent:
         const node = id ? fieldError(id, FIELD_WORDS[last] ?? 'Please check this field.') : undefined;
         focus ??= node;
       }
-      showFormError('Please correct the fields marked below.');
+      showFormError(
+        focus
+          ? 'Please correct the fields marked below.'
+          : 'We could not place this order from this page. Please reload the page and try again.',
+      );
       break;
     }
     case 'PROVIDER_UNAVAILABLE': {
@@ -436,6 +440,9 @@ function requestBody() {
     customer: { email: buyerEmail, firstName: value('buyer-first'), lastName: value('buyer-last') },
     slidingScalePercent: percent(),
     provider,
+    // Back to this origin's return pages: the access token is in this origin's sessionStorage.
+    successUrl: `${location.origin}/tickets/success`,
+    cancelUrl: `${location.origin}/tickets/cancel`,
   };
 }
 

@@ -160,7 +160,10 @@ async function start(): Promise<void> {
             'PayPal declined the payment method you chose. Nothing was charged. Go back to PayPal to choose another one, or start again.';
         } else if (capture.kind !== 'ok') {
           captured = false; // try the capture again on the next round
-          byId('c-note').textContent = generalErrorText(capture);
+          byId('c-note').textContent =
+            capture.kind === 'error' && capture.error.code === 'UNPROCESSABLE'
+              ? 'PayPal has not confirmed your approval yet. We keep checking.'
+              : `${generalErrorText(capture)} We keep checking.`;
         }
       } else {
         setStatus('Confirming your payment…');

@@ -254,6 +254,49 @@ describe('the buyer journey in a real browser', { timeout: 120_000 }, () => {
     expect(await ordersOf(email)).toHaveLength(1);
   });
 
+  it('a network error after the server took the order: the retry reuses the Idempotency-Key → still one order; a changed order gets a new key', async () => {
+    const { event } = await festival();
+    const { page } = await openCheckout(event.slug);
+    const email = uniqueEmail('net');
+    await fillCheckout(page, { quantities: { pass: 1 }, buyer: { firstName: 'Nico', lastName: 'Red', email } });
+    const keys: string[] = [];
+    let drops = 1;
+    await page.route('**/api/payments/checkout-session', async (route) => {
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      if (drops > 0) {
+        drops -= 1;
+        await route.fetch(); // the server gets it and creates the order ...
+        await route.abort('connectionreset'); // ... but the answer never reaches the browser
+        return;
+      }
+      await route.continue();
+    });
+    await page.click('#pay');
+    await page.waitForFunction(() =>
+      /could not reach the ticket office/.test(document.getElementById('form-error')?.textContent ?? ''),
+    );
+    expect(await page.isEnabled('#pay')).toBe(true);
+    expect(await ordersOf(email)).toHaveLength(1);
+    await page.click('#pay');
+    await page.waitForURL(/\/pay\//);
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{32,36}$/);
+    expect(keys[1]).toBe(keys[0]);
+    expect(await ordersOf(email)).toHaveLength(1);
+    // A new attempt (another order, other content) from a fresh page gets a fresh key.
+    const again = await openCheckout(event.slug);
+    const otherKeys: string[] = [];
+    again.page.on('request', (request) => {
+      if (request.url().includes('/api/payments/checkout-session')) otherKeys.push(request.headers()['idempotency-key'] ?? '');
+    });
+    await fillCheckout(again.page, { quantities: { pass: 2 }, buyer: { firstName: 'Nico', lastName: 'Red', email } });
+    await again.page.click('#pay');
+    await again.page.waitForURL(/\/pay\//);
+    expect(otherKeys).toHaveLength(1);
+    expect(otherKeys[0]).not.toBe(keys[0]);
+    expect(await ordersOf(email)).toHaveLength(2);
+  });
+
   it('the price shown equals the totalCents the server returns, at every sliding-scale step, on an eligible and an ineligible type', async () => {
     const { event } = await festival();
     const { page } = await openCheckout(event.slug);
