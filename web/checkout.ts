@@ -163,6 +163,7 @@ function renderCatalog(data: Catalog): void {
     payButton.disabled = true;
   }
   update();
+  renderAttendees();
 }
 
 function onQuantity(type: CatalogType, input: HTMLInputElement, final = false): void {
@@ -170,10 +171,22 @@ function onQuantity(type: CatalogType, input: HTMLInputElement, final = false): 
   let value = Math.trunc(Number(input.value));
   if (!Number.isFinite(value) || value < 0) value = 0;
   if (value > max) value = max;
+  const asked = Math.trunc(Number(input.value));
   if (final || String(value) !== input.value) input.value = String(value);
   quantities.set(type.code, value);
-  byId(`err-${type.code}`).textContent = '';
+  const note = byId(`err-${type.code}`);
+  if (asked > max) {
+    note.textContent =
+      type.available < type.maxPerOrder
+        ? `Only ${type.available} left, so at most ${max}.`
+        : `At most ${type.maxPerOrder} per order.`;
+  } else if (!final) {
+    // Typing clears the note; leaving the field (change) keeps the one the typing left.
+    note.textContent = '';
+    input.removeAttribute('aria-invalid');
+  }
   update();
+  renderAttendees();
 }
 
 function attendeeField(id: string, label: string, type: string, autocomplete: string, required: boolean, value: string) {
@@ -250,7 +263,6 @@ function update(): void {
   totalNode.textContent = formatMoney(total, currency);
   totalNode.dataset.totalCents = String(total);
   byId('sum-count').textContent = `${priced?.ticketCount ?? 0} ticket${priced?.ticketCount === 1 ? '' : 's'}`;
-  renderAttendees();
 }
 
 // ---------------------------------------------------------------- errors, beside their cause

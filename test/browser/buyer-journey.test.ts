@@ -73,6 +73,15 @@ describe('the buyer journey in a real browser', { timeout: 120_000 }, () => {
     // Quantities are bounded by what remains and the max per order.
     expect(await page.getAttribute('#qty-pass', 'max')).toBe('6');
     expect(await page.getAttribute('#qty-last', 'max')).toBe('1');
+    await page.fill('#qty-last', '5');
+    await page.press('#qty-last', 'Tab');
+    expect(await page.inputValue('#qty-last')).toBe('1');
+    expect(await page.textContent('#err-last')).toBe('Only 1 left, so at most 1.');
+    await page.fill('#qty-pass', '9');
+    await page.press('#qty-pass', 'Tab');
+    expect(await page.inputValue('#qty-pass')).toBe('6');
+    expect(await page.textContent('#err-pass')).toBe('At most 6 per order.');
+    await page.fill('#qty-last', '0');
     expect(await page.isVisible('#sliding')).toBe(true);
     const email = uniqueEmail('a');
     await fillCheckout(page, {

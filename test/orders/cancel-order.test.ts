@@ -146,7 +146,14 @@ describe('POST /api/orders/{id}/cancel', () => {
       if (paid.outcome !== 'succeeded') throw new Error(`sandbox payment ${paid.outcome}`);
       const [cancelled, webhook] = await Promise.all([cancelCall(placed.orderId, placed.accessToken), deliverStripe(paid.event)]);
       expect(webhook.status).toBe(200);
-      const audit = (await listAuditForEntity(db, 'order', placed.orderId)).map((a) => a.action);
+      // In the order the rows were written (id), i.e. the order the row lock let them through; created_at is
+      // each transaction's start, and the loser's transaction may have started first and waited.
+      const audit = (
+        await db.queryMany<{ action: string }>(
+          `SELECT action FROM payment_audit_log WHERE entity_type = 'order' AND entity_id = $1 ORDER BY id`,
+          [placed.orderId],
+        )
+      ).map((a) => a.action);
       if (cancelled.status === 200) {
         // The cancel changed the order first; the money that then arrived is a late payment, sold on
         // capacity that was there (tickets given back a moment ago).
