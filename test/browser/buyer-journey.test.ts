@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { db } from '../../lib/db/client.js';
-import { createEventWithTicketTypes, ticketCounters } from '../support/factories.js';
+import { reclaimExpiredHolds } from '../../lib/checkout/holds.js';
+import { createEventWithTicketTypes, expireHoldNow, ticketCounters } from '../support/factories.js';
 import { centsOf, fillCheckout, screenshots, seriousAxeViolations, setSlidingScale, useBrowserRig } from './support.js';
 
 /**
@@ -341,6 +342,76 @@ describe('the buyer journey in a real browser', { timeout: 120_000 }, () => {
     // The ineligible type's total never moves with the slider.
     await setSlidingScale(page, 75);
     expect(await page.textContent('#sum-total')).toBe('$240.00');
+  });
+
+  it('works with the keyboard alone: every control is reached with Tab, the order is placed with Enter', async () => {
+    const { event } = await festival();
+    const { page } = await openCheckout(event.slug, { width: 375, height: 812 });
+    const email = uniqueEmail('kbd');
+    const tabTo = async (id: string) => {
+      for (let i = 0; i < 60; i++) {
+        if ((await page.evaluate(() => document.activeElement?.id)) === id) return;
+        await page.keyboard.press('Tab');
+      }
+      throw new Error(`#${id} not reachable with Tab`);
+    };
+    await tabTo('qty-pass');
+    await page.keyboard.press('ArrowUp');
+    await tabTo('sliding-scale');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.textContent('#sliding-value')).toBe('10 %');
+    await tabTo('att-pass-0-first');
+    await page.keyboard.type('Kiko');
+    await tabTo('att-pass-0-last');
+    await page.keyboard.type('Teclado');
+    await tabTo('buyer-first');
+    await page.keyboard.type('Kiko');
+    await tabTo('buyer-last');
+    await page.keyboard.type('Teclado');
+    await tabTo('buyer-email');
+    await page.keyboard.type(email);
+    await tabTo('provider-stripe');
+    await tabTo('pay');
+    // 6499 - floor(649.9) = 5850
+    expect(await page.textContent('#sum-total')).toBe('$58.50');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/pay\//);
+    expect(await ordersOf(email)).toEqual([expect.objectContaining({ status: 'pending', totalCents: 5850 })]);
+  });
+
+  it('errors in the form are shown beside their fields, and focus goes to the first one', async () => {
+    const { event } = await festival();
+    const { page } = await openCheckout(event.slug);
+    await page.click('#pay');
+    expect(await page.textContent('#err-pass')).toBe('Choose at least one ticket.');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('qty-pass');
+    await page.fill('#qty-pass', '1');
+    await page.fill('#buyer-email', 'not-an-email');
+    await page.click('#pay');
+    expect(await page.textContent('#att-pass-0-first-err')).toBe('Please enter a first name.');
+    expect(await page.textContent('#buyer-email-err')).toContain('valid email address');
+    expect(await page.getAttribute('#buyer-email', 'aria-invalid')).toBe('true');
+    expect(await page.textContent('#form-error')).toContain('Please correct the fields marked below.');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+  });
+
+  it('the success page says so when the order ended unpaid (hold expired), and offers to start again', async () => {
+    const { event, types } = await festival();
+    const { page } = await openCheckout(event.slug);
+    const email = uniqueEmail('exp');
+    await fillCheckout(page, { quantities: { pass: 1 }, buyer: { firstName: 'Eli', lastName: 'Tarde', email } });
+    await page.click('#pay');
+    await page.waitForURL(/\/pay\//);
+    const [order] = await ordersOf(email);
+    if (!order) throw new Error('no order');
+    await expireHoldNow(order.id);
+    await reclaimExpiredHolds({ ticketTypeId: types.pass.id, actor: { type: 'system' }, reason: 'test' });
+    await page.goto(`${rig.server.url}/tickets/success?order_id=${order.id}`);
+    await page.waitForSelector('#ended:not([hidden])');
+    expect(await page.textContent('#ended-text')).toContain('reservation ran out');
+    expect(await page.getAttribute('#ended a', 'href')).toBe('/');
+    expect(await seriousAxeViolations(page)).toEqual([]);
   });
 
   it('a success page opened without the token says how to find the order, without asking the API about it', async () => {
