@@ -414,6 +414,37 @@ describe('the buyer journey in a real browser', { timeout: 120_000 }, () => {
     expect(await seriousAxeViolations(page)).toEqual([]);
   });
 
+  it('the success page polls with backoff while the payment is unconfirmed and gives up after a few minutes, with the order number', async () => {
+    const { event } = await festival();
+    const { page } = await openCheckout(event.slug);
+    const email = uniqueEmail('slow');
+    await fillCheckout(page, { quantities: { pass: 1 }, buyer: { firstName: 'Lola', lastName: 'Lenta', email } });
+    await page.click('#pay');
+    await page.waitForURL(/\/pay\//);
+    const [order] = await ordersOf(email);
+    if (!order) throw new Error('no order');
+    const number = await db.queryOne<{ n: string }>('SELECT order_number AS n FROM orders WHERE id = $1', [order.id]);
+    // The buyer is back on the success page but no webhook ever comes (the browser's clock is ours).
+    await page.clock.install();
+    const reads: number[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes(`/api/orders/${order.id}`)) reads.push(Date.now());
+    });
+    await page.goto(`${rig.server.url}/tickets/success?order_id=${order.id}`);
+    await page.waitForSelector('#confirming:not([hidden])');
+    expect(await page.textContent('#c-number')).toBe(number?.n);
+    for (let i = 0; i < 60 && !(await page.isVisible('#gave-up')); i++) {
+      await page.clock.fastForward(5_000);
+      await page.waitForTimeout(50);
+    }
+    expect(await page.isVisible('#gave-up')).toBe(true);
+    expect(await page.textContent('#g-number')).toBe(number?.n);
+    // Backoff: 1 s growing to 10 s apart over 3 minutes is about two dozen reads, not one a second.
+    expect(reads.length).toBeGreaterThan(5);
+    expect(reads.length).toBeLessThan(40);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+  });
+
   it('a success page opened without the token says how to find the order, without asking the API about it', async () => {
     const { page } = await rig.newPage({ width: 375, height: 812 });
     const apiCalls: string[] = [];
