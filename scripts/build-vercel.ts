@@ -330,6 +330,11 @@ export async function buildVercel(opts: BuildOptions = {}): Promise<BuildResult>
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const echo = opts.echo ?? true;
   if (writeProjectJsonIfMissing(root)) log('build-vercel: wrote .vercel/project.json (local, git-ignored)');
+  // The buyer pages' scripts (public/assets/*.js) are generated, not committed: build them into public/ first.
+  if (existsSync(join(root, 'web'))) {
+    const { buildPages } = await import('./build-pages.js');
+    log(`build-vercel: pages ${(await buildPages({ root })).join(', ')}`);
+  }
   const tools = ensureVercelTools({ cacheDir: opts.cacheDir ?? defaultCacheDir(), log });
 
   const env: NodeJS.ProcessEnv = {

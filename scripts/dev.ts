@@ -6,6 +6,7 @@ import { closePool, db } from '../lib/db/client.js';
 import { migrateUp } from '../lib/db/migrate.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './lib/embedded-postgres.js';
 import { seedDemoData } from './lib/seed.js';
+import { buildPages } from './build-pages.js';
 import { startLocalServer } from './local-server.js';
 
 /**
@@ -95,6 +96,8 @@ try {
   say(applied.length === 0 ? 'migrations up to date' : `applied ${applied.length} migrations`);
   const { event, ticketTypes } = await seedDemoData(db);
   say(`seeded ${event.name}: ${ticketTypes.map((t) => t.code).join(', ')}`);
+  await buildPages();
+  say('built the buyer pages (public/assets/*.js from web/)');
   const server = await startLocalServer({ port, host: process.env.HOST ?? '127.0.0.1' });
   cleanups.unshift(() => server.close());
   say(`ready on ${appUrl} in ${((performance.now() - started) / 1000).toFixed(1)} s — try ${appUrl}/api/health`);

@@ -426,6 +426,12 @@ export const EXPECTATIONS: ExpectationTable = {
     OPTIONS: { status: 204, request: { headers: { ...buyerHeaders, 'access-control-request-method': 'GET' } } },
     '*': 405,
   },
+  // The buyer's cancel: no token → the same 404 as a missing order.
+  'api/orders/[id]/cancel': {
+    POST: 404,
+    OPTIONS: { status: 204, request: { headers: { ...buyerHeaders, 'access-control-request-method': 'POST' } } },
+    '*': 405,
+  },
   'api/payments/transactions': {
     GET: { status: 401, also: [{ status: 200, request: withApiKey(), note: 'API key' }] },
     '*': 405,

@@ -22,6 +22,7 @@ import { generateAccessToken } from './access-token.js';
 import { failCheckoutAfterProviderError } from './fail-checkout.js';
 import { reclaimExpiredHolds } from './holds.js';
 import { type OrderPricing, type PricedLine, PricingError, priceOrder } from './pricing.js';
+import { eventHasEnded, isEventOnSale } from './sales-window.js';
 import type { CheckoutSessionRequest } from './schemas.js';
 
 /**
@@ -122,8 +123,11 @@ async function checkOrder(request: CheckoutSessionRequest, now: Date): Promise<C
   request.items.forEach((item, index) => {
     if (!byCode.has(item.ticketType)) throw fieldError(`items.${index}.ticketType`, 'no such ticket type for this event');
   });
-  if (event.status !== 'on_sale') {
-    throw new AppError('SALES_CLOSED', `Ticket sales for ${event.name} are closed`, { details: { event: event.slug } });
+  if (!isEventOnSale(event, now)) {
+    const ended = eventHasEnded(event, now);
+    throw new AppError('SALES_CLOSED', `Ticket sales for ${event.name} ${ended ? 'ended with the event' : 'are closed'}`, {
+      details: { event: event.slug, ...(ended ? { endedAt: event.endsAt.toISOString() } : {}) },
+    });
   }
   const items = request.items.map((item) => {
     const type = byCode.get(item.ticketType);
