@@ -74,8 +74,8 @@ export interface PayPalSandboxOptions {
   now?: () => Date;
   /** Webhook request timeout (default 10 s). */
   webhookTimeoutMs?: number;
-  /** CA that issues the webhook signing certificate (default: the sandbox CA in sandbox/fixtures). */
-  signingCa?: { key: string; cert: string };
+  /** CA that issues the webhook signing certificate (default: the sandbox CA in sandbox/fixtures; null: self-signed, as a forger would). */
+  signingCa?: { key: string; cert: string } | null;
 }
 
 /** A PayPal API object or webhook event as JSON. */
@@ -294,7 +294,7 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
     algorithm: 'sha256',
     notBeforeDate: new Date(now().getTime() - 24 * 3600 * 1000),
     notAfterDate: new Date(now().getTime() + 365 * 24 * 3600 * 1000),
-    ca: options.signingCa ?? sandboxCa(),
+    ...(options.signingCa === null ? {} : { ca: options.signingCa ?? sandboxCa() }),
     extensions: [
       { name: 'basicConstraints', cA: false },
       { name: 'keyUsage', digitalSignature: true, critical: true },

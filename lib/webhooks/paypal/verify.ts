@@ -2,6 +2,7 @@ import { ConfigError, getConfig } from '../../config.js';
 import { AppError } from '../../errors.js';
 import { log } from '../../log.js';
 import { allowedPayPalCertOrigins as certOrigins, trustedPayPalRoots } from '../../providers/paypal-cert-trust.js';
+import { verifyWithPayPalPostback } from '../../providers/paypal-verify-postback.js';
 import { createCertificateFetcher, verifyPayPalWebhookSignature } from '../../providers/paypal-webhook-signature.js';
 import { paypalEventSchema } from './objects.js';
 
@@ -28,6 +29,17 @@ export async function verifyPayPalWebhook(rawBody: string, headers: Headers): Pr
   const config = getConfig();
   const webhookId = config.paypal.webhookId;
   if (!webhookId) throw new ConfigError('PAYPAL_WEBHOOK_ID is not set');
+  if (config.paypalWebhookVerification === 'postback') {
+    let verified: boolean;
+    try {
+      verified = await verifyWithPayPalPostback({ rawBody, headers, webhookId, config });
+    } catch (error) {
+      log.warn('paypal verify-webhook-signature postback failed', { error: String(error) });
+      throw new AppError('PROVIDER_UNAVAILABLE', 'PayPal could not verify the signature; retry later');
+    }
+    if (!verified) throw new AppError('WEBHOOK_SIGNATURE_INVALID', 'The PayPal signature could not be verified');
+    return parseVerifiedEvent(rawBody);
+  }
   fetchCertificate ??= createCertificateFetcher();
   const result = await verifyPayPalWebhookSignature({
     headers,
@@ -44,6 +56,10 @@ export async function verifyPayPalWebhook(rawBody: string, headers: Headers): Pr
     }
     throw new AppError('WEBHOOK_SIGNATURE_INVALID', 'The PayPal signature could not be verified');
   }
+  return parseVerifiedEvent(rawBody);
+}
+
+function parseVerifiedEvent(rawBody: string): VerifiedPayPalEvent {
   let parsed: unknown;
   try {
     parsed = JSON.parse(rawBody);
