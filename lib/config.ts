@@ -57,7 +57,12 @@ const envSchema = z.object({
   MAX_BODY_BYTES: int(65_536, 1_024, 1_048_576),
 
   // Checkout
-  HOLD_MINUTES: int(30, 30, 1_440),
+  /**
+   * How long checkout holds tickets for a buyer on their way to the provider (5–1440; shorter on a busy
+   * on-sale). The provider's own session keeps its minimum (Stripe: 30 minutes); a payment made after
+   * the hold ended is settled by the late-payment path (sold if tickets remain, else refunded).
+   */
+  HOLD_MINUTES: int(30, 5, 1_440),
   /** Timeout of one provider API call (Stripe/PayPal) made by checkout, in ms. */
   PROVIDER_TIMEOUT_MS: int(7_000, 200, 60_000),
   CRON_SECRET: optionalString,

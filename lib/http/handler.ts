@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor, ActorType } from '../db/models/audit-log.js';
+import { getConfig } from '../config.js';
 import { AppError } from '../errors.js';
+import { platformClientIp } from './client-address.js';
 import { log } from '../log.js';
 import { corsHeaders, isAllowedOrigin, preflightHeaders } from './cors.js';
 import { errorResponse, toErrorResponse } from './response.js';
@@ -19,7 +21,7 @@ export interface RequestContext {
   url: URL;
   method: string;
   requestId: string;
-  /** Client IP as the platform reports it (x-forwarded-for / x-real-ip). */
+  /** Client IP as the platform reports it (CLIENT_IP_HEADER, TRUSTED_PROXY_HOPS: lib/http/client-address.ts). */
   ip: string | undefined;
   userAgent: string | undefined;
   /** Allowed Origin of a cross-origin buyer call, when there is one. */
@@ -49,10 +51,9 @@ function requestIdFrom(request: Request): string {
   return given && REQUEST_ID.test(given) ? given : `req_${randomUUID().replaceAll('-', '')}`;
 }
 
+/** The client address the platform reported (trusted header + proxy hops from config; lib/http/client-address.ts). */
 export function clientIp(request: Request): string | undefined {
-  const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
-  const ip = forwarded || request.headers.get('x-real-ip')?.trim();
-  return ip && ip.length <= 64 ? ip : undefined;
+  return platformClientIp(request.headers, getConfig().abuse);
 }
 
 function finish(response: Response, ctx: RequestContext, extra: Record<string, string> = {}): Response {

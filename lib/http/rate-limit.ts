@@ -3,6 +3,7 @@ import { db } from '../db/client.js';
 import { deleteExpiredWindows, incrementWindow } from '../db/models/rate-limits.js';
 import { AppError } from '../errors.js';
 import { log } from '../log.js';
+import { clientKey } from './client-address.js';
 import type { RequestContext } from './handler.js';
 
 /**
@@ -116,11 +117,12 @@ export const CHECKOUT_LIMIT = { limit: 10, windowSeconds: 60 } as const;
 export const ORDER_LOOKUP_LIMIT = { limit: 60, windowSeconds: 60 } as const;
 
 /**
- * The IP a limit counts against. Vercel always sets x-forwarded-for; a request without one (local
+ * The IP a limit counts against (IPv6 per /64, mapped IPv4 as IPv4). Vercel always sets x-forwarded-for; a request without one (local
  * tools, in-process tests) is not IP-limited outside production, and shares one bucket in production.
  */
 function ipKey(ctx: RequestContext): string | undefined {
-  if (ctx.ip) return ctx.ip.toLowerCase();
+  const key = clientKey(ctx.ip);
+  if (key) return key;
   return getConfig().isProduction ? 'unknown' : undefined;
 }
 

@@ -19,9 +19,9 @@ afterAll(async () => {
 
 afterEach(() => setRateLimitClockForTests());
 
-/** A client IP no other test uses (documentation range + a per-run random part). */
+/** A client IP no other test uses (documentation range + a per-run random /64: limits count IPv6 per /64). */
 const freshIp = () =>
-  `2001:db8::${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}`;
+  `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}::1`;
 
 describe('checkout rate limits (10 per minute per IP and per email)', () => {
   it('the 11th checkout in a minute from one IP is 429 with Retry-After and writes nothing; allowed ones carry the headers', async () => {
