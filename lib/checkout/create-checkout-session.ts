@@ -67,8 +67,12 @@ const PROVIDER_SESSION_MIN_MS = 30 * 60_000;
 
 /** The provider session lasts as long as the hold, but never less than the provider's minimum (+ slack) nor more than its maximum. */
 function providerSessionExpiry(holdExpiresAt: Date): Date {
-  const minimum = Math.ceil((Date.now() + PROVIDER_SESSION_MIN_MS + HOLD_SLACK_MS) / 1000) * 1000;
-  return new Date(Math.min(Math.max(holdExpiresAt.getTime(), minimum), Date.now() + STRIPE_MAX_EXPIRY_MS));
+  const now = Date.now();
+  const expiry =
+    holdExpiresAt.getTime() >= now + PROVIDER_SESSION_MIN_MS
+      ? holdExpiresAt.getTime()
+      : Math.ceil((now + PROVIDER_SESSION_MIN_MS + HOLD_SLACK_MS) / 1000) * 1000;
+  return new Date(Math.min(expiry, now + STRIPE_MAX_EXPIRY_MS));
 }
 
 function fieldError(path: string, message: string): AppError {

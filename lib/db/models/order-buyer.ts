@@ -37,16 +37,16 @@ export async function findOrderBuyer(q: Queryable, orderId: string): Promise<Ord
   );
 }
 
-/** Tickets held right now (pending / processing orders with a live hold) by one client address and by one email. */
+/** Tickets (one order_items row each) held right now (pending / processing orders with a live hold) by one client address and by one email. */
 export async function liveHeldTickets(
   q: Queryable,
   keys: { clientKey: string | null; emailKey: string },
 ): Promise<{ byClient: number; byEmail: number }> {
   const row = await q.queryOne<{ byClient: number; byEmail: number }>(
     `SELECT
-       coalesce(sum(i.quantity) FILTER (WHERE o.client_key = $1), 0)::int AS "byClient",
-       coalesce(sum(i.quantity) FILTER (WHERE o.held_email_key = $2), 0)::int AS "byEmail"
-     FROM orders o JOIN order_items i ON i.order_id = o.id
+       count(*) FILTER (WHERE o.client_key = $1)::int AS "byClient",
+       count(*) FILTER (WHERE o.held_email_key = $2)::int AS "byEmail"
+     FROM orders o JOIN order_items i ON i.order_id = o.id AND i.status = 'active'
      WHERE o.status IN ('pending', 'processing') AND o.hold_expires_at > now()
        AND (o.client_key = $1 OR o.held_email_key = $2)`,
     [keys.clientKey, keys.emailKey],
