@@ -168,15 +168,15 @@ describe('usage and the per-key rate limit', () => {
     }
     expect(statuses).toEqual([200, 200, 200, 429]);
     expect(last?.body.error.code).toBe('RATE_LIMITED');
-    expect(last?.headers.get('retry-after')).toBe('50');
+    expect(last?.headers.get('retry-after')).toBe('80'); // sliding window: 50 s to the window's end + 30 s until 4 × 30/60 + 1 ≤ 3
     expect(last?.headers.get('ratelimit-limit')).toBe('3');
     expect(last?.headers.get('ratelimit-remaining')).toBe('0');
     const row = await findApiKeyById(db, key.id);
     expect(row?.usageCount).toBe(4);
     expect(row?.lastUsedAt).toBeInstanceOf(Date);
 
-    // The next window starts afresh.
-    setRateLimitClockForTests(() => new Date('2031-03-03T10:01:00Z'));
+    // Once the sliding window has moved past those hits, the key starts afresh.
+    setRateLimitClockForTests(() => new Date('2031-03-03T10:02:05Z'));
     const next = await call(keysRoute.GET, { path: '/api/admin/api-keys', headers: key.header });
     expect(next.status).toBe(200);
     expect(next.headers.get('ratelimit-remaining')).toBe('2');
