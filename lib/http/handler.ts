@@ -56,12 +56,25 @@ export function clientIp(request: Request): string | undefined {
   return platformClientIp(request.headers, getConfig().abuse);
 }
 
+/** Adds tokens to Vary without dropping the ones already there. */
+function addVary(headers: Headers, value: string): void {
+  const tokens = new Map<string, string>();
+  for (const token of `${headers.get('vary') ?? ''},${value}`.split(',')) {
+    const t = token.trim();
+    if (t) tokens.set(t.toLowerCase(), t);
+  }
+  headers.set('vary', [...tokens.values()].join(', '));
+}
+
 function finish(response: Response, ctx: RequestContext, extra: Record<string, string> = {}): Response {
   const headers = new Headers(response.headers);
   ctx.responseHeaders.forEach((value, key) => {
     headers.set(key, value);
   });
-  for (const [key, value] of Object.entries(extra)) headers.set(key, value);
+  for (const [key, value] of Object.entries(extra)) {
+    if (key === 'vary') addVary(headers, value);
+    else headers.set(key, value);
+  }
   headers.set('x-request-id', ctx.requestId);
   if (!headers.has('cache-control')) headers.set('cache-control', 'no-store');
   headers.set('x-content-type-options', 'nosniff');
@@ -88,7 +101,9 @@ export function defineRoute(handlers: Partial<Record<Method, Handler>>, options:
         responseHeaders: new Headers(),
       };
       let response: Response;
-      let cors: Record<string, string> = {};
+      // A buyer answer depends on Origin even when the request has none (a shared cache must not
+      // hand a no-CORS answer to a cross-origin caller, or the reverse): always Vary: Origin.
+      let cors: Record<string, string> = options.cors === 'buyer' ? { vary: 'Origin' } : {};
       try {
         const origin = request.headers.get('origin');
         if (options.cors === 'buyer' && origin !== null) {

@@ -50,6 +50,11 @@ export function setRateLimitCleanupChanceForTests(chance?: number): void {
   cleanupChance = chance ?? 1 / CLEANUP_EVERY;
 }
 
+/** The clock limits are computed with (tests move it). */
+export function rateLimitNow(): Date {
+  return clock();
+}
+
 export function rateLimitsEnabled(): boolean {
   return getConfig().rateLimit.enabled;
 }

@@ -40,7 +40,12 @@ export interface SlidingCount {
  * overlaps the last `windowSeconds`): adds one hit to the current window and reads the previous one,
  * in one statement. Rows are kept two windows so the next window can still read this one.
  */
-export async function incrementSlidingWindow(q: Queryable, bucket: string, windowSeconds: number, now: Date): Promise<SlidingCount> {
+export async function incrementSlidingWindow(
+  q: Queryable,
+  bucket: string,
+  windowSeconds: number,
+  now: Date,
+): Promise<SlidingCount> {
   const windowMs = windowSeconds * 1000;
   const windowStart = new Date(Math.floor(now.getTime() / windowMs) * windowMs);
   const previousStart = new Date(windowStart.getTime() - windowMs);
@@ -57,6 +62,19 @@ export async function incrementSlidingWindow(q: Queryable, bucket: string, windo
   );
   if (!row) throw new Error('incrementSlidingWindow returned no row');
   return { current: row.current, previous: row.previous, windowStart };
+}
+
+/** The same counts without adding a hit. */
+export async function readSlidingWindow(q: Queryable, bucket: string, windowSeconds: number, now: Date): Promise<SlidingCount> {
+  const windowMs = windowSeconds * 1000;
+  const windowStart = new Date(Math.floor(now.getTime() / windowMs) * windowMs);
+  const row = await q.queryOne<{ current: number; previous: number }>(
+    `SELECT coalesce(sum(count) FILTER (WHERE window_start = $2), 0)::int AS current,
+       coalesce(sum(count) FILTER (WHERE window_start = $3), 0)::int AS previous
+     FROM rate_limit_counters WHERE bucket = $1 AND window_start IN ($2, $3)`,
+    [bucket, windowStart, new Date(windowStart.getTime() - windowMs)],
+  );
+  return { current: row?.current ?? 0, previous: row?.previous ?? 0, windowStart };
 }
 
 /** Deletes up to `batch` counters whose window ended before `before`; returns how many went. */
