@@ -271,6 +271,11 @@ export function sandboxCa(): { key: string; cert: string } {
   };
 }
 
+/** PayPal's request/response schemas of POST /v1/notifications/verify-webhook-signature (from the spec). */
+const verifySpec = JSON.parse(
+  readFileSync(new URL('./fixtures/paypal-verify-webhook-signature.json', import.meta.url), 'utf8'),
+) as { request: { required: string[] }; response: { properties: { verification_status: { enum: string[] } } } };
+
 export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Promise<PayPalSandbox> {
   const catalog = loadErrorCatalog();
   const now = options.now ?? (() => new Date());
@@ -902,15 +907,8 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
   }
 
   function verifyWebhookSignature(body: JsonObject): PayPalObject {
-    const required = [
-      'auth_algo',
-      'cert_url',
-      'transmission_id',
-      'transmission_sig',
-      'transmission_time',
-      'webhook_id',
-      'webhook_event',
-    ];
+    // The request's required fields as PayPal's spec lists them (sandbox/fixtures/paypal-verify-webhook-signature.json).
+    const required = verifySpec.request.required;
     for (const field of required) {
       if (body[field] === undefined || body[field] === null || body[field] === '')
         throw issue(400, 'MISSING_REQUIRED_PARAMETER', `/${field}`);

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import Ajv from 'ajv';
 import { X509Certificate } from 'node:crypto';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -185,4 +187,55 @@ describe('genuine deliveries signed with the sandbox-CA certificate are accepted
       }
     });
   }
+});
+
+describe('the sandbox verify-webhook-signature answers as PayPal’s spec says', () => {
+  it('SUCCESS/FAILURE per the response schema; a missing required field is a 400', async () => {
+    const spec = JSON.parse(
+      readFileSync(new URL('../../sandbox/fixtures/paypal-verify-webhook-signature.json', import.meta.url), 'utf8'),
+    ) as { response: object; request: { required: string[] } };
+    const validResponse = new Ajv.default({ strict: false }).compile(spec.response);
+    const tokenRes = await fetch(`${sandbox.url}/v1/oauth2/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials',
+    });
+    const { access_token: token } = (await tokenRes.json()) as { access_token: string };
+    const event = sandbox.buildEvent('PAYMENT.CAPTURE.COMPLETED', 'capture', {
+      id: 'CAPSPEC1',
+      status: 'COMPLETED',
+      amount: { currency_code: 'USD', value: '1.00' },
+    });
+    const raw = JSON.stringify(event);
+    const h = sandbox.signPayload(raw);
+    const body = {
+      auth_algo: h['PAYPAL-AUTH-ALGO'],
+      cert_url: h['PAYPAL-CERT-URL'],
+      transmission_id: h['PAYPAL-TRANSMISSION-ID'],
+      transmission_sig: h['PAYPAL-TRANSMISSION-SIG'],
+      transmission_time: h['PAYPAL-TRANSMISSION-TIME'],
+      webhook_id: WEBHOOK_ID,
+      webhook_event: event,
+    };
+    const post = async (payload: unknown) =>
+      await fetch(`${sandbox.url}/v1/notifications/verify-webhook-signature`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(payload),
+      });
+    const ok = await post(body);
+    const okBody = await ok.json();
+    expect(validResponse(okBody)).toBe(true);
+    expect(okBody).toEqual({ verification_status: 'SUCCESS' });
+    const forged = await (await post({ ...body, webhook_event: { ...event, id: 'WH-OTHER' } })).json();
+    expect(validResponse(forged)).toBe(true);
+    expect(forged).toEqual({ verification_status: 'FAILURE' });
+    for (const field of spec.request.required) {
+      const { [field]: _dropped, ...rest } = body as Record<string, unknown>;
+      expect((await post(rest)).status, field).toBe(400);
+    }
+  });
 });
