@@ -26,13 +26,14 @@ export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute({
   POST: async (ctx) => {
     const actor = await requireApiKey(ctx, 'keys:admin');
     const body = await readJson(ctx, CreateKey);
+    const expiresAt = parseExpiry(body.expires); // every 400 before the 403
     assertCanGrantScopes(actor, body.scopes);
     const created = await createApiKey(
       {
         name: body.name,
         scopes: body.scopes,
         environment: body.environment,
-        expiresAt: parseExpiry(body.expires),
+        expiresAt,
         rateLimitPerMinute: body.rateLimitPerMinute,
       },
       actor,

@@ -73,7 +73,8 @@ describe('authenticateApiKey', () => {
 
 describe('admin key endpoints (scope keys:admin)', () => {
   it('creates a key (shown once), lists it without the secret, and revokes it for good', async () => {
-    const admin = await makeKey(['keys:admin']);
+    // It grants orders:read + refunds:write, so it must hold them (a key never grants more than it has).
+    const admin = await makeKey(['keys:admin', 'orders:read', 'refunds:write']);
     const created = await call(keysRoute.POST, {
       method: 'POST',
       path: '/api/admin/api-keys',
