@@ -74,6 +74,8 @@ export interface PayPalSandboxOptions {
   now?: () => Date;
   /** Webhook request timeout (default 10 s). */
   webhookTimeoutMs?: number;
+  /** CA that issues the webhook signing certificate (default: the sandbox CA in sandbox/fixtures; null: self-signed, as a forger would). */
+  signingCa?: { key: string; cert: string } | null;
 }
 
 /** A PayPal API object or webhook event as JSON. */
@@ -261,6 +263,19 @@ const generateRsaKeyPair = promisify(generateKeyPair);
 
 // ---------------------------------------------------------------------------------------------
 
+/** The sandbox root CA (certificate + private key, test-only, never deployed). */
+export function sandboxCa(): { key: string; cert: string } {
+  return {
+    key: readFileSync(new URL('./fixtures/paypal-sandbox-ca.key', import.meta.url), 'utf8'),
+    cert: readFileSync(new URL('./fixtures/paypal-sandbox-ca.pem', import.meta.url), 'utf8'),
+  };
+}
+
+/** PayPal's request/response schemas of POST /v1/notifications/verify-webhook-signature (from the spec). */
+const verifySpec = JSON.parse(
+  readFileSync(new URL('./fixtures/paypal-verify-webhook-signature.json', import.meta.url), 'utf8'),
+) as { request: { required: string[] }; response: { properties: { verification_status: { enum: string[] } } } };
+
 export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Promise<PayPalSandbox> {
   const catalog = loadErrorCatalog();
   const now = options.now ?? (() => new Date());
@@ -277,11 +292,19 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
     publicKeyEncoding: { type: 'spki', format: 'pem' },
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
   });
+  // Issued by the sandbox CA (sandbox/fixtures/paypal-sandbox-ca.*), which only non-production app
+  // config trusts (lib/providers/paypal-cert-trust.ts), to PayPal's sandbox message-verification host.
   const certificate = await generateCertificate([{ name: 'commonName', value: 'messageverificationcerts.sandbox.paypal.com' }], {
     keyPair: { privateKey: keys.privateKey, publicKey: keys.publicKey },
     algorithm: 'sha256',
     notBeforeDate: new Date(now().getTime() - 24 * 3600 * 1000),
     notAfterDate: new Date(now().getTime() + 365 * 24 * 3600 * 1000),
+    ...(options.signingCa === null ? {} : { ca: options.signingCa ?? sandboxCa() }),
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, critical: true },
+      { name: 'subjectAltName', altNames: [{ type: 2, value: 'messageverificationcerts.sandbox.paypal.com' }] },
+    ],
   });
   const privateKey: KeyObject = createPrivateKey(keys.privateKey);
   const publicKey: KeyObject = createPublicKey(keys.publicKey);
@@ -884,15 +907,8 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
   }
 
   function verifyWebhookSignature(body: JsonObject): PayPalObject {
-    const required = [
-      'auth_algo',
-      'cert_url',
-      'transmission_id',
-      'transmission_sig',
-      'transmission_time',
-      'webhook_id',
-      'webhook_event',
-    ];
+    // The request's required fields as PayPal's spec lists them (sandbox/fixtures/paypal-verify-webhook-signature.json).
+    const required = verifySpec.request.required;
     for (const field of required) {
       if (body[field] === undefined || body[field] === null || body[field] === '')
         throw issue(400, 'MISSING_REQUIRED_PARAMETER', `/${field}`);

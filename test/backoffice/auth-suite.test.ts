@@ -82,7 +82,8 @@ const ADMIN_ROUTES: AdminRoute[] = [
     handler: keysRoute.POST,
     method: 'POST',
     scope: 'keys:admin',
-    makeRequest: async () => ({ path: '/api/admin/api-keys', body: { name: 'Auth suite', scopes: ['orders:read'] } }),
+    // Only scopes the calling key holds can be granted: keys:admin is the one every key here has.
+    makeRequest: async () => ({ path: '/api/admin/api-keys', body: { name: 'Auth suite', scopes: ['keys:admin'] } }),
   },
   {
     name: 'GET /api/admin/api-keys/{id}',

@@ -1,3 +1,5 @@
+import { X509Certificate } from 'node:crypto';
+import { SANDBOX_CA_PEM } from '../../lib/providers/paypal-cert-trust.js';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -572,7 +574,8 @@ describe('the signed webhook calls of the real table', () => {
           rawBody: body,
           webhookId: id,
           fetchCertificate: createCertificateFetcher(),
-          allowedCertHosts: [new URL(sandbox.url).host],
+          allowedCertOrigins: [new URL(sandbox.url).origin],
+          trustedRoots: [new X509Certificate(SANDBOX_CA_PEM)],
         });
       expect(await check(webhookId)).toEqual({ ok: true });
       expect((await check('WH-OTHER')).ok).toBe(false);

@@ -5,7 +5,7 @@ import { expireHeldOrderInTx } from '../../lib/checkout/holds.js';
 import { parseConfig, resetConfigForTests } from '../../lib/config.js';
 import { transaction } from '../../lib/db/client.js';
 import { createPayPalClient, type PayPalClients } from '../../lib/providers/paypal-client.js';
-import { allowedPayPalCertHosts } from '../../lib/webhooks/paypal/verify.js';
+import { allowedPayPalCertOrigins } from '../../lib/webhooks/paypal/verify.js';
 import { type PayPalSandbox, startPayPalSandbox } from '../../sandbox/paypal-sandbox.js';
 import { type LocalServer, startLocalServer } from '../../scripts/local-server.js';
 import { startCheckout } from '../support/checkout.js';
@@ -111,11 +111,13 @@ describe('PayPal signatures', () => {
   it('allows the local sandbox certificate host only outside production', () => {
     const base = { DATABASE_URL: 'postgres://x@127.0.0.1/db' };
     const dev = parseConfig({ ...base, NODE_ENV: 'development', PAYPAL_API_BASE: sandbox.url });
-    expect(allowedPayPalCertHosts(dev)).toEqual(
-      expect.arrayContaining(['api.paypal.com', 'api.sandbox.paypal.com', new URL(sandbox.url).host]),
-    );
+    expect(allowedPayPalCertOrigins(dev)).toEqual([
+      'https://api.paypal.com',
+      'https://api.sandbox.paypal.com',
+      new URL(sandbox.url).origin,
+    ]);
     const production = parseConfig({ ...base, NODE_ENV: 'production' });
-    expect(allowedPayPalCertHosts(production)).toEqual(['api.paypal.com', 'api.sandbox.paypal.com']);
+    expect(allowedPayPalCertOrigins(production)).toEqual(['https://api.paypal.com', 'https://api.sandbox.paypal.com']);
   });
 });
 
