@@ -16,10 +16,10 @@ import {
   verify as cryptoVerify,
   type KeyObject,
 } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
 import { generate as generateCertificate } from 'selfsigned';
+import { paypalErrorCatalog } from './fixtures/index.js';
 import {
   basicCredentials,
   bearerToken,
@@ -240,21 +240,7 @@ const ZERO_DECIMAL = new Set(['HUF', 'JPY', 'TWD']);
 const DEFAULT_MERCHANT = { email_address: 'merchant@boulderfest.example', merchant_id: 'SBXMERCHANT7Q' };
 
 function loadErrorCatalog(): ErrorCatalog {
-  const raw = JSON.parse(readFileSync(new URL('./fixtures/paypal-errors.json', import.meta.url), 'utf8')) as JsonValue;
-  if (!isJsonObject(raw) || !isJsonObject(raw.errors) || !isJsonObject(raw.issues)) {
-    throw new Error('sandbox/fixtures/paypal-errors.json has an unexpected shape');
-  }
-  const errors: ErrorCatalog['errors'] = {};
-  for (const [status, value] of Object.entries(raw.errors)) {
-    if (isJsonObject(value) && typeof value.name === 'string' && typeof value.message === 'string') {
-      errors[status] = { name: value.name, message: value.message };
-    }
-  }
-  const issues: ErrorCatalog['issues'] = {};
-  for (const [issue, description] of Object.entries(raw.issues)) {
-    if (typeof description === 'string') issues[issue] = description;
-  }
-  return { errors, issues };
+  return paypalErrorCatalog();
 }
 
 const generateRsaKeyPair = promisify(generateKeyPair);

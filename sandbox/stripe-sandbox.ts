@@ -9,7 +9,7 @@
  * control endpoints under /__sandbox/ (see http-kit.ts).
  */
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { stripeObject } from './fixtures/index.js';
 import {
   basicCredentials,
   bearerToken,
@@ -358,20 +358,13 @@ interface StripeTemplates {
 }
 
 function loadTemplates(): StripeTemplates {
-  const raw = JSON.parse(readFileSync(new URL('./fixtures/stripe-objects.json', import.meta.url), 'utf8')) as JsonValue;
-  if (!isJsonObject(raw)) throw new Error('sandbox/fixtures/stripe-objects.json is not an object');
-  const pick = (name: string): StripeObject => {
-    const value = raw[name];
-    if (!isJsonObject(value)) throw new Error(`sandbox/fixtures/stripe-objects.json lacks ${name}`);
-    return value;
-  };
   return {
-    session: pick('checkout.session'),
-    paymentIntent: pick('payment_intent'),
-    charge: pick('charge'),
-    refund: pick('refund'),
-    event: pick('event'),
-    item: pick('item'),
+    session: stripeObject('checkout.session'),
+    paymentIntent: stripeObject('payment_intent'),
+    charge: stripeObject('charge'),
+    refund: stripeObject('refund'),
+    event: stripeObject('event'),
+    item: stripeObject('item'),
   };
 }
 

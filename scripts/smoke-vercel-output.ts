@@ -42,6 +42,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { listFunctionDirs } from './build-vercel.js';
 import type { PayPalSandbox } from '../sandbox/paypal-sandbox.js';
+import { stripeObject } from '../sandbox/fixtures/index.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
@@ -185,10 +186,7 @@ function withApiKey(spec: (key: { key: string; id: string }) => RequestSpec = ()
 
 /** A copy of one of Stripe's published example objects (sandbox/fixtures/stripe-objects.json). */
 function stripeFixture(name: 'event' | 'checkout.session' | 'charge'): Record<string, unknown> {
-  const file = join(REPO_ROOT, 'sandbox', 'fixtures', 'stripe-objects.json');
-  const object = (JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, unknown> | undefined>)[name];
-  if (!object) throw new Error(`${file} has no ${name}`);
-  return object;
+  return stripeObject(name);
 }
 
 /**

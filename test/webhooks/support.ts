@@ -1,6 +1,4 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import Stripe from 'stripe';
 import { POST as stripeWebhook } from '../../api/webhooks/stripe.js';
 import { resetConfigForTests } from '../../lib/config.js';
@@ -12,12 +10,13 @@ import { findOrderById, insertOrder, type Order, type Provider } from '../../lib
 import { insertPayment, listPaymentsForOrder, type Payment, updatePayment } from '../../lib/db/models/payments.js';
 import { listRefundsForOrder } from '../../lib/db/models/refunds.js';
 import { type TicketType, tryTakeHold } from '../../lib/db/models/ticket-types.js';
+import { type StripeResource, stripeObject } from '../../sandbox/fixtures/index.js';
 import { call } from '../support/http.js';
 import { createEventWithTicketTypes, ticketCounters, uniqueEmail } from '../support/factories.js';
 
 /**
  * Webhook test support: Stripe payloads built from the provider's published example objects
- * (../shared/fixtures/stripe/fixtures3.json) with our ids filled in, signed with the stripe SDK's
+ * (sandbox/fixtures/stripe-objects.json, from Stripe's fixtures3.json) with our ids filled in, signed with the stripe SDK's
  * generateTestHeaderString; pending orders made the way checkout makes them (hold taken, payment
  * row with the provider session id); and a read-out of everything an order's money touches.
  */
@@ -37,25 +36,9 @@ export function configureStripe(options: { apiBase?: string; secrets?: string[] 
 
 type Json = Record<string, unknown>;
 
-/**
- * Stripe's own example objects: ../shared/fixtures/stripe/fixtures3.json when it is beside the clone (as in CI),
- * else the identical copies the sandboxes carry (sandbox/fixtures/stripe-objects.json, extracted from it;
- * test/sandbox checks they still match).
- */
-const SHARED_FIXTURES = join(process.cwd(), '..', 'shared', 'fixtures', 'stripe', 'fixtures3.json');
-const fixtures: { resources: Record<string, Json> } = existsSync(SHARED_FIXTURES)
-  ? (JSON.parse(readFileSync(SHARED_FIXTURES, 'utf8')) as { resources: Record<string, Json> })
-  : {
-      resources: JSON.parse(readFileSync(join(process.cwd(), 'sandbox', 'fixtures', 'stripe-objects.json'), 'utf8')) as Record<
-        string,
-        Json
-      >,
-    };
-
-function fixture(name: string): Json {
-  const object = fixtures.resources[name];
-  if (!object) throw new Error(`fixture ${name} missing from fixtures3.json`);
-  return structuredClone(object);
+/** Stripe's own example objects: the in-repo copies (sandbox/fixtures, refreshed by `npm run fixtures:sync`). */
+function fixture(name: StripeResource): Json {
+  return stripeObject(name) as Json;
 }
 
 const rand = (n = 24) =>
