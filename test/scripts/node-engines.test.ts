@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { getLatestNodeVersion, getSupportedNodeVersion } from '@vercel/build-utils';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PROJECT_JSON, EXPECTED_RUNTIME, NODE_RUNTIME_VERSION } from '../../scripts/build-vercel.js';
+import { DEFAULT_PROJECT_JSON, EXPECTED_RUNTIME } from '../../scripts/build-vercel.js';
+import { NODE_RUNTIME_VERSION } from '../../scripts/lib/vercel-toolchain.js';
 
 /**
  * One Node version story: `engines` lets a developer run Node 20.19+ or 22 locally (what the README says), and the
