@@ -1,7 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import { POST as stripeWebhook } from '../../api/webhooks/stripe.js';
-import { resetConfigForTests } from '../../lib/config.js';
 import { db, transaction } from '../../lib/db/client.js';
 import { listAuditForEntity } from '../../lib/db/models/audit-log.js';
 import { upsertCustomerByEmail } from '../../lib/db/models/customers.js';
@@ -12,6 +11,7 @@ import { listRefundsForOrder } from '../../lib/db/models/refunds.js';
 import { type TicketType, tryTakeHold } from '../../lib/db/models/ticket-types.js';
 import { type StripeResource, stripeObject } from '../../sandbox/fixtures/index.js';
 import { call } from '../support/http.js';
+import { TEST_STRIPE_WEBHOOK_SECRET } from '../support/providers.js';
 import { createEventWithTicketTypes, ticketCounters, uniqueEmail } from '../support/factories.js';
 
 /**
@@ -20,19 +20,6 @@ import { createEventWithTicketTypes, ticketCounters, uniqueEmail } from '../supp
  * generateTestHeaderString; pending orders made the way checkout makes them (hold taken, payment
  * row with the provider session id); and a read-out of everything an order's money touches.
  */
-
-export const WEBHOOK_SECRET = 'whsec_webhooks_test_current';
-export const OLD_WEBHOOK_SECRET = 'whsec_webhooks_test_rolled';
-export const STRIPE_SECRET_KEY = 'sk_test_webhooks_51BoulderFest';
-
-/** Points the app at the given Stripe sandbox (or none) with both webhook secrets configured. */
-export function configureStripe(options: { apiBase?: string; secrets?: string[] } = {}): void {
-  process.env.STRIPE_WEBHOOK_SECRET = (options.secrets ?? [WEBHOOK_SECRET, OLD_WEBHOOK_SECRET]).join(',');
-  process.env.STRIPE_SECRET_KEY = STRIPE_SECRET_KEY;
-  if (options.apiBase) process.env.STRIPE_API_BASE = options.apiBase;
-  else delete process.env.STRIPE_API_BASE;
-  resetConfigForTests();
-}
 
 type Json = Record<string, unknown>;
 
@@ -152,7 +139,7 @@ export function stripeDispute(fields: { paymentIntentId: string; chargeId: strin
 export function sign(payload: string, options: { secret?: string; timestamp?: number } = {}): string {
   return Stripe.webhooks.generateTestHeaderString({
     payload,
-    secret: options.secret ?? WEBHOOK_SECRET,
+    secret: options.secret ?? TEST_STRIPE_WEBHOOK_SECRET,
     ...(options.timestamp === undefined ? {} : { timestamp: options.timestamp }),
   });
 }
