@@ -34,7 +34,7 @@ export function createEvents(state: StripeState) {
 
   function signPayload(payload: string, signOptions: StripeSignOptions = {}): string {
     const secret = signOptions.secret ?? state.webhookSecret;
-    if (!secret) throw new Error('stripe sandbox: no webhook secret (pass state.webhookSecret or options.secret)');
+    if (!secret) throw new Error('stripe sandbox: no webhook secret (pass webhookSecret or options.secret)');
     const timestamp = signOptions.timestamp ?? nowSeconds();
     const signature = createHmac('sha256', secret).update(`${timestamp}.${payload}`, 'utf8').digest('hex');
     return `t=${timestamp},v1=${signature}`;
