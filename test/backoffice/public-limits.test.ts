@@ -5,12 +5,12 @@ import { setRateLimitClockForTests } from '../../lib/http/rate-limit.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { checkoutBody, createEventWithTicketTypes, eventFootprint, uniqueEmail } from '../support/factories.js';
 import { call } from '../support/http.js';
-import { useStripeSandbox } from './support.js';
+import { startStripeSandboxForApp } from '../support/providers.js';
 
 let sandbox: StripeSandbox;
 
 beforeAll(async () => {
-  sandbox = await useStripeSandbox();
+  sandbox = await startStripeSandboxForApp();
 });
 
 afterAll(async () => {

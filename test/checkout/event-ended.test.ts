@@ -6,7 +6,7 @@ import { eventHasEnded, isEventOnSale } from '../../lib/checkout/sales-window.js
 import { demoFestivalDates, seedDemoData } from '../../scripts/lib/seed.js';
 import { checkoutBody, createEventWithTicketTypes, ticketCounters } from '../support/factories.js';
 import { call } from '../support/http.js';
-import { useProviderSandboxes } from './provider-env.js';
+import { useProviderSandboxes } from '../support/providers.js';
 
 /** Sales end when the event does (lib/checkout/sales-window.ts), and the demo festival is always ahead. */
 

@@ -6,14 +6,14 @@ import { db } from '../../lib/db/client.js';
 import { listAuditForEntity } from '../../lib/db/models/audit-log.js';
 import { listPaymentsForOrder } from '../../lib/db/models/payments.js';
 import type { TicketType } from '../../lib/db/models/ticket-types.js';
-import { useProviderSandboxes } from '../checkout/provider-env.js';
+import { TEST_STRIPE_WEBHOOK_SECRET, useProviderSandboxes } from '../support/providers.js';
 import { checkoutBody, createEventWithTicketTypes, ticketCounters } from '../support/factories.js';
 import { call } from '../support/http.js';
-import { deliverStripe, WEBHOOK_SECRET } from '../webhooks/support.js';
+import { deliverStripe } from '../webhooks/support.js';
 
 /** POST /api/orders/{id}/cancel: the buyer gives an unpaid order's tickets back. */
 
-const providers = useProviderSandboxes({ STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET });
+const providers = useProviderSandboxes({ STRIPE_WEBHOOK_SECRET: TEST_STRIPE_WEBHOOK_SECRET });
 
 interface Placed {
   orderId: string;

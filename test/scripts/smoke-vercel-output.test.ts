@@ -6,21 +6,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkBuildOutput, problemLines } from '../../scripts/build-vercel.js';
-import {
-  checkStaticOutput,
-  databaseHost,
-  databaseTargetRefusal,
-  defaultPathFor,
-  driverEnv,
-  driverOption,
-  EXPECTATIONS,
-  type ExpectationTable,
-  findExpectation,
-  type MethodExpectation,
-  type RequestBuildContext,
-  SMOKE_ENV,
-  smokeOutput,
-} from '../../scripts/smoke-vercel-output.js';
+import { checkStaticOutput } from '../../scripts/lib/vercel-output.js';
+import { databaseHost, databaseTargetRefusal } from '../../scripts/smoke/database-target.js';
+import { driverEnv, driverOption } from '../../scripts/smoke/drivers.js';
+import { EXPECTATIONS, SMOKE_ENV } from '../../scripts/smoke/expectations.js';
+import { defaultPathFor, findExpectation } from '../../scripts/smoke/plan.js';
+import { smokeOutput } from '../../scripts/smoke/run-smoke.js';
+import type { ExpectationTable, MethodExpectation, RequestBuildContext } from '../../scripts/smoke/types.js';
 import { startWsProxy } from '../support/ws-proxy.js';
 
 /**

@@ -7,7 +7,7 @@ import { API_KEY_SCOPES } from '../../lib/auth/api-keys.js';
 import { resetConfigForTests } from '../../lib/config.js';
 import { db } from '../../lib/db/client.js';
 import { makeKey } from '../backoffice/support.js';
-import { useProviderSandboxes } from '../checkout/provider-env.js';
+import { useProviderSandboxes } from '../support/providers.js';
 import { checkoutBody, createEventWithTicketTypes, uniqueEmail } from '../support/factories.js';
 import { call } from '../support/http.js';
 

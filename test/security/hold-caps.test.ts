@@ -3,7 +3,7 @@ import * as checkout from '../../api/payments/checkout-session.js';
 import { resetConfigForTests } from '../../lib/config.js';
 import { db } from '../../lib/db/client.js';
 import { clientKey, platformClientIp } from '../../lib/http/client-address.js';
-import { useProviderSandboxes } from '../checkout/provider-env.js';
+import { useProviderSandboxes } from '../support/providers.js';
 import { checkoutBody, createEventWithTicketTypes, eventFootprint, uniqueEmail } from '../support/factories.js';
 import { call } from '../support/http.js';
 

@@ -12,7 +12,7 @@ import { API_KEY_SCOPES } from '../../lib/auth/api-keys.js';
 import { encodeCursor } from '../../lib/db/queries/search-params.js';
 import { findUnsafeText } from '../../lib/http/text-input.js';
 import { makeKey } from '../backoffice/support.js';
-import { useProviderSandboxes } from '../checkout/provider-env.js';
+import { useProviderSandboxes } from '../support/providers.js';
 import { checkoutBody, createEventWithTicketTypes, rowCounts } from '../support/factories.js';
 import { call } from '../support/http.js';
 
