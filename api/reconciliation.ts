@@ -1,4 +1,4 @@
-import { queryParams } from '../lib/db/queries/search-params.js';
+import { readQuery } from '../lib/http/query.js';
 import { validate } from '../lib/http/body.js';
 import { defineRoute } from '../lib/http/handler.js';
 import { requireApiKey } from '../lib/http/require-api-key.js';
@@ -15,7 +15,7 @@ export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute(
   {
     GET: async (ctx) => {
       await requireApiKey(ctx, 'finance:read');
-      const query = validate(ReconciliationQuery, queryParams(ctx.url.searchParams), 'query');
+      const query = validate(ReconciliationQuery, readQuery(ctx), 'query');
       if (query.format === 'csv') {
         const stream = await streamReconciliationCsv({ day: query.date, provider: query.provider });
         return new Response(stream, {

@@ -71,18 +71,27 @@ CREATE INDEX payment_provider_checks_open_idx ON payment_provider_checks (last_c
 CREATE INDEX payments_open_checkout_created_idx ON payments (created_at)
   WHERE provider_session_id IS NOT NULL AND status IN ('pending', 'processing', 'expired');
 
--- A key scope for finance reports (reconciliation).
+-- A key scope for finance reports (reconciliation): the full list of scopes, finance:read added
+-- (ops:read comes from 0030).
 ALTER TABLE api_keys DROP CONSTRAINT api_keys_scopes_check;
 ALTER TABLE api_keys ADD CONSTRAINT api_keys_scopes_check CHECK (
   cardinality(scopes) >= 1 AND
   scopes <@ ARRAY['orders:read', 'payments:read', 'refunds:write', 'analytics:read', 'webhooks:admin', 'keys:admin',
-                  'finance:read']::text[]);
+                  'ops:read', 'finance:read']::text[]);
 
 -- Down Migration
+-- Refuses while a key still holds finance:read (remove the scope from those keys first).
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM api_keys WHERE 'finance:read' = ANY (scopes)) THEN
+    RAISE EXCEPTION 'api_keys rows still hold the finance:read scope; remove it from them before reverting 0070';
+  END IF;
+END $$;
 ALTER TABLE api_keys DROP CONSTRAINT api_keys_scopes_check;
 ALTER TABLE api_keys ADD CONSTRAINT api_keys_scopes_check CHECK (
   cardinality(scopes) >= 1 AND
-  scopes <@ ARRAY['orders:read', 'payments:read', 'refunds:write', 'analytics:read', 'webhooks:admin', 'keys:admin']::text[]);
+  scopes <@ ARRAY['orders:read', 'payments:read', 'refunds:write', 'analytics:read', 'webhooks:admin', 'keys:admin',
+                  'ops:read']::text[]);
 DROP INDEX payments_open_checkout_created_idx;
 DROP TABLE payment_provider_checks;
 DROP TABLE reconciliation_lines;

@@ -15,7 +15,13 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PAYPAL_ERROR_STATUSES, PAYPAL_ERRORS_FILE, STRIPE_OBJECTS_FILE, STRIPE_RESOURCES } from '../sandbox/fixtures/index.js';
+import {
+  PAYPAL_ERROR_STATUSES,
+  PAYPAL_ERRORS_FILE,
+  PAYPAL_REPORTING_FILE,
+  STRIPE_OBJECTS_FILE,
+  STRIPE_RESOURCES,
+} from '../sandbox/fixtures/index.js';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 /** `../shared/fixtures`, beside the clone. */
@@ -85,9 +91,36 @@ export function buildFixtureCopies(sharedDir = SHARED_FIXTURES_DIR): FixtureCopy
     }
   }
   const sortedIssues = Object.fromEntries(Object.entries(issues).sort(([a], [b]) => a.localeCompare(b)));
+
+  // ---- PayPal Transaction Search (reconciliation): the fields the sandbox may fill, and its page size.
+  const reporting = readJson('paypal/reporting_transactions_v1.json');
+  if (!isObject(reporting) || !isObject(reporting.components))
+    throw new Error('unexpected reporting_transactions_v1.json layout');
+  const { schemas, parameters } = reporting.components;
+  if (!isObject(schemas) || !isObject(parameters)) throw new Error('unexpected reporting_transactions_v1.json layout');
+  const propertiesOf = (name: string): string[] => {
+    const schema = schemas[name];
+    return isObject(schema) && isObject(schema.properties) ? Object.keys(schema.properties) : [];
+  };
+  const pageSize = isObject(parameters.page_size) && isObject(parameters.page_size.schema) ? parameters.page_size.schema : {};
+  const reportingOut = {
+    search_response_fields: propertiesOf('search_response'),
+    transaction_info_fields: propertiesOf('transaction_info'),
+    page_size: { default: pageSize.default ?? 100, maximum: pageSize.maximum ?? 500 },
+    // Not in the spec: PayPal answers at most 10,000 items per query (RESULTSET_TOO_LARGE) and documents it in
+    // its Transaction Search guide; a bigger result asks for a narrower time range.
+    max_result_items: 10000,
+    transaction_status_codes: ['D', 'P', 'S', 'V'],
+    event_codes: {
+      T0006: 'PayPal Checkout APIs payment',
+      T1107: 'Payment refund',
+      T0400: 'General withdrawal from PayPal account',
+    },
+  };
   return [
     { file: fileURLToPath(STRIPE_OBJECTS_FILE), text: `${JSON.stringify(stripeOut, null, 2)}\n` },
     { file: fileURLToPath(PAYPAL_ERRORS_FILE), text: `${JSON.stringify({ errors, issues: sortedIssues }, null, 2)}\n` },
+    { file: fileURLToPath(PAYPAL_REPORTING_FILE), text: `${JSON.stringify(reportingOut, null, 2)}\n` },
   ];
 }
 

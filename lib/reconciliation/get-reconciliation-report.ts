@@ -1,4 +1,5 @@
 import { db, type Queryable } from '../db/client.js';
+import { findCompletedRuns, listRunLines, type CompletedRunRef } from '../db/models/reconciliation-runs.js';
 import type { Provider } from '../db/models/orders.js';
 import { csvField } from '../db/queries/transactions.js';
 import { AppError } from '../errors.js';
@@ -47,20 +48,9 @@ export interface ReconciliationReport {
 
 const MAX_JSON_MISMATCHES = 5_000;
 
-interface RunRef {
-  id: string;
-  provider: Provider;
-  completedAt: Date;
-  summary: RunSummary;
-}
-
-async function completedRuns(q: Queryable, day: string, provider: Provider | undefined): Promise<RunRef[]> {
+async function completedRuns(q: Queryable, day: string, provider: Provider | undefined): Promise<CompletedRunRef[]> {
   dayRange(day);
-  const runs = await q.queryMany<RunRef>(
-    `SELECT id, provider, completed_at AS "completedAt", summary FROM reconciliation_runs
-     WHERE day = $1 AND status = 'completed' AND ($2::text IS NULL OR provider = $2) ORDER BY provider`,
-    [day, provider ?? null],
-  );
+  const runs = await findCompletedRuns(q, day, provider);
   if (runs.length === 0) {
     throw new AppError(
       'NOT_FOUND',
@@ -70,12 +60,6 @@ async function completedRuns(q: Queryable, day: string, provider: Provider | und
   return runs;
 }
 
-const LINE_COLUMNS = `id::int AS id, class, kind, order_id AS "orderId", order_number AS "orderNumber", reference,
-  provider_record_id AS "providerRecordId", to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "occurredAt",
-  provider_amount_cents::int AS "providerAmountCents", provider_fee_cents::int AS "providerFeeCents",
-  books_amount_cents::int AS "booksAmountCents", books_fee_cents::int AS "booksFeeCents",
-  coalesce(provider_currency, books_currency) AS currency, explanation, payout_id AS "payoutId"`;
-
 export async function getReconciliationReport(input: {
   day: string;
   provider?: Provider | undefined;
@@ -83,10 +67,11 @@ export async function getReconciliationReport(input: {
   const runs = await completedRuns(db, input.day, input.provider);
   const providers: ProviderReport[] = [];
   for (const run of runs) {
-    const mismatches = await db.queryMany<MismatchLine>(
-      `SELECT ${LINE_COLUMNS} FROM reconciliation_lines WHERE run_id = $1 AND class <> 'matched' ORDER BY id LIMIT $2`,
-      [run.id, MAX_JSON_MISMATCHES + 1],
-    );
+    const mismatches = (await listRunLines(db, run.id, {
+      afterId: 0,
+      limit: MAX_JSON_MISMATCHES + 1,
+      mismatchesOnly: true,
+    })) as MismatchLine[];
     providers.push({
       provider: run.provider,
       runId: run.id,
@@ -143,10 +128,7 @@ export async function streamReconciliationCsv(input: {
           controller.close();
           return;
         }
-        const rows = await db.queryMany<MismatchLine>(
-          `SELECT ${LINE_COLUMNS} FROM reconciliation_lines WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
-          [run.id, after, batchSize],
-        );
+        const rows = await listRunLines(db, run.id, { afterId: after, limit: batchSize, mismatchesOnly: false });
         if (rows.length > 0) {
           const text = rows
             .map(
@@ -174,7 +156,7 @@ export async function streamReconciliationCsv(input: {
             )
             .join('');
           controller.enqueue(encoder.encode(text));
-          after = (rows.at(-1) as MismatchLine).id;
+          after = (rows.at(-1) as (typeof rows)[number]).id;
         }
         if (rows.length < batchSize) {
           runIndex += 1;

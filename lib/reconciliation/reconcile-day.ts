@@ -9,7 +9,7 @@ import {
   findBooksEntries,
   findOrderHints,
   unmatchedBooksEntries,
-} from './books.js';
+} from '../db/queries/reconciliation-books.js';
 import { classifyProviderRecord, explainBooksOnly, type OrderHint } from './classify.js';
 import { firstPayPalCursor, type PayPalCursor, paypalDayChunks, type PayPalWithdrawal } from './paypal-records.js';
 import {
@@ -22,9 +22,12 @@ import {
   insertRun,
   type LineInput,
   lineTotals,
+  lockReconciliationDay,
   lockRun,
+  providerLinesUpTo,
   type RunRow,
-} from './runs.js';
+  setLinesPayout,
+} from '../db/models/reconciliation-runs.js';
 import { stripeDayChunks, stripeDayPayouts } from './stripe-records.js';
 import {
   type Payout,
@@ -88,7 +91,7 @@ function firstCursor(provider: Provider, day: string): RunCursor {
 async function openRun(input: ReconcileDayInput): Promise<RunRow | { completed: RunRow }> {
   return await transaction(async (tx) => {
     // One opener at a time per provider and day.
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`reconcile:${input.provider}:${input.day}`]);
+    await lockReconciliationDay(tx, input.provider, input.day);
     const running = await findRun(tx, input.provider, input.day, 'running');
     if (running && !input.restart) return running;
     if (running) await deleteRun(tx, running.id);
@@ -157,11 +160,7 @@ async function stripePayouts(run: RunRow, dayStart: Date, dayEnd: Date): Promise
   const payouts: Payout[] = [];
   for await (const { payout, transactionIds } of stripeDayPayouts({ dayStart, dayEnd })) {
     const classes = await classesOfRecords(db, 'stripe', run.id, transactionIds);
-    await db.query('UPDATE reconciliation_lines SET payout_id = $3 WHERE run_id = $1 AND provider_record_id = ANY($2::text[])', [
-      run.id,
-      transactionIds,
-      payout.id,
-    ]);
+    await setLinesPayout(db, run.id, transactionIds, payout.id);
     const matched = transactionIds.filter((id) => classes.get(id) === 'matched').length;
     const notReconciled = transactionIds.filter((id) => !classes.has(id)).length;
     payouts.push({
@@ -188,13 +187,7 @@ async function stripePayouts(run: RunRow, dayStart: Date, dayEnd: Date): Promise
 async function paypalPayouts(run: RunRow, withdrawals: PayPalWithdrawal[]): Promise<Payout[]> {
   const payouts: Payout[] = [];
   for (const w of withdrawals) {
-    const row = await db.queryOne<{ total: number; matched: number }>(
-      `SELECT count(*)::int AS total, count(*) FILTER (WHERE class = 'matched')::int AS matched
-       FROM reconciliation_lines WHERE run_id = $1 AND provider_record_id IS NOT NULL AND occurred_at <= $2`,
-      [run.id, w.at],
-    );
-    const total = row?.total ?? 0;
-    const matched = row?.matched ?? 0;
+    const { total, matched } = await providerLinesUpTo(db, run.id, w.at);
     payouts.push({
       id: w.id,
       amountCents: -w.amountCents,

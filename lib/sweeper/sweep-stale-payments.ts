@@ -3,12 +3,13 @@ import { getConfig } from '../config.js';
 import { db, type Queryable, transaction } from '../db/client.js';
 import type { Actor } from '../db/models/audit-log.js';
 import { findOrderById, type Provider } from '../db/models/orders.js';
+import { findSweeperCandidates, recordProviderCheck, type SweeperCandidate } from '../db/models/payment-provider-checks.js';
 import { log } from '../log.js';
 import { finalizeOrderPaymentInTx } from '../payments/finalize-order.js';
 import { isPaid } from '../payments/state-machine.js';
 import { ProviderError } from '../providers/checkout-provider.js';
 import { runFollowUp } from '../webhooks/follow-ups.js';
-import { markOrderProcessing } from '../webhooks/order-effects.js';
+import { markPaymentProcessingInTx } from '../payments/mark-payment-processing.js';
 import { captureApprovedPayPalOrder } from '../webhooks/paypal/capture.js';
 import type { FollowUp } from '../webhooks/types.js';
 import { type CheckoutStatus, checkoutStatus } from './provider-checkout-status.js';
@@ -65,11 +66,10 @@ export interface SweepSummary {
   orders: { orderId: string; provider: Provider; outcome: SweepOutcome; providerState?: string }[];
 }
 
-interface Candidate {
-  paymentId: string;
-  orderId: string;
-  provider: Provider;
-  sessionId: string;
+type Candidate = SweeperCandidate;
+
+async function recordCheck(q: Queryable, paymentId: string, providerStatus: string, outcome: SweepOutcome, settled: boolean) {
+  await recordProviderCheck(q, { paymentId, providerStatus, outcome, settled });
 }
 
 const OUTCOMES: SweepOutcome[] = [
@@ -86,37 +86,6 @@ const OUTCOMES: SweepOutcome[] = [
   'provider_error',
   'not_configured',
 ];
-
-async function findCandidates(
-  q: Queryable,
-  input: { staleAfterMinutes: number; lookbackHours: number; limit: number },
-): Promise<Candidate[]> {
-  return await q.queryMany<Candidate>(
-    `SELECT p.id AS "paymentId", p.order_id AS "orderId", p.provider, p.provider_session_id AS "sessionId"
-     FROM payments p
-     JOIN orders o ON o.id = p.order_id
-     LEFT JOIN payment_provider_checks c ON c.payment_id = p.id
-     WHERE p.provider_session_id IS NOT NULL
-       AND p.status IN ('pending', 'processing', 'expired')
-       AND o.status IN ('pending', 'processing', 'expired')
-       AND p.created_at <= now() - make_interval(mins => $1)
-       AND p.created_at >= now() - make_interval(hours => $2)
-       AND (c.payment_id IS NULL OR (NOT c.settled AND
-            c.last_checked_at <= now() - least(interval '6 hours', interval '5 minutes' * power(2, least(c.checks, 8) - 1))))
-     ORDER BY c.last_checked_at NULLS FIRST, p.created_at
-     LIMIT $3`,
-    [input.staleAfterMinutes, input.lookbackHours, input.limit],
-  );
-}
-
-async function recordCheck(q: Queryable, paymentId: string, providerStatus: string, outcome: SweepOutcome, settled: boolean) {
-  await q.query(
-    `INSERT INTO payment_provider_checks (payment_id, provider_status, outcome, settled) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (payment_id) DO UPDATE SET provider_status = EXCLUDED.provider_status, outcome = EXCLUDED.outcome,
-       settled = EXCLUDED.settled, checks = payment_provider_checks.checks + 1, last_checked_at = now()`,
-    [paymentId, providerStatus.slice(0, 100), outcome, settled],
-  );
-}
 
 /** Applies a paid answer through the one finalize function; returns the outcome and the refund follow-ups. */
 async function applyPaid(
@@ -193,7 +162,7 @@ async function applyExpired(candidate: Candidate, detail: string, actor: Actor):
 
 async function applyProcessing(candidate: Candidate, providerPaymentId: string | undefined, actor: Actor): Promise<SweepOutcome> {
   return await transaction(async (tx) => {
-    await markOrderProcessing(
+    await markPaymentProcessingInTx(
       tx,
       candidate.orderId,
       { providerSessionId: candidate.sessionId, ...(providerPaymentId ? { providerPaymentId } : {}) },
@@ -261,7 +230,7 @@ export async function sweepStalePayments(options: SweepOptions): Promise<SweepSu
   const config = getConfig();
   const limit = options.limit ?? config.sweeper.batchLimit;
   const deadline = Date.now() + (options.timeBudgetMs ?? config.sweeper.timeBudgetMs);
-  const candidates = await findCandidates(db, {
+  const candidates = await findSweeperCandidates(db, {
     staleAfterMinutes: options.staleAfterMinutes ?? config.sweeper.staleAfterMinutes,
     lookbackHours: options.lookbackHours ?? 72,
     limit,

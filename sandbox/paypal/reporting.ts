@@ -1,7 +1,7 @@
 /**
  * PayPal sandbox: Transaction Search, GET /v1/reporting/transactions (what reconciliation reads),
- * never deployed. Shaped from ../shared/fixtures/paypal/reporting_transactions_v1.json (the fields we
- * fill are in sandbox/fixtures/paypal-reporting.json): start_date and end_date (RFC 3339, seconds
+ * never deployed. Shaped from PayPal's Transaction Search spec (reporting_transactions_v1.json; the fields
+ * we may fill are in sandbox/fixtures/paypal-reporting.json): start_date and end_date (RFC 3339, seconds
  * required, at most 31 days apart), fields (`all` adds payer_info and cart_info), page_size (1–500),
  * page (1-based), transaction_id, transaction_type (event code), transaction_status.
  *
@@ -14,8 +14,8 @@
  * day, a capture our books never saw, a refund made in PayPal's dashboard, an amount or fee changed,
  * a record removed, a withdrawal.
  */
-import { readFileSync } from 'node:fs';
-import { isJsonObject, type JsonObject, type JsonValue, minorToDecimal, randomString, UPPER_ALPHANUMERIC } from '../http-kit.js';
+import { paypalReportingReference } from '../fixtures/index.js';
+import { type JsonObject, type JsonValue, minorToDecimal, randomString, UPPER_ALPHANUMERIC } from '../http-kit.js';
 
 export type PayPalEventCode = 'T0006' | 'T1107' | 'T0400';
 
@@ -55,18 +55,6 @@ export interface GeneratedPayPalRefund {
   at: number;
 }
 
-interface ReportingReference {
-  transaction_info_fields: string[];
-  page_size: { default: number; maximum: number };
-  max_result_items: number;
-}
-
-function loadReference(): ReportingReference {
-  const raw = JSON.parse(readFileSync(new URL('../fixtures/paypal-reporting.json', import.meta.url), 'utf8')) as JsonValue;
-  if (!isJsonObject(raw)) throw new Error('sandbox/fixtures/paypal-reporting.json is not an object');
-  return raw as unknown as ReportingReference;
-}
-
 const ZERO_DECIMAL = new Set(['HUF', 'JPY', 'TWD']);
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const MAX_RANGE_MS = 31 * 86_400_000;
@@ -91,7 +79,7 @@ export class PayPalReportingStore {
   /** Sorted by (at, seq). */
   private readonly transactions: PayPalTransactionRecord[] = [];
   private readonly byId = new Map<string, PayPalTransactionRecord>();
-  private readonly reference = loadReference();
+  private readonly reference = paypalReportingReference();
   private seq = 0;
 
   constructor(

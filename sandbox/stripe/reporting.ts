@@ -8,14 +8,14 @@
  *   GET /v1/payouts                     created filters, limit, starting_after, status
  *   GET /v1/payouts/:id
  *
- * Objects are built from `balance_transaction` and `payout` in sandbox/fixtures/stripe-reporting.json
- * (copied from ../shared/fixtures/stripe/fixtures3.json). The store is fed by the sandbox (one
+ * Objects are built from Stripe's example `balance_transaction` and `payout` (sandbox/fixtures, from
+ * fixtures3.json). The store is fed by the sandbox (one
  * balance transaction per succeeded charge and per refund) and by test controls: a whole generated
  * day, a charge our books never saw, a refund made "in the dashboard", an amount or fee changed, a
  * record removed, a payout. Sources the sandbox does not know (generated, injected) are kept here as
  * charge/refund objects built from the sandbox's own charge/refund fixtures, so `expand` works for them.
  */
-import { readFileSync } from 'node:fs';
+import { stripeObject } from '../fixtures/index.js';
 import {
   cloneJson,
   isJsonObject,
@@ -99,23 +99,11 @@ interface Templates {
 }
 
 function loadTemplates(): Templates {
-  const read = (file: string): JsonObject => {
-    const raw = JSON.parse(readFileSync(new URL(`../fixtures/${file}`, import.meta.url), 'utf8')) as JsonValue;
-    if (!isJsonObject(raw)) throw new Error(`sandbox/fixtures/${file} is not an object`);
-    return raw;
-  };
-  const reporting = read('stripe-reporting.json');
-  const objects = read('stripe-objects.json');
-  const pick = (from: JsonObject, name: string): JsonObject => {
-    const value = from[name];
-    if (!isJsonObject(value)) throw new Error(`stripe fixtures lack ${name}`);
-    return value;
-  };
   return {
-    balanceTransaction: pick(reporting, 'balance_transaction'),
-    payout: pick(reporting, 'payout'),
-    charge: pick(objects, 'charge'),
-    refund: pick(objects, 'refund'),
+    balanceTransaction: stripeObject('balance_transaction') as JsonObject,
+    payout: stripeObject('payout') as JsonObject,
+    charge: stripeObject('charge') as JsonObject,
+    refund: stripeObject('refund') as JsonObject,
   };
 }
 

@@ -10,7 +10,11 @@ import { type StripeSandbox, startStripeSandbox } from '../../sandbox/stripe-san
 import { startCheckout } from '../support/checkout.js';
 import { checkoutBody, createEventWithTicketTypes, ticketCounters } from '../support/factories.js';
 import { call } from '../support/http.js';
-import { deliverStripe, STRIPE_SECRET_KEY, WEBHOOK_SECRET } from '../webhooks/support.js';
+import {
+  TEST_STRIPE_SECRET_KEY as STRIPE_SECRET_KEY,
+  TEST_STRIPE_WEBHOOK_SECRET as WEBHOOK_SECRET,
+} from '../support/providers.js';
+import { deliverStripe } from '../webhooks/support.js';
 
 /**
  * The stale-payment sweeper against the local sandboxes, with the webhooks dropped: checkouts made by

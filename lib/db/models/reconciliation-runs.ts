@@ -1,7 +1,7 @@
-import type { Queryable, Tx } from '../db/client.js';
-import type { Provider } from '../db/models/orders.js';
-import type { Classified } from './classify.js';
-import type { BooksEntry, ProviderRecord, RecordKind, RunSummary } from './types.js';
+import type { Classified } from '../../reconciliation/classify.js';
+import type { BooksEntry, ProviderRecord, RecordKind, RunSummary } from '../../reconciliation/types.js';
+import type { Queryable, Tx } from '../client.js';
+import type { Provider } from './orders.js';
 
 /** reconciliation_runs and reconciliation_lines: the stored runs and their lines. */
 
@@ -157,5 +157,82 @@ export async function completeRun(tx: Tx, run: RunRow, summary: RunSummary): Pro
     `UPDATE reconciliation_runs SET status = 'completed', completed_at = now(), heartbeat_at = now(), summary = $2,
        cursor = '{}'::jsonb WHERE id = $1`,
     [run.id, JSON.stringify(summary)],
+  );
+}
+
+/** One opener at a time per provider and day (held until the caller's transaction ends). */
+export async function lockReconciliationDay(tx: Tx, provider: Provider, day: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`reconcile:${provider}:${day}`]);
+}
+
+/** Marks the run's lines of these provider records as paid out in `payoutId`. */
+export async function setLinesPayout(q: Queryable, runId: string, recordIds: string[], payoutId: string): Promise<void> {
+  await q.query('UPDATE reconciliation_lines SET payout_id = $3 WHERE run_id = $1 AND provider_record_id = ANY($2::text[])', [
+    runId,
+    recordIds,
+    payoutId,
+  ]);
+}
+
+/** Provider lines of the run up to `at`, and how many of them matched. */
+export async function providerLinesUpTo(q: Queryable, runId: string, at: string): Promise<{ total: number; matched: number }> {
+  const row = await q.queryOne<{ total: number; matched: number }>(
+    `SELECT count(*)::int AS total, count(*) FILTER (WHERE class = 'matched')::int AS matched
+     FROM reconciliation_lines WHERE run_id = $1 AND provider_record_id IS NOT NULL AND occurred_at <= $2`,
+    [runId, at],
+  );
+  return { total: row?.total ?? 0, matched: row?.matched ?? 0 };
+}
+
+export interface CompletedRunRef {
+  id: string;
+  provider: Provider;
+  completedAt: Date;
+  summary: RunSummary;
+}
+
+/** The day's completed runs (its reports), one per provider. */
+export async function findCompletedRuns(q: Queryable, day: string, provider: Provider | undefined): Promise<CompletedRunRef[]> {
+  return await q.queryMany<CompletedRunRef>(
+    `SELECT id, provider, completed_at AS "completedAt", summary FROM reconciliation_runs
+     WHERE day = $1 AND status = 'completed' AND ($2::text IS NULL OR provider = $2) ORDER BY provider`,
+    [day, provider ?? null],
+  );
+}
+
+export interface StoredLine {
+  id: number;
+  class: string;
+  kind: string;
+  orderId: string | null;
+  orderNumber: string | null;
+  reference: string | null;
+  providerRecordId: string | null;
+  occurredAt: string | null;
+  providerAmountCents: number | null;
+  providerFeeCents: number | null;
+  booksAmountCents: number | null;
+  booksFeeCents: number | null;
+  currency: string | null;
+  explanation: string;
+  payoutId: string | null;
+}
+
+const LINE_COLUMNS = `id::int AS id, class, kind, order_id AS "orderId", order_number AS "orderNumber", reference,
+  provider_record_id AS "providerRecordId", to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "occurredAt",
+  provider_amount_cents::int AS "providerAmountCents", provider_fee_cents::int AS "providerFeeCents",
+  books_amount_cents::int AS "booksAmountCents", books_fee_cents::int AS "booksFeeCents",
+  coalesce(provider_currency, books_currency) AS currency, explanation, payout_id AS "payoutId"`;
+
+/** A run's lines in id order after `afterId` (all, or only the mismatches). */
+export async function listRunLines(
+  q: Queryable,
+  runId: string,
+  options: { afterId: number; limit: number; mismatchesOnly: boolean },
+): Promise<StoredLine[]> {
+  return await q.queryMany<StoredLine>(
+    `SELECT ${LINE_COLUMNS} FROM reconciliation_lines
+     WHERE run_id = $1 AND id > $2 AND (NOT $4::boolean OR class <> 'matched') ORDER BY id LIMIT $3`,
+    [runId, options.afterId, options.limit, options.mismatchesOnly],
   );
 }

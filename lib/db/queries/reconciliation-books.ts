@@ -1,7 +1,7 @@
-import type { Queryable } from '../db/client.js';
-import type { Provider } from '../db/models/orders.js';
-import type { OrderHint } from './classify.js';
-import type { BooksEntry } from './types.js';
+import type { OrderHint } from '../../reconciliation/classify.js';
+import type { BooksEntry } from '../../reconciliation/types.js';
+import type { Queryable } from '../client.js';
+import type { Provider } from '../models/orders.js';
 
 /**
  * Our side of reconciliation: what our books hold for a provider reference, and what they hold for
