@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { DROPPED_WEBHOOK, type DropWebhooksOptions, WebhookDrops } from './webhook-drops.js';
 import type { AddressInfo, Socket } from 'node:net';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
@@ -201,6 +202,8 @@ export class SandboxServer {
   readonly requests: RecordedRequest[] = [];
   readonly webhooks: WebhookDelivery[] = [];
   readonly failures = new FailureInjector();
+  /** Webhooks to drop (recorded, not sent): the dropWebhooks control. */
+  readonly drops = new WebhookDrops();
   private readonly server: http.Server;
   private readonly sockets = new Set<Socket>();
   private readonly inflight = new Set<Promise<unknown>>();
@@ -299,6 +302,10 @@ export class SandboxServer {
       sentAt: new Date(),
     };
     this.webhooks.push(delivery);
+    if (this.drops.take(input.eventType)) {
+      delivery.error = DROPPED_WEBHOOK;
+      return delivery;
+    }
     if (!input.url) {
       delivery.error = 'no webhookUrl configured';
       return delivery;
@@ -327,6 +334,7 @@ export class SandboxServer {
     this.requests.length = 0;
     this.webhooks.length = 0;
     this.failures.clear();
+    this.drops.clear();
     this.options.onReset();
   }
 
@@ -385,6 +393,13 @@ export class SandboxServer {
         case 'POST /__sandbox/fail':
           this.failures.add(failOptionsFromJson(request.body));
           return jsonReply(200, { ok: true, pendingFailures: this.failures.pending });
+        case 'POST /__sandbox/drop-webhooks': {
+          const body = isJsonObject(request.body) ? request.body : {};
+          const match = typeof body.match === 'string' ? body.match : undefined;
+          const times = typeof body.times === 'number' ? body.times : undefined;
+          this.drops.add({ ...(match ? { match } : {}), ...(times ? { times } : {}) });
+          return jsonReply(200, { ok: true, pendingDrops: this.drops.pending });
+        }
         case 'POST /__sandbox/reset':
           this.reset();
           return jsonReply(200, { ok: true });
@@ -468,6 +483,11 @@ export interface SandboxBasics {
   /** Every webhook delivery attempt, oldest first. */
   readonly webhooks: readonly WebhookDelivery[];
   failNext(options: FailNextOptions): void;
+  /**
+   * Drops webhooks from now on (all, or those whose event type matches; `times` of them, default every one):
+   * each is built, stored and recorded but not sent (its delivery's error says so); resendEvent() still works.
+   */
+  dropWebhooks(options?: DropWebhooksOptions): void;
   /** Forgets all provider state, the recorded requests and webhooks, and pending failures. */
   reset(): void;
   /** Resolves when no background webhook delivery is in flight. */
@@ -499,8 +519,9 @@ export function sandboxHandle<Members extends object>(server: SandboxServer, mem
     },
   };
   const withMembers = Object.defineProperties(handle, Object.getOwnPropertyDescriptors(members)) as typeof handle & Members;
-  const controls: Pick<SandboxBasics, 'failNext' | 'reset' | 'idle' | 'close'> = {
+  const controls: Pick<SandboxBasics, 'failNext' | 'dropWebhooks' | 'reset' | 'idle' | 'close'> = {
     failNext: (options) => server.failures.add(options),
+    dropWebhooks: (options) => server.drops.add(options),
     reset: () => server.reset(),
     idle: () => server.idle(),
     close: () => server.close(),

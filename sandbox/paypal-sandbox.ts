@@ -15,6 +15,7 @@
  * to a SandboxServer and returns the handle.
  */
 import { type InjectedFailure, type Reply, type SandboxBasics, SandboxServer, sandboxHandle } from './http-kit.js';
+import type { JsonObject } from './http-kit.js';
 import { createApi } from './paypal/api.js';
 import { createApproval } from './paypal/approval.js';
 import { createErrors } from './paypal/errors.js';
@@ -42,10 +43,10 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
   const render = createRenderers(state, errors);
   const ev = createEvents(state);
   const approval = createApproval(state, render, ev);
-  const { handle } = createApi(state, errors, render, ev, approval);
+  const { handle, refundCapture } = createApi(state, errors, render, ev, approval);
   const { orders, captures, refunds, tokens, idempotency } = state;
   const { errorReply } = errors;
-  const { renderOrder, renderCapture } = render;
+  const { renderOrder, renderCapture, renderRefund } = render;
   const { events, buildEvent, signPayload } = ev;
   const { approve } = approval;
 
@@ -63,6 +64,7 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
       tokens.clear();
       idempotency.clear();
       events.clear();
+      state.reporting.reset();
     },
     describe: () => ({
       orders: [...orders.values()].map(renderOrder),
@@ -107,6 +109,19 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
     getCapture(captureId) {
       const capture = captures.get(captureId);
       return capture ? renderCapture(capture, true) : undefined;
+    },
+    reporting: state.reporting,
+    async dashboardRefund(captureId, amountMinor) {
+      // Made in PayPal's dashboard: not through our API, and its webhook never reaches the app.
+      server.drops.add({ match: 'PAYMENT.CAPTURE.REFUNDED', times: 1 });
+      const capture = captures.get(captureId);
+      if (!capture) throw new Error(`paypal sandbox: no capture ${captureId}`);
+      const body: JsonObject = {};
+      if (amountMinor !== undefined)
+        body.amount = { currency_code: capture.currency, value: formatMinor(capture.currency, amountMinor) };
+      const refund = refundCapture(captureId, body);
+      await server.idle();
+      return renderRefund(refund, true);
     },
   });
 }

@@ -41,9 +41,15 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
   const ev = createEvents(state);
   const payment = createPayment(state, render, ev);
   const page = createPaymentPage(state, payment);
-  const { handle, expireSessionNow } = createApi(state, render, ev, payment, page);
+  const { handle, expireSessionNow, createRefund } = createApi(state, render, ev, payment, page);
   const { sessions, paymentIntents, charges, refunds, refundedByPaymentIntent, idempotency } = state;
-  const { renderSession, renderPaymentIntent, renderCharge } = render;
+  const { renderSession, renderPaymentIntent, renderCharge, renderRefund } = render;
+  state.reporting.setSourceRenderer((id) => {
+    const charge = charges.get(id);
+    if (charge) return renderCharge(charge);
+    const refund = refunds.get(id);
+    return refund ? renderRefund(refund) : undefined;
+  });
   const { events, buildEvent, signPayload } = ev;
   const { pay, findSession } = payment;
 
@@ -62,6 +68,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
       refundedByPaymentIntent.clear();
       idempotency.clear();
       events.clear();
+      state.reporting.reset();
     },
     describe: () => ({
       sessions: [...sessions.values()].map((s) => renderSession(s)),
@@ -108,6 +115,16 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
       return charge ? renderCharge(charge) : undefined;
     },
     listSessions: () => [...sessions.values()].map((s) => renderSession(s)),
+    reporting: state.reporting,
+    async dashboardRefund(paymentIntentId, amount) {
+      // Made in the dashboard: not through our API, and its webhooks never reach the app.
+      if (state.emitRefundEvents) server.drops.add({ match: /^(charge\.refunded|refund\.created)$/, times: 2 });
+      const form: Record<string, string> = { payment_intent: paymentIntentId };
+      if (amount !== undefined) form.amount = String(amount);
+      const refund = createRefund(form, { id: `req_${randomString(14)}`, idempotencyKey: null });
+      await server.idle();
+      return refund;
+    },
   });
 }
 

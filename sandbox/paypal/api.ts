@@ -1,3 +1,4 @@
+import { PayPalReportingError } from './reporting.js';
 import {
   basicCredentials,
   bearerToken,
@@ -22,6 +23,7 @@ import {
   type IdempotencyRecord,
   type OrderRecord,
   PayPalApiError,
+  type PayPalErrorDetail,
   type PurchaseUnitRecord,
   type RefundRecord,
 } from './records.js';
@@ -257,6 +259,16 @@ export function createApi(state: PayPalState, errors: PayPalErrors, render: Rend
         refundIds: [],
       };
       captures.set(capture.id, capture);
+      state.reporting.recordCapture({
+        captureId: capture.id,
+        amountMinor: capture.amountMinor,
+        feeMinor: capture.feeMinor,
+        currency: capture.currency,
+        at: Date.parse(time),
+        invoiceId: capture.invoiceId,
+        customId: capture.customId,
+        payerEmail: order.payer?.email ?? null,
+      });
       unit.captureIds.push(capture.id);
       emitInBackground(
         'PAYMENT.CAPTURE.COMPLETED',
@@ -298,6 +310,15 @@ export function createApi(state: PayPalState, errors: PayPalErrors, render: Rend
       updateTime: time,
     };
     refunds.set(refund.id, refund);
+    state.reporting.recordRefund({
+      refundId: refund.id,
+      captureId,
+      amountMinor,
+      currency: capture.currency,
+      at: Date.parse(time),
+      invoiceId: capture.invoiceId,
+      customId: capture.customId,
+    });
     capture.refundedMinor += amountMinor;
     capture.refundIds.push(refund.id);
     capture.status = capture.refundedMinor >= capture.amountMinor ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
@@ -471,6 +492,18 @@ export function createApi(state: PayPalState, errors: PayPalErrors, render: Rend
     }
     id = pathParam(request, 'GET', /^\/v1\/notifications\/webhooks-events\/([^/]+)$/);
     if (id !== undefined) return jsonReply(200, existing(events, id, 'event_id').event);
+    // Transaction Search (reconciliation): sandbox/paypal/reporting.ts.
+    try {
+      const reported = state.reporting.handle(request, state.publicUrl);
+      if (reported) return jsonReply(200, reported);
+    } catch (error) {
+      if (error instanceof PayPalReportingError) {
+        const detail: PayPalErrorDetail = { issue: error.issue, description: error.description };
+        if (error.field) Object.assign(detail, { field: error.field, location: 'query' });
+        throw new PayPalApiError(error.status, [detail]);
+      }
+      throw error;
+    }
     throw new PayPalApiError(404, [], `No route for ${method} ${path}.`);
   }
 

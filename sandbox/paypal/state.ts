@@ -1,3 +1,4 @@
+import { PayPalReportingStore } from './reporting.js';
 import { readFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -53,6 +54,8 @@ export interface PayPalState {
   readonly refunds: Map<string, RefundRecord>;
   readonly tokens: Map<string, number>;
   readonly idempotency: Map<string, IdempotencyRecord>;
+  /** Transaction Search records (one per capture and per refund): what reconciliation reads. */
+  readonly reporting: PayPalReportingStore;
 }
 
 export async function createPayPalState(options: PayPalSandboxOptions): Promise<PayPalState> {
@@ -106,5 +109,6 @@ export async function createPayPalState(options: PayPalSandboxOptions): Promise<
     refunds: new Map(),
     tokens: new Map(),
     idempotency: new Map(),
+    reporting: new PayPalReportingStore({ now: () => now().getTime() }),
   };
 }

@@ -1,3 +1,4 @@
+import type { PayPalReportingStore } from './reporting.js';
 import type { JsonObject, SandboxBasics, WebhookDelivery } from '../http-kit.js';
 
 /** The PayPal sandbox's public types: its options, approval results, signatures, the handle it returns. */
@@ -90,4 +91,8 @@ export interface PayPalSandbox extends SandboxBasics {
   getCapture(captureId: string): PayPalObject | undefined;
   /** Forgets all state except the signing key: orders, captures, refunds, tokens, request ids, records, failures. */
   reset(): void;
+  /** Transaction Search records (what reconciliation reads), with the test controls that change them. */
+  readonly reporting: PayPalReportingStore;
+  /** A refund made in PayPal's dashboard: the money goes back, its webhook (PAYMENT.CAPTURE.REFUNDED) is dropped. */
+  dashboardRefund(captureId: string, amountMinor?: number): Promise<PayPalObject>;
 }

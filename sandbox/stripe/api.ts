@@ -1,3 +1,4 @@
+import { StripeApiErrorLike } from './reporting.js';
 import {
   basicCredentials,
   bearerToken,
@@ -325,6 +326,13 @@ export function createApi(state: StripeState, render: Renderers, ev: StripeEvent
       balanceTransactionId: `txn_${randomString(24)}`,
     };
     refunds.set(refund.id, refund);
+    state.reporting.recordRefund({
+      id: refund.balanceTransactionId,
+      refundId: refund.id,
+      amount,
+      currency: refund.currency,
+      created: refund.created,
+    });
     charge.amountRefunded += amount;
     charge.refundIds.push(refund.id);
     refundedByPaymentIntent.set(pi.id, (refundedByPaymentIntent.get(pi.id) ?? 0) + amount);
@@ -415,6 +423,16 @@ export function createApi(state: StripeState, render: Renderers, ev: StripeEvent
     }
     id = pathParam(request, 'GET', /^\/v1\/charges\/([^/]+)$/);
     if (id !== undefined) return { status: 200, body: renderCharge(existing(charges, id, 'charge', 'charge')) };
+    // Balance transactions and payouts (reconciliation): sandbox/stripe/reporting.ts.
+    try {
+      const reported = state.reporting.handle(request);
+      if (reported) return reported;
+    } catch (error) {
+      if (error instanceof StripeApiErrorLike) {
+        throw new StripeApiError(error.status, 'invalid_request_error', error.message, error.code, error.param);
+      }
+      throw error;
+    }
     throw new StripeApiError(
       404,
       'invalid_request_error',

@@ -90,6 +90,15 @@ export function createPayment(state: StripeState, render: Renderers, ev: StripeE
       balanceTransactionId: card.decline ? null : `txn_${randomString(24)}`,
     };
     charges.set(charge.id, charge);
+    if (charge.balanceTransactionId) {
+      state.reporting.recordCharge({
+        id: charge.balanceTransactionId,
+        chargeId: charge.id,
+        amount: charge.amount,
+        currency: charge.currency,
+        created,
+      });
+    }
     pi.latestChargeId = charge.id;
     pi.paymentMethodId = paymentMethodId;
 

@@ -18,7 +18,6 @@
 import { stripeObject } from '../fixtures/index.js';
 import {
   cloneJson,
-  isJsonObject,
   type JsonObject,
   type JsonValue,
   parseForm,
@@ -134,7 +133,16 @@ export class StripeReportingStore {
   private readonly templates = loadTemplates();
   private seq = 0;
 
-  constructor(private readonly options: StripeReportingOptions) {}
+  private renderKnownSource: ((id: string) => JsonObject | undefined) | undefined;
+
+  constructor(private readonly options: StripeReportingOptions) {
+    this.renderKnownSource = options.renderSource;
+  }
+
+  /** How to render the sandbox's own charges and refunds when a list expands `source`. */
+  setSourceRenderer(render: (id: string) => JsonObject | undefined): void {
+    this.renderKnownSource = render;
+  }
 
   reset(): void {
     this.transactions.length = 0;
@@ -437,7 +445,7 @@ export class StripeReportingStore {
   // ----- rendering -----
 
   private renderSource(id: string): JsonValue {
-    return this.syntheticSources.get(id) ?? this.options.renderSource?.(id) ?? id;
+    return this.syntheticSources.get(id) ?? this.renderKnownSource?.(id) ?? id;
   }
 
   renderBalanceTransaction(record: BalanceTransactionRecord, expandSource: boolean): JsonObject {

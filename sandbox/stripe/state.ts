@@ -1,4 +1,5 @@
 import type { SandboxServer } from '../http-kit.js';
+import { StripeReportingStore } from './reporting.js';
 import {
   type ChargeRecord,
   type IdempotencyRecord,
@@ -36,16 +37,19 @@ export interface StripeState {
   readonly refunds: Map<string, RefundRecord>;
   readonly refundedByPaymentIntent: Map<string, number>;
   readonly idempotency: Map<string, IdempotencyRecord>;
+  /** Balance transactions (one per succeeded charge and per refund) and payouts: what reconciliation reads. */
+  readonly reporting: StripeReportingStore;
 }
 
 export function createStripeState(options: StripeSandboxOptions): StripeState {
   const now = options.now ?? (() => new Date());
   let server: SandboxServer | undefined;
+  const nowSeconds = (): number => Math.floor(now().getTime() / 1000);
   return {
     templates: loadTemplates(),
     secretKey: options.secretKey,
     now,
-    nowSeconds: (): number => Math.floor(now().getTime() / 1000),
+    nowSeconds,
     webhookTimeoutMs: options.webhookTimeoutMs ?? 10_000,
     apiVersion: options.apiVersion ?? DEFAULT_STRIPE_EVENT_API_VERSION,
     emitRefundEvents: options.emitRefundEvents ?? true,
@@ -65,5 +69,6 @@ export function createStripeState(options: StripeSandboxOptions): StripeState {
     refunds: new Map(),
     refundedByPaymentIntent: new Map(),
     idempotency: new Map(),
+    reporting: new StripeReportingStore({ now: nowSeconds }),
   };
 }

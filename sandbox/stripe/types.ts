@@ -1,3 +1,4 @@
+import type { StripeReportingStore } from './reporting.js';
 import type { JsonObject, SandboxBasics, WebhookDelivery } from '../http-kit.js';
 
 /** The Stripe sandbox's public types: its options, the payment results, the handle it returns. */
@@ -94,4 +95,8 @@ export interface StripeSandbox extends SandboxBasics {
   listSessions(): StripeObject[];
   /** Forgets all state: objects, idempotency keys, recorded requests/webhooks, pending failures. */
   reset(): void;
+  /** Balance transactions and payouts (what reconciliation reads), with the test controls that change them. */
+  readonly reporting: StripeReportingStore;
+  /** A refund made in Stripe's dashboard: the money goes back, its webhooks (charge.refunded, refund.created) are dropped. */
+  dashboardRefund(paymentIntentId: string, amount?: number): Promise<StripeObject>;
 }

@@ -10,6 +10,7 @@ import { type StripeSandbox, startStripeSandbox } from '../../sandbox/stripe-san
 import { startCheckout } from '../support/checkout.js';
 import { checkoutBody, createEventWithTicketTypes, ticketCounters } from '../support/factories.js';
 import { call } from '../support/http.js';
+import { type LocalServer, startLocalServer } from '../../scripts/local-server.js';
 import {
   TEST_STRIPE_SECRET_KEY as STRIPE_SECRET_KEY,
   TEST_STRIPE_WEBHOOK_SECRET as WEBHOOK_SECRET,
@@ -17,14 +18,16 @@ import {
 import { deliverStripe } from '../webhooks/support.js';
 
 /**
- * The stale-payment sweeper against the local sandboxes, with the webhooks dropped: checkouts made by
- * the real checkout function, paid (or expired, or approved) at the sandbox, no webhook delivered; the
- * sweeper asks the provider and finishes the order through finalize / expire, audited as the sweeper.
+ * The stale-payment sweeper against the local sandboxes, which deliver their webhooks to the app (local
+ * server) except the one each test drops with the sandbox's dropWebhooks control: checkouts made by the
+ * real checkout function, paid (or expired, or approved) at the sandbox, that webhook never delivered;
+ * the sweeper asks the provider and finishes the order through finalize / expire, audited as the sweeper.
  */
 
 const actor = { type: 'cron' as const, id: 'sweeper' };
 let stripe: StripeSandbox;
 let paypal: PayPalSandbox;
+let server: LocalServer;
 
 beforeAll(async () => {
   stripe = await startStripeSandbox({ webhookSecret: WEBHOOK_SECRET, secretKey: STRIPE_SECRET_KEY });
@@ -41,12 +44,15 @@ beforeAll(async () => {
     CRON_SECRET: 'sweeper-cron-secret',
   });
   resetConfigForTests();
-  // Webhooks are dropped: the sandboxes record them but deliver nothing.
-  stripe.setWebhookTarget(undefined);
-  paypal.setWebhookTarget(undefined);
+  server = await startLocalServer({ port: 0 });
+  stripe.setWebhookTarget(`${server.url}/api/webhooks/stripe`);
+  paypal.setWebhookTarget(`${server.url}/api/webhooks/paypal`);
 });
 
 afterAll(async () => {
+  await stripe?.idle();
+  await paypal?.idle();
+  await server?.close();
   await stripe?.close();
   await paypal?.close();
   for (const name of ['STRIPE_API_BASE', 'PAYPAL_API_BASE', 'PAYPAL_CLIENT_ID', 'PAYPAL_CLIENT_SECRET', 'CRON_SECRET']) {
@@ -88,10 +94,11 @@ async function payOnPage(sessionId: string) {
 describe('stale-payment sweeper', () => {
   it('completes a checkout paid on the sandbox page whose webhook was dropped', async () => {
     const { orderId, sessionId, ticketType } = await checkout('stripe');
+    stripe.dropWebhooks({ match: 'checkout.session.completed', times: 1 });
     await payOnPage(sessionId);
     const dropped = stripe.webhooks.filter((w) => w.eventType === 'checkout.session.completed' && w.payload.includes(sessionId));
     expect(dropped).toHaveLength(1);
-    expect(dropped[0]?.status).toBeNull();
+    expect(dropped[0]).toMatchObject({ status: null, error: expect.stringContaining('dropped') });
     expect((await findOrderById(db, orderId))?.status).toBe('pending');
 
     // Not yet stale: left alone.
@@ -113,6 +120,7 @@ describe('stale-payment sweeper', () => {
   it('expires an order whose session expired with its webhook dropped, and leaves an open one alone', async () => {
     const expiring = await checkout('stripe');
     const open = await checkout('stripe');
+    stripe.dropWebhooks({ match: 'checkout.session.expired', times: 1 });
     await stripe.expireSession(expiring.sessionId);
     await stripe.idle();
     await age(expiring.orderId);
@@ -129,6 +137,7 @@ describe('stale-payment sweeper', () => {
 
   it('a sweeper run racing the late webhook: one completion, one audit entry', async () => {
     const orders = await Promise.all(Array.from({ length: 4 }, () => checkout('stripe')));
+    stripe.dropWebhooks({ match: 'checkout.session.completed', times: orders.length });
     for (const o of orders) await payOnPage(o.sessionId);
     for (const o of orders) await age(o.orderId);
     const payloads = orders.map((o) => {
@@ -156,6 +165,8 @@ describe('stale-payment sweeper', () => {
 
   it('captures and completes a PayPal approval the browser never captured', async () => {
     const { orderId, sessionId, ticketType } = await checkout('paypal');
+    // The approval's webhook and, later, the capture's: both lost.
+    paypal.dropWebhooks({ match: /^(CHECKOUT\.ORDER\.APPROVED|PAYMENT\.CAPTURE\.COMPLETED)$/, times: 2 });
     const approved = await paypal.approve(sessionId);
     expect(approved.outcome).toBe('approved');
     await age(orderId);
@@ -171,6 +182,7 @@ describe('stale-payment sweeper', () => {
 
   it('finalizes a PayPal order captured at PayPal whose capture webhook was dropped', async () => {
     const { orderId, sessionId } = await checkout('paypal');
+    paypal.dropWebhooks({ match: /^(CHECKOUT\.ORDER\.APPROVED|PAYMENT\.CAPTURE\.COMPLETED)$/, times: 2 });
     await paypal.approve(sessionId);
     // Captured (e.g. the browser's capture call reached PayPal, then the tab closed before our answer).
     const { getPayPalCheckoutProvider } = await import('../../lib/providers/index.js');
@@ -190,6 +202,7 @@ describe('stale-payment sweeper', () => {
 
   it('applies the late-payment rule to an order the hold cron expired before the paid webhook came', async () => {
     const { orderId, sessionId, ticketType } = await checkout('stripe');
+    stripe.dropWebhooks({ match: 'checkout.session.completed', times: 1 });
     await payOnPage(sessionId);
     await db.query(`UPDATE orders SET hold_expires_at = now() - interval '1 minute' WHERE id = $1`, [orderId]);
     const { expireDueHolds } = await import('../../lib/checkout/expire-holds.js');
@@ -204,6 +217,7 @@ describe('stale-payment sweeper', () => {
 
   it('is bounded: a limit per run, and a backlog drains over several runs', async () => {
     const orders = await Promise.all(Array.from({ length: 3 }, () => checkout('stripe')));
+    stripe.dropWebhooks({ match: 'checkout.session.completed', times: orders.length });
     for (const o of orders) await payOnPage(o.sessionId);
     for (const o of orders) await age(o.orderId, 60 * 24 * 3 - 30);
     const seen = new Set<string>();
