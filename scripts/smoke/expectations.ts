@@ -215,6 +215,20 @@ export const EXPECTATIONS: ExpectationTable = {
     },
     '*': 405,
   },
+  // No stored reconciliation for a day long ago: the key gets in, the report is not there.
+  'api/reconciliation': {
+    GET: {
+      status: 401,
+      also: [
+        {
+          status: 404,
+          request: withApiKey(() => ({ path: '/api/reconciliation?date=2001-01-01' })),
+          note: 'API key, a day never reconciled',
+        },
+      ],
+    },
+    '*': 405,
+  },
   // Crons without CRON_SECRET (Vercel Cron calls GET); with it, the job runs.
   'api/cron/**': {
     GET: {

@@ -10,6 +10,9 @@ import * as orderRoute from '../../api/orders/[id].js';
 import * as ordersRoute from '../../api/orders/index.js';
 import * as refundRoute from '../../api/payments/refund.js';
 import * as transactionsRoute from '../../api/payments/transactions.js';
+import * as reconciliationRoute from '../../api/reconciliation.js';
+import { reconcileDay } from '../../lib/reconciliation/reconcile-day.js';
+import { isolatedDay } from '../support/recon-books.js';
 import { API_KEY_SCOPES, generateApiKey } from '../../lib/auth/api-keys.js';
 import { db } from '../../lib/db/client.js';
 import type { ApiKeyScope } from '../../lib/db/models/api-keys.js';
@@ -136,6 +139,18 @@ const ADMIN_ROUTES: AdminRoute[] = [
     method: 'GET',
     scope: 'payments:read',
     makeRequest: async () => ({ path: '/api/payments/transactions', query: { format: 'csv', from: new Date().toISOString() } }),
+  },
+  {
+    name: 'GET /api/reconciliation',
+    handler: reconciliationRoute.GET,
+    method: 'GET',
+    scope: 'finance:read',
+    makeRequest: async () => {
+      // A stored report: an (empty) day reconciled against this file's Stripe sandbox.
+      const day = isolatedDay();
+      await reconcileDay({ provider: 'stripe', day });
+      return { path: '/api/reconciliation', query: { date: day } };
+    },
   },
   {
     name: 'POST /api/payments/refund',

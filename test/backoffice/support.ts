@@ -25,7 +25,8 @@ export async function makeKey(
 ): Promise<TestKey> {
   const created = await createApiKey(
     {
-      name: options.name ?? `test ${scopes.join(' ')} ${randomUUID().slice(0, 6)}`,
+      // Names are at most 100 characters; a key with every scope lists them shortened.
+      name: options.name ?? `${`test ${scopes.join(' ')}`.slice(0, 90)} ${randomUUID().slice(0, 6)}`,
       scopes,
       environment: 'test',
       expiresAt: options.expiresAt,
