@@ -244,6 +244,7 @@ export function buildOpenApiDocument(options: { version?: string } = {}): Json {
         summary: 'CORS preflight',
         tags: [route.operations[0]?.tag ?? 'Buyer'],
         security: [],
+        parameters: parametersOf({ ...(route.operations[0] as OperationSpec), query: undefined, idempotencyKey: undefined }),
         responses: {
           204: {
             description: 'Allowed origin (or no Origin): CORS headers and `Allow`',
