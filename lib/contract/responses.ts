@@ -434,3 +434,85 @@ export const retryWebhooksResponseSchema = z.object({
   skipped: z.number().int().min(0),
   truncated: z.boolean(),
 });
+
+// ---- operator ---------------------------------------------------------------------------------
+
+const count = z.number().int().min(0);
+const successRate = z
+  .number()
+  .min(0)
+  .max(1)
+  .nullable()
+  .meta({ description: 'succeeded / (succeeded + failed), 4 decimals; null with no outcome.' });
+
+export const operationalMetricsResponseSchema = z.object({
+  generatedAt: timestamp,
+  payments: z.object({
+    lastHour: z.object({
+      attempts: count.meta({ description: 'Payment attempts created in the last hour.' }),
+      succeeded: count,
+      failed: count,
+      failures: count.meta({ description: 'Recorded declines and errors (a payment can fail several times before succeeding).' }),
+      successRate,
+    }),
+    last100: z.object({
+      outcomes: count.max(100),
+      succeeded: count,
+      failed: count,
+      successRate,
+    }),
+    failuresPerHour: z.array(z.object({ hour: timestamp, failures: count })).meta({
+      description: 'Last 24 hours, newest first; hours without failures are left out.',
+    }),
+    topDeclineCodes: z.array(z.object({ code: z.string(), declineCode: z.string().nullable(), failures: count })).meta({
+      description: 'Last 24 hours, at most 10.',
+    }),
+  }),
+  webhooks: z.object({
+    byStatus: z.object({
+      received: count,
+      processing: count,
+      processed: count,
+      ignored: count,
+      failed: count,
+      dead: count,
+    }),
+    unprocessed: count.meta({ description: 'received + processing + failed (dead ones need a replay).' }),
+    oldestUnprocessedAt: nullableTimestamp,
+    oldestUnprocessedAgeSeconds: count.nullable(),
+  }),
+  holds: z.object({
+    live: z.object({ orders: count, tickets: count }),
+    expiredUnreleased: z.object({
+      orders: count,
+      tickets: count,
+      oldestExpiredAt: nullableTimestamp.meta({ description: 'The expire-holds cron should keep this under 5 minutes old.' }),
+    }),
+  }),
+  database: z.object({
+    connections: z.object({
+      total: count,
+      maxConnections: count,
+      byState: z.array(z.object({ state: z.string(), connections: count })),
+    }),
+    slowStatements: z.union([
+      z.object({
+        available: z.literal(true),
+        statements: z.array(z.object({ query: z.string(), calls: count, meanMs: z.number(), totalMs: z.number() })),
+      }),
+      z.object({ available: z.literal(false), reason: z.string() }),
+    ]),
+    indexUsage: z
+      .array(z.object({ table: z.string(), index: z.string(), scans: z.number().min(0), sizeBytes: z.number().min(0) }))
+      .meta({ description: 'Least used first: candidates for removal.' }),
+    tableSizes: z.array(
+      z.object({
+        table: z.string(),
+        totalBytes: z.number().min(0),
+        liveRows: z.number().min(0),
+        seqScans: z.number().min(0),
+        indexScans: z.number().min(0),
+      }),
+    ),
+  }),
+});

@@ -444,6 +444,24 @@ export const ROUTES: RouteSpec[] = [
     ],
   },
   {
+    file: 'api/admin/metrics.ts',
+    path: '/api/admin/metrics',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'getOperationalMetrics',
+        summary: "The operator's figures: payments, webhook inbox, holds, database",
+        description:
+          'Success rate (last hour, last 100 outcomes), failures per hour and top decline codes (24 h); inbox depth by status with the oldest unprocessed event; live holds and expired holds not yet released; connections by state; the slowest statements when `pg_stat_statements` is installed (else says so); index usage and table sizes.',
+        tag: 'Admin',
+        security: { kind: 'apiKey', scopes: ['ops:read'] },
+        responses: { 200: { description: 'The figures, as of now', schema: R.operationalMetricsResponseSchema } },
+        errors: [...API_KEY],
+      },
+    ],
+  },
+  {
     file: 'api/webhooks/stripe.ts',
     path: '/api/webhooks/stripe',
     cors: 'none',

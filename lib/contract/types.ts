@@ -53,3 +53,4 @@ export type WebhookReplayResponse = z.output<typeof R.webhookReplayResponseSchem
 export type WebhookReceiptResponse = z.output<typeof R.webhookReceiptResponseSchema>;
 export type ExpireHoldsResponse = z.output<typeof R.expireHoldsResponseSchema>;
 export type RetryWebhooksResponse = z.output<typeof R.retryWebhooksResponseSchema>;
+export type OperationalMetricsResponse = z.output<typeof R.operationalMetricsResponseSchema>;
