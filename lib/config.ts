@@ -80,6 +80,13 @@ const envSchema = z.object({
 
   // Rate limits
   RATE_LIMIT_ENABLED: bool(true),
+
+  // Operator alerts (lib/ops/evaluate-alerts.ts)
+  /** Where alerts are POSTed (JSON); unset: the `alert raised` / `alert cleared` log lines only. */
+  ALERT_WEBHOOK_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  ALERT_FAILED_PAYMENTS_PER_HOUR: int(10, 1, 1_000_000),
+  ALERT_MIN_SUCCESS_RATE_PERCENT: int(99, 1, 100),
+  ALERT_INBOX_BACKLOG_MINUTES: int(15, 1, 1_440),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -117,6 +124,12 @@ export interface Config {
     apiBase: string | undefined;
   };
   rateLimit: { enabled: boolean };
+  alerts: {
+    webhookUrl: string | undefined;
+    failedPaymentsPerHour: number;
+    minSuccessRatePercent: number;
+    inboxBacklogMinutes: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -189,5 +202,11 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
       apiBase: env.PAYPAL_API_BASE,
     },
     rateLimit: { enabled: env.RATE_LIMIT_ENABLED },
+    alerts: {
+      webhookUrl: env.ALERT_WEBHOOK_URL,
+      failedPaymentsPerHour: env.ALERT_FAILED_PAYMENTS_PER_HOUR,
+      minSuccessRatePercent: env.ALERT_MIN_SUCCESS_RATE_PERCENT,
+      inboxBacklogMinutes: env.ALERT_INBOX_BACKLOG_MINUTES,
+    },
   };
 }

@@ -516,3 +516,13 @@ export const operationalMetricsResponseSchema = z.object({
     ),
   }),
 });
+
+const alertKey = z.enum(['failed_payments_hour', 'success_rate_last_100', 'dead_webhook', 'inbox_backlog']);
+
+export const evaluateAlertsResponseSchema = z.object({
+  raised: z.array(alertKey).meta({ description: 'Alerts that started now (notified).' }),
+  cleared: z.array(alertKey).meta({ description: 'Alerts that ended now (notified).' }),
+  firing: z.array(alertKey).meta({ description: 'Every alert whose condition holds now.' }),
+  notified: count,
+  notificationErrors: count,
+});

@@ -514,6 +514,24 @@ export const ROUTES: RouteSpec[] = [
     ],
   },
   {
+    file: 'api/cron/evaluate-alerts.ts',
+    path: '/api/cron/evaluate-alerts',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'cronEvaluateAlerts',
+        summary: 'Vercel Cron: raise and clear operator alerts (every 5 minutes)',
+        description:
+          'More than ALERT_FAILED_PAYMENTS_PER_HOUR failures in an hour; success under ALERT_MIN_SUCCESS_RATE_PERCENT over the last 100 outcomes; a dead webhook; an unprocessed webhook older than ALERT_INBOX_BACKLOG_MINUTES. Each alert is notified once when it starts and once when it clears (ALERT_WEBHOOK_URL and the log).',
+        tag: 'Cron',
+        security: { kind: 'cronSecret' },
+        responses: { 200: { description: 'What changed', schema: R.evaluateAlertsResponseSchema } },
+        errors: ['UNAUTHORIZED'],
+      },
+    ],
+  },
+  {
     file: 'api/cron/retry-webhooks.ts',
     path: '/api/cron/retry-webhooks',
     cors: 'none',

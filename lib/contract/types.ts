@@ -54,3 +54,4 @@ export type WebhookReceiptResponse = z.output<typeof R.webhookReceiptResponseSch
 export type ExpireHoldsResponse = z.output<typeof R.expireHoldsResponseSchema>;
 export type RetryWebhooksResponse = z.output<typeof R.retryWebhooksResponseSchema>;
 export type OperationalMetricsResponse = z.output<typeof R.operationalMetricsResponseSchema>;
+export type EvaluateAlertsResponse = z.output<typeof R.evaluateAlertsResponseSchema>;

@@ -18,7 +18,7 @@ export type OperationalMetrics = z.output<typeof operationalMetricsResponseSchem
 const rate = (succeeded: number, failed: number) =>
   succeeded + failed === 0 ? null : Math.round((succeeded / (succeeded + failed)) * 10_000) / 10_000;
 
-async function paymentFigures(q: Queryable): Promise<OperationalMetrics['payments']> {
+export async function paymentFigures(q: Queryable): Promise<OperationalMetrics['payments']> {
   const hour = await q.queryOne<{ attempts: number; succeeded: number; failed: number; failures: number }>(
     `SELECT
          (SELECT count(*)::int FROM payments WHERE created_at > now() - interval '1 hour') AS attempts,
@@ -57,7 +57,7 @@ async function paymentFigures(q: Queryable): Promise<OperationalMetrics['payment
   };
 }
 
-async function webhookFigures(q: Queryable): Promise<OperationalMetrics['webhooks']> {
+export async function webhookFigures(q: Queryable): Promise<OperationalMetrics['webhooks']> {
   const rows = await q.queryMany<{ status: keyof OperationalMetrics['webhooks']['byStatus']; events: number }>(
     `SELECT status, count(*)::int AS events FROM webhook_events GROUP BY status`,
   );
