@@ -8,8 +8,8 @@ import { DEFAULT_RETRY_POLICY } from '../../lib/webhooks/inbox.js';
 import { makeKey, type TestKey } from '../backoffice/support.js';
 import { expireHoldNow } from '../support/factories.js';
 import { call } from '../support/http.js';
+import { configureStripe } from '../support/providers.js';
 import {
-  configureStripe,
   createPendingOrder,
   deliverStripe,
   inboxRow,
