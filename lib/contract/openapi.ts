@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { API_KEY_SCOPES } from '../db/models/api-keys.js';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
+import { AUTH_FAILURE_LIMIT } from '../http/auth-throttle.js';
 import { ERROR_STATUS } from '../http/error-status.js';
+import { TEXT_RULE_DESCRIPTION } from '../http/text-input.js';
 import { errorBodySchema } from './responses.js';
 import { COMMON_ERRORS, type OperationSpec, ROUTES, type RouteSpec, type Security } from './routes.js';
 
@@ -115,7 +117,7 @@ function errorResponse(status: number, codes: ErrorCode[], op: OperationSpec): J
 
 function parametersOf(op: OperationSpec): Json[] {
   const parameters: Json[] = [];
-  const addObject = (schema: z.ZodObject, where: 'query' | 'path') => {
+  const addObject = (schema: z.ZodObject, where: 'query' | 'path' | 'header') => {
     const json = jsonSchema(schema, 'input') as { properties?: Record<string, Json>; required?: string[] };
     for (const [name, property] of Object.entries(json.properties ?? {})) {
       const { description, ...rest } = property as Json & { description?: string };
@@ -130,6 +132,7 @@ function parametersOf(op: OperationSpec): Json[] {
   };
   if (op.params) addObject(op.params, 'path');
   if (op.query) addObject(op.query, 'query');
+  if (op.headers) addObject(op.headers, 'header');
   if (op.idempotencyKey) {
     parameters.push({
       name: 'Idempotency-Key',
@@ -271,7 +274,10 @@ export function buildOpenApiDocument(options: { version?: string } = {}): Json {
         '',
         'Request bodies are strict: unknown fields are refused with 400 VALIDATION_ERROR listing the field paths in `error.details.fields`.',
         '',
-        'Rate-limited answers carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds); a 429 adds `Retry-After`.',
+        `Text input: ${TEXT_RULE_DESCRIPTION} Such a value in a body, query string or path is refused with 400 VALIDATION_ERROR naming the field.`,
+        '',
+        'Rate limits are sliding windows. Rate-limited answers carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds); a 429 adds `Retry-After`.',
+        `Failed API-key attempts are throttled per client address: after ${AUTH_FAILURE_LIMIT.limit} in ${AUTH_FAILURE_LIMIT.windowSeconds} s the address gets 429 RATE_LIMITED before its key is looked at.`,
         '',
         'TypeScript types of every request and response body: `lib/contract/types.ts`.',
       ].join('\n'),

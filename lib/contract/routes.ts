@@ -7,6 +7,7 @@ import { OrderSearchQuery } from '../db/queries/order-search.js';
 import { TransactionQuery } from '../db/queries/transactions.js';
 import type { ErrorCode } from '../errors.js';
 import { CHECKOUT_LIMIT, ORDER_LOOKUP_LIMIT } from '../http/rate-limit.js';
+import { TurnstileHeaders } from '../http/turnstile.js';
 import { RefundBody } from '../refunds/refund-request.js';
 import { ListQuery as WebhookEventListQuery } from '../webhooks/admin.js';
 import * as R from './responses.js';
@@ -46,6 +47,8 @@ export interface OperationSpec {
   security: Security;
   /** Query-string schema (an object). */
   query?: z.ZodObject;
+  /** Request header schema (an object keyed by header name, lower case). */
+  headers?: z.ZodObject;
   /** Path parameter schema (an object: `{ id }`). */
   params?: z.ZodObject;
   body?: z.ZodType;
@@ -144,9 +147,10 @@ export const ROUTES: RouteSpec[] = [
         operationId: 'createCheckoutSession',
         summary: 'Hold tickets and start a Stripe or PayPal checkout',
         description:
-          'Holds the tickets, creates the order and the Stripe Checkout Session or PayPal order. Prices come from the server only: unknown fields (a price, a total) are refused. `slidingScalePercent` (0–75) applies to ticket types that allow it.',
+          'Holds the tickets, creates the order and the Stripe Checkout Session or PayPal order. Prices come from the server only: unknown fields (a price, a total) are refused. `slidingScalePercent` (0–75) applies to ticket types that allow it. Sales end with the event (422 SALES_CLOSED).\n\n**Abuse limits:** the tickets one client address (IPv6 per /64) and one buyer email may hold at once in pending orders are capped (HOLD_CAP_PER_CLIENT, HOLD_CAP_PER_EMAIL): over a cap → 429 HOLD_LIMIT_REACHED. While the on-sale challenge is on (TURNSTILE_SECRET_KEY), the `cf-turnstile-response` header is required: missing or refused → 403 CHALLENGE_FAILED.',
         tag: 'Buyer',
         security: { kind: 'public' },
+        headers: TurnstileHeaders,
         body: checkoutSessionRequestSchema,
         example: {
           event: 'boulder-fest-2026',
@@ -170,6 +174,8 @@ export const ROUTES: RouteSpec[] = [
           'SALES_CLOSED',
           'TICKET_TYPE_INACTIVE',
           'MAX_PER_ORDER_EXCEEDED',
+          'HOLD_LIMIT_REACHED',
+          'CHALLENGE_FAILED',
           'IDEMPOTENCY_IN_PROGRESS',
           'IDEMPOTENCY_KEY_REUSED',
           'CONFLICT',
@@ -230,6 +236,28 @@ export const ROUTES: RouteSpec[] = [
           },
         },
         errors: [...BUYER_CORS, ...API_KEY, 'NOT_FOUND'],
+      },
+    ],
+  },
+  {
+    file: 'api/orders/[id]/cancel.ts',
+    path: '/api/orders/{id}/cancel',
+    cors: 'buyer',
+    operations: [
+      {
+        method: 'post',
+        operationId: 'cancelOrder',
+        summary: 'The buyer cancels an unpaid order (the provider\'s "cancel and go back" link)',
+        description:
+          "With the access token from checkout. A `pending` order becomes `cancelled`: its tickets go back on sale and the Stripe Checkout Session is expired. Idempotent: an order already cancelled (or otherwise ended unpaid) answers 200 with its view, unchanged. A missing, wrong or other order's token gives the same 404 as a missing order. Paid, or a payment in flight → 409 ORDER_NOT_CANCELLABLE, nothing changes.",
+        tag: 'Buyer',
+        security: { kind: 'buyerToken' },
+        params: ApiKeyParams,
+        rateLimit: `${perMinute(ORDER_LOOKUP_LIMIT)} per client IP (with the order lookups)`,
+        responses: {
+          200: { description: 'The order, cancelled (or as it already was, when it had ended unpaid)', schema: R.buyerOrderResponseSchema },
+        },
+        errors: [...BUYER_CORS, 'RATE_LIMITED', 'NOT_FOUND', 'ORDER_NOT_CANCELLABLE'],
       },
     ],
   },

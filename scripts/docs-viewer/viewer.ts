@@ -1,6 +1,6 @@
 /**
  * The API reference page (/docs): a small self-made renderer of /api/openapi.json, bundled by
- * esbuild into public/docs/index.html (`npm run build:docs`). No CDN, no external request: the page
+ * esbuild into public/docs/viewer.js, loaded by public/docs/index.html (`npm run build:docs`; the CSP allows no inline script). No CDN, no external request: the page
  * fetches only the document from its own origin.
  */
 
