@@ -99,7 +99,9 @@ export const ticketCatalogResponseSchema = z.object({
     endsAt: timestamp,
     currency,
     onSale: z.boolean(),
-    ended: z.boolean().meta({ description: "The event's end has passed: nothing is sold any more (checkout answers 422 SALES_CLOSED)." }),
+    ended: z
+      .boolean()
+      .meta({ description: "The event's end has passed: nothing is sold any more (checkout answers 422 SALES_CLOSED)." }),
   }),
   ticketTypes: z.array(catalogTicketTypeSchema),
   generatedAt: timestamp,

@@ -255,7 +255,10 @@ export const ROUTES: RouteSpec[] = [
         params: ApiKeyParams,
         rateLimit: `${perMinute(ORDER_LOOKUP_LIMIT)} per client IP (with the order lookups)`,
         responses: {
-          200: { description: 'The order, cancelled (or as it already was, when it had ended unpaid)', schema: R.buyerOrderResponseSchema },
+          200: {
+            description: 'The order, cancelled (or as it already was, when it had ended unpaid)',
+            schema: R.buyerOrderResponseSchema,
+          },
         },
         errors: [...BUYER_CORS, 'RATE_LIMITED', 'NOT_FOUND', 'ORDER_NOT_CANCELLABLE'],
       },

@@ -86,7 +86,12 @@ describe('/docs', () => {
     expect(await page.locator('main').textContent()).toContain('ORIGIN_NOT_ALLOWED');
 
     // Styled by /docs/viewer.css (an inline style would be refused by the CSP).
-    expect(await page.locator('section.op').first().evaluate((el) => getComputedStyle(el).borderTopStyle)).toBe('solid');
+    expect(
+      await page
+        .locator('section.op')
+        .first()
+        .evaluate((el) => getComputedStyle(el).borderTopStyle),
+    ).toBe('solid');
     expect(cspViolations, 'CSP violations').toEqual([]);
 
     const origin = new URL(server.url).origin;
