@@ -211,7 +211,11 @@ export const adminOrderResponseSchema = z.object({
       phone: z.string().nullable(),
       marketingConsent: z.boolean(),
     })
-    .nullable(),
+    .nullable()
+    .meta({
+      description:
+        "The buyer details given with this order (email, names, phone as entered at checkout), else the customer record (older orders); `id` and `marketingConsent` are the customer record's.",
+    }),
   items: z.array(
     z.object({
       id: uuid,
@@ -291,7 +295,9 @@ export const orderSearchResponseSchema = z.object({
       ticketCount: z.number().int().min(0),
       attentionReason,
       eventSlug: z.string(),
-      customer: z.object({ id: uuid, email: z.string(), firstName: z.string(), lastName: z.string() }),
+      customer: z
+        .object({ id: uuid, email: z.string(), firstName: z.string(), lastName: z.string() })
+        .meta({ description: 'The buyer details given with this order (else the customer record, for older orders).' }),
       createdAt: timestamp,
       completedAt: nullableTimestamp,
     }),
