@@ -25,8 +25,7 @@ export async function makeKey(
 ): Promise<TestKey> {
   const created = await createApiKey(
     {
-      // Names are at most 100 characters; a key with every scope lists them shortened.
-      name: options.name ?? `${`test ${scopes.join(' ')}`.slice(0, 90)} ${randomUUID().slice(0, 6)}`,
+      name: options.name ?? `test ${scopes.join(' ').slice(0, 80)} ${randomUUID().slice(0, 6)}`,
       scopes,
       environment: 'test',
       expiresAt: options.expiresAt,

@@ -12,6 +12,7 @@ export const API_KEY_SCOPES = [
   'analytics:read',
   'webhooks:admin',
   'keys:admin',
+  'ops:read',
   'finance:read',
 ] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
