@@ -535,3 +535,13 @@ export const evaluateAlertsResponseSchema = z.object({
   notified: count,
   notificationErrors: count,
 });
+
+// ---- Reconciliation and the stale-payment sweeper (schemas live with their domain)
+
+export { reconcileCronResponseSchema, reconciliationReportResponseSchema } from '../reconciliation/schemas.js';
+export { sweepResponseSchema } from '../sweeper/schemas.js';
+
+export const reconciliationCsvSchema = z.string().meta({
+  description:
+    'With `format=csv`: every line of the day (matched ones too), amounts in signed minor units, with the class, the order and the explanation.',
+});

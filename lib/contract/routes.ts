@@ -8,6 +8,7 @@ import { TransactionQuery } from '../db/queries/transactions.js';
 import type { ErrorCode } from '../errors.js';
 import { CHECKOUT_LIMIT, ORDER_LOOKUP_LIMIT } from '../http/rate-limit.js';
 import { TurnstileHeaders } from '../http/turnstile.js';
+import { ReconciliationQuery } from '../reconciliation/schemas.js';
 import { RefundBody } from '../refunds/refund-request.js';
 import { ListQuery as WebhookEventListQuery } from '../webhooks/admin.js';
 import * as R from './responses.js';
@@ -369,6 +370,31 @@ export const ROUTES: RouteSpec[] = [
     ],
   },
   {
+    file: 'api/reconciliation.ts',
+    path: '/api/reconciliation',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'getReconciliation',
+        summary: "A day's reconciliation with Stripe and PayPal",
+        description:
+          "The stored report of one UTC day (the daily cron, or `npm run reconcile`): per provider, the provider's gross, refunds, fees and net against our books, counts per class (matched, amount_differs, fee_differs, provider_only, books_only), the payouts with whether every transaction in them matched, and every mismatch with a plain-words explanation and the order it concerns. `format=csv`: every line. 404 when the day has not been reconciled.",
+        tag: 'Payments',
+        security: { kind: 'apiKey', scopes: ['finance:read'] },
+        query: ReconciliationQuery,
+        responses: {
+          200: {
+            description: 'The report (or the CSV of every line)',
+            schema: R.reconciliationReportResponseSchema,
+            alternative: { contentType: 'text/csv', schema: R.reconciliationCsvSchema },
+          },
+        },
+        errors: [...API_KEY, 'VALIDATION_ERROR', 'NOT_FOUND'],
+      },
+    ],
+  },
+  {
     file: 'api/admin/api-keys.ts',
     path: '/api/admin/api-keys',
     cors: 'none',
@@ -540,6 +566,47 @@ export const ROUTES: RouteSpec[] = [
         tag: 'Cron',
         security: { kind: 'cronSecret' },
         responses: { 200: { description: 'What was done', schema: R.expireHoldsResponseSchema } },
+        errors: ['UNAUTHORIZED'],
+      },
+    ],
+  },
+  {
+    file: 'api/cron/sweep-stale-payments.ts',
+    path: '/api/cron/sweep-stale-payments',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'cronSweepStalePayments',
+        summary: 'Vercel Cron: finish checkouts whose webhooks never came (every 5 minutes)',
+        description:
+          'Asks Stripe (the Checkout Session with its payment intent) or PayPal (the order and its captures) about checkouts still unsettled SWEEPER_STALE_AFTER_MINUTES after they started, and applies the answer: paid → completed (or the late-payment rule), approved → captured and completed, expired → expired, open → left alone. At most SWEEPER_BATCH_LIMIT per run, provider calls within SWEEPER_TIME_BUDGET_MS.',
+        tag: 'Cron',
+        security: { kind: 'cronSecret' },
+        responses: { 200: { description: 'What each checkout asked about became', schema: R.sweepResponseSchema } },
+        errors: ['UNAUTHORIZED'],
+      },
+    ],
+  },
+  {
+    file: 'api/cron/reconcile.ts',
+    path: '/api/cron/reconcile',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'cronReconcile',
+        summary: 'Vercel Cron: reconcile yesterday (UTC) with each configured provider (every 10 minutes, 01:00–03:50)',
+        description:
+          'Works within a time budget under the 60 s limit; a day that does not fit continues from its stored cursor on the next call; a completed day is left alone.',
+        tag: 'Cron',
+        security: { kind: 'cronSecret' },
+        responses: {
+          200: {
+            description: 'Per provider: ran (completed or incomplete), not configured, or failed',
+            schema: R.reconcileCronResponseSchema,
+          },
+        },
         errors: ['UNAUTHORIZED'],
       },
     ],

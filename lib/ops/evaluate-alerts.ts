@@ -10,7 +10,7 @@ import { paymentFigures, webhookFigures } from './get-operational-metrics.js';
  * - success_rate_last_100: success under ALERT_MIN_SUCCESS_RATE_PERCENT over the last 100 outcomes;
  * - dead_webhook: any dead inbox event;
  * - inbox_backlog: an unprocessed inbox event older than ALERT_INBOX_BACKLOG_MINUTES.
- * (A reconciliation-mismatch alert comes with the reconciliation, which does not exist yet.)
+ * (No reconciliation-mismatch alert yet: the daily reconciliation stores its report, GET /api/reconciliation.)
  *
  * Each alert is one ops_alerts row: notified once when it starts (retried until the notification
  * succeeds), not again while it lasts, and once when it clears. Notification: a JSON POST to
