@@ -2,7 +2,7 @@ import { createCheckoutSession } from '../../lib/checkout/create-checkout-sessio
 import { checkoutSessionRequestSchema } from '../../lib/checkout/schemas.js';
 import { readJson } from '../../lib/http/body.js';
 import { actorFrom, defineRoute } from '../../lib/http/handler.js';
-import { respondIdempotently } from '../../lib/http/idempotency.js';
+import { idempotencyKeyFrom, idempotencyKeyHash, respondIdempotently } from '../../lib/http/idempotency.js';
 import { limitCheckoutByEmail, limitCheckoutByIp } from '../../lib/http/rate-limit.js';
 
 /**
@@ -16,10 +16,13 @@ export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute(
       await limitCheckoutByIp(ctx);
       const body = await readJson(ctx, checkoutSessionRequestSchema);
       await limitCheckoutByEmail(ctx, body.customer.email);
-      return await respondIdempotently(ctx, { scope: 'POST /api/payments/checkout-session', request: body }, async () => ({
+      const scope = 'POST /api/payments/checkout-session';
+      const key = idempotencyKeyFrom(ctx);
+      return await respondIdempotently(ctx, { scope, request: body }, async () => ({
         status: 201,
         body: await createCheckoutSession(body, {
           actor: actorFrom(ctx, 'buyer'),
+          idempotencyKeyHash: key === undefined ? undefined : idempotencyKeyHash(scope, key),
         }),
       }));
     },

@@ -119,6 +119,7 @@ export async function checkUnconfirmedRefunds(options: {
       log.error('refund check failed', { refundId: refund.id, error });
     }
   }
-  if (summary.stale > 0) log.warn('unconfirmed refunds past the idempotency window need a manual check', { stale: summary.stale });
+  if (summary.stale > 0)
+    log.warn('unconfirmed refunds past the idempotency window need a manual check', { stale: summary.stale });
   return summary;
 }

@@ -26,11 +26,7 @@ export const PROVIDER_PENDING_REFUND_MESSAGE =
 export function presentRefundResult(result: RefundPaymentResult) {
   const { refund, order } = result;
   const message =
-    refund.status !== 'pending'
-      ? undefined
-      : result.unconfirmed
-        ? UNCONFIRMED_REFUND_MESSAGE
-        : PROVIDER_PENDING_REFUND_MESSAGE;
+    refund.status !== 'pending' ? undefined : result.unconfirmed ? UNCONFIRMED_REFUND_MESSAGE : PROVIDER_PENDING_REFUND_MESSAGE;
   return {
     ...(message ? { message } : {}),
     refund: {
