@@ -140,23 +140,31 @@ export async function callProviderForRefund(
     const message = (error instanceof Error ? error.message : String(error)).slice(0, 500);
     const retryAt = new Date(Date.now() + getConfig().timeBudget.deadRequestAfterMs);
     const settled = await transaction(async (tx) => {
-      await scheduleRefundCheck(tx, refund.id, retryAt, message);
-      await appendAudit(tx, {
-        entityType: 'order',
-        entityId: order.id,
-        action: 'refund_unconfirmed',
-        actor: plan.actor,
-        reason: 'the provider did not answer; the refund is being checked',
-        newValues: { refundId: refund.id, status: 'pending', amountCents: refund.amountCents, providerError: error.code },
-      });
+      const lockedOrder = await lockOrderById(tx, order.id);
+      const lockedPayment = await lockPaymentById(tx, payment.id);
+      const current = await lockRefundById(tx, refund.id);
+      if (!lockedOrder || !lockedPayment || !current) throw new Error(`refund ${refund.id} lost its order, payment or row`);
+      // The provider's webhook may have settled it while our call hung: then that is what is known.
+      if (current.status === 'pending' && !current.providerRefundId) {
+        await scheduleRefundCheck(tx, refund.id, retryAt, message);
+        await appendAudit(tx, {
+          entityType: 'order',
+          entityId: order.id,
+          action: 'refund_unconfirmed',
+          actor: plan.actor,
+          reason: 'the provider did not answer; the refund is being checked',
+          newValues: { refundId: refund.id, status: 'pending', amountCents: refund.amountCents, providerError: error.code },
+        });
+      }
       return {
-        refund,
-        order,
-        payment,
+        refund: current,
+        order: lockedOrder,
+        payment: lockedPayment,
         releasedTickets: 0,
-        refundableCents: refundableOf(payment, await pendingRefundCents(tx, payment.id)),
+        refundableCents: refundableOf(lockedPayment, await pendingRefundCents(tx, payment.id)),
       };
     });
+    if (settled.refund.status !== 'pending' || settled.refund.providerRefundId) return { kind: 'answered', settled };
     return { kind: 'unconfirmed', error, settled };
   }
   if (answer.amountCents !== refund.amountCents) {

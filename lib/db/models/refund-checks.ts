@@ -39,12 +39,12 @@ export async function claimDueRefundChecks(
   options: { now: Date; deadBefore: Date; notBefore: Date; leaseUntil: Date; limit: number },
 ): Promise<CheckedRefund[]> {
   return await q.queryMany<CheckedRefund>(
-    `UPDATE refunds SET next_check_at = $4, check_attempts = check_attempts + 1
+    `UPDATE refunds SET next_check_at = $4::timestamptz, check_attempts = check_attempts + 1
      WHERE id IN (
        SELECT id FROM refunds
        WHERE status = 'pending' AND provider_refund_id IS NULL AND source IN ('admin', 'system')
-         AND coalesce(next_check_at, created_at) <= CASE WHEN next_check_at IS NULL THEN $2 ELSE $1 END
-         AND created_at > $3
+         AND (next_check_at <= $1::timestamptz OR (next_check_at IS NULL AND created_at <= $2::timestamptz))
+         AND created_at > $3::timestamptz
        ORDER BY coalesce(next_check_at, created_at), id
        LIMIT $5
        FOR UPDATE SKIP LOCKED)
