@@ -80,6 +80,8 @@ export async function checkUnconfirmedRefunds(options: {
   limit?: number;
   /** Stop starting new checks after this long (the function's limit still applies to the last one). */
   budgetMs?: number;
+  /** Only these refunds (a support tool or a test that shares its database); all due ones when absent. */
+  onlyRefundIds?: string[];
 }): Promise<RefundCheckSummary> {
   const { timeBudget } = getConfig();
   const started = Date.now();
@@ -94,6 +96,7 @@ export async function checkUnconfirmedRefunds(options: {
         // A run that dies leaves its rows due again once it is surely over.
         leaseUntil: new Date(now.getTime() + timeBudget.deadRequestAfterMs),
         limit: options.limit ?? 20,
+        onlyIds: options.onlyRefundIds,
       }),
   );
   const summary: RefundCheckSummary = {

@@ -36,7 +36,7 @@ export async function scheduleRefundCheck(q: Queryable, refundId: string, at: Da
  */
 export async function claimDueRefundChecks(
   q: Queryable,
-  options: { now: Date; deadBefore: Date; notBefore: Date; leaseUntil: Date; limit: number },
+  options: { now: Date; deadBefore: Date; notBefore: Date; leaseUntil: Date; limit: number; onlyIds?: string[] | undefined },
 ): Promise<CheckedRefund[]> {
   return await q.queryMany<CheckedRefund>(
     `UPDATE refunds SET next_check_at = $4::timestamptz, check_attempts = check_attempts + 1
@@ -44,12 +44,12 @@ export async function claimDueRefundChecks(
        SELECT id FROM refunds
        WHERE status = 'pending' AND provider_refund_id IS NULL AND source IN ('admin', 'system')
          AND (next_check_at <= $1::timestamptz OR (next_check_at IS NULL AND created_at <= $2::timestamptz))
-         AND created_at > $3::timestamptz
+         AND created_at > $3::timestamptz AND ($6::uuid[] IS NULL OR id = ANY($6::uuid[]))
        ORDER BY coalesce(next_check_at, created_at), id
        LIMIT $5
        FOR UPDATE SKIP LOCKED)
      RETURNING ${CHECK_COLUMNS}`,
-    [options.now, options.deadBefore, options.notBefore, options.leaseUntil, options.limit],
+    [options.now, options.deadBefore, options.notBefore, options.leaseUntil, options.limit, options.onlyIds ?? null],
   );
 }
 
