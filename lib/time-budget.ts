@@ -8,7 +8,7 @@
  *   provider operation (all attempts, PayPal's token fetch and SDK retry sleeps included)  ≤ 6 s
  *     Stripe checkout: 1 attempt × 6 s        Stripe refund: 2 attempts × 2.5 s + ≤ 0.5 s retry sleep
  *     PayPal (token + call, no SDK retries for POST): 2 requests × 3 s
- *   database: connect 3 s, each query 4 s client-side (statement_timeout 3.5 s server-side)
+ *   database: connect 3 s, each query 5 s client-side (statement_timeout 4.5 s server-side, lock waits included)
  *   a request older than 15 s is dead (the platform killed it at 10 s): its leftovers can be recovered.
  * A provider call is also raced against the whole provider budget (withDeadline in lib/providers), so
  * an SDK that sleeps longer than planned (a Retry-After) still cannot outlast the function.
@@ -59,8 +59,8 @@ export function deriveTimeBudget(functionLimitSeconds: number, providerTimeoutMs
     },
     database: {
       connectTimeoutMs: Math.floor(functionLimitMs * 0.3),
-      queryTimeoutMs: Math.floor(functionLimitMs * 0.4),
-      statementTimeoutMs: Math.floor(functionLimitMs * 0.35),
+      queryTimeoutMs: Math.floor(functionLimitMs * 0.5),
+      statementTimeoutMs: Math.floor(functionLimitMs * 0.45),
     },
     deadRequestAfterMs: functionLimitMs + 5_000,
   };

@@ -74,7 +74,7 @@ beforeAll(async () => {
   url.port = String(relay.port);
   await closePool();
   process.env.DATABASE_URL = url.toString();
-  // A 3 s function limit: every database deadline below is derived from it (query 1.2 s, connect 0.9 s).
+  // A 3 s function limit: every database deadline below is derived from it (query 1.5 s, connect 0.9 s).
   process.env.FUNCTION_MAX_DURATION_S = '3';
   resetConfigForTests();
 });
