@@ -6,7 +6,7 @@
  *
  * With the default 10 s limit:
  *   provider operation (all attempts, PayPal's token fetch and SDK retry sleeps included)  ≤ 6 s
- *     Stripe checkout: 1 attempt × 6 s        Stripe refund: 2 attempts × 2.5 s + ≤ 0.5 s retry sleep
+ *     Stripe checkout: 1 attempt × 6 s        Stripe refund: 2 attempts × 2.75 s + ≤ 0.5 s retry sleep
  *     PayPal (token + call, no SDK retries for POST): 2 requests × 3 s
  *   database: connect 3 s, each query 5 s client-side (statement_timeout 4.5 s server-side, lock waits included)
  *   a request older than 15 s is dead (the platform killed it at 10 s): its leftovers can be recovered.
