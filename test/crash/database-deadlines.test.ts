@@ -26,7 +26,7 @@ class FreezableRelay {
   constructor(private readonly target: { host: string; port: number }) {}
 
   async start(): Promise<void> {
-    this.server = net.createServer((client) => {
+    const server = net.createServer((client) => {
       this.sockets.add(client);
       client.on('error', () => undefined);
       client.on('close', () => this.sockets.delete(client));
@@ -50,8 +50,9 @@ class FreezableRelay {
       relay(client, upstream);
       relay(upstream, client);
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server?.address() as net.AddressInfo).port;
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.port = (server.address() as net.AddressInfo).port;
   }
 
   async close(): Promise<void> {
