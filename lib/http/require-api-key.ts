@@ -63,10 +63,13 @@ export async function authenticateRequest(ctx: RequestContext): Promise<ApiKeyAc
     throw unauthorized();
   }
   const { key } = result;
-  await Promise.all([
+  // Both settle before the answer: a refused (429) request is still a recorded use of the key.
+  const [touched, limited] = await Promise.allSettled([
     touchApiKeyUsage(db, key.id),
     enforceRateLimit(ctx, { bucket: `key:${key.id}`, limit: key.rateLimitPerMinute, windowSeconds: 60 }),
   ]);
+  if (touched.status === 'rejected') throw touched.reason;
+  if (limited.status === 'rejected') throw limited.reason;
   return actorForKey(ctx, key);
 }
 
