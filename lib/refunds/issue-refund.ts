@@ -6,6 +6,7 @@ import { insertRefund, lockRefundById, pendingRefundCents, type Refund } from '.
 import { log } from '../log.js';
 import { ProviderError } from '../providers/checkout-provider.js';
 import { getRefundProvider } from '../providers/index.js';
+import { unsafeCrashPointForTests } from '../testing/crash-points.js';
 import type { ProviderRefundResult } from '../providers/refund-provider.js';
 import { getConfig } from '../config.js';
 import { scheduleRefundCheck } from '../db/models/refund-checks.js';
@@ -180,6 +181,7 @@ export async function issueRefund(plan: IssueRefundPlan): Promise<IssuedRefund |
   if (reserved.refund.status === 'succeeded') {
     return await settleIssuedRefund(reserved, plan, { status: 'succeeded' });
   }
+  unsafeCrashPointForTests('refund.after-reserve');
   const outcome = await callProviderForRefund(reserved, plan);
   if (outcome.kind === 'answered') return outcome.settled;
   if (plan.onProviderFailure === 'keep_pending') throw outcome.error;

@@ -10,7 +10,9 @@ export type CrashPoint =
   /** create-checkout-session: the order and its hold committed, the provider not called yet. */
   | 'checkout.after-hold'
   /** webhooks/inbox: the event stored (committed), not applied yet. */
-  | 'webhook.after-store';
+  | 'webhook.after-store'
+  /** refunds/issue-refund: the pending refund reserved (committed), the provider not asked yet. */
+  | 'refund.after-reserve';
 
 export class CrashPointError extends Error {
   override name = 'CrashPointError';

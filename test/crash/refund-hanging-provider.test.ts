@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as checkRefundsCron from '../../api/cron/check-refunds.js';
 import * as refundRoute from '../../api/payments/refund.js';
 import * as stripeWebhook from '../../api/webhooks/stripe.js';
@@ -11,6 +11,7 @@ import { listPaymentsForOrder } from '../../lib/db/models/payments.js';
 import { findRefundCheckState } from '../../lib/db/models/refund-checks.js';
 import { listRefundsForOrder } from '../../lib/db/models/refunds.js';
 import { refundIdempotencyKey } from '../../lib/refunds/refund-call.js';
+import { armCrashPointForTests, disarmCrashPointsForTests } from '../../lib/testing/crash-points.js';
 import type { PayPalSandbox } from '../../sandbox/paypal-sandbox.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../sandbox/webhook-receiver.js';
@@ -62,6 +63,8 @@ beforeAll(async () => {
   resetConfigForTests();
   staff = await makeKey(['refunds:write', 'orders:read']);
 });
+
+afterEach(() => disarmCrashPointsForTests());
 
 afterAll(async () => {
   await Promise.all([stripe?.close(), paypal?.close(), receiver?.close()]);
@@ -199,6 +202,30 @@ describe('a refund against a hanging provider', () => {
     await cron(`Bearer ${CRON_SECRET}`);
     expect(stripe.refundedAmount(order.paymentIntentId)).toBe(1_500);
     expect((await findOrderById(db, order.orderId))?.refundedCents).toBe(1_500);
+  });
+
+  it('the function killed between the reservation and the provider call: the cron settles the row once its request is over', async () => {
+    const order = await paidStripeOrder(stripe, { priceCents: 1_200, quantity: 1 });
+    armCrashPointForTests('refund.after-reserve');
+    const killed = await refund({ orderId: order.orderId, amountCents: 500, reason: REASON });
+    expect(killed.status).toBe(500);
+    const [row] = await listRefundsForOrder(db, order.orderId);
+    expect(row?.status).toBe('pending');
+    expect((await findRefundCheckState(db, row?.id ?? ''))?.nextCheckAt).toBeNull(); // nobody scheduled a check
+
+    // Its request might still be running: not touched yet.
+    await cron(`Bearer ${CRON_SECRET}`);
+    expect((await listRefundsForOrder(db, order.orderId))[0]?.status).toBe('pending');
+
+    // Once its request is surely over (the limit + margin), the cron asks Stripe (same key) and settles it.
+    await db.query(`UPDATE refunds SET created_at = now() - make_interval(secs => $2) WHERE id = $1`, [
+      row?.id,
+      getConfig().timeBudget.deadRequestAfterMs / 1000 + 1,
+    ]);
+    await cron(`Bearer ${CRON_SECRET}`);
+    expect((await listRefundsForOrder(db, order.orderId))[0]).toMatchObject({ status: 'succeeded', amountCents: 500 });
+    expect(stripe.refundedAmount(order.paymentIntentId)).toBe(500);
+    expect(await findOrderById(db, order.orderId)).toMatchObject({ refundedCents: 500, status: 'partially_refunded' });
   });
 
   it('PayPal hangs: answered within the limit, still pending while it keeps hanging, settled once it answers (same PayPal-Request-Id)', async () => {
