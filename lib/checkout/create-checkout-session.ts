@@ -1,8 +1,10 @@
 import { getConfig } from '../config.js';
 import { db, transaction, type Tx } from '../db/client.js';
 import { type Actor, appendAudit } from '../db/models/audit-log.js';
-import { upsertCustomerByEmail } from '../db/models/customers.js';
+import { findOrCreateCustomerByEmail } from '../db/models/customers.js';
+import { recordOrderBuyer } from '../db/models/order-buyer.js';
 import { type FestivalEvent, findEventBySlug } from '../db/models/events.js';
+import { enforceHoldCaps, holdKeysFor } from './hold-caps.js';
 import { insertOrderItems, type NewOrderItem } from '../db/models/order-items.js';
 import { insertOrder, type Order, type Provider } from '../db/models/orders.js';
 import { insertPayment, type Payment, updatePayment } from '../db/models/payments.js';
@@ -25,6 +27,7 @@ import { failCheckoutAfterProviderError } from './fail-checkout.js';
 import { reclaimExpiredHolds } from './holds.js';
 import { releaseCheckoutsLeftByKey } from './release-abandoned-checkouts.js';
 import { type OrderPricing, type PricedLine, PricingError, priceOrder } from './pricing.js';
+import { eventHasEnded, isEventOnSale } from './sales-window.js';
 import type { CheckoutSessionRequest } from './schemas.js';
 
 /**
@@ -71,6 +74,18 @@ export interface CheckoutSessionCreated {
 /** Extra time on every hold so the provider call still sees ≥ 30 minutes left (Stripe's minimum expires_at). */
 export const HOLD_SLACK_MS = 60_000;
 const STRIPE_MAX_EXPIRY_MS = 24 * 3_600_000 - 60_000;
+/** Stripe refuses a Checkout Session that expires sooner than 30 minutes. */
+const PROVIDER_SESSION_MIN_MS = 30 * 60_000;
+
+/** The provider session lasts as long as the hold, but never less than the provider's minimum (+ slack) nor more than its maximum. */
+function providerSessionExpiry(holdExpiresAt: Date): Date {
+  const now = Date.now();
+  const expiry =
+    holdExpiresAt.getTime() >= now + PROVIDER_SESSION_MIN_MS
+      ? holdExpiresAt.getTime()
+      : Math.ceil((now + PROVIDER_SESSION_MIN_MS + HOLD_SLACK_MS) / 1000) * 1000;
+  return new Date(Math.min(expiry, now + STRIPE_MAX_EXPIRY_MS));
+}
 
 function fieldError(path: string, message: string): AppError {
   return new AppError('VALIDATION_ERROR', `Invalid request body: ${path}`, { details: { fields: [{ path, message }] } });
@@ -133,8 +148,11 @@ async function checkOrder(request: CheckoutSessionRequest, now: Date): Promise<C
   request.items.forEach((item, index) => {
     if (!byCode.has(item.ticketType)) throw fieldError(`items.${index}.ticketType`, 'no such ticket type for this event');
   });
-  if (event.status !== 'on_sale') {
-    throw new AppError('SALES_CLOSED', `Ticket sales for ${event.name} are closed`, { details: { event: event.slug } });
+  if (!isEventOnSale(event, now)) {
+    const ended = eventHasEnded(event, now);
+    throw new AppError('SALES_CLOSED', `Ticket sales for ${event.name} ${ended ? 'ended with the event' : 'are closed'}`, {
+      details: { event: event.slug, ...(ended ? { endedAt: event.endsAt.toISOString() } : {}) },
+    });
   }
   const items = request.items.map((item) => {
     const type = byCode.get(item.ticketType);
@@ -226,12 +244,20 @@ async function insertOrderWithHolds(
   idempotencyKeyHash?: string,
 ): Promise<{ order: Order; payment: Payment }> {
   const { pricing } = checked;
-  const customer = await upsertCustomerByEmail(tx, {
+  const holdKeys = holdKeysFor(actor.ip, request.customer.email);
+  await enforceHoldCaps(
+    tx,
+    holdKeys,
+    pricing.lines.reduce((sum, line) => sum + line.quantity, 0),
+  );
+  const buyer = {
     email: request.customer.email,
     firstName: request.customer.firstName,
     lastName: request.customer.lastName,
-    phone: request.customer.phone,
-  });
+    phone: request.customer.phone ?? null,
+  };
+  // Never rewrites an existing customer (an unauthenticated request); the order keeps its own copy.
+  const customer = await findOrCreateCustomerByEmail(tx, { ...buyer, phone: buyer.phone ?? undefined });
   const order = await insertOrder(tx, {
     eventId: checked.event.id,
     customerId: customer.id,
@@ -245,6 +271,7 @@ async function insertOrderWithHolds(
     holdExpiresAt,
     metadata: actor.requestId ? { requestId: actor.requestId } : {},
   });
+  await recordOrderBuyer(tx, order.id, buyer, holdKeys);
   if (idempotencyKeyHash) await tagOrderIdempotencyKey(tx, order.id, idempotencyKeyHash);
   await insertOrderItems(tx, order.id, ticketRows(checked));
   const payment = await insertPayment(tx, {
@@ -387,7 +414,7 @@ export async function createCheckoutSession(
       totalCents: checked.pricing.totalCents,
       lines: providerLines(checked.pricing),
       customerEmail: request.customer.email,
-      expiresAt: new Date(Math.min(holdExpiresAt.getTime(), Date.now() + STRIPE_MAX_EXPIRY_MS)),
+      expiresAt: providerSessionExpiry(holdExpiresAt),
       successUrl:
         request.provider === 'stripe'
           ? withQuery(returnUrls.successUrl, orderParams, 'session_id={CHECKOUT_SESSION_ID}')

@@ -35,11 +35,19 @@ function encodeCursor(event: WebhookEvent): string {
   return Buffer.from(JSON.stringify([event.receivedAt.toISOString(), event.id])).toString('base64url');
 }
 
+const WebhookCursorShape = z.tuple([z.string().max(40), z.uuid()]);
+
 function decodeCursor(cursor: string): { receivedAt: Date; id: string } {
   try {
-    const [receivedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error('bad cursor');
+    const parsed = WebhookCursorShape.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    if (!parsed.success) throw new Error('bad cursor');
+    const [receivedAt, id] = parsed.data;
     const date = new Date(receivedAt);
-    if (Number.isNaN(date.getTime()) || !/^[0-9a-f-]{36}$/i.test(id)) throw new Error('bad cursor');
+    // What this API encodes (toISOString) must decode to the same instant, within PostgreSQL's range.
+    if (Number.isNaN(date.getTime()) || date.toISOString() !== receivedAt) throw new Error('bad cursor');
+    const year = date.getUTCFullYear();
+    if (year < 2000 || year > 2200) throw new Error('bad cursor');
     return { receivedAt: date, id };
   } catch {
     throw new AppError('VALIDATION_ERROR', 'Invalid cursor', {

@@ -9,11 +9,10 @@ import { listAuditForEntity } from '../../lib/db/models/audit-log.js';
 import { claimIdempotencyKey } from '../../lib/db/models/idempotency-keys.js';
 import { hashRequest, idempotencyKeyHash } from '../../lib/http/idempotency.js';
 import { armCrashPointForTests, disarmCrashPointsForTests } from '../../lib/testing/crash-points.js';
-import { useProviderSandboxes } from '../checkout/provider-env.js';
 import { checkoutBody, createEventWithTicketTypes, eventFootprint, ticketCounters } from '../support/factories.js';
 import { call } from '../support/http.js';
+import { configureStripe, useProviderSandboxes } from '../support/providers.js';
 import {
-  configureStripe,
   countInbox,
   createPendingOrder,
   deliverStripe,
@@ -65,7 +64,9 @@ describe('crash between the hold and the provider call', () => {
     expect(await ticketCounters(types.pass.id)).toMatchObject({ held: 3 });
     // Died before the provider call: no session was ever asked for.
     const sessionCalls = (orderId: string) =>
-      providers.stripe.requests.filter((r) => r.headers['idempotency-key'] === `checkout-${orderId}`).length;
+      providers.stripe.requests.filter(
+        (r: { headers: Record<string, string> }) => r.headers['idempotency-key'] === `checkout-${orderId}`,
+      ).length;
     expect(sessionCalls(orphan?.id ?? '')).toBe(0);
 
     // A killed function never releases its idempotency claim: put it back as the dead request left it,
@@ -140,7 +141,7 @@ describe('crash between the hold and the provider call', () => {
 
 describe('crash between storing and applying a webhook', () => {
   it("Stripe's retry of a stored, unapplied event applies it (not just 'duplicate'), once", async () => {
-    configureStripe();
+    configureStripe({ apiBase: providers.stripe.url });
     const pending = await createPendingOrder({ quantity: 2 });
     const event = stripeEvent('checkout.session.completed', paidSessionFor(pending));
 
@@ -166,7 +167,7 @@ describe('crash between storing and applying a webhook', () => {
   });
 
   it('12 racing duplicates of a stored, unapplied event apply it exactly once', async () => {
-    configureStripe();
+    configureStripe({ apiBase: providers.stripe.url });
     const pending = await createPendingOrder({ quantity: 3 });
     const event = stripeEvent('checkout.session.completed', paidSessionFor(pending));
     armCrashPointForTests('webhook.after-store');

@@ -16,14 +16,8 @@ import type { PayPalSandbox } from '../../sandbox/paypal-sandbox.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../sandbox/webhook-receiver.js';
 import { call } from '../support/http.js';
-import {
-  makeKey,
-  paidPayPalOrder,
-  paidStripeOrder,
-  type TestKey,
-  usePayPalSandbox,
-  useStripeSandbox,
-} from '../backoffice/support.js';
+import { makeKey, paidPayPalOrder, paidStripeOrder, type TestKey } from '../backoffice/support.js';
+import { startPayPalSandboxForApp, startStripeSandboxForApp } from '../support/providers.js';
 
 /**
  * Issue 18, "Refunds that outlast the function" (Must show 6). The provider hangs on a refund: the API
@@ -58,8 +52,8 @@ beforeAll(async () => {
     return response.status === 200 ? 'ok' : `status ${response.status}: ${await response.text()}`;
   });
   // Webhooks are signed and recorded, not sent, until the test says so (the provider hangs meanwhile).
-  stripe = await useStripeSandbox({ webhookSecret: WEBHOOK_SECRET });
-  paypal = await usePayPalSandbox();
+  stripe = await startStripeSandboxForApp({ webhookSecret: WEBHOOK_SECRET });
+  paypal = await startPayPalSandboxForApp();
   resetConfigForTests();
   staff = await makeKey(['refunds:write', 'orders:read']);
 });

@@ -2,6 +2,7 @@ import { isUuid } from '../../ids.js';
 import { db, type Queryable } from '../client.js';
 import type { AuditEntity, AuditEntry } from '../models/audit-log.js';
 import { findCustomerById } from '../models/customers.js';
+import { findOrderBuyer } from '../models/order-buyer.js';
 import { findEventById } from '../models/events.js';
 import { listOrderItems } from '../models/order-items.js';
 import { findOrderById } from '../models/orders.js';
@@ -52,8 +53,9 @@ export async function getOrderDetailForAdmin(orderId: string | null | undefined,
   if (!isUuid(orderId)) return undefined;
   const order = await findOrderById(q, orderId);
   if (!order) return undefined;
-  const [customer, event, items, payments, failures, refunds, audit] = await Promise.all([
+  const [customer, buyer, event, items, payments, failures, refunds, audit] = await Promise.all([
     findCustomerById(q, order.customerId),
+    findOrderBuyer(q, order.id),
     findEventById(q, order.eventId),
     listOrderItems(q, order.id),
     listPaymentsForOrder(q, order.id),
@@ -90,10 +92,11 @@ export async function getOrderDetailForAdmin(orderId: string | null | undefined,
     customer: customer
       ? {
           id: customer.id,
-          email: customer.email,
-          firstName: customer.firstName,
-          lastName: customer.lastName,
-          phone: customer.phone,
+          // The details given with this order (issue 18); the customer record for older orders.
+          email: buyer?.email ?? customer.email,
+          firstName: buyer?.firstName ?? customer.firstName,
+          lastName: buyer?.lastName ?? customer.lastName,
+          phone: buyer ? buyer.phone : customer.phone,
           marketingConsent: customer.marketingConsent,
         }
       : null,

@@ -1,5 +1,6 @@
 import type { Actor } from '../../db/models/audit-log.js';
 import { type ReceiveResult, receiveWebhookEvent } from '../inbox.js';
+import { confirmPayPalEventWithProvider } from './confirm-event.js';
 import { verifyPayPalWebhook } from './verify.js';
 
 export interface PayPalDelivery {
@@ -14,6 +15,7 @@ export interface PayPalDelivery {
 /** A PayPal delivery: verify → store → apply. The route reads the body (lib/http); nothing HTTP here. */
 export async function receivePayPalWebhook(delivery: PayPalDelivery): Promise<ReceiveResult> {
   const event = await verifyPayPalWebhook(delivery.raw, delivery.signatureHeaders);
+  await confirmPayPalEventWithProvider(event.type, event.payload);
   return await receiveWebhookEvent(
     { provider: 'paypal', providerEventId: event.id, eventType: event.type, payload: event.payload },
     { ...delivery.actor, type: 'provider', id: `paypal:${event.id}` },
