@@ -324,7 +324,11 @@ export const ROUTES: RouteSpec[] = [
         idempotencyKey: 'required',
         responses: {
           201: { description: 'Refund succeeded at the provider', schema: R.refundResponseSchema },
-          202: { description: 'Refund accepted, pending at the provider (settled by webhook)', schema: R.refundResponseSchema },
+          202: {
+            description:
+              'Refund pending: accepted at the provider (settled by webhook), or unconfirmed (no answer in time; the check-refunds cron settles it)',
+            schema: R.refundResponseSchema,
+          },
         },
         errors: [
           ...API_KEY,
@@ -625,6 +629,24 @@ export const ROUTES: RouteSpec[] = [
         tag: 'Cron',
         security: { kind: 'cronSecret' },
         responses: { 200: { description: 'What changed', schema: R.evaluateAlertsResponseSchema } },
+        errors: ['UNAUTHORIZED'],
+      },
+    ],
+  },
+  {
+    file: 'api/cron/check-refunds.ts',
+    path: '/api/cron/check-refunds',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'cronCheckRefunds',
+        summary: 'Vercel Cron: settle refunds whose provider answer was lost (every 5 minutes)',
+        description:
+          'Refunds left pending and unconfirmed (the provider did not answer within the function limit) are asked again with the same idempotency key and settled through the one settle function, so the amount is counted once.',
+        tag: 'Cron',
+        security: { kind: 'cronSecret' },
+        responses: { 200: { description: 'What was done', schema: R.checkRefundsResponseSchema } },
         errors: ['UNAUTHORIZED'],
       },
     ],
