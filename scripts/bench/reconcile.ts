@@ -19,9 +19,10 @@ import { startBenchEnvironment } from './environment.js';
  * stored cursor, until the day is complete. The child samples its RSS every 5 ms.
  *
  * Reported per provider: seconds (all calls), transactions per second, calls (runs of the cron it
- * took), peak RSS and its growth over the warmed-up baseline, for `small` and for `transactions`
- * records: constant memory = the growth does not grow with the number of records. A measurement,
- * not a test.
+ * took), peak RSS and its growth over the warmed-up baseline, and the live heap after a full GC
+ * (sampled every 250 ms; what the run keeps alive, as opposed to garbage not yet collected), for
+ * `small` and for `transactions` records: constant memory = the live heap does not grow with the
+ * number of records. A measurement, not a test.
  */
 
 const SELF = fileURLToPath(import.meta.url);
@@ -38,6 +39,9 @@ interface ChildReport {
   seconds: number;
   baselineRssBytes: number;
   peakRssBytes: number;
+  /** Heap still in use right after a full GC (sampled every 250 ms): what the run keeps alive. */
+  liveHeapBaselineBytes: number;
+  liveHeapMaxBytes: number;
 }
 
 async function child(provider: 'stripe' | 'paypal', day: string, budgetMs: number): Promise<void> {
@@ -45,10 +49,16 @@ async function child(provider: 'stripe' | 'paypal', day: string, budgetMs: numbe
   await reconcileDay({ provider, day: '2001-01-01', restart: true });
   global.gc?.();
   const baseline = process.memoryUsage().rss;
+  const liveBaseline = process.memoryUsage().heapUsed;
   let peak = baseline;
+  let liveMax = liveBaseline;
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
   }, 5);
+  const gcTimer = setInterval(() => {
+    global.gc?.();
+    liveMax = Math.max(liveMax, process.memoryUsage().heapUsed);
+  }, 250);
   const started = performance.now();
   let outcome: ReconcileOutcome = await reconcileDay({ provider, day, restart: true, timeBudgetMs: budgetMs });
   let calls = 1;
@@ -58,6 +68,7 @@ async function child(provider: 'stripe' | 'paypal', day: string, budgetMs: numbe
   }
   const seconds = (performance.now() - started) / 1000;
   clearInterval(timer);
+  clearInterval(gcTimer);
   peak = Math.max(peak, process.memoryUsage().rss);
   const report: ChildReport = {
     provider,
@@ -68,6 +79,8 @@ async function child(provider: 'stripe' | 'paypal', day: string, budgetMs: numbe
     seconds,
     baselineRssBytes: baseline,
     peakRssBytes: peak,
+    liveHeapBaselineBytes: liveBaseline,
+    liveHeapMaxBytes: liveMax,
   };
   process.stdout.write(`${JSON.stringify(report)}\n`);
   await closePool();
@@ -155,6 +168,7 @@ export async function benchReconcile(options: Record<string, string>) {
           baselineRssMb: mb(report.baselineRssBytes),
           peakRssMb: mb(report.peakRssBytes),
           peakGrowthMb: mb(report.peakRssBytes - report.baselineRssBytes),
+          liveHeapGrowthMb: mb(report.liveHeapMaxBytes - report.liveHeapBaselineBytes),
         });
       }
     }
