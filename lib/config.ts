@@ -80,6 +80,18 @@ const envSchema = z.object({
 
   // Rate limits
   RATE_LIMIT_ENABLED: bool(true),
+
+  // Email (the outbox) and tickets
+  /** smtp://user:pass@host:port or smtps://… (Mailtrap, Postmark, SES, Resend, any SMTP server). */
+  SMTP_URL: optionalString,
+  /** The From of every buyer email, e.g. `A Lo Cubano Boulder Fest <tickets@example.org>`. */
+  MAIL_FROM: optionalString,
+  /** Delivery attempts before a message is dead (staff can still resend it). */
+  MAIL_MAX_ATTEMPTS: int(8, 1, 50),
+  /** Backoff after the first failed attempt (doubles after each further one, capped at 6 hours). */
+  MAIL_RETRY_BASE_SECONDS: int(60, 1, 86_400),
+  /** Key of the ticket codes (HMAC-SHA256 of each ticket's random nonce). At least 32 characters. */
+  TICKET_CODE_SECRET: optionalString,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -117,7 +129,13 @@ export interface Config {
     apiBase: string | undefined;
   };
   rateLimit: { enabled: boolean };
+  mail: { smtpUrl: string | undefined; from: string | undefined; maxAttempts: number; retryBaseSeconds: number };
+  /** undefined in production when TICKET_CODE_SECRET is unset (confirmations then wait, queued, with that error). */
+  tickets: { codeSecret: string | undefined };
 }
+
+/** Dev and test only: ticket codes need a key, and a fresh clone has none. Never used in production. */
+const DEV_TICKET_CODE_SECRET = 'dev-only-ticket-code-secret-not-for-production';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -156,6 +174,9 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
       'Sandbox endpoints (STRIPE_API_BASE, PAYPAL_API_BASE, VERCEL_POSTGRES_WS_PROXY) are refused in production',
     );
   }
+  if (env.TICKET_CODE_SECRET !== undefined && env.TICKET_CODE_SECRET.length < 32) {
+    throw new ConfigError('TICKET_CODE_SECRET must be at least 32 characters');
+  }
   const url = env.DATABASE_URL ?? env.POSTGRES_URL;
   return {
     env: env.NODE_ENV,
@@ -189,5 +210,12 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
       apiBase: env.PAYPAL_API_BASE,
     },
     rateLimit: { enabled: env.RATE_LIMIT_ENABLED },
+    mail: {
+      smtpUrl: env.SMTP_URL,
+      from: env.MAIL_FROM ?? (isProduction ? undefined : 'A Lo Cubano Boulder Fest <tickets@localhost>'),
+      maxAttempts: env.MAIL_MAX_ATTEMPTS,
+      retryBaseSeconds: env.MAIL_RETRY_BASE_SECONDS,
+    },
+    tickets: { codeSecret: env.TICKET_CODE_SECRET ?? (isProduction ? undefined : DEV_TICKET_CODE_SECRET) },
   };
 }

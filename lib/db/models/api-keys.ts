@@ -12,6 +12,8 @@ export const API_KEY_SCOPES = [
   'analytics:read',
   'webhooks:admin',
   'keys:admin',
+  'messages:admin',
+  'checkin:write',
 ] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 export type ApiKeyEnvironment = 'live' | 'test';
