@@ -9,19 +9,24 @@ import { log } from '../log.js';
 
 const inFlight = new Set<Promise<unknown>>();
 
-export function scheduleDelivery(messageIds: readonly string[]): void {
-  if (messageIds.length === 0) return;
-  const work = (async () => {
-    const { deliverDueMessages } = await import('./deliver-messages.js');
-    return await deliverDueMessages({ ids: messageIds, limit: messageIds.length });
-  })().catch((error: unknown) => {
-    log.error('immediate email delivery failed', { error });
+/** Runs `fn` after the response (waitUntil on Vercel); its failure is logged, never thrown. */
+export function runInBackground(what: string, fn: () => Promise<unknown>): void {
+  const work = fn().catch((error: unknown) => {
+    log.error(`${what} failed`, { error });
   });
   inFlight.add(work);
   void work.finally(() => inFlight.delete(work));
   void import('@vercel/functions')
     .then(({ waitUntil }) => waitUntil(work))
     .catch(() => undefined);
+}
+
+export function scheduleDelivery(messageIds: readonly string[]): void {
+  if (messageIds.length === 0) return;
+  runInBackground('immediate email delivery', async () => {
+    const { deliverDueMessages } = await import('./deliver-messages.js');
+    return await deliverDueMessages({ ids: messageIds, limit: messageIds.length });
+  });
 }
 
 /** Tests and the dev server: waits until every delivery started so far has finished. */
