@@ -71,7 +71,8 @@ async function loadTickets(tx: Tx, orderId: string): Promise<TicketFacts[]> {
     `SELECT i.id, t.name AS "typeName", i.attendee_first_name AS "firstName", i.attendee_last_name AS "lastName",
        i.status, i.price_cents AS "priceCents"
      FROM order_items i JOIN ticket_types t ON t.id = i.ticket_type_id
-     WHERE i.order_id = $1 ORDER BY t.sort_order, t.code, i.id`,
+     WHERE i.order_id = $1
+     ORDER BY t.sort_order, t.code, lower(i.attendee_last_name), lower(i.attendee_first_name), i.id`,
     [orderId],
   );
 }

@@ -1,3 +1,4 @@
+import { getConfig } from '../config.js';
 import { log } from '../log.js';
 
 /**
@@ -21,8 +22,9 @@ export function runInBackground(what: string, fn: () => Promise<unknown>): void 
     .catch(() => undefined);
 }
 
+/** Without SMTP_URL nothing is tried now: the messages wait, queued, for the cron (which records why it cannot send). */
 export function scheduleDelivery(messageIds: readonly string[]): void {
-  if (messageIds.length === 0) return;
+  if (messageIds.length === 0 || !getConfig().mail.smtpUrl) return;
   runInBackground('immediate email delivery', async () => {
     const { deliverDueMessages } = await import('./deliver-messages.js');
     return await deliverDueMessages({ ids: messageIds, limit: messageIds.length });
