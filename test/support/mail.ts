@@ -53,7 +53,13 @@ export async function outboxFor(orderId: string): Promise<OutboxMessage[]> {
   return await listMessagesForOrder(db, orderId);
 }
 
-/** Moves every pending message of the order to "due now" (as if its backoff had passed). */
+/**
+ * Moves every pending message of the order to "due" (as if its backoff had passed), ahead of anything
+ * else due in the shared test database (the cron takes the longest-due first).
+ */
 export async function makeDueNow(orderId: string): Promise<void> {
-  await db.query(`UPDATE outbox_messages SET next_attempt_at = now() WHERE order_id = $1 AND status = 'pending'`, [orderId]);
+  await db.query(
+    `UPDATE outbox_messages SET next_attempt_at = now() - interval '1 day' WHERE order_id = $1 AND status = 'pending'`,
+    [orderId],
+  );
 }
