@@ -54,13 +54,20 @@ export interface NewOutboxMessage {
 }
 
 /**
+ * A new message is sent right after its transaction commits, by id (lib/messages/schedule-delivery.ts);
+ * the cron only takes it once this grace period has passed, so the two do not race for fresh messages.
+ */
+export const FIRST_SEND_GRACE_SECONDS = 30;
+
+/**
  * Queues a message to the order's customer unless one with the same (order, kind, cause) exists.
  * Returns the new row, or undefined when it was already queued (a replay).
  */
 export async function insertOutboxMessageIfNew(q: Queryable, message: NewOutboxMessage): Promise<OutboxMessage | undefined> {
   return await q.queryOne<OutboxMessage>(
-    `INSERT INTO outbox_messages (order_id, kind, cause, recipient, payload, resend_of, requested_by)
-     SELECT o.id, $2, $3, c.email, $4, $5, $6 FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = $1
+    `INSERT INTO outbox_messages (order_id, kind, cause, recipient, payload, resend_of, requested_by, next_attempt_at)
+     SELECT o.id, $2, $3, c.email, $4, $5, $6, now() + make_interval(secs => ${FIRST_SEND_GRACE_SECONDS})
+     FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = $1
      ON CONFLICT (order_id, kind, cause) DO NOTHING
      RETURNING ${OUTBOX_COLUMNS}`,
     [
@@ -76,7 +83,8 @@ export async function insertOutboxMessageIfNew(q: Queryable, message: NewOutboxM
 
 /**
  * Claims up to `limit` due messages for this sender: pending ones whose time has come and `sending`
- * ones whose sender's lease ran out (it crashed). SKIP LOCKED: concurrent senders never get the same
+ * ones whose sender's lease ran out (it crashed). With `ids` (the after-commit send, a staff resend):
+ * only those, and a never-tried one even inside its grace period. SKIP LOCKED: concurrent senders never get the same
  * row. Each claim counts as an attempt.
  */
 export async function claimDueMessages(
@@ -89,7 +97,8 @@ export async function claimDueMessages(
        last_attempt_at = now()
      WHERE m.id IN (
        SELECT id FROM outbox_messages
-       WHERE ((status = 'pending' AND next_attempt_at <= now()) OR (status = 'sending' AND locked_until < now()))
+       WHERE ((status = 'pending' AND (next_attempt_at <= now() OR ($3::uuid[] IS NOT NULL AND attempts = 0)))
+              OR (status = 'sending' AND locked_until < now()))
          AND ($3::uuid[] IS NULL OR id = ANY($3::uuid[]))
        ORDER BY next_attempt_at, id
        LIMIT $1
