@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { db } from '../../lib/db/client.js';
+import { recordPaymentFailure } from '../../lib/db/models/payment-failures.js';
+import { createStripeClient, type StripeClient } from '../../lib/providers/stripe-client.js';
+import { type StripeSandbox, startStripeSandbox } from '../../sandbox/stripe-sandbox.js';
+import type { MailCatcher } from '../../scripts/mail-catcher.js';
+import { mailTo, outboxFor, settleMail, useMailCatcher } from '../support/mail.js';
+import {
+  checkoutSession,
+  configureStripe,
+  createPendingOrder,
+  deliverStripe,
+  type PendingOrder,
+  STRIPE_SECRET_KEY,
+  stripeEvent,
+  WEBHOOK_SECRET,
+} from '../webhooks/support.js';
+
+/**
+ * Emails for orders that end without tickets: a hold that expired after the buyer had started paying,
+ * and a late payment refunded because the tickets were gone. Each is queued by the flow's own
+ * transaction, once, whatever is replayed.
+ */
+
+let sandbox: StripeSandbox;
+let stripe: StripeClient;
+let catcher: MailCatcher;
+
+beforeAll(async () => {
+  catcher = await useMailCatcher();
+  sandbox = await startStripeSandbox({ webhookSecret: WEBHOOK_SECRET, secretKey: STRIPE_SECRET_KEY });
+  configureStripe({ apiBase: sandbox.url });
+  stripe = createStripeClient({ secretKey: STRIPE_SECRET_KEY, apiBaseUrl: sandbox.url, maxNetworkRetries: 0 });
+});
+
+afterAll(async () => {
+  await settleMail();
+  await sandbox?.close();
+  await catcher?.close();
+  configureStripe();
+});
+
+async function emailOf(orderId: string): Promise<string> {
+  const row = await db.queryOne<{ email: string }>(
+    'SELECT c.email FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = $1',
+    [orderId],
+  );
+  return row?.email ?? '';
+}
+
+function expiredEvent(p: PendingOrder, sessionId = p.sessionId) {
+  return stripeEvent(
+    'checkout.session.expired',
+    checkoutSession({
+      sessionId,
+      orderId: p.order.id,
+      paymentIntentId: null,
+      amountTotal: p.order.totalCents,
+      paymentStatus: 'unpaid',
+      status: 'expired',
+    }),
+  );
+}
+
+describe('orders that end without tickets', () => {
+  it('a hold that expires after a declined attempt → one "reservation expired" email; without any attempt → none', async () => {
+    const tried = await createPendingOrder({ quantity: 1 });
+    await recordPaymentFailure(db, {
+      paymentId: tried.payment.id,
+      orderId: tried.order.id,
+      provider: 'stripe',
+      code: 'card_declined',
+      declineCode: 'generic_decline',
+    });
+    const walkedAway = await createPendingOrder({ quantity: 1 });
+
+    const event = JSON.stringify(expiredEvent(tried));
+    expect((await deliverStripe(event)).status).toBe(200);
+    expect((await deliverStripe(event)).status).toBe(200);
+    expect((await deliverStripe(expiredEvent(walkedAway))).status).toBe(200);
+    await settleMail();
+
+    const mails = mailTo(catcher, await emailOf(tried.order.id));
+    expect(mails).toHaveLength(1);
+    expect(mails[0]?.parsed.subject).toContain('expired');
+    expect(mails[0]?.parsed.text).toContain('You have not been charged');
+    expect((await outboxFor(tried.order.id)).map((m) => [m.kind, m.status])).toEqual([['order_expired', 'sent']]);
+    expect(mailTo(catcher, await emailOf(walkedAway.order.id))).toHaveLength(0);
+    expect(await outboxFor(walkedAway.order.id)).toHaveLength(0);
+  });
+
+  it('a late payment without capacity → refunded, one "payment refunded" email and no confirmation', async () => {
+    const p = await createPendingOrder({ quantity: 2, capacity: 3 });
+    const session = await stripe.checkout.sessions.create({
+      mode: 'payment',
+      client_reference_id: p.order.id,
+      metadata: { order_id: p.order.id },
+      payment_intent_data: { metadata: { order_id: p.order.id } },
+      success_url: 'http://localhost:3000/thanks',
+      line_items: [
+        {
+          quantity: p.quantity,
+          price_data: { currency: 'usd', unit_amount: p.ticketType.priceCents, product_data: { name: p.ticketType.name } },
+        },
+      ],
+    });
+    await db.query('UPDATE payments SET provider_session_id = $2 WHERE id = $1', [p.payment.id, session.id]);
+    expect((await deliverStripe(expiredEvent(p, session.id))).status).toBe(200);
+    await createPendingOrder({ ticketType: p.ticketType, quantity: 3 });
+    const paid = await sandbox.pay(session.id, '4242 4242 4242 4242');
+    if (paid.outcome !== 'succeeded') throw new Error(paid.outcome);
+    expect((await deliverStripe(paid.event)).status).toBe(200);
+    // Stripe's own refund events for that refund change nothing and queue nothing.
+    await sandbox.idle();
+    for (const delivery of sandbox.webhooks.filter((w) => w.eventType === 'refund.created' || w.eventType === 'charge.refunded')) {
+      expect((await deliverStripe(delivery.payload)).status).toBe(200);
+    }
+    await settleMail();
+
+    const mails = mailTo(catcher, await emailOf(p.order.id));
+    expect(mails).toHaveLength(1);
+    const text = mails[0]?.parsed.text ?? '';
+    expect(mails[0]?.parsed.subject).toContain('was refunded');
+    expect(text).toContain('sold out');
+    expect(text).toContain('Refunded now: USD 100.00');
+    expect(text).toContain('Still paid: USD 0.00');
+    expect(text).toContain('No tickets were issued');
+    expect((await outboxFor(p.order.id)).map((m) => m.kind)).toEqual(['late_payment_refund']);
+  });
+});
