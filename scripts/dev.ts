@@ -7,12 +7,15 @@ import { migrateUp } from '../lib/db/migrate.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './lib/embedded-postgres.js';
 import { seedDemoData } from './lib/seed.js';
 import { startLocalServer } from './local-server.js';
+import { type MailCatcher, startMailCatcher } from './mail-catcher.js';
 
 /**
  * `npm run dev`: everything a developer needs on a fresh clone, with no env at all.
  * - No DATABASE_URL: a real embedded PostgreSQL (data in .data/postgres, git-ignored, kept between runs).
  * - Migrates and seeds the demo festival.
  * - No STRIPE_SECRET_KEY / PAYPAL_CLIENT_ID: starts the local provider sandboxes and points the app at them.
+ * - No SMTP_URL: starts a local mail catcher (SMTP on 127.0.0.1:1025, MAIL_CATCHER_PORT to change) and
+ *   shows what it caught at http://localhost:3000/dev/mail.
  * - Serves api/ and public/ on http://localhost:3000 (PORT to change). Ctrl-C stops everything cleanly.
  */
 
@@ -79,6 +82,19 @@ async function ensureProviders(): Promise<void> {
   }
 }
 
+/** The buyer emails go to a local catcher unless SMTP_URL points somewhere (e.g. a Mailtrap inbox). */
+async function ensureMail(): Promise<MailCatcher | undefined> {
+  if (process.env.SMTP_URL) {
+    say('email through SMTP_URL');
+    return undefined;
+  }
+  const catcher = await startMailCatcher({ port: Number(process.env.MAIL_CATCHER_PORT ?? 1025) });
+  cleanups.push(() => catcher.close());
+  process.env.SMTP_URL = catcher.url;
+  say(`mail catcher on ${catcher.url}: buyer emails at ${appUrl}/dev/mail`);
+  return catcher;
+}
+
 async function shutdown(signal: string): Promise<void> {
   say(`${signal}: stopping`);
   await closePool().catch(() => undefined);
@@ -89,13 +105,18 @@ async function shutdown(signal: string): Promise<void> {
 try {
   await ensureDatabase();
   await ensureProviders();
+  const mailCatcher = await ensureMail();
   resetConfigForTests();
   const databaseUrl = process.env.DATABASE_URL ?? process.env.POSTGRES_URL ?? '';
   const applied = await migrateUp({ databaseUrl: process.env.POSTGRES_URL_NON_POOLING ?? databaseUrl });
   say(applied.length === 0 ? 'migrations up to date' : `applied ${applied.length} migrations`);
   const { event, ticketTypes } = await seedDemoData(db);
   say(`seeded ${event.name}: ${ticketTypes.map((t) => t.code).join(', ')}`);
-  const server = await startLocalServer({ port, host: process.env.HOST ?? '127.0.0.1' });
+  const server = await startLocalServer({
+    port,
+    host: process.env.HOST ?? '127.0.0.1',
+    ...(mailCatcher ? { mailCatcher } : {}),
+  });
   cleanups.unshift(() => server.close());
   say(`ready on ${appUrl} in ${((performance.now() - started) / 1000).toFixed(1)} s — try ${appUrl}/api/health`);
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
+import { handleMailPage, type MailCatcher } from './mail-catcher.js';
 
 /**
  * A small stand-in for `vercel dev` (which needs a login): serves every api/ file the way Vercel
@@ -181,7 +182,13 @@ export interface LocalServer {
 }
 
 export async function startLocalServer(
-  options: { port?: number; host?: string; projectDir?: string } = {},
+  options: {
+    port?: number;
+    host?: string;
+    projectDir?: string;
+    /** The local mail catcher whose messages /dev/mail shows (npm run dev). Never part of a deployment. */
+    mailCatcher?: MailCatcher;
+  } = {},
 ): Promise<LocalServer> {
   const projectDir = options.projectDir ?? root;
   const apiDir = join(projectDir, 'api');
@@ -193,6 +200,7 @@ export async function startLocalServer(
   const server = createServer(async (req, res) => {
     try {
       const incoming = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+      if (options.mailCatcher && handleMailPage(options.mailCatcher, req, res, incoming)) return;
       const rewritten = applyRewrites(incoming.pathname, rewrites);
       const pathname = rewritten.pathname;
       if (pathname.startsWith('/api/') || pathname === '/api') {
