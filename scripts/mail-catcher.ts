@@ -138,7 +138,10 @@ export async function startMailCatcher(options: { port?: number; host?: string }
 // /dev/mail: the caught messages as a page, served by the local server only.
 
 const esc = (value: unknown) =>
-  String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  String(value ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 
 /** The HTML part with its cid: images inlined as data: URIs, for display. */
 export function htmlForDisplay(mail: CaughtMail): string {

@@ -1,11 +1,6 @@
 import { getConfig } from '../config.js';
 import { db, transaction } from '../db/client.js';
-import {
-  claimDueMessages,
-  markMessageFailed,
-  markMessageSent,
-  type OutboxMessage,
-} from '../db/models/outbox-messages.js';
+import { claimDueMessages, markMessageFailed, markMessageSent, type OutboxMessage } from '../db/models/outbox-messages.js';
 import { log } from '../log.js';
 import { renderMessage } from './render-message.js';
 import { describeSmtpError, sendMail } from './transport.js';

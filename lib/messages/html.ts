@@ -11,7 +11,12 @@ export function esc(value: unknown): string {
 
 /** A text line with no control characters (a name cannot add lines or headers to the plain-text part). */
 export function plain(value: unknown): string {
-  return String(value ?? '').replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  let out = '';
+  for (const char of String(value ?? '')) {
+    const code = char.codePointAt(0) ?? 0;
+    out += code < 0x20 || code === 0x7f ? ' ' : char;
+  }
+  return out;
 }
 
 /** An href: only http(s) URLs, escaped for the attribute. */

@@ -274,7 +274,9 @@ async function orderEnded(tx: Tx, message: OutboxMessage): Promise<OutgoingMail>
 <p>Hi ${esc(order.customerFirstName)},</p><p>${esc(what)}</p><p>${esc(money_)}</p>
 <p><a href="${href(`${siteUrl()}/`)}" style="color:#b3261e">Buy tickets</a></p>`,
   );
-  const text = [`Hi ${plain(order.customerFirstName)},`, '', plain(what), money_, '', again, '', 'A Lo Cubano Boulder Fest'].join('\n');
+  const text = [`Hi ${plain(order.customerFirstName)},`, '', plain(what), money_, '', again, '', 'A Lo Cubano Boulder Fest'].join(
+    '\n',
+  );
   return { to: message.recipient, subject, html, text, attachments: [], messageId: messageIdFor(message) };
 }
 

@@ -17,9 +17,7 @@ export function runInBackground(what: string, fn: () => Promise<unknown>): void 
   });
   inFlight.add(work);
   void work.finally(() => inFlight.delete(work));
-  void import('@vercel/functions')
-    .then(({ waitUntil }) => waitUntil(work))
-    .catch(() => undefined);
+  void import('@vercel/functions').then(({ waitUntil }) => waitUntil(work)).catch(() => undefined);
 }
 
 /** Without SMTP_URL nothing is tried now: the messages wait, queued, for the cron (which records why it cannot send). */

@@ -30,10 +30,7 @@ const transporters = new Map<string, Promise<Transporter>>();
 async function transporterFor(url: string): Promise<Transporter> {
   let transporter = transporters.get(url);
   if (!transporter) {
-    transporter = import('nodemailer').then(
-      (nodemailer) =>
-        nodemailer.createTransport(url, {}) as unknown as Transporter,
-    );
+    transporter = import('nodemailer').then((nodemailer) => nodemailer.createTransport(url, {}) as unknown as Transporter);
     transporters.set(url, transporter);
   }
   return await transporter;

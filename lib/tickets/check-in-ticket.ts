@@ -73,7 +73,8 @@ export async function checkInTicket(input: CheckInRequest, actor: Actor): Promis
       throw notValid(ticket.itemStatus, `This ticket was ${ticket.itemStatus} and does not admit`);
     }
     if (!ADMITTING_ORDER_STATUSES.includes(ticket.orderStatus)) {
-      const reason = ticket.orderStatus === 'refunded' ? 'refunded' : ['cancelled'].includes(ticket.orderStatus) ? 'cancelled' : 'unpaid';
+      const reason =
+        ticket.orderStatus === 'refunded' ? 'refunded' : ['cancelled'].includes(ticket.orderStatus) ? 'cancelled' : 'unpaid';
       throw notValid(reason, `This ticket's order is ${ticket.orderStatus}; it does not admit`);
     }
     const admitted = await tx.queryOne<{ checkedInAt: Date; door: string | null }>(

@@ -93,7 +93,9 @@ describe('order confirmation', () => {
     const order = await paidStripeOrder(sandbox, { quantity: 1 });
     await settleMail();
     const [mail] = mailTo(catcher, order.email);
-    const link = /https?:\/\/\S+\/tickets\/success\?order_id=([0-9a-f-]{36})#token=([A-Za-z0-9_-]{43})/.exec(mail?.parsed.text ?? '');
+    const link = /https?:\/\/\S+\/tickets\/success\?order_id=([0-9a-f-]{36})#token=([A-Za-z0-9_-]{43})/.exec(
+      mail?.parsed.text ?? '',
+    );
     expect(link?.[1]).toBe(order.orderId);
     const token = link?.[2] ?? '';
     expect(token).not.toBe(order.accessToken);
@@ -106,7 +108,11 @@ describe('order confirmation', () => {
     expect(stored).toEqual({ n: 1, expiresAfterEvent: true });
 
     const view = (bearer: string) =>
-      call(orderGet, { path: `/api/orders/${order.orderId}`, query: { id: order.orderId }, headers: { authorization: `Bearer ${bearer}` } });
+      call(orderGet, {
+        path: `/api/orders/${order.orderId}`,
+        query: { id: order.orderId },
+        headers: { authorization: `Bearer ${bearer}` },
+      });
     const opened = await view(token);
     expect(opened.status).toBe(200);
     expect(opened.body).toMatchObject({ orderId: order.orderId, orderNumber: order.orderNumber, status: 'completed' });
@@ -169,7 +175,10 @@ describe('order confirmation', () => {
     await settleMail();
 
     const mails = mailTo(catcher, order.email);
-    expect(mails.map((m) => m.parsed.subject)).toEqual([expect.stringContaining('Your tickets'), expect.stringContaining('Refund of USD 30.00')]);
+    expect(mails.map((m) => m.parsed.subject)).toEqual([
+      expect.stringContaining('Your tickets'),
+      expect.stringContaining('Refund of USD 30.00'),
+    ]);
     const refundMail = mails[1]!;
     for (const part of [refundMail.parsed.text ?? '', String(refundMail.parsed.html)]) {
       expect(part).toMatch(/Refunded now[\s\S]*USD 30\.00/);
@@ -198,6 +207,8 @@ describe('order confirmation', () => {
     const text = refundMail?.parsed.text ?? '';
     expect(text).toMatch(/Refunded now: USD 100\.00/);
     expect(text).toMatch(/Still paid: USD 0\.00/);
-    expect(text).toMatch(/cancelled and can no longer be used: Dancer0 Rueda \(Pass full_pass\), Dancer1 Rueda \(Pass full_pass\)/);
+    expect(text).toMatch(
+      /cancelled and can no longer be used: Dancer0 Rueda \(Pass full_pass\), Dancer1 Rueda \(Pass full_pass\)/,
+    );
   });
 });

@@ -176,9 +176,10 @@ describe('delivery when SMTP is down', () => {
     const order = await paidStripeOrder(sandbox, { quantity: 1 });
     await settleMail();
     // Whatever checkout accepts, the email must be safe with any stored name.
-    await db.query(`UPDATE order_items SET attendee_first_name = '<script>alert(1)</script>', attendee_last_name = '"><img src=x onerror=alert(2)>' WHERE order_id = $1`, [
-      order.orderId,
-    ]);
+    await db.query(
+      `UPDATE order_items SET attendee_first_name = '<script>alert(1)</script>', attendee_last_name = '"><img src=x onerror=alert(2)>' WHERE order_id = $1`,
+      [order.orderId],
+    );
     const [message] = await outboxFor(order.orderId);
     const answer = await call(resendRoute, {
       method: 'POST',
@@ -204,8 +205,14 @@ describe('delivery when SMTP is down', () => {
     const other = await makeKey(['orders:read']);
     expect((await call(listMessagesRoute, { path: '/api/admin/messages', headers: other.header })).status).toBe(403);
     expect(
-      (await call(resendRoute, { method: 'POST', path: '/api/admin/messages/x/resend', query: { id: 'x' }, headers: staff.header }))
-        .status,
+      (
+        await call(resendRoute, {
+          method: 'POST',
+          path: '/api/admin/messages/x/resend',
+          query: { id: 'x' },
+          headers: staff.header,
+        })
+      ).status,
     ).toBe(404);
   });
 });

@@ -112,7 +112,9 @@ describe('orders that end without tickets', () => {
     expect((await deliverStripe(paid.event)).status).toBe(200);
     // Stripe's own refund events for that refund change nothing and queue nothing.
     await sandbox.idle();
-    for (const delivery of sandbox.webhooks.filter((w) => w.eventType === 'refund.created' || w.eventType === 'charge.refunded')) {
+    for (const delivery of sandbox.webhooks.filter(
+      (w) => w.eventType === 'refund.created' || w.eventType === 'charge.refunded',
+    )) {
       expect((await deliverStripe(delivery.payload)).status).toBe(200);
     }
     await settleMail();

@@ -6,7 +6,6 @@ import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import type { MailCatcher } from '../../scripts/mail-catcher.js';
 import { paidStripeOrder, useStripeSandbox } from '../backoffice/support.js';
 import { uniqueEmail } from '../support/factories.js';
-import { call } from '../support/http.js';
 import { mailTo, outboxFor, settleMail, useMailCatcher } from '../support/mail.js';
 
 /** POST /api/orders/resend-confirmation: no enumeration, rate-limited, queues the confirmation when it matches. */
@@ -86,7 +85,8 @@ describe('POST /api/orders/resend-confirmation', () => {
     setRateLimitClockForTests(() => now);
     const ip = `203.0.113.${Math.floor(Math.random() * 200) + 1}`;
     const byIp: number[] = [];
-    for (let i = 0; i < 11; i++) byIp.push((await ask({ email: uniqueEmail('ip'), orderNumber: 'ALB-20260101-0001' }, ip)).status);
+    for (let i = 0; i < 11; i++)
+      byIp.push((await ask({ email: uniqueEmail('ip'), orderNumber: 'ALB-20260101-0001' }, ip)).status);
     expect(byIp).toEqual([...Array(10).fill(202), 429]);
 
     const email = `same.${randomUUID().slice(0, 8)}@example.test`;

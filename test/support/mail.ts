@@ -39,7 +39,11 @@ const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule }).default
 /** The text a QR code PNG carries. */
 export function decodeQr(png: Buffer): string {
   const image = PNG.sync.read(png);
-  const decoded = jsQR(new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length), image.width, image.height);
+  const decoded = jsQR(
+    new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length),
+    image.width,
+    image.height,
+  );
   if (!decoded) throw new Error('no QR code found in the image');
   return decoded.data;
 }

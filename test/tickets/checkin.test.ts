@@ -40,9 +40,7 @@ describe('POST /api/checkin', () => {
   it('20 concurrent scans of one code → exactly one 200 and nineteen 409 ALREADY_CHECKED_IN (when, door); audited once', async () => {
     const order = await paidStripeOrder(sandbox, { quantity: 1 });
     const [code] = await codesOf(order.orderId);
-    const answers = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => scan({ code, door: `Door ${(i % 3) + 1}` })),
-    );
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => scan({ code, door: `Door ${(i % 3) + 1}` })));
     const admitted = answers.filter((a) => a.status === 200);
     const refused = answers.filter((a) => a.status === 409);
     expect(admitted).toHaveLength(1);
@@ -50,7 +48,11 @@ describe('POST /api/checkin', () => {
     const winner = admitted[0]!.body;
     expect(winner).toMatchObject({
       status: 'admitted',
-      ticket: { orderNumber: order.orderNumber, ticketType: { code: 'full_pass' }, attendee: { firstName: 'Dancer0', lastName: 'Rueda' } },
+      ticket: {
+        orderNumber: order.orderNumber,
+        ticketType: { code: 'full_pass' },
+        attendee: { firstName: 'Dancer0', lastName: 'Rueda' },
+      },
     });
     for (const answer of refused) {
       expect(answer.body.error.code).toBe('ALREADY_CHECKED_IN');
@@ -94,7 +96,9 @@ describe('POST /api/checkin', () => {
     expect(unknown.status).toBe(404);
     expect((await scan({ code: 'not a code' })).status).toBe(404);
     expect((await scan({})).status).toBe(400);
-    expect(await db.queryMany(`SELECT 1 FROM ticket_checkins WHERE order_id = ANY($1)`, [[order.orderId, pending.order.id]])).toEqual([]);
+    expect(
+      await db.queryMany(`SELECT 1 FROM ticket_checkins WHERE order_id = ANY($1)`, [[order.orderId, pending.order.id]]),
+    ).toEqual([]);
   });
 
   it('wrong scope → 403, no key → 401 (nothing admitted)', async () => {
@@ -104,7 +108,9 @@ describe('POST /api/checkin', () => {
     expect((await scan({ code }, wrong)).status).toBe(403);
     expect((await scan({ code }, null)).status).toBe(401);
     expect((await call(statsRoute, { path: '/api/checkin/stats', query: { event: 'x' } })).status).toBe(401);
-    expect((await call(statsRoute, { path: '/api/checkin/stats', query: { event: 'x' }, headers: wrong.header })).status).toBe(403);
+    expect((await call(statsRoute, { path: '/api/checkin/stats', query: { event: 'x' }, headers: wrong.header })).status).toBe(
+      403,
+    );
     expect(await db.queryMany(`SELECT 1 FROM ticket_checkins WHERE order_id = $1`, [order.orderId])).toEqual([]);
     expect((await scan({ code })).status).toBe(200);
   });
@@ -126,6 +132,8 @@ describe('POST /api/checkin', () => {
       ticketTypes: [{ code: 'full_pass', name: 'Pass full_pass', sold: 3, admitted: 2 }],
       totals: { sold: 3, admitted: 2 },
     });
-    expect((await call(statsRoute, { path: '/api/checkin/stats', query: { event: 'no-such-event' }, headers: door.header })).status).toBe(404);
+    expect(
+      (await call(statsRoute, { path: '/api/checkin/stats', query: { event: 'no-such-event' }, headers: door.header })).status,
+    ).toBe(404);
   });
 });
