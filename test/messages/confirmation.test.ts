@@ -5,7 +5,15 @@ import { db } from '../../lib/db/client.js';
 import { hashTicketCode } from '../../lib/tickets/ticket-codes.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import type { MailCatcher } from '../../scripts/mail-catcher.js';
-import { makeKey, paidStripeOrder, type TestKey, useStripeSandbox } from '../backoffice/support.js';
+import {
+  makeKey,
+  paidPayPalOrder,
+  paidStripeOrder,
+  type TestKey,
+  usePayPalSandbox,
+  useStripeSandbox,
+} from '../backoffice/support.js';
+import type { PayPalSandbox } from '../../sandbox/paypal-sandbox.js';
 import { call } from '../support/http.js';
 import { decodeQr, mailTo, outboxFor, settleMail, useMailCatcher } from '../support/mail.js';
 import { createPendingOrder, deliverStripe, paidSessionFor, stripeEvent, WEBHOOK_SECRET } from '../webhooks/support.js';
@@ -18,8 +26,10 @@ import { createPendingOrder, deliverStripe, paidSessionFor, stripeEvent, WEBHOOK
 let catcher: MailCatcher;
 let sandbox: StripeSandbox;
 let staff: TestKey;
+let paypal: PayPalSandbox;
 
 beforeAll(async () => {
+  paypal = await usePayPalSandbox();
   catcher = await useMailCatcher();
   sandbox = await useStripeSandbox({ webhookSecret: WEBHOOK_SECRET });
   staff = await makeKey(['refunds:write', 'orders:read']);
@@ -28,6 +38,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await settleMail();
   await sandbox?.close();
+  await paypal?.close();
   await catcher?.close();
 });
 
@@ -87,6 +98,17 @@ describe('order confirmation', () => {
     expect(others).toHaveLength(0);
     expect(message).toMatchObject({ kind: 'order_confirmation', status: 'sent', attempts: 1, lastError: null });
     expect(message?.providerMessageId).toBe(mail.parsed.messageId);
+  });
+
+  it('a PayPal order (captured on the buyer’s return) gets its confirmation too, naming PayPal', async () => {
+    const order = await paidPayPalOrder(paypal, { quantity: 2, priceCents: 2_500 });
+    await settleMail();
+    const mails = mailTo(catcher, order.email);
+    expect(mails).toHaveLength(1);
+    expect(mails[0]?.parsed.text).toContain('Paid with: PayPal');
+    expect(mails[0]?.parsed.text).toContain('Total paid: USD 50.00');
+    expect(mails[0]?.parsed.text).not.toContain(order.captureId);
+    expect(mails[0]?.parsed.attachments.map((a) => decodeQr(a.content).length)).toEqual([43, 43]);
   });
 
   it('the order link in the email opens the order in any browser (its own token), until it expires', async () => {
