@@ -1,4 +1,5 @@
-import { queryObject, validate } from '../../lib/http/body.js';
+import { validate } from '../../lib/http/body.js';
+import { readQuery } from '../../lib/http/query.js';
 import { defineRoute } from '../../lib/http/handler.js';
 import { requireApiKey } from '../../lib/http/require-api-key.js';
 import { json } from '../../lib/http/response.js';
@@ -9,7 +10,7 @@ export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute(
   {
     GET: async (ctx) => {
       await requireApiKey(ctx, 'checkin:write');
-      return json(await getCheckInStats(validate(CheckInStatsQuery, queryObject(ctx), 'query')));
+      return json(await getCheckInStats(validate(CheckInStatsQuery, readQuery(ctx), 'query')));
     },
   },
   { cors: 'none' },

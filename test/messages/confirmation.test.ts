@@ -5,18 +5,12 @@ import { db } from '../../lib/db/client.js';
 import { hashTicketCode } from '../../lib/tickets/ticket-codes.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import type { MailCatcher } from '../../scripts/mail-catcher.js';
-import {
-  makeKey,
-  paidPayPalOrder,
-  paidStripeOrder,
-  type TestKey,
-  usePayPalSandbox,
-  useStripeSandbox,
-} from '../backoffice/support.js';
+import { makeKey, paidPayPalOrder, paidStripeOrder, type TestKey } from '../backoffice/support.js';
+import { startPayPalSandboxForApp, startStripeSandboxForApp, TEST_STRIPE_WEBHOOK_SECRET } from '../support/providers.js';
 import type { PayPalSandbox } from '../../sandbox/paypal-sandbox.js';
 import { call } from '../support/http.js';
 import { decodeQr, mailTo, outboxFor, settleMail, useMailCatcher } from '../support/mail.js';
-import { createPendingOrder, deliverStripe, paidSessionFor, stripeEvent, WEBHOOK_SECRET } from '../webhooks/support.js';
+import { createPendingOrder, deliverStripe, paidSessionFor, stripeEvent } from '../webhooks/support.js';
 
 /**
  * The buyer's emails end to end: the real finalize / refund flows queue them in their transactions, the
@@ -29,9 +23,9 @@ let staff: TestKey;
 let paypal: PayPalSandbox;
 
 beforeAll(async () => {
-  paypal = await usePayPalSandbox();
+  paypal = await startPayPalSandboxForApp();
   catcher = await useMailCatcher();
-  sandbox = await useStripeSandbox({ webhookSecret: WEBHOOK_SECRET });
+  sandbox = await startStripeSandboxForApp({ webhookSecret: TEST_STRIPE_WEBHOOK_SECRET });
   staff = await makeKey(['refunds:write', 'orders:read']);
 });
 

@@ -8,7 +8,8 @@ import { findOrderById } from '../../lib/db/models/orders.js';
 import { enqueueMessageInTx } from '../../lib/messages/enqueue-message.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import type { MailCatcher } from '../../scripts/mail-catcher.js';
-import { makeKey, paidStripeOrder, type TestKey, useStripeSandbox } from '../backoffice/support.js';
+import { makeKey, paidStripeOrder, type TestKey } from '../backoffice/support.js';
+import { startStripeSandboxForApp } from '../support/providers.js';
 import { call } from '../support/http.js';
 import { makeDueNow, mailTo, outboxFor, settleMail, useMailCatcher } from '../support/mail.js';
 
@@ -28,7 +29,7 @@ beforeAll(async () => {
   process.env.MAIL_MAX_ATTEMPTS = '3';
   process.env.MAIL_RETRY_BASE_SECONDS = '60';
   catcher = await useMailCatcher();
-  sandbox = await useStripeSandbox();
+  sandbox = await startStripeSandboxForApp();
   staff = await makeKey(['messages:admin']);
   resetConfigForTests();
 });

@@ -2,18 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../../lib/db/client.js';
 import { recordPaymentFailure } from '../../lib/db/models/payment-failures.js';
 import { createStripeClient, type StripeClient } from '../../lib/providers/stripe-client.js';
-import { type StripeSandbox, startStripeSandbox } from '../../sandbox/stripe-sandbox.js';
+import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import type { MailCatcher } from '../../scripts/mail-catcher.js';
 import { mailTo, outboxFor, settleMail, useMailCatcher } from '../support/mail.js';
+import { configureStripe, startStripeSandboxForApp, TEST_STRIPE_SECRET_KEY, TEST_STRIPE_WEBHOOK_SECRET } from '../support/providers.js';
 import {
   checkoutSession,
-  configureStripe,
   createPendingOrder,
   deliverStripe,
   type PendingOrder,
-  STRIPE_SECRET_KEY,
   stripeEvent,
-  WEBHOOK_SECRET,
 } from '../webhooks/support.js';
 
 /**
@@ -28,9 +26,8 @@ let catcher: MailCatcher;
 
 beforeAll(async () => {
   catcher = await useMailCatcher();
-  sandbox = await startStripeSandbox({ webhookSecret: WEBHOOK_SECRET, secretKey: STRIPE_SECRET_KEY });
-  configureStripe({ apiBase: sandbox.url });
-  stripe = createStripeClient({ secretKey: STRIPE_SECRET_KEY, apiBaseUrl: sandbox.url, maxNetworkRetries: 0 });
+  sandbox = await startStripeSandboxForApp({ webhookSecret: TEST_STRIPE_WEBHOOK_SECRET });
+  stripe = createStripeClient({ secretKey: TEST_STRIPE_SECRET_KEY, apiBaseUrl: sandbox.url, maxNetworkRetries: 0 });
 });
 
 afterAll(async () => {

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../../lib/db/client.js';
 import type { MailCatcher } from '../../scripts/mail-catcher.js';
 import { mailTo, outboxFor, settleMail, useMailCatcher } from '../support/mail.js';
+import { configureStripe } from '../support/providers.js';
 import {
-  configureStripe,
   createPendingOrder,
   deliverStripe,
   paidSessionFor,

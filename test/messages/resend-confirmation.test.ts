@@ -4,7 +4,8 @@ import { POST as resendConfirmation } from '../../api/orders/resend-confirmation
 import { setRateLimitClockForTests } from '../../lib/http/rate-limit.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import type { MailCatcher } from '../../scripts/mail-catcher.js';
-import { paidStripeOrder, useStripeSandbox } from '../backoffice/support.js';
+import { paidStripeOrder } from '../backoffice/support.js';
+import { startStripeSandboxForApp } from '../support/providers.js';
 import { uniqueEmail } from '../support/factories.js';
 import { mailTo, outboxFor, settleMail, useMailCatcher } from '../support/mail.js';
 
@@ -15,7 +16,7 @@ let sandbox: StripeSandbox;
 
 beforeAll(async () => {
   catcher = await useMailCatcher();
-  sandbox = await useStripeSandbox();
+  sandbox = await startStripeSandboxForApp();
 });
 
 afterEach(() => {

@@ -5,7 +5,8 @@ import * as refundRoute from '../../api/payments/refund.js';
 import { db, transaction } from '../../lib/db/client.js';
 import { issueTicketCodesInTx, ticketCodesForOrder } from '../../lib/tickets/ticket-codes.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
-import { makeKey, paidStripeOrder, type TestKey, useStripeSandbox } from '../backoffice/support.js';
+import { makeKey, paidStripeOrder, type TestKey } from '../backoffice/support.js';
+import { startStripeSandboxForApp } from '../support/providers.js';
 import { call } from '../support/http.js';
 import { settleMail } from '../support/mail.js';
 import { createPendingOrder } from '../webhooks/support.js';
@@ -17,7 +18,7 @@ let door: TestKey;
 let staff: TestKey;
 
 beforeAll(async () => {
-  sandbox = await useStripeSandbox();
+  sandbox = await startStripeSandboxForApp();
   door = await makeKey(['checkin:write']);
   staff = await makeKey(['refunds:write']);
 });
