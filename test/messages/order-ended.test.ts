@@ -5,14 +5,13 @@ import { createStripeClient, type StripeClient } from '../../lib/providers/strip
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import type { MailCatcher } from '../../scripts/mail-catcher.js';
 import { mailTo, outboxFor, settleMail, useMailCatcher } from '../support/mail.js';
-import { configureStripe, startStripeSandboxForApp, TEST_STRIPE_SECRET_KEY, TEST_STRIPE_WEBHOOK_SECRET } from '../support/providers.js';
 import {
-  checkoutSession,
-  createPendingOrder,
-  deliverStripe,
-  type PendingOrder,
-  stripeEvent,
-} from '../webhooks/support.js';
+  configureStripe,
+  startStripeSandboxForApp,
+  TEST_STRIPE_SECRET_KEY,
+  TEST_STRIPE_WEBHOOK_SECRET,
+} from '../support/providers.js';
+import { checkoutSession, createPendingOrder, deliverStripe, type PendingOrder, stripeEvent } from '../webhooks/support.js';
 
 /**
  * Emails for orders that end without tickets: a hold that expired after the buyer had started paying,
