@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as cancelRoute from '../../api/orders/[id]/cancel.js';
 import { db } from '../../lib/db/client.js';
 import { recordPaymentFailure } from '../../lib/db/models/payment-failures.js';
 import { createStripeClient, type StripeClient } from '../../lib/providers/stripe-client.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import type { MailCatcher } from '../../scripts/mail-catcher.js';
+import { startCheckout } from '../support/checkout.js';
+import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
+import { call } from '../support/http.js';
 import { mailTo, outboxFor, settleMail, useMailCatcher } from '../support/mail.js';
 import {
   configureStripe,
@@ -83,6 +87,39 @@ describe('orders that end without tickets', () => {
     expect((await outboxFor(tried.order.id)).map((m) => [m.kind, m.status])).toEqual([['order_expired', 'sent']]);
     expect(mailTo(catcher, await emailOf(walkedAway.order.id))).toHaveLength(0);
     expect(await outboxFor(walkedAway.order.id)).toHaveLength(0);
+  });
+
+  it('the buyer cancels after a declined card → one "order cancelled" email; cancelling untried → none', async () => {
+    const { event } = await createEventWithTicketTypes({ pass: { priceCents: 4_000, capacity: 10 } });
+    const tried = await startCheckout(checkoutBody(event, [{ ticketType: 'pass', quantity: 1 }]), 'emails-cancel-tried');
+    const declined = await sandbox.pay(tried.sessionId, '4000 0000 0000 0002');
+    expect(declined.outcome).toBe('declined');
+    await sandbox.idle();
+    const failure = sandbox.webhooks.find(
+      (w) => w.eventType === 'payment_intent.payment_failed' && JSON.stringify(w.payload).includes(tried.created.orderId),
+    );
+    expect(failure).toBeDefined();
+    expect((await deliverStripe(failure!.payload)).status).toBe(200);
+    const untried = await startCheckout(checkoutBody(event, [{ ticketType: 'pass', quantity: 1 }]), 'emails-cancel-untried');
+
+    for (const { created } of [tried, untried]) {
+      const answer = await call(cancelRoute.POST, {
+        method: 'POST',
+        path: `/api/orders/${created.orderId}/cancel`,
+        query: { id: created.orderId },
+        headers: { authorization: `Bearer ${created.accessToken}` },
+      });
+      expect(answer.status).toBe(200);
+      expect(answer.body.status).toBe('cancelled');
+    }
+    await settleMail();
+
+    const mails = mailTo(catcher, tried.request.customer.email);
+    expect(mails).toHaveLength(1);
+    expect(mails[0]?.parsed.subject).toBe(`Order ${tried.created.orderNumber} was cancelled`);
+    expect(mails[0]?.parsed.text).toContain('You have not been charged');
+    expect((await outboxFor(tried.created.orderId)).map((m) => [m.kind, m.status])).toEqual([['order_cancelled', 'sent']]);
+    expect(mailTo(catcher, untried.request.customer.email)).toHaveLength(0);
   });
 
   it('a late payment without capacity → refunded, one "payment refunded" email and no confirmation', async () => {
