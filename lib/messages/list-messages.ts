@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { db } from '../db/client.js';
 import { listOutboxMessages, MESSAGE_KINDS, MESSAGE_STATUSES, type OutboxMessage } from '../db/models/outbox-messages.js';
 import { AppError } from '../errors.js';
+import { isUuid } from '../ids.js';
 
 /** GET /api/admin/messages: the outbox, newest first, for staff (scope messages:admin). */
 
@@ -26,12 +27,10 @@ export function presentMessage(message: OutboxMessage): Record<string, unknown> 
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export const MessageListQuery = z.strictObject({
   status: z.enum(MESSAGE_STATUSES).optional(),
   kind: z.enum(MESSAGE_KINDS).optional(),
-  orderId: z.string().regex(UUID, 'must be a UUID').optional(),
+  orderId: z.uuid().optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   /** Opaque cursor from the previous page's nextCursor. */
   cursor: z.string().max(200).optional(),
@@ -45,7 +44,7 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
     const date = new Date(createdAt);
-    if (Number.isNaN(date.getTime()) || !UUID.test(id)) throw new Error('bad cursor');
+    if (Number.isNaN(date.getTime()) || !isUuid(id)) throw new Error('bad cursor');
     return { createdAt: date, id };
   } catch {
     throw new AppError('VALIDATION_ERROR', 'Invalid cursor', {
@@ -70,8 +69,4 @@ export async function listMessagesPage(
     data: page.map(presentMessage),
     nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
   };
-}
-
-export function isUuid(value: string | null | undefined): value is string {
-  return typeof value === 'string' && UUID.test(value);
 }

@@ -1,7 +1,9 @@
 import type { Tx } from '../db/client.js';
 import type { Order, OrderStatus } from '../db/models/orders.js';
-import type { Payment } from '../db/models/payments.js';
+import { CAPTURED_PAYMENT_STATUSES, type Payment } from '../db/models/payments.js';
 import type { Refund } from '../db/models/refunds.js';
+import { buyerStartedPaying } from '../db/queries/message-facts.js';
+import { isPaid } from '../payments/state-machine.js';
 import { enqueueMessageInTx } from './enqueue-message.js';
 
 /**
@@ -19,8 +21,6 @@ export async function notifyOrderCompletedInTx(tx: Tx, input: { orderId: string;
   });
 }
 
-const PAID: readonly OrderStatus[] = ['completed', 'partially_refunded', 'refunded'];
-
 /**
  * A refund has just succeeded (order, payment: as they are after the money moved). A system refund of
  * a late payment whose tickets were gone is its own kind of email; every other refund is a refund notice
@@ -32,7 +32,7 @@ export async function notifyRefundSucceededInTx(
 ) {
   const { order, payment, refund } = input;
   const latePayment = refund.source === 'system' && refund.reason.startsWith('late_payment_no_capacity');
-  const paysOrder = PAID.includes(order.status) && ['completed', 'partially_refunded', 'refunded'].includes(payment.status);
+  const paysOrder = isPaid(order.status) && CAPTURED_PAYMENT_STATUSES.includes(payment.status);
   const refundedTotalCents = paysOrder ? order.refundedCents : payment.refundedCents;
   const remainingPaidCents = paysOrder ? order.totalCents - order.refundedCents : payment.amountCents - payment.refundedCents;
   return await enqueueMessageInTx(tx, {
@@ -58,13 +58,7 @@ export async function notifyOrderEndedInTx(
   tx: Tx,
   input: { orderId: string; how: 'expired' | 'cancelled'; previousStatus: OrderStatus },
 ) {
-  const started =
-    input.previousStatus === 'processing' ||
-    (await tx.queryOne<{ yes: boolean }>(
-      `SELECT true AS yes WHERE EXISTS (SELECT 1 FROM payment_failures WHERE order_id = $1)
-         OR EXISTS (SELECT 1 FROM payments WHERE order_id = $1 AND (status = 'processing' OR failure_count > 0))`,
-      [input.orderId],
-    )) !== undefined;
+  const started = input.previousStatus === 'processing' || (await buyerStartedPaying(tx, input.orderId));
   if (!started) return undefined;
   return await enqueueMessageInTx(tx, {
     orderId: input.orderId,

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/client.js';
+import { insertOrderLinkToken, orderLinkTokenIsValid } from '../db/models/order-link-tokens.js';
 
 /**
  * The link to the order page in a confirmation email: a fresh token per email (32 random bytes,
@@ -20,21 +21,17 @@ export async function issueOrderLinkToken(q: Queryable, input: { orderId: string
   let token = randomBytes(32).toString('base64url');
   // `bf_…` bearer values are API keys (api/orders/[id].ts routes them to the staff view).
   while (token.startsWith('bf_')) token = randomBytes(32).toString('base64url');
-  await q.query(
-    `INSERT INTO order_link_tokens (token_hash, order_id, message_id, expires_at)
-     SELECT $1, o.id, $3, greatest(e.ends_at, now()) + make_interval(days => $4)
-     FROM orders o JOIN events e ON e.id = o.event_id WHERE o.id = $2`,
-    [hashLinkToken(token), input.orderId, input.messageId ?? null, LINK_VALID_AFTER_EVENT_DAYS],
-  );
+  await insertOrderLinkToken(q, {
+    tokenHash: hashLinkToken(token),
+    orderId: input.orderId,
+    messageId: input.messageId ?? null,
+    daysAfterEvent: LINK_VALID_AFTER_EVENT_DAYS,
+  });
   return token;
 }
 
 /** True when `presented` is an unexpired link token of this order. */
 export async function orderLinkTokenMatches(q: Queryable, orderId: string, presented: string | undefined): Promise<boolean> {
   if (!presented || !TOKEN_PATTERN.test(presented)) return false;
-  const row = await q.queryOne<{ ok: boolean }>(
-    `SELECT true AS ok FROM order_link_tokens WHERE token_hash = $1 AND order_id = $2 AND expires_at > now()`,
-    [hashLinkToken(presented), orderId],
-  );
-  return row?.ok === true;
+  return await orderLinkTokenIsValid(q, hashLinkToken(presented), orderId);
 }

@@ -2,6 +2,7 @@ import QRCode from 'qrcode';
 import { getConfig } from '../config.js';
 import type { Tx } from '../db/client.js';
 import type { OutboxMessage } from '../db/models/outbox-messages.js';
+import { findOrderFacts, listTicketFacts, type OrderFacts, type TicketFacts } from '../db/queries/message-facts.js';
 import { formatMinorUnits } from '../money.js';
 import { issueTicketCodesInTx, ticketCodesForOrder } from '../tickets/ticket-codes.js';
 import { esc, href, layout, plain } from './html.js';
@@ -15,67 +16,13 @@ import type { OutgoingMail } from './transport.js';
  * in the body; every value is escaped in the HTML part.
  */
 
-interface OrderFacts {
-  id: string;
-  orderNumber: string;
-  status: string;
-  currency: string;
-  subtotalCents: number;
-  discountCents: number;
-  totalCents: number;
-  refundedCents: number;
-  slidingScalePercent: number;
-  provider: 'stripe' | 'paypal';
-  customerFirstName: string;
-  customerLastName: string;
-  eventName: string;
-  eventVenue: string | null;
-  eventTimezone: string;
-  eventStartsAt: Date;
-  eventEndsAt: Date;
-  methodBrand: string | null;
-  methodLast4: string | null;
-}
-
-interface TicketFacts {
-  id: string;
-  typeName: string;
-  firstName: string | null;
-  lastName: string | null;
-  status: string;
-  priceCents: number;
-}
-
 async function loadOrder(tx: Tx, orderId: string): Promise<OrderFacts> {
-  const order = await tx.queryOne<OrderFacts>(
-    `SELECT o.id, o.order_number AS "orderNumber", o.status, o.currency, o.subtotal_cents AS "subtotalCents",
-       o.discount_cents AS "discountCents", o.total_cents AS "totalCents", o.refunded_cents AS "refundedCents",
-       o.sliding_scale_percent AS "slidingScalePercent", o.provider,
-       c.first_name AS "customerFirstName", c.last_name AS "customerLastName",
-       e.name AS "eventName", e.venue AS "eventVenue", e.timezone AS "eventTimezone",
-       e.starts_at AS "eventStartsAt", e.ends_at AS "eventEndsAt",
-       p.method_brand AS "methodBrand", p.method_last4 AS "methodLast4"
-     FROM orders o JOIN customers c ON c.id = o.customer_id JOIN events e ON e.id = o.event_id
-     LEFT JOIN LATERAL (SELECT method_brand, method_last4 FROM payments
-                        WHERE order_id = o.id AND status IN ('completed', 'partially_refunded', 'refunded')
-                        ORDER BY created_at LIMIT 1) p ON true
-     WHERE o.id = $1`,
-    [orderId],
-  );
+  const order = await findOrderFacts(tx, orderId);
   if (!order) throw new Error(`order ${orderId} not found`);
   return order;
 }
 
-async function loadTickets(tx: Tx, orderId: string): Promise<TicketFacts[]> {
-  return await tx.queryMany<TicketFacts>(
-    `SELECT i.id, t.name AS "typeName", i.attendee_first_name AS "firstName", i.attendee_last_name AS "lastName",
-       i.status, i.price_cents AS "priceCents"
-     FROM order_items i JOIN ticket_types t ON t.id = i.ticket_type_id
-     WHERE i.order_id = $1
-     ORDER BY t.sort_order, t.code, lower(i.attendee_last_name), lower(i.attendee_first_name), i.id`,
-    [orderId],
-  );
-}
+const loadTickets = listTicketFacts;
 
 const money = (cents: number, currency: string) => `${currency} ${formatMinorUnits(cents)}`;
 const providerName = (provider: string) => (provider === 'paypal' ? 'PayPal' : 'Stripe (card)');
@@ -89,7 +36,7 @@ function eventDates(order: OrderFacts): string {
 
 function attendeeName(ticket: TicketFacts, order: OrderFacts): string {
   const name = [ticket.firstName, ticket.lastName].filter(Boolean).join(' ');
-  return name || `${order.customerFirstName} ${order.customerLastName}`;
+  return name || `${order.buyerFirstName} ${order.buyerLastName}`;
 }
 
 function siteUrl(): string {
@@ -147,7 +94,7 @@ async function confirmation(tx: Tx, message: OutboxMessage): Promise<OutgoingMai
   const html = layout(
     subject,
     `<h1 style="font-size:22px;margin:0 0 8px">Your tickets are confirmed</h1>
-<p>Hi ${esc(order.customerFirstName)}, thank you for your order <strong>${esc(order.orderNumber)}</strong>.</p>
+<p>Hi ${esc(order.buyerFirstName)}, thank you for your order <strong>${esc(order.orderNumber)}</strong>.</p>
 <p><strong>${esc(order.eventName)}</strong><br>${esc(dates)}${order.eventVenue ? `<br>${esc(order.eventVenue)}` : ''}</p>
 ${h2(`Your tickets (${tickets.length})`)}
 <p>Show each ticket's QR code at the door. Each code admits once.</p>
@@ -167,7 +114,7 @@ ${h2('Refunds')}
   const text = [
     'Your tickets are confirmed',
     '',
-    `Hi ${plain(order.customerFirstName)}, thank you for your order ${order.orderNumber}.`,
+    `Hi ${plain(order.buyerFirstName)}, thank you for your order ${order.orderNumber}.`,
     '',
     plain(order.eventName),
     dates,
@@ -225,7 +172,7 @@ async function refundNotice(tx: Tx, message: OutboxMessage): Promise<OutgoingMai
   const html = layout(
     subject,
     `<h1 style="font-size:22px;margin:0 0 8px">${late ? 'Your payment was refunded' : 'Your refund is on its way'}</h1>
-<p>Hi ${esc(order.customerFirstName)},</p>
+<p>Hi ${esc(order.buyerFirstName)},</p>
 <p>${esc(intro)}</p>
 <table style="width:100%;border-collapse:collapse">
 ${row('Refunded now', money(amount, currency))}
@@ -239,7 +186,7 @@ ${row('Still paid', money(remaining, currency))}
   const text = [
     late ? 'Your payment was refunded' : 'Your refund is on its way',
     '',
-    `Hi ${plain(order.customerFirstName)},`,
+    `Hi ${plain(order.buyerFirstName)},`,
     '',
     plain(intro),
     '',
@@ -271,10 +218,10 @@ async function orderEnded(tx: Tx, message: OutboxMessage): Promise<OutgoingMail>
   const html = layout(
     subject,
     `<h1 style="font-size:22px;margin:0 0 8px">${cancelled ? 'Your order was cancelled' : 'Your reservation expired'}</h1>
-<p>Hi ${esc(order.customerFirstName)},</p><p>${esc(what)}</p><p>${esc(money_)}</p>
+<p>Hi ${esc(order.buyerFirstName)},</p><p>${esc(what)}</p><p>${esc(money_)}</p>
 <p><a href="${href(`${siteUrl()}/`)}" style="color:#b3261e">Buy tickets</a></p>`,
   );
-  const text = [`Hi ${plain(order.customerFirstName)},`, '', plain(what), money_, '', again, '', 'A Lo Cubano Boulder Fest'].join(
+  const text = [`Hi ${plain(order.buyerFirstName)},`, '', plain(what), money_, '', again, '', 'A Lo Cubano Boulder Fest'].join(
     '\n',
   );
   return { to: message.recipient, subject, html, text, attachments: [], messageId: messageIdFor(message) };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { transaction } from '../db/client.js';
 import type { Actor } from '../db/models/audit-log.js';
+import { findPaidOrderByNumberAndEmail } from '../db/queries/message-facts.js';
 import { enqueueMessageInTx } from './enqueue-message.js';
 
 /**
@@ -35,11 +36,7 @@ export async function requestConfirmationResend(
 ): Promise<boolean> {
   const window = new Date(Math.floor(now.getTime() / WINDOW_MS) * WINDOW_MS).toISOString();
   return await transaction(async (tx) => {
-    const order = await tx.queryOne<{ id: string }>(
-      `SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id
-       WHERE o.order_number = $1 AND lower(c.email) = $2 AND o.status IN ('completed', 'partially_refunded')`,
-      [request.orderNumber, request.email],
-    );
+    const order = await findPaidOrderByNumberAndEmail(tx, request.orderNumber, request.email);
     if (!order) return false;
     const queued = await enqueueMessageInTx(tx, {
       orderId: order.id,

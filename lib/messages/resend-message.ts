@@ -4,7 +4,7 @@ import { type Actor, appendAudit } from '../db/models/audit-log.js';
 import { findOutboxMessage, insertOutboxMessageIfNew, type OutboxMessage } from '../db/models/outbox-messages.js';
 import { AppError } from '../errors.js';
 import { deliverDueMessages } from './deliver-messages.js';
-import { isUuid } from './list-messages.js';
+import { isUuid } from '../ids.js';
 
 /**
  * Staff resend (POST /api/admin/messages/{id}/resend): queues a copy of the message (same kind and

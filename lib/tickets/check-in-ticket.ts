@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { transaction } from '../db/client.js';
 import { type Actor, appendAudit } from '../db/models/audit-log.js';
+import { findTicketByCodeHashForShare } from '../db/models/ticket-codes.js';
+import { findCheckIn, insertCheckInIfFirst } from '../db/models/ticket-checkins.js';
 import { AppError } from '../errors.js';
 import { hashTicketCode, isWellFormedTicketCode } from './ticket-codes.js';
 
@@ -30,22 +32,6 @@ export interface CheckInResult {
   };
 }
 
-interface TicketRow {
-  id: string;
-  itemStatus: 'active' | 'refunded' | 'released';
-  orderId: string;
-  orderNumber: string;
-  orderStatus: string;
-  eventId: string;
-  ticketTypeId: string;
-  typeCode: string;
-  typeName: string;
-  firstName: string | null;
-  lastName: string | null;
-  customerFirstName: string;
-  customerLastName: string;
-}
-
 /** Orders whose tickets admit: paid, and not refunded in full. */
 const ADMITTING_ORDER_STATUSES = ['completed', 'partially_refunded'];
 
@@ -57,17 +43,7 @@ export async function checkInTicket(input: CheckInRequest, actor: Actor): Promis
   if (!isWellFormedTicketCode(input.code)) throw new AppError('NOT_FOUND', 'Unknown ticket code');
   const door = input.door ?? null;
   return await transaction(async (tx) => {
-    const ticket = await tx.queryOne<TicketRow>(
-      `SELECT i.id, i.status AS "itemStatus", o.id AS "orderId", o.order_number AS "orderNumber", o.status AS "orderStatus",
-         o.event_id AS "eventId", t.id AS "ticketTypeId", t.code AS "typeCode", t.name AS "typeName",
-         i.attendee_first_name AS "firstName", i.attendee_last_name AS "lastName",
-         c.first_name AS "customerFirstName", c.last_name AS "customerLastName"
-       FROM order_items i JOIN orders o ON o.id = i.order_id JOIN ticket_types t ON t.id = i.ticket_type_id
-         JOIN customers c ON c.id = o.customer_id
-       WHERE i.ticket_code_hash = $1
-       FOR SHARE OF i`,
-      [hashTicketCode(input.code)],
-    );
+    const ticket = await findTicketByCodeHashForShare(tx, hashTicketCode(input.code));
     if (!ticket) throw new AppError('NOT_FOUND', 'Unknown ticket code');
     if (ticket.itemStatus !== 'active') {
       throw notValid(ticket.itemStatus, `This ticket was ${ticket.itemStatus} and does not admit`);
@@ -77,18 +53,16 @@ export async function checkInTicket(input: CheckInRequest, actor: Actor): Promis
         ticket.orderStatus === 'refunded' ? 'refunded' : ['cancelled'].includes(ticket.orderStatus) ? 'cancelled' : 'unpaid';
       throw notValid(reason, `This ticket's order is ${ticket.orderStatus}; it does not admit`);
     }
-    const admitted = await tx.queryOne<{ checkedInAt: Date; door: string | null }>(
-      `INSERT INTO ticket_checkins (order_item_id, order_id, event_id, ticket_type_id, door, checked_in_by)
-       VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (order_item_id) DO NOTHING
-       RETURNING checked_in_at AS "checkedInAt", door`,
-      [ticket.id, ticket.orderId, ticket.eventId, ticket.ticketTypeId, door, actor.id ?? actor.type],
-    );
+    const admitted = await insertCheckInIfFirst(tx, {
+      orderItemId: ticket.id,
+      orderId: ticket.orderId,
+      eventId: ticket.eventId,
+      ticketTypeId: ticket.ticketTypeId,
+      door,
+      by: actor.id ?? actor.type,
+    });
     if (!admitted) {
-      const earlier = await tx.queryOne<{ checkedInAt: Date; door: string | null }>(
-        `SELECT checked_in_at AS "checkedInAt", door FROM ticket_checkins WHERE order_item_id = $1`,
-        [ticket.id],
-      );
+      const earlier = await findCheckIn(tx, ticket.id);
       const when = earlier?.checkedInAt.toISOString() ?? null;
       throw new AppError(
         'ALREADY_CHECKED_IN',
@@ -114,7 +88,7 @@ export async function checkInTicket(input: CheckInRequest, actor: Actor): Promis
         ticketType: { code: ticket.typeCode, name: ticket.typeName },
         attendee: named
           ? { firstName: ticket.firstName, lastName: ticket.lastName }
-          : { firstName: ticket.customerFirstName, lastName: ticket.customerLastName },
+          : { firstName: ticket.buyerFirstName, lastName: ticket.buyerLastName },
       },
     };
   });

@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { ConfigError, getConfig } from '../config.js';
 import type { Queryable } from '../db/client.js';
+import { listTicketNonces, lockItemsWithoutCode, setTicketCodes } from '../db/models/ticket-codes.js';
 
 /**
  * Ticket codes: what a ticket's QR code carries, and nothing else.
@@ -35,27 +36,20 @@ export function ticketCodeFromNonce(nonce: Buffer): string {
 
 /** Gives every item of the order that has no code yet its nonce and code hash (inside the caller's transaction). */
 export async function issueTicketCodesInTx(q: Queryable, orderId: string): Promise<number> {
-  const missing = await q.queryMany<{ id: string }>(
-    `SELECT id FROM order_items WHERE order_id = $1 AND ticket_code_nonce IS NULL ORDER BY id FOR UPDATE`,
-    [orderId],
-  );
+  const missing = await lockItemsWithoutCode(q, orderId);
   if (missing.length === 0) return 0;
-  const nonces = missing.map(() => randomBytes(16));
-  const hashes = nonces.map((nonce) => hashTicketCode(ticketCodeFromNonce(nonce)));
-  await q.query(
-    `UPDATE order_items i SET ticket_code_nonce = v.nonce, ticket_code_hash = v.hash
-     FROM unnest($1::uuid[], $2::bytea[], $3::text[]) AS v(id, nonce, hash)
-     WHERE i.id = v.id AND i.ticket_code_nonce IS NULL`,
-    [missing.map((row) => row.id), nonces, hashes],
+  await setTicketCodes(
+    q,
+    missing.map((itemId) => {
+      const nonce = randomBytes(16);
+      return { itemId, nonce, codeHash: hashTicketCode(ticketCodeFromNonce(nonce)) };
+    }),
   );
   return missing.length;
 }
 
 /** The codes of an order's tickets, by item id (items without a code are left out). */
 export async function ticketCodesForOrder(q: Queryable, orderId: string): Promise<Map<string, string>> {
-  const rows = await q.queryMany<{ id: string; nonce: Buffer }>(
-    `SELECT id, ticket_code_nonce AS nonce FROM order_items WHERE order_id = $1 AND ticket_code_nonce IS NOT NULL`,
-    [orderId],
-  );
+  const rows = await listTicketNonces(q, orderId);
   return new Map(rows.map((row) => [row.id, ticketCodeFromNonce(row.nonce)]));
 }

@@ -60,13 +60,13 @@ export interface NewOutboxMessage {
 export const FIRST_SEND_GRACE_SECONDS = 30;
 
 /**
- * Queues a message to the order's customer unless one with the same (order, kind, cause) exists.
+ * Queues a message to the order's buyer (the email the order was placed with) unless one with the same (order, kind, cause) exists.
  * Returns the new row, or undefined when it was already queued (a replay).
  */
 export async function insertOutboxMessageIfNew(q: Queryable, message: NewOutboxMessage): Promise<OutboxMessage | undefined> {
   return await q.queryOne<OutboxMessage>(
     `INSERT INTO outbox_messages (order_id, kind, cause, recipient, payload, resend_of, requested_by, next_attempt_at)
-     SELECT o.id, $2, $3, c.email, $4, $5, $6, now() + make_interval(secs => ${FIRST_SEND_GRACE_SECONDS})
+     SELECT o.id, $2, $3, coalesce(o.buyer_email, c.email), $4, $5, $6, now() + make_interval(secs => ${FIRST_SEND_GRACE_SECONDS})
      FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = $1
      ON CONFLICT (order_id, kind, cause) DO NOTHING
      RETURNING ${OUTBOX_COLUMNS}`,
