@@ -74,12 +74,13 @@ CREATE TABLE order_link_tokens (
 CREATE INDEX order_link_tokens_order_idx ON order_link_tokens (order_id);
 CREATE INDEX order_link_tokens_expires_idx ON order_link_tokens (expires_at);
 
--- New staff scopes: messages:admin (outbox list + resend), checkin:write (door scanning).
+-- New staff scopes: messages:admin (outbox list + resend), checkin:write (door scanning). The FULL list: every
+-- scope of the migrations before this one (0030 added ops:read) stays allowed.
 ALTER TABLE api_keys DROP CONSTRAINT api_keys_scopes_check;
 ALTER TABLE api_keys ADD CONSTRAINT api_keys_scopes_check CHECK (
   cardinality(scopes) >= 1 AND
   scopes <@ ARRAY['orders:read', 'payments:read', 'refunds:write', 'analytics:read', 'webhooks:admin', 'keys:admin',
-                  'messages:admin', 'checkin:write']::text[]);
+                  'ops:read', 'messages:admin', 'checkin:write']::text[]);
 
 -- Down Migration
 DELETE FROM api_keys WHERE scopes <@ ARRAY['messages:admin', 'checkin:write']::text[];
@@ -88,7 +89,8 @@ UPDATE api_keys SET scopes = array_remove(array_remove(scopes, 'messages:admin')
 ALTER TABLE api_keys DROP CONSTRAINT api_keys_scopes_check;
 ALTER TABLE api_keys ADD CONSTRAINT api_keys_scopes_check CHECK (
   cardinality(scopes) >= 1 AND
-  scopes <@ ARRAY['orders:read', 'payments:read', 'refunds:write', 'analytics:read', 'webhooks:admin', 'keys:admin']::text[]);
+  scopes <@ ARRAY['orders:read', 'payments:read', 'refunds:write', 'analytics:read', 'webhooks:admin', 'keys:admin',
+                  'ops:read']::text[]);
 DROP TABLE order_link_tokens;
 DROP TABLE ticket_checkins;
 DROP INDEX order_items_ticket_code_hash_key;

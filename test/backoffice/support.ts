@@ -25,8 +25,7 @@ export async function makeKey(
 ): Promise<TestKey> {
   const created = await createApiKey(
     {
-      // The name column allows 100 characters: an every-scope key's name is cut to fit.
-      name: options.name ?? `test ${scopes.join(' ').slice(0, 85)} ${randomUUID().slice(0, 6)}`,
+      name: options.name ?? `test ${scopes.join(' ').slice(0, 80)} ${randomUUID().slice(0, 6)}`,
       scopes,
       environment: 'test',
       expiresAt: options.expiresAt,

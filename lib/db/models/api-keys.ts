@@ -12,6 +12,7 @@ export const API_KEY_SCOPES = [
   'analytics:read',
   'webhooks:admin',
   'keys:admin',
+  'ops:read',
   'messages:admin',
   'checkin:write',
 ] as const;
