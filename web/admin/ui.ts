@@ -21,7 +21,8 @@ export function table<T>(
     body.append(el('tr', cls ? { class: cls } : {}, ...columns.map((c) => el('td', c.num ? { class: 'num' } : {}, c.cell(row)))));
   }
   const t = el('table', { class: 'data', ...(options.id ? { id: options.id } : {}) }, el('caption', {}, caption), el('thead', {}, head), body);
-  return el('div', { class: 'table-wrap' }, t);
+  // Focusable, so a table wider than a tablet's screen can be scrolled with the keyboard.
+  return el('div', { class: 'table-wrap', role: 'region', 'aria-label': caption, tabindex: '0' }, t);
 }
 
 export function link(href: string, text: string): HTMLAnchorElement {

@@ -69,7 +69,7 @@ export async function renderOrderDetail(view: HTMLElement, ctx: PageContext): Pr
       el(
         'dl',
         { class: 'figures', id: 'order-figures' },
-        figure('Status', o.status + (o.attentionReason ? ` (${o.attentionReason})` : '')),
+        figure('Status', o.status.replaceAll('_', ' ') + (o.attentionReason ? ` (${o.attentionReason.replaceAll('_', ' ')})` : '')),
         figure('Total', money(o.totalCents, c)),
         figure('Refunded', money(o.refundedCents, c), 'order-refunded'),
         figure('Still refundable', money(o.refundableCents, c), 'order-refundable'),
