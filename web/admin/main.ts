@@ -129,7 +129,8 @@ async function route(): Promise<void> {
       },
     });
   } catch (error) {
-    if (mine === renderCount) setStatus(`The page failed to load: ${error instanceof Error ? error.message : String(error)}`, true);
+    if (mine === renderCount)
+      setStatus(`The page failed to load: ${error instanceof Error ? error.message : String(error)}`, true);
   }
 }
 
@@ -140,7 +141,8 @@ async function signIn(apiKey: string): Promise<string | null> {
     showApp(answer.body.apiKey);
     return null;
   }
-  if (answer.kind === 'error' && answer.status === 401) return 'That key was refused: it is unknown, revoked, expired or mistyped.';
+  if (answer.kind === 'error' && answer.status === 401)
+    return 'That key was refused: it is unknown, revoked, expired or mistyped.';
   return errorWords(answer, 'Sign-in');
 }
 

@@ -13,14 +13,21 @@ export function table<T>(
   rows: readonly T[],
   options: { id?: string; rowClass?: (row: T) => string | undefined; empty?: string } = {},
 ): HTMLElement {
-  if (rows.length === 0) return el('p', { class: 'hint', ...(options.id ? { id: options.id } : {}) }, options.empty ?? `${caption}: none.`);
+  if (rows.length === 0)
+    return el('p', { class: 'hint', ...(options.id ? { id: options.id } : {}) }, options.empty ?? `${caption}: none.`);
   const head = el('tr', {}, ...columns.map((c) => el('th', { scope: 'col', ...(c.num ? { class: 'num' } : {}) }, c.label)));
   const body = el('tbody');
   for (const row of rows) {
     const cls = options.rowClass?.(row);
     body.append(el('tr', cls ? { class: cls } : {}, ...columns.map((c) => el('td', c.num ? { class: 'num' } : {}, c.cell(row)))));
   }
-  const t = el('table', { class: 'data', ...(options.id ? { id: options.id } : {}) }, el('caption', {}, caption), el('thead', {}, head), body);
+  const t = el(
+    'table',
+    { class: 'data', ...(options.id ? { id: options.id } : {}) },
+    el('caption', {}, caption),
+    el('thead', {}, head),
+    body,
+  );
   // Focusable, so a table wider than a tablet's screen can be scrolled with the keyboard.
   return el('div', { class: 'table-wrap', role: 'region', 'aria-label': caption, tabindex: '0' }, t);
 }
@@ -64,14 +71,22 @@ export function select(name: string, options: readonly (string | [string, string
   return node;
 }
 
-export function button(text: string, attrs: Record<string, string> = {}, onClick?: (event: MouseEvent) => void): HTMLButtonElement {
+export function button(
+  text: string,
+  attrs: Record<string, string> = {},
+  onClick?: (event: MouseEvent) => void,
+): HTMLButtonElement {
   const node = el('button', { type: 'button', ...attrs }, text);
   if (onClick) node.addEventListener('click', onClick);
   return node;
 }
 
 export function message(text = '', kind: 'ok' | 'error' = 'ok', id?: string): HTMLElement {
-  return el('p', { class: `message${kind === 'error' ? ' error' : ''}`, role: kind === 'error' ? 'alert' : 'status', ...(id ? { id } : {}) }, text);
+  return el(
+    'p',
+    { class: `message${kind === 'error' ? ' error' : ''}`, role: kind === 'error' ? 'alert' : 'status', ...(id ? { id } : {}) },
+    text,
+  );
 }
 
 export function setMessage(node: HTMLElement, text: string, kind: 'ok' | 'error' = 'ok'): void {

@@ -22,7 +22,13 @@ export async function renderKeys(view: HTMLElement, ctx: PageContext): Promise<v
     el('legend', {}, 'Scopes'),
     ...ctx.identity.scopes.map((scope) => {
       const id = `scope-${scope.replace(/[^a-z]/g, '-')}`;
-      return el('span', {}, el('input', { type: 'checkbox', name: 'scope', value: scope, id }), ' ', el('label', { for: id }, scope));
+      return el(
+        'span',
+        {},
+        el('input', { type: 'checkbox', name: 'scope', value: scope, id }),
+        ' ',
+        el('label', { for: id }, scope),
+      );
     }),
   );
   const form = el(
@@ -50,7 +56,13 @@ export async function renderKeys(view: HTMLElement, ctx: PageContext): Promise<v
       return;
     }
     form.reset();
-    const secret = el('input', { type: 'text', readonly: '', class: 'secret', id: 'key-secret', 'aria-describedby': 'key-secret-help' });
+    const secret = el('input', {
+      type: 'text',
+      readonly: '',
+      class: 'secret',
+      id: 'key-secret',
+      'aria-describedby': 'key-secret-help',
+    });
     secret.value = answer.body.key;
     const copyNote = el('span', { role: 'status', id: 'key-copy-note' });
     const copy = button('Copy', { id: 'key-copy' }, async () => {
@@ -117,7 +129,9 @@ export async function renderKeys(view: HTMLElement, ctx: PageContext): Promise<v
       });
       confirm.addEventListener('click', async () => {
         confirm.disabled = true;
-        const answer = await adminApi<{ apiKey: ApiKeyView }>(`/api/admin/api-keys/${encodeURIComponent(k.id)}`, { method: 'DELETE' });
+        const answer = await adminApi<{ apiKey: ApiKeyView }>(`/api/admin/api-keys/${encodeURIComponent(k.id)}`, {
+          method: 'DELETE',
+        });
         if (answer.kind !== 'ok') {
           setMessage(note, errorWords(answer, 'Revoking keys'), 'error');
           return;

@@ -69,7 +69,10 @@ export async function renderOrderDetail(view: HTMLElement, ctx: PageContext): Pr
       el(
         'dl',
         { class: 'figures', id: 'order-figures' },
-        figure('Status', o.status.replaceAll('_', ' ') + (o.attentionReason ? ` (${o.attentionReason.replaceAll('_', ' ')})` : '')),
+        figure(
+          'Status',
+          o.status.replaceAll('_', ' ') + (o.attentionReason ? ` (${o.attentionReason.replaceAll('_', ' ')})` : ''),
+        ),
         figure('Total', money(o.totalCents, c)),
         figure('Refunded', money(o.refundedCents, c), 'order-refunded'),
         figure('Still refundable', money(o.refundableCents, c), 'order-refundable'),
@@ -107,7 +110,11 @@ export async function renderOrderDetail(view: HTMLElement, ctx: PageContext): Pr
           { label: 'Status', cell: (p) => p.status },
           { label: 'Amount', num: true, cell: (p) => money(p.amountCents, p.currency) },
           { label: 'Refunded', num: true, cell: (p) => money(p.refundedCents, p.currency) },
-          { label: 'Method', cell: (p) => [p.method.brand ?? p.method.type, p.method.last4 ? `…${p.method.last4}` : ''].filter(Boolean).join(' ') || '—' },
+          {
+            label: 'Method',
+            cell: (p) =>
+              [p.method.brand ?? p.method.type, p.method.last4 ? `…${p.method.last4}` : ''].filter(Boolean).join(' ') || '—',
+          },
           { label: 'Provider id', cell: (p) => el('code', { class: 'wrap' }, p.providerPaymentId ?? '—') },
           { label: 'Failure', cell: (p) => p.failureCode ?? '' },
           { label: 'Created', cell: (p) => when(p.createdAt) },

@@ -6,7 +6,6 @@ import { button, el, field, formValues, input, link, message, money, queryOf, se
 
 /** Orders (orders:read): search by order number, email or attendee name, and status; GET /api/orders. */
 
-
 export async function renderOrders(view: HTMLElement, ctx: PageContext): Promise<void> {
   const q = ctx.query.get('q') ?? '';
   const email = ctx.query.get('email') ?? '';
@@ -58,7 +57,14 @@ export async function renderOrders(view: HTMLElement, ctx: PageContext): Promise
         { id: 'orders-table', empty: 'No orders match.' },
       ),
     );
-    if (cursor) results.append(el('div', { class: 'actions' }, button('More orders', { class: 'secondary', id: 'orders-more' }, () => void load())));
+    if (cursor)
+      results.append(
+        el(
+          'div',
+          { class: 'actions' },
+          button('More orders', { class: 'secondary', id: 'orders-more' }, () => void load()),
+        ),
+      );
   };
   await load();
 }

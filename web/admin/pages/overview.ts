@@ -1,7 +1,21 @@
 import uPlot from 'uplot';
 import { adminApi, errorWords } from '../client.js';
 import type { PageContext } from '../main.js';
-import { el, field, formatMoney, formValues, input, message, money, percent, queryOf, select, setMessage, table, unavailable } from '../ui.js';
+import {
+  el,
+  field,
+  formatMoney,
+  formValues,
+  input,
+  message,
+  money,
+  percent,
+  queryOf,
+  select,
+  setMessage,
+  table,
+  unavailable,
+} from '../ui.js';
 
 /**
  * Overview (analytics:read): GET /api/analytics/summary and GET /api/analytics/revenue for one event
@@ -16,14 +30,43 @@ interface Summary {
   event: { slug: string; name: string; timeZone: string };
   currency: string;
   range: { from: string; to: string };
-  money: { grossCents: number; refundsCents: number; refunds: number; feesCents: number; netCents: number; discountCents: number; orders: number; tickets: number };
+  money: {
+    grossCents: number;
+    refundsCents: number;
+    refunds: number;
+    feesCents: number;
+    netCents: number;
+    discountCents: number;
+    orders: number;
+    tickets: number;
+  };
   slidingScale: {
     discountCents: number;
-    buckets: { bucket: string; orders: number; tickets: number; revenueCents: number; averagePaidCents: number; discountCents: number }[];
+    buckets: {
+      bucket: string;
+      orders: number;
+      tickets: number;
+      revenueCents: number;
+      averagePaidCents: number;
+      discountCents: number;
+    }[];
   };
   orders: { started: number; paid: number; conversionRate: number | null };
-  failures: { failures: number; captures: number; failureRate: number | null; topDeclineCodes: { code: string; count: number }[] };
-  capacity: { ticketTypeId: string; code: string; name: string; capacity: number; sold: number; held: number; available: number }[];
+  failures: {
+    failures: number;
+    captures: number;
+    failureRate: number | null;
+    topDeclineCodes: { code: string; count: number }[];
+  };
+  capacity: {
+    ticketTypeId: string;
+    code: string;
+    name: string;
+    capacity: number;
+    sold: number;
+    held: number;
+    available: number;
+  }[];
 }
 
 interface Series {
@@ -49,7 +92,20 @@ export async function renderOverview(view: HTMLElement, ctx: PageContext): Promi
     field('Event', input('event', params.event, 'text', { autocomplete: 'off' }), 'ov-event'),
     field('From', input('from', params.from, 'date'), 'ov-from'),
     field('To (inclusive)', input('to', params.to, 'date'), 'ov-to'),
-    field('Chart by', select('groupBy', [['hour', 'hour'], ['day', 'day'], ['week', 'week'], ['month', 'month']], params.groupBy), 'ov-group'),
+    field(
+      'Chart by',
+      select(
+        'groupBy',
+        [
+          ['hour', 'hour'],
+          ['day', 'day'],
+          ['week', 'week'],
+          ['month', 'month'],
+        ],
+        params.groupBy,
+      ),
+      'ov-group',
+    ),
     el('button', { type: 'submit', id: 'ov-apply' }, 'Show'),
   );
   form.addEventListener('submit', (event) => {
@@ -77,11 +133,20 @@ export async function renderOverview(view: HTMLElement, ctx: PageContext): Promi
   const s = summary.body;
   const c = s.currency;
   const fig = (key: string, label: string, value: string, cents?: number) =>
-    el('div', {}, el('dt', {}, label), el('dd', { 'data-figure': key, ...(cents === undefined ? {} : { 'data-cents': String(cents) }) }, value));
+    el(
+      'div',
+      {},
+      el('dt', {}, label),
+      el('dd', { 'data-figure': key, ...(cents === undefined ? {} : { 'data-cents': String(cents) }) }, value),
+    );
   const soldTotal = s.capacity.reduce((n, t) => n + t.sold, 0);
   const capacityTotal = s.capacity.reduce((n, t) => n + t.capacity, 0);
   body.replaceChildren(
-    el('p', {}, `${s.event.name} · ${s.range.from.slice(0, 10)} to ${s.range.to.slice(0, 10)} · ${s.event.timeZone} · ${c}`),
+    el(
+      'p',
+      {},
+      `${s.event.name} · ${params.from || params.to ? `${s.range.from.slice(0, 10)} to ${s.range.to.slice(0, 10)}` : 'all sales to date'} · ${s.event.timeZone} · ${c}`,
+    ),
     el(
       'dl',
       { class: 'figures' },
@@ -142,7 +207,11 @@ function chartOrMessage(series: Awaited<ReturnType<typeof adminApi<Series>>>, cu
   if (series.kind !== 'ok') return message(errorWords(series, 'The revenue chart'), 'error');
   const points = series.body.points;
   const wrap = el('figure', { class: 'chart', id: 'ov-chart' });
-  const caption = el('figcaption', { class: 'hint' }, `Gross and net revenue per ${series.body.groupBy}, ${currency}.`);
+  const caption = el(
+    'figcaption',
+    { class: 'hint' },
+    `Gross and net revenue per ${series.body.groupBy}, ${currency}${points[0] ? `, from ${points[0].local.slice(0, 10)}` : ''}.`,
+  );
   const holder = el('div', { role: 'img', 'aria-label': `Revenue chart: ${points.length} ${series.body.groupBy} buckets` });
   wrap.append(holder, caption);
   const xs = points.map((p) => Math.floor(new Date(p.start).getTime() / 1000));

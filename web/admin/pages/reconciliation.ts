@@ -1,6 +1,20 @@
 import { adminApi, errorWords } from '../client.js';
 import type { PageContext } from '../main.js';
-import { el, field, formValues, input, link, message, money, queryOf, select, setMessage, table, unavailable, when } from '../ui.js';
+import {
+  el,
+  field,
+  formValues,
+  input,
+  link,
+  message,
+  money,
+  queryOf,
+  select,
+  setMessage,
+  table,
+  unavailable,
+  when,
+} from '../ui.js';
 
 /**
  * Reconciliation (finance:read): GET /api/reconciliation?date=&provider= — one UTC day's stored report,
@@ -35,7 +49,14 @@ interface ProviderReport {
     };
     counts: Record<string, number>;
     mismatches: number;
-    payouts: { id: string; amountCents: number; currency: string; status: string; allMatched: boolean; arrivalDate: string | null }[];
+    payouts: {
+      id: string;
+      amountCents: number;
+      currency: string;
+      status: string;
+      allMatched: boolean;
+      arrivalDate: string | null;
+    }[];
   };
   mismatches: Mismatch[];
   mismatchesTruncated: boolean;
@@ -52,7 +73,19 @@ export async function renderReconciliation(view: HTMLElement, ctx: PageContext):
     'form',
     { class: 'filters', 'aria-label': 'Reconciliation day' },
     field('Day (UTC)', input('date', date, 'date'), 'rc-date'),
-    field('Provider', select('provider', [['', 'both'], ['stripe', 'stripe'], ['paypal', 'paypal']], provider), 'rc-provider'),
+    field(
+      'Provider',
+      select(
+        'provider',
+        [
+          ['', 'both'],
+          ['stripe', 'stripe'],
+          ['paypal', 'paypal'],
+        ],
+        provider,
+      ),
+      'rc-provider',
+    ),
     el('button', { type: 'submit', id: 'rc-apply' }, 'Show'),
   );
   form.addEventListener('submit', (event) => {
@@ -64,9 +97,16 @@ export async function renderReconciliation(view: HTMLElement, ctx: PageContext):
   const body = el('div', { id: 'reconciliation' });
   view.append(el('h1', {}, 'Reconciliation'), form, note, body);
 
-  const answer = await adminApi<{ day: string; providers: ProviderReport[] }>(`/api/reconciliation${queryOf({ date, provider })}`);
+  const answer = await adminApi<{ day: string; providers: ProviderReport[] }>(
+    `/api/reconciliation${queryOf({ date, provider })}`,
+  );
   if (answer.kind === 'unavailable') {
     body.replaceChildren(unavailable('Reconciliation', 'GET /api/reconciliation'));
+    return;
+  }
+  if (answer.kind === 'error' && answer.error.code === 'NOT_FOUND') {
+    // No stored run for that day (yet): the API's words say how to make one.
+    body.replaceChildren(el('p', { class: 'hint', id: 'rc-none' }, answer.error.message || `No reconciliation for ${date} yet.`));
     return;
   }
   if (answer.kind !== 'ok') {
@@ -112,7 +152,13 @@ export async function renderReconciliation(view: HTMLElement, ctx: PageContext):
           { label: 'Ours', ...t.books },
         ],
       ),
-      el('p', {}, `Counts: ${Object.entries(report.summary.counts).map(([k, n]) => `${k.replaceAll('_', ' ')} ${n}`).join(', ')}.`),
+      el(
+        'p',
+        {},
+        `Counts: ${Object.entries(report.summary.counts)
+          .map(([k, n]) => `${k.replaceAll('_', ' ')} ${n}`)
+          .join(', ')}.`,
+      ),
       table(
         'Payouts',
         [

@@ -8,7 +8,14 @@ import { button, el, field, message, queryOf, select, setMessage, table, when } 
  * last error, and replay with a confirmation (POST /api/admin/webhook-events/{id}/replay).
  */
 
-const STATUSES = ['received', 'processing', 'processed', 'ignored', 'failed', 'dead'] as const satisfies readonly WebhookEventStatus[];
+const STATUSES = [
+  'received',
+  'processing',
+  'processed',
+  'ignored',
+  'failed',
+  'dead',
+] as const satisfies readonly WebhookEventStatus[];
 
 interface InboxEvent {
   id: string;
@@ -26,7 +33,15 @@ export async function renderWebhooks(view: HTMLElement, ctx: PageContext): Promi
   const status = ctx.query.get('status') ?? 'dead';
   const provider = ctx.query.get('provider') ?? '';
   const statusSelect = select('status', [['', 'any status'], ...STATUSES.map((s): [string, string] => [s, s])], status);
-  const providerSelect = select('provider', [['', 'both providers'], ['stripe', 'stripe'], ['paypal', 'paypal']], provider);
+  const providerSelect = select(
+    'provider',
+    [
+      ['', 'both providers'],
+      ['stripe', 'stripe'],
+      ['paypal', 'paypal'],
+    ],
+    provider,
+  );
   const form = el(
     'form',
     { class: 'filters', 'aria-label': 'Filter the webhook inbox' },
@@ -54,7 +69,15 @@ export async function renderWebhooks(view: HTMLElement, ctx: PageContext): Promi
           { label: 'Provider', cell: (e) => e.provider },
           { label: 'Type', cell: (e) => e.eventType },
           { label: 'Event id', cell: (e) => el('code', { class: 'wrap' }, e.providerEventId) },
-          { label: 'Status', cell: (e) => el('span', { class: `badge${e.status === 'dead' || e.status === 'failed' ? ' bad' : ''}`, 'data-status': e.status }, e.status) },
+          {
+            label: 'Status',
+            cell: (e) =>
+              el(
+                'span',
+                { class: `badge${e.status === 'dead' || e.status === 'failed' ? ' bad' : ''}`, 'data-status': e.status },
+                e.status,
+              ),
+          },
           { label: 'Attempts', num: true, cell: (e) => String(e.attempts) },
           { label: 'Last error', cell: (e) => e.lastError ?? '' },
           { label: 'Action', cell: (e) => replayCell(e) },
@@ -63,7 +86,14 @@ export async function renderWebhooks(view: HTMLElement, ctx: PageContext): Promi
         { id: 'wh-table', empty: 'No events with that status.' },
       ),
     );
-    if (cursor) results.append(el('div', { class: 'actions' }, button('More events', { class: 'secondary', id: 'wh-more' }, () => void load())));
+    if (cursor)
+      results.append(
+        el(
+          'div',
+          { class: 'actions' },
+          button('More events', { class: 'secondary', id: 'wh-more' }, () => void load()),
+        ),
+      );
   };
   const replayCell = (e: InboxEvent): HTMLElement => {
     const cell = el('div', { 'data-event': e.id });
