@@ -250,6 +250,42 @@ describe('the staff dashboard in a real browser', { timeout: 120_000 }, () => {
     expect(csp).toEqual([]);
   });
 
+  it('keyboard only: sign in, reach the nav, search, open an order and reach the refund form; tablet width has no serious axe violations', async () => {
+    const { page } = await openDashboard({ width: 820, height: 1180 });
+    // The sign-in field has the focus on load.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('api-key');
+    await page.keyboard.type(full.key);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#nav:not([hidden])');
+    /** Presses Tab until `matches` holds for the focused element (at most 40 times). */
+    const tabTo = async (description: string, matches: () => boolean, key = 'Tab') => {
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press(key);
+        if (await page.evaluate(matches)) return;
+      }
+      throw new Error(`Tab never reached ${description}`);
+    };
+    await tabTo('the Orders link', () => document.activeElement?.textContent === 'Orders');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#orders-q');
+    await tabTo('the search field', () => document.activeElement?.id === 'orders-q');
+    await page.keyboard.type(attendeeLastName);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(`#orders-table a[href="#/orders/${sale.orderId}"]`);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await tabTo('the order link', () => document.activeElement?.getAttribute('href')?.startsWith('#/orders/') === true);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#order-items');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await tabTo('the refund amount', () => document.activeElement?.id === 'refund-amount');
+    await tabTo('the release box', () => document.activeElement?.id === 'refund-release');
+    await tabTo('the review button', () => document.activeElement?.id === 'refund-review');
+    await tabTo('the sign-out button', () => document.activeElement?.id === 'sign-out', 'Shift+Tab');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#signin:not([hidden])');
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+  });
+
   it('a refund the API refuses is explained in words, and nothing is refunded', async () => {
     const other = await paidStripeOrder(rig.sandboxes.stripe, { quantity: 1, priceCents: 3_000 });
     const { page } = await openDashboard();
