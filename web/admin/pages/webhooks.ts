@@ -67,7 +67,7 @@ export async function renderWebhooks(view: HTMLElement, ctx: PageContext): Promi
         [
           { label: 'Received', cell: (e) => when(e.receivedAt) },
           { label: 'Provider', cell: (e) => e.provider },
-          { label: 'Type', cell: (e) => e.eventType },
+          { label: 'Type', cell: (e) => el('code', {}, e.eventType) },
           { label: 'Event id', cell: (e) => el('code', { class: 'wrap' }, e.providerEventId) },
           {
             label: 'Status',
