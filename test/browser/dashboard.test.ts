@@ -307,6 +307,38 @@ describe('the staff dashboard in a real browser', { timeout: 120_000 }, () => {
     expect((await db.queryMany(`SELECT id FROM refunds WHERE order_id = $1`, [other.orderId])).length).toBe(1);
   });
 
+  it('a refund whose answer is lost on the way back: Confirm again repeats the same submission (same key) → still one refund', async () => {
+    const lost = await paidStripeOrder(rig.sandboxes.stripe, { quantity: 2, priceCents: 4_000 });
+    const { page } = await openDashboard();
+    await signIn(page, full.key);
+    await page.goto(`${rig.server.url}/admin/#/orders/${lost.orderId}`);
+    await page.waitForSelector('#refund-form');
+    const keys: string[] = [];
+    let dropped = false;
+    await page.route('**/api/payments/refund', async (route) => {
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      if (dropped) return await route.continue();
+      dropped = true;
+      await route.fetch(); // the server makes the refund ...
+      await route.abort('connectionreset'); // ... and the answer never reaches the page
+    });
+    await page.fill('#refund-amount', '20.00');
+    await page.fill('#refund-reason', 'Lost answer test, one ticket back');
+    await page.click('#refund-review');
+    await page.click('#refund-confirm-button');
+    await expect.poll(() => page.textContent('#order-note')).toContain('No answer from the server');
+    expect((await db.queryMany(`SELECT id FROM refunds WHERE order_id = $1`, [lost.orderId])).length).toBe(1);
+    await page.click('#refund-confirm-button');
+    await expect.poll(() => page.textContent('#order-note')).toContain('Refunded $20.00');
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toBe(keys[1]);
+    const refunds = await db.queryMany<{ amountCents: number }>(
+      `SELECT amount_cents AS "amountCents" FROM refunds WHERE order_id = $1`,
+      [lost.orderId],
+    );
+    expect(refunds).toEqual([{ amountCents: 2_000 }]);
+  });
+
   it('a key with only orders:read sees orders but no refund button, no keys page, no overview', async () => {
     const reader = await makeKey(['orders:read'], { name: 'orders reader' });
     const { page } = await openDashboard();

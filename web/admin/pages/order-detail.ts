@@ -280,6 +280,18 @@ function refundForm(d: Detail, reload: () => Promise<void>, note: HTMLElement): 
         headers: { 'idempotency-key': idempotencyKey },
         body: { orderId: o.id, amountCents: cents, reason: reason.value.trim(), releaseTickets: release.checked },
       });
+      if (answer.kind === 'network') {
+        // The refund may or may not have been made: offer the SAME submission again (same key), never a new one.
+        setMessage(
+          note,
+          'No answer from the server. Press Confirm refund again: it repeats this same request, so it cannot refund twice.',
+          'error',
+        );
+        sent = false;
+        confirm.disabled = false;
+        back.disabled = false;
+        return;
+      }
       if (answer.kind !== 'ok') {
         setMessage(note, errorWords(answer, 'Refunds'), 'error');
         confirmBox.hidden = true;
