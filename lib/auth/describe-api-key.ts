@@ -1,5 +1,5 @@
 import { db, type Queryable } from '../db/client.js';
-import { findApiKeyById } from '../db/models/api-keys.js';
+import { type ApiKeyScope, findApiKeyById } from '../db/models/api-keys.js';
 import { AppError } from '../errors.js';
 
 /**
@@ -12,7 +12,7 @@ export interface ApiKeyIdentity {
   name: string;
   prefix: string;
   environment: 'live' | 'test';
-  scopes: string[];
+  scopes: ApiKeyScope[];
   expiresAt: string | null;
 }
 

@@ -1,3 +1,5 @@
+import type { WhoamiResponse } from '../../lib/contract/types.js';
+
 /**
  * The signed-in key lives in this tab's sessionStorage only: never in a URL, never in localStorage,
  * never in a cookie. Signing out (or a 401 from the API) removes it.
@@ -25,16 +27,9 @@ export const session = {
   },
 };
 
-/** What GET /api/admin/whoami says about the signed-in key. */
-export interface Identity {
-  id: string;
-  name: string;
-  prefix: string;
-  environment: 'live' | 'test';
-  scopes: string[];
-  expiresAt: string | null;
-}
+/** What GET /api/admin/whoami says about the signed-in key (its schema: lib/contract/responses.ts). */
+export type Identity = WhoamiResponse['apiKey'];
 
 export function holds(identity: Identity | null, ...anyOf: string[]): boolean {
-  return identity !== null && anyOf.some((scope) => identity.scopes.includes(scope));
+  return identity !== null && anyOf.some((scope) => (identity.scopes as readonly string[]).includes(scope));
 }
