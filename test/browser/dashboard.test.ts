@@ -612,8 +612,13 @@ describe('the staff dashboard in a real browser', { timeout: 120_000 }, () => {
         reporting.store.changeAmount(generated.charges[2]?.chargeId ?? '', 1);
         await recon.reconcileDay({ provider: 'stripe', day });
       } finally {
-        process.env.STRIPE_SECRET_KEY = saved.key;
-        process.env.STRIPE_API_BASE = saved.base;
+        for (const [name, value] of [
+          ['STRIPE_SECRET_KEY', saved.key],
+          ['STRIPE_API_BASE', saved.base],
+        ] as const) {
+          if (value === undefined) delete process.env[name];
+          else process.env[name] = value;
+        }
         resetConfigForTests();
         await reporting.close();
       }
