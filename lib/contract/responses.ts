@@ -400,6 +400,17 @@ export const apiKeyCreatedResponseSchema = z.object({
   apiKey: apiKeySchema,
 });
 
+export const whoamiResponseSchema = z.object({
+  apiKey: z.object({
+    id: uuid,
+    name: z.string(),
+    prefix: z.string().meta({ description: 'The public part of the key (`bf_live_<id>`).' }),
+    environment: z.enum(['live', 'test']),
+    scopes: z.array(z.enum(API_KEY_SCOPES)),
+    expiresAt: nullableTimestamp,
+  }),
+});
+
 export const webhookEventSchema = z.object({
   id: uuid,
   provider,

@@ -373,6 +373,24 @@ export const ROUTES: RouteSpec[] = [
     ],
   },
   {
+    file: 'api/admin/whoami.ts',
+    path: '/api/admin/whoami',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'whoami',
+        summary: 'The signed-in API key: name, prefix, scopes, expiry',
+        description:
+          'Any valid key, no scope needed: the staff dashboard asks it once at sign-in to offer only what the key may do. Never the secret or its hash.',
+        tag: 'Admin',
+        security: { kind: 'apiKey', scopes: [] },
+        responses: { 200: { description: 'The key asking', schema: R.whoamiResponseSchema } },
+        errors: ['UNAUTHORIZED', 'RATE_LIMITED'],
+      },
+    ],
+  },
+  {
     file: 'api/admin/api-keys.ts',
     path: '/api/admin/api-keys',
     cors: 'none',
