@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { deriveTimeBudget, type TimeBudget } from './time-budget.js';
 
 /**
  * Every environment variable the system reads, parsed once with zod. Nothing here runs at import
@@ -17,6 +18,8 @@ const csv = z
   );
 
 const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
+const optionalInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max).optional();
 
 const bool = (fallback: boolean) =>
   z
@@ -43,9 +46,16 @@ const envSchema = z.object({
   POSTGRES_URL_NON_POOLING: optionalString,
   DATABASE_DRIVER: z.enum(['pg', 'vercel-postgres']).default('pg'),
   DATABASE_POOL_MAX: int(5, 1, 100),
-  DATABASE_CONNECT_TIMEOUT_MS: int(5_000, 100, 60_000),
+  /**
+   * The functions' time limit in seconds: vercel.json `maxDuration` of api/**. Every deadline (provider
+   * calls, database) is derived from it in lib/time-budget.ts.
+   */
+  FUNCTION_MAX_DURATION_S: int(10, 1, 900),
+  /** Connect / per-query (client side) / statement (server side) deadlines; default: derived from the limit. */
+  DATABASE_CONNECT_TIMEOUT_MS: optionalInt(100, 60_000),
   DATABASE_IDLE_TIMEOUT_MS: int(10_000, 100, 600_000),
-  DATABASE_STATEMENT_TIMEOUT_MS: int(10_000, 100, 600_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: optionalInt(100, 600_000),
+  DATABASE_QUERY_TIMEOUT_MS: optionalInt(100, 600_000),
   /** Local/test only: route @vercel/postgres' WebSocket through this host:port proxy. */
   VERCEL_POSTGRES_WS_PROXY: optionalString,
 
@@ -63,7 +73,7 @@ const envSchema = z.object({
    * the hold ended is settled by the late-payment path (sold if tickets remain, else refunded).
    */
   HOLD_MINUTES: int(30, 5, 1_440),
-  /** Timeout of one provider API call (Stripe/PayPal) made by checkout, in ms. */
+  /** Upper bound of one provider HTTP request (Stripe/PayPal), in ms; the time budget may set a lower one. */
   PROVIDER_TIMEOUT_MS: int(7_000, 200, 60_000),
   CRON_SECRET: optionalString,
   ADMIN_SECRET: optionalString,
@@ -140,6 +150,8 @@ export interface Config {
     connectTimeoutMs: number;
     idleTimeoutMs: number;
     statementTimeoutMs: number;
+    /** Client-side deadline of one query: a frozen server (which cannot enforce statement_timeout) still answers. */
+    queryTimeoutMs: number;
     vercelPostgresWsProxy: string | undefined;
   };
   http: {
@@ -148,6 +160,8 @@ export interface Config {
     maxBodyBytes: number;
   };
   checkout: { holdMinutes: number; providerTimeoutMs: number };
+  /** Every deadline, derived from the function's limit (lib/time-budget.ts). */
+  timeBudget: TimeBudget;
   cronSecret: string | undefined;
   adminSecret: string | undefined;
   stripe: { secretKey: string | undefined; webhookSecrets: string[]; apiBase: string | undefined };
@@ -223,6 +237,7 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
     throw new ConfigError('TICKET_CODE_SECRET must be at least 32 characters');
   }
   const url = env.DATABASE_URL ?? env.POSTGRES_URL;
+  const timeBudget = deriveTimeBudget(env.FUNCTION_MAX_DURATION_S, env.PROVIDER_TIMEOUT_MS);
   return {
     env: env.NODE_ENV,
     isProduction,
@@ -233,9 +248,10 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
       migrationUrl: env.POSTGRES_URL_NON_POOLING ?? url,
       driver: env.DATABASE_DRIVER,
       poolMax: env.DATABASE_POOL_MAX,
-      connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
+      connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS ?? timeBudget.database.connectTimeoutMs,
       idleTimeoutMs: env.DATABASE_IDLE_TIMEOUT_MS,
-      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS ?? timeBudget.database.statementTimeoutMs,
+      queryTimeoutMs: env.DATABASE_QUERY_TIMEOUT_MS ?? timeBudget.database.queryTimeoutMs,
       vercelPostgresWsProxy: env.VERCEL_POSTGRES_WS_PROXY,
     },
     http: {
@@ -244,6 +260,7 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
       maxBodyBytes: env.MAX_BODY_BYTES,
     },
     checkout: { holdMinutes: env.HOLD_MINUTES, providerTimeoutMs: env.PROVIDER_TIMEOUT_MS },
+    timeBudget,
     cronSecret: env.CRON_SECRET,
     adminSecret: env.ADMIN_SECRET,
     stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecrets: env.STRIPE_WEBHOOK_SECRET, apiBase: env.STRIPE_API_BASE },

@@ -342,6 +342,10 @@ export const transactionsCsvSchema = z.string().meta({
 });
 
 export const refundResponseSchema = z.object({
+  message: z
+    .string()
+    .optional()
+    .meta({ description: 'Pending refunds only: what is known (unconfirmed and being checked, or pending at the provider).' }),
   refund: z.object({
     id: uuid,
     orderId: uuid,
@@ -350,6 +354,10 @@ export const refundResponseSchema = z.object({
     amountCents: cents.min(1),
     currency,
     status: refundStatus,
+    confirmation: z.enum(['unconfirmed', 'provider_pending']).optional().meta({
+      description:
+        'Pending refunds only. `unconfirmed`: the provider did not answer in time; the check-refunds cron asks it again with the same idempotency key (do not refund again). `provider_pending`: the provider accepted it and its webhook settles it.',
+    }),
     providerRefundId: z.string().nullable(),
     reason: z.string().nullable(),
     releaseTickets: z.boolean(),
@@ -393,6 +401,17 @@ export const apiKeyCreatedResponseSchema = z.object({
   apiKey: apiKeySchema,
 });
 
+export const whoamiResponseSchema = z.object({
+  apiKey: z.object({
+    id: uuid,
+    name: z.string(),
+    prefix: z.string().meta({ description: 'The public part of the key (`bf_live_<id>`).' }),
+    environment: z.enum(['live', 'test']),
+    scopes: z.array(z.enum(API_KEY_SCOPES)),
+    expiresAt: nullableTimestamp,
+  }),
+});
+
 export const webhookEventSchema = z.object({
   id: uuid,
   provider,
@@ -433,6 +452,19 @@ export const expireHoldsResponseSchema = z.object({
   stripeSessionsAlreadyClosed: z.number().int().min(0),
   stripeSessionErrors: z.number().int().min(0),
   idempotencyKeysDeleted: z.number().int().min(0),
+  abandonedCheckoutsReleased: z.number().int().min(0).meta({
+    description: 'Pending orders with no provider session whose checkout request is over (a crash before the provider call).',
+  }),
+});
+
+export const checkRefundsResponseSchema = z.object({
+  picked: z.number().int().min(0),
+  succeeded: z.number().int().min(0),
+  providerPending: z.number().int().min(0).meta({ description: 'Answered pending at the provider; its webhook settles it.' }),
+  failed: z.number().int().min(0),
+  unconfirmed: z.number().int().min(0).meta({ description: 'Still no answer: asked again later (backing off).' }),
+  stale: z.number().int().min(0).meta({ description: 'Older than the idempotency window: not re-asked; staff check them.' }),
+  truncated: z.boolean(),
 });
 
 export const retryWebhooksResponseSchema = z.object({

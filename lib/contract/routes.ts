@@ -327,7 +327,11 @@ export const ROUTES: RouteSpec[] = [
         idempotencyKey: 'required',
         responses: {
           201: { description: 'Refund succeeded at the provider', schema: R.refundResponseSchema },
-          202: { description: 'Refund accepted, pending at the provider (settled by webhook)', schema: R.refundResponseSchema },
+          202: {
+            description:
+              'Refund pending: accepted at the provider (settled by webhook), or unconfirmed (no answer in time; the check-refunds cron settles it)',
+            schema: R.refundResponseSchema,
+          },
         },
         errors: [
           ...API_KEY,
@@ -369,6 +373,24 @@ export const ROUTES: RouteSpec[] = [
           },
         },
         errors: [...API_KEY, 'VALIDATION_ERROR'],
+      },
+    ],
+  },
+  {
+    file: 'api/admin/whoami.ts',
+    path: '/api/admin/whoami',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'whoami',
+        summary: 'The signed-in API key: name, prefix, scopes, expiry',
+        description:
+          'Any valid key, no scope needed: the staff dashboard asks it once at sign-in to offer only what the key may do. Never the secret or its hash.',
+        tag: 'Admin',
+        security: { kind: 'apiKey', scopes: [] },
+        responses: { 200: { description: 'The key asking', schema: R.whoamiResponseSchema } },
+        errors: ['UNAUTHORIZED', 'RATE_LIMITED'],
       },
     ],
   },
@@ -562,6 +584,24 @@ export const ROUTES: RouteSpec[] = [
         tag: 'Cron',
         security: { kind: 'cronSecret' },
         responses: { 200: { description: 'What changed', schema: R.evaluateAlertsResponseSchema } },
+        errors: ['UNAUTHORIZED'],
+      },
+    ],
+  },
+  {
+    file: 'api/cron/check-refunds.ts',
+    path: '/api/cron/check-refunds',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'cronCheckRefunds',
+        summary: 'Vercel Cron: settle refunds whose provider answer was lost (every 5 minutes)',
+        description:
+          'Refunds left pending and unconfirmed (the provider did not answer within the function limit) are asked again with the same idempotency key and settled through the one settle function, so the amount is counted once.',
+        tag: 'Cron',
+        security: { kind: 'cronSecret' },
+        responses: { 200: { description: 'What was done', schema: R.checkRefundsResponseSchema } },
         errors: ['UNAUTHORIZED'],
       },
     ],

@@ -49,6 +49,7 @@ export type ApiKey = z.output<typeof R.apiKeySchema>;
 export type ApiKeyListResponse = z.output<typeof R.apiKeyListResponseSchema>;
 export type ApiKeyResponse = z.output<typeof R.apiKeyResponseSchema>;
 export type ApiKeyCreatedResponse = z.output<typeof R.apiKeyCreatedResponseSchema>;
+export type WhoamiResponse = z.output<typeof R.whoamiResponseSchema>;
 export type WebhookEvent = z.output<typeof R.webhookEventSchema>;
 export type WebhookEventDetail = z.output<typeof R.webhookEventDetailSchema>;
 export type WebhookEventListResponse = z.output<typeof R.webhookEventListResponseSchema>;

@@ -55,16 +55,21 @@ async function deliverOne(message: OutboxMessage, summary: DeliverySummary): Pro
   }
 }
 
+/**
+ * Claims one message at a time, and only while a whole send still fits in the function's limit (claiming
+ * stops at limit − one send budget − 1 s), so a claimed message is never abandoned mid-send by the platform.
+ */
 export async function deliverDueMessages(
   options: { limit?: number; budgetMs?: number; ids?: readonly string[] } = {},
 ): Promise<DeliverySummary> {
   const started = Date.now();
-  const budgetMs = options.budgetMs ?? 7_000;
+  const { functionLimitMs, smtp } = getConfig().timeBudget;
+  const budgetMs = options.budgetMs ?? Math.max(1_000, functionLimitMs - smtp.sendBudgetMs - 1_000);
   const summary: DeliverySummary = { claimed: 0, sent: 0, failed: 0, dead: 0 };
   let remaining = options.limit ?? 25;
   while (remaining > 0 && Date.now() - started < budgetMs) {
     const batch = await claimDueMessages(db, {
-      limit: Math.min(remaining, 5),
+      limit: 1,
       leaseSeconds: LEASE_SECONDS,
       ids: options.ids,
     });

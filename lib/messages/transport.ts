@@ -36,16 +36,33 @@ async function transporterFor(url: string): Promise<Transporter> {
   return await transporter;
 }
 
+/** nodemailer's time-outs from the one time budget (lib/time-budget.ts), unless SMTP_URL sets its own. */
 function withTimeouts(url: string): string {
+  const { smtp } = getConfig().timeBudget;
   const parsed = new URL(url);
   for (const [key, value] of [
-    ['connectionTimeout', '5000'],
-    ['greetingTimeout', '5000'],
-    ['socketTimeout', '15000'],
+    ['connectionTimeout', smtp.connectionTimeoutMs],
+    ['greetingTimeout', smtp.greetingTimeoutMs],
+    ['socketTimeout', smtp.socketTimeoutMs],
   ] as const) {
-    if (!parsed.searchParams.has(key)) parsed.searchParams.set(key, value);
+    if (!parsed.searchParams.has(key)) parsed.searchParams.set(key, String(value));
   }
   return parsed.toString();
+}
+
+/** The whole send, cut at the budget: a server that trickles bytes cannot hold the function past its limit. */
+async function withSendDeadline<T>(work: Promise<T>): Promise<T> {
+  const ms = getConfig().timeBudget.smtp.sendBudgetMs;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`SMTP send did not finish within ${ms} ms`)), ms);
+  });
+  work.catch(() => undefined); // settled after the deadline: nothing unhandled
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** An SMTP error as text safe to store: no credentials, bounded. */
@@ -76,17 +93,19 @@ export async function sendMail(mail: OutgoingMail): Promise<SentMail> {
   if (!smtpUrl) throw new ConfigError('SMTP_URL is not set: nowhere to send email');
   if (!from) throw new ConfigError('MAIL_FROM is not set');
   const transporter = await transporterFor(withTimeouts(smtpUrl));
-  const info = await transporter.sendMail({
-    from,
-    to: mail.to,
-    subject: mail.subject,
-    text: mail.text,
-    html: mail.html,
-    messageId: mail.messageId,
-    attachments: mail.attachments,
-    headers: mail.headers,
-    disableFileAccess: true,
-    disableUrlAccess: true,
-  });
+  const info = await withSendDeadline(
+    transporter.sendMail({
+      from,
+      to: mail.to,
+      subject: mail.subject,
+      text: mail.text,
+      html: mail.html,
+      messageId: mail.messageId,
+      attachments: mail.attachments,
+      headers: mail.headers,
+      disableFileAccess: true,
+      disableUrlAccess: true,
+    }),
+  );
   return { messageId: info.messageId, response: String(info.response ?? '').slice(0, 300) };
 }

@@ -142,6 +142,11 @@ export const EXPECTATIONS: ExpectationTable = {
     DELETE: 401,
     '*': 405,
   },
+  // Any valid key learns its own name, prefix, scopes and expiry (the staff dashboard's sign-in).
+  'api/admin/whoami': {
+    GET: { status: 401, also: [{ status: 200, request: withApiKey(), bodyIncludes: '"scopes"', note: 'API key' }] },
+    '*': 405,
+  },
   'api/admin/webhook-events': { GET: { status: 401, also: [{ status: 200, request: withApiKey(), note: 'API key' }] }, '*': 405 },
   'api/admin/metrics': {
     GET: { status: 401, also: [{ status: 200, request: withApiKey(), bodyIncludes: '"webhooks":', note: 'API key' }] },

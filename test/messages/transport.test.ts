@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '../../lib/config.js';
 import { nextAttemptAt } from '../../lib/messages/deliver-messages.js';
 import { esc, plain } from '../../lib/messages/html.js';
+import { deriveTimeBudget } from '../../lib/time-budget.js';
 import { describeSmtpError, sendMail } from '../../lib/messages/transport.js';
 
 /** The small rules of delivery: backoff, what an SMTP error may say, escaping. */
@@ -22,6 +23,15 @@ describe('delivery rules', () => {
     const now = new Date('2026-05-01T12:00:00Z');
     const waits = [1, 2, 3, 4, 10, 30].map((attempt) => (nextAttemptAt(attempt, now).getTime() - now.getTime()) / 1000);
     expect(waits).toEqual([60, 120, 240, 480, 6 * 3600, 6 * 3600]);
+  });
+
+  it('one email fits in the function limit: SMTP time-outs and the whole send within the provider budget', () => {
+    const budget = deriveTimeBudget(10);
+    const { connectionTimeoutMs, greetingTimeoutMs, socketTimeoutMs, sendBudgetMs } = budget.smtp;
+    expect(sendBudgetMs).toBeLessThanOrEqual(budget.providerBudgetMs);
+    expect(Math.max(connectionTimeoutMs, greetingTimeoutMs, socketTimeoutMs)).toBeLessThanOrEqual(sendBudgetMs);
+    // The cron claims only while a whole send still fits: limit − send budget − 1 s > 0.
+    expect(budget.functionLimitMs - sendBudgetMs - 1_000).toBeGreaterThan(0);
   });
 
   it('a stored SMTP error never carries the credentials of SMTP_URL', () => {
