@@ -107,6 +107,17 @@ const envSchema = z.object({
   // Rate limits
   RATE_LIMIT_ENABLED: bool(true),
 
+  // Email (the outbox) and tickets
+  /** smtp://user:pass@host:port or smtps://… (Mailtrap, Postmark, SES, Resend, any SMTP server). */
+  SMTP_URL: optionalString,
+  /** The From of every buyer email, e.g. `A Lo Cubano Boulder Fest <tickets@example.org>`. */
+  MAIL_FROM: optionalString,
+  /** Delivery attempts before a message is dead (staff can still resend it). */
+  MAIL_MAX_ATTEMPTS: int(8, 1, 50),
+  /** Backoff after the first failed attempt (doubles after each further one, capped at 6 hours). */
+  MAIL_RETRY_BASE_SECONDS: int(60, 1, 86_400),
+  /** Key of the ticket codes (HMAC-SHA256 of each ticket's random nonce). At least 32 characters. */
+  TICKET_CODE_SECRET: optionalString,
   // Abuse limits (issue 18; README "Abuse limits")
   /** Tickets one client address (IPv6 per /64) may hold at once in pending orders. */
   HOLD_CAP_PER_CLIENT: int(40, 1, 10_000),
@@ -174,6 +185,9 @@ export interface Config {
     apiBase: string | undefined;
   };
   rateLimit: { enabled: boolean };
+  mail: { smtpUrl: string | undefined; from: string | undefined; maxAttempts: number; retryBaseSeconds: number };
+  /** undefined in production when TICKET_CODE_SECRET is unset (confirmations then wait, queued, with that error). */
+  tickets: { codeSecret: string | undefined };
   abuse: {
     holdCapPerClient: number;
     holdCapPerEmail: number;
@@ -190,6 +204,9 @@ export interface Config {
     inboxBacklogMinutes: number;
   };
 }
+
+/** Dev and test only: ticket codes need a key, and a fresh clone has none. Never used in production. */
+const DEV_TICKET_CODE_SECRET = 'dev-only-ticket-code-secret-not-for-production';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -227,6 +244,9 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
     throw new ConfigError(
       'Sandbox endpoints (STRIPE_API_BASE, PAYPAL_API_BASE, VERCEL_POSTGRES_WS_PROXY) are refused in production',
     );
+  }
+  if (env.TICKET_CODE_SECRET !== undefined && env.TICKET_CODE_SECRET.length < 32) {
+    throw new ConfigError('TICKET_CODE_SECRET must be at least 32 characters');
   }
   const url = env.DATABASE_URL ?? env.POSTGRES_URL;
   const timeBudget = deriveTimeBudget(env.FUNCTION_MAX_DURATION_S, env.PROVIDER_TIMEOUT_MS);
@@ -269,6 +289,13 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
       apiBase: env.PAYPAL_API_BASE,
     },
     rateLimit: { enabled: env.RATE_LIMIT_ENABLED },
+    mail: {
+      smtpUrl: env.SMTP_URL,
+      from: env.MAIL_FROM ?? (isProduction ? undefined : 'A Lo Cubano Boulder Fest <tickets@localhost>'),
+      maxAttempts: env.MAIL_MAX_ATTEMPTS,
+      retryBaseSeconds: env.MAIL_RETRY_BASE_SECONDS,
+    },
+    tickets: { codeSecret: env.TICKET_CODE_SECRET ?? (isProduction ? undefined : DEV_TICKET_CODE_SECRET) },
     abuse: {
       holdCapPerClient: env.HOLD_CAP_PER_CLIENT,
       holdCapPerEmail: env.HOLD_CAP_PER_EMAIL,

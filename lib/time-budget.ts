@@ -9,6 +9,7 @@
  *     Stripe checkout: 1 attempt × 6 s        Stripe refund: 2 attempts × 2.75 s + ≤ 0.5 s retry sleep
  *     PayPal (token + call, no SDK retries for POST): 2 requests × 3 s
  *   database: connect 3 s, each query 5 s client-side (statement_timeout 4.5 s server-side, lock waits included)
+ *   one email over SMTP: connect 3 s, greeting 3 s, idle socket 5 s, the whole send cut at 6 s
  *   a request older than 15 s is dead (the platform killed it at 10 s): its leftovers can be recovered.
  * A provider call is also raced against the whole provider budget (withDeadline in lib/providers), so
  * an SDK that sleeps longer than planned (a Retry-After) still cannot outlast the function.
@@ -28,6 +29,8 @@ export interface TimeBudget {
   stripe: { checkout: ProviderCallPlan; refund: ProviderCallPlan };
   paypal: { checkout: ProviderCallPlan; refund: ProviderCallPlan };
   database: { connectTimeoutMs: number; queryTimeoutMs: number; statementTimeoutMs: number };
+  /** Buyer emails (lib/messages/transport.ts): nodemailer's time-outs and a hard deadline for one whole send. */
+  smtp: { connectionTimeoutMs: number; greetingTimeoutMs: number; socketTimeoutMs: number; sendBudgetMs: number };
   /** A request started longer ago than this is no longer running anywhere (limit + margin). */
   deadRequestAfterMs: number;
 }
@@ -61,6 +64,12 @@ export function deriveTimeBudget(functionLimitSeconds: number, providerTimeoutMs
       connectTimeoutMs: Math.floor(functionLimitMs * 0.3),
       queryTimeoutMs: Math.floor(functionLimitMs * 0.5),
       statementTimeoutMs: Math.floor(functionLimitMs * 0.45),
+    },
+    smtp: {
+      connectionTimeoutMs: Math.floor(functionLimitMs * 0.3),
+      greetingTimeoutMs: Math.floor(functionLimitMs * 0.3),
+      socketTimeoutMs: Math.floor(functionLimitMs * 0.5),
+      sendBudgetMs: providerBudgetMs,
     },
     deadRequestAfterMs: functionLimitMs + 5_000,
   };

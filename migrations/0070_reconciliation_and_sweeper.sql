@@ -72,12 +72,12 @@ CREATE INDEX payments_open_checkout_created_idx ON payments (created_at)
   WHERE provider_session_id IS NOT NULL AND status IN ('pending', 'processing', 'expired');
 
 -- A key scope for finance reports (reconciliation): the full list of scopes, finance:read added
--- (ops:read comes from 0030).
+-- (ops:read comes from 0030, messages:admin and checkin:write from 0060).
 ALTER TABLE api_keys DROP CONSTRAINT api_keys_scopes_check;
 ALTER TABLE api_keys ADD CONSTRAINT api_keys_scopes_check CHECK (
   cardinality(scopes) >= 1 AND
   scopes <@ ARRAY['orders:read', 'payments:read', 'refunds:write', 'analytics:read', 'webhooks:admin', 'keys:admin',
-                  'ops:read', 'finance:read']::text[]);
+                  'ops:read', 'messages:admin', 'checkin:write', 'finance:read']::text[]);
 
 -- Down Migration
 -- Refuses while a key still holds finance:read (remove the scope from those keys first).
@@ -91,7 +91,7 @@ ALTER TABLE api_keys DROP CONSTRAINT api_keys_scopes_check;
 ALTER TABLE api_keys ADD CONSTRAINT api_keys_scopes_check CHECK (
   cardinality(scopes) >= 1 AND
   scopes <@ ARRAY['orders:read', 'payments:read', 'refunds:write', 'analytics:read', 'webhooks:admin', 'keys:admin',
-                  'ops:read']::text[]);
+                  'ops:read', 'messages:admin', 'checkin:write']::text[]);
 DROP INDEX payments_open_checkout_created_idx;
 DROP TABLE payment_provider_checks;
 DROP TABLE reconciliation_lines;

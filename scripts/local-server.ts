@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
+import { handleMailPage, type MailCatcher } from './mail-catcher.js';
 
 /**
  * A small stand-in for `vercel dev` (which needs a login): serves every api/ file the way Vercel
@@ -210,7 +211,13 @@ export interface LocalServer {
 }
 
 export async function startLocalServer(
-  options: { port?: number; host?: string; projectDir?: string } = {},
+  options: {
+    port?: number;
+    host?: string;
+    projectDir?: string;
+    /** The local mail catcher whose messages /dev/mail shows (npm run dev). Never part of a deployment. */
+    mailCatcher?: MailCatcher;
+  } = {},
 ): Promise<LocalServer> {
   const projectDir = options.projectDir ?? root;
   const apiDir = join(projectDir, 'api');
@@ -223,6 +230,7 @@ export async function startLocalServer(
   const server = createServer(async (req, res) => {
     try {
       const incoming = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+      if (options.mailCatcher && handleMailPage(options.mailCatcher, req, res, incoming)) return;
       for (const rule of headerRules) {
         if (rule.source.test(incoming.pathname)) for (const { key, value } of rule.headers) res.setHeader(key, value);
       }

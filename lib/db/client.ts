@@ -1,4 +1,5 @@
 import { ConfigError, getConfig } from '../config.js';
+import { discardAfterCommit, runAfterCommit } from './after-commit.js';
 import { DbError, toDbError } from './errors.js';
 import type { DbClient, DbPool, DbQueryResult, PoolSettings } from './drivers/types.js';
 
@@ -191,8 +192,10 @@ async function runOnce<T>(fn: (tx: Tx) => Promise<T>, isolation: IsolationLevel)
     await run(`BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
     const result = await fn(tx);
     await run('COMMIT');
+    runAfterCommit(tx);
     return result;
   } catch (error) {
+    discardAfterCommit(tx);
     if (!broken) {
       try {
         await client.query('ROLLBACK');

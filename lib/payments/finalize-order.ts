@@ -13,6 +13,7 @@ import {
 import { convertHoldToSold, trySellAllWithoutHold } from '../db/models/ticket-types.js';
 import { isHolding, isPaid } from './state-machine.js';
 import { transition } from './transition.js';
+import { notifyOrderCompletedInTx } from '../messages/notify-buyer.js';
 
 /**
  * The one finalize function: used by the PayPal return, every webhook that reports money captured,
@@ -188,6 +189,8 @@ export async function finalizeOrderPaymentInTx(tx: Tx, input: FinalizePaymentInp
       await convertHoldToSold(tx, item.ticketTypeId, item.quantity);
     }
   }
+  // The confirmation email, queued in this transaction (sent after the commit; never fails the payment).
+  await notifyOrderCompletedInTx(tx, { orderId: order.id, paymentId: payment.id });
   return { outcome: 'completed', order: completedOrder, payment: completedPayment, late };
 }
 
