@@ -621,6 +621,7 @@ export const checkInStatsResponseSchema = z.object({
     z.object({ code: z.string(), name: z.string(), sold: z.number().int().min(0), admitted: z.number().int().min(0) }),
   ),
   totals: z.object({ sold: z.number().int().min(0), admitted: z.number().int().min(0) }),
+});
 
 // ---- Reconciliation and the stale-payment sweeper (schemas live with their domain)
 
