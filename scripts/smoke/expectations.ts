@@ -38,6 +38,9 @@ export const DEFAULT_ORIGIN = 'http://localhost:3000';
  * `also` calls go past the first check (a real API key, a signed webhook, the other provider) into code the
  * bundle loads lazily; bench cold-start ignores them.
  */
+/** Functions that never open a database connection (the vercel-postgres smoke does not ask them for a tunnel). */
+export const NO_DATABASE_ROUTES: ReadonlySet<string> = new Set(['api/openapi']);
+
 export const EXPECTATIONS: ExpectationTable = {
   // Degraded (200 too) = pending migrations: the bundle lost the migrations/ folder, or could not read it.
   'api/health': { GET: { status: 200, bodyIncludes: '"status":"healthy"' }, '*': 405 },
@@ -202,7 +205,22 @@ export const EXPECTATIONS: ExpectationTable = {
   },
   // The buyer's cancel: no token → the same 404 as a missing order.
   'api/orders/[id]/cancel': {
-    POST: 404,
+    POST: {
+      status: 404,
+      also: [
+        {
+          status: 404,
+          request: () => {
+            const id = randomUUID();
+            return {
+              path: `/api/orders/${id}/cancel?id=${id}`,
+              headers: { ...buyerHeaders, authorization: `Bearer ${randomBytes(32).toString('base64url')}` },
+            };
+          },
+          note: 'a token for an unknown order (looked up in the database)',
+        },
+      ],
+    },
     OPTIONS: { status: 204, request: { headers: { ...buyerHeaders, 'access-control-request-method': 'POST' } } },
     '*': 405,
   },
