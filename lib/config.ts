@@ -80,6 +80,9 @@ const envSchema = z.object({
 
   // Rate limits
   RATE_LIMIT_ENABLED: bool(true),
+
+  /** Money ledger writes (lib/ledger). `off` only for the checkout bench's on/off comparison and the backfill test; refused in production. */
+  LEDGER_WRITES: z.enum(['on', 'off']).default('on'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -117,6 +120,7 @@ export interface Config {
     apiBase: string | undefined;
   };
   rateLimit: { enabled: boolean };
+  ledger: { writes: boolean };
 }
 
 export class ConfigError extends Error {
@@ -156,6 +160,9 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
       'Sandbox endpoints (STRIPE_API_BASE, PAYPAL_API_BASE, VERCEL_POSTGRES_WS_PROXY) are refused in production',
     );
   }
+  if (isProduction && env.LEDGER_WRITES === 'off') {
+    throw new ConfigError('LEDGER_WRITES=off is refused in production: every money movement must reach the ledger');
+  }
   const url = env.DATABASE_URL ?? env.POSTGRES_URL;
   return {
     env: env.NODE_ENV,
@@ -189,5 +196,6 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
       apiBase: env.PAYPAL_API_BASE,
     },
     rateLimit: { enabled: env.RATE_LIMIT_ENABLED },
+    ledger: { writes: env.LEDGER_WRITES === 'on' },
   };
 }

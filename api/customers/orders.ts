@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { emailParam, limitParam } from '../../lib/db/queries/search-params.js';
+import { listCustomerOrders } from '../../lib/ledger/list-customer-orders.js';
+import { queryObject, validate } from '../../lib/http/body.js';
+import { defineRoute } from '../../lib/http/handler.js';
+import { requireApiKey } from '../../lib/http/require-api-key.js';
+import { json } from '../../lib/http/response.js';
+
+const Query = z.strictObject({ email: emailParam, limit: limitParam(200, 50) });
+
+/** GET /api/customers/orders?email=[&limit=] (scope orders:read): one customer's orders, newest first, with their money from the ledger. */
+export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute({
+  GET: async (ctx) => {
+    await requireApiKey(ctx, 'orders:read');
+    const query = validate(Query, queryObject(ctx), 'query');
+    return json(await listCustomerOrders(query.email, query.limit));
+  },
+});
