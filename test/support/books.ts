@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { db, transaction } from '../../lib/db/client.js';
+import { db, type Tx, transaction } from '../../lib/db/client.js';
 import type { Provider } from '../../lib/db/models/orders.js';
 import { closeDisputeInTx, openDisputeInTx } from '../../lib/disputes/record-dispute.js';
 import { recordMovement } from '../../lib/ledger/record-movement.js';
@@ -46,7 +46,7 @@ export interface PaidOrderInput {
 
 const hex = (s: string) => createHash('sha256').update(s).digest('hex');
 
-export async function makeOrder(input: PaidOrderInput): Promise<BookOrder> {
+export async function makeOrder(input: PaidOrderInput, within?: Tx): Promise<BookOrder> {
   const currency = input.currency ?? 'USD';
   const email = input.email ?? uniqueEmail('books');
   const lines = input.items.flatMap((item) =>
@@ -60,7 +60,7 @@ export async function makeOrder(input: PaidOrderInput): Promise<BookOrder> {
   const total = subtotal - discount;
   const providerPaymentId = `${input.provider === 'stripe' ? 'pi' : 'CAP'}_${randomUUID().replaceAll('-', '')}`;
   const status = input.unpaidStatus ?? 'completed';
-  return await transaction(async (tx) => {
+  const body = async (tx: Tx): Promise<BookOrder> => {
     const customer = await tx.queryOne<{ id: string }>(
       `INSERT INTO customers (email, first_name, last_name) VALUES ($1, 'Ana', 'Books')
        ON CONFLICT (lower(email)) DO UPDATE SET updated_at = now() RETURNING id`,
@@ -122,7 +122,8 @@ export async function makeOrder(input: PaidOrderInput): Promise<BookOrder> {
       }
     }
     return { orderId: order.id, paymentId: payment.id, provider: input.provider, totalCents: total, currency, providerPaymentId };
-  });
+  };
+  return within ? await body(within) : await transaction(body);
 }
 
 /** A payment failure (decline) recorded at `at`. */
