@@ -31,6 +31,33 @@ CREATE TABLE analytics_money_hourly (
   PRIMARY KEY (event_id, hour, ticket_type_id, provider, scale_bucket, currency)
 );
 
+-- The same, per calendar day in the event's time zone (time_zone says which: a report in another
+-- zone, or after the event's zone changed, reads the hourly rows instead until analytics:rebuild).
+-- Reports read whole days here and the hours at the edges of their range from the hourly table.
+CREATE TABLE analytics_money_daily (
+  event_id uuid NOT NULL,
+  day date NOT NULL,
+  time_zone text NOT NULL,
+  ticket_type_id uuid NOT NULL,
+  provider text NOT NULL,
+  scale_bucket smallint NOT NULL,
+  currency text NOT NULL,
+  orders integer NOT NULL DEFAULT 0,
+  tickets integer NOT NULL DEFAULT 0,
+  list_cents bigint NOT NULL DEFAULT 0,
+  discount_cents bigint NOT NULL DEFAULT 0,
+  captured_cents bigint NOT NULL DEFAULT 0,
+  refunds integer NOT NULL DEFAULT 0,
+  refunded_cents bigint NOT NULL DEFAULT 0,
+  disputes_opened integer NOT NULL DEFAULT 0,
+  disputed_cents bigint NOT NULL DEFAULT 0,
+  disputes_won integer NOT NULL DEFAULT 0,
+  disputes_lost integer NOT NULL DEFAULT 0,
+  dispute_lost_cents bigint NOT NULL DEFAULT 0,
+  fee_cents bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (event_id, day, time_zone, ticket_type_id, provider, scale_bucket, currency)
+);
+
 -- Counts that are not money: orders by outcome (per hour the order was started) and payment
 -- failures by code (per hour of the failure). Fed by triggers into an append-only delta table.
 CREATE TABLE analytics_count_deltas (
@@ -53,6 +80,17 @@ CREATE TABLE analytics_counts_hourly (
   label text NOT NULL,
   n bigint NOT NULL DEFAULT 0,
   PRIMARY KEY (event_id, hour, provider, metric, label)
+);
+
+CREATE TABLE analytics_counts_daily (
+  event_id uuid NOT NULL,
+  day date NOT NULL,
+  time_zone text NOT NULL,
+  provider text NOT NULL,
+  metric text NOT NULL,
+  label text NOT NULL,
+  n bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (event_id, day, time_zone, provider, metric, label)
 );
 
 CREATE TABLE analytics_watermarks (
@@ -147,6 +185,8 @@ DROP FUNCTION analytics_order_deltas();
 DROP FUNCTION analytics_hour(timestamptz);
 DROP FUNCTION analytics_outcome(text);
 DROP TABLE analytics_watermarks;
+DROP TABLE analytics_counts_daily;
 DROP TABLE analytics_counts_hourly;
 DROP TABLE analytics_count_deltas;
+DROP TABLE analytics_money_daily;
 DROP TABLE analytics_money_hourly;

@@ -2,7 +2,8 @@ import { type Tx, transaction } from '../db/client.js';
 import { countFactsSql, MONEY_COLUMNS, moneyFactsSql } from './rollup-sql.js';
 
 /**
- * The cron's fold: adds the source rows written since the last fold into the hourly rollups and
+ * The cron's fold: adds the source rows written since the last fold into the hourly rollups (and
+ * the daily ones, in each event's time zone) and
  * moves the watermark, in one transaction (a report sees either the old rollups and the old
  * watermark or the new ones, never a mix). The new watermark is the oldest transaction still
  * running (pg_snapshot_xmin): every source row below it is committed and visible, so a row
@@ -19,6 +20,7 @@ export interface FoldResult {
 }
 
 const moneyUpdate = MONEY_COLUMNS.map((c) => `${c} = analytics_money_hourly.${c} + EXCLUDED.${c}`).join(', ');
+const moneyDailyUpdate = MONEY_COLUMNS.map((c) => `${c} = analytics_money_daily.${c} + EXCLUDED.${c}`).join(', ');
 
 async function foldInTx(tx: Tx): Promise<Omit<FoldResult, 'ms'>> {
   const marks = await tx.queryMany<{ name: string; txId: string }>(
@@ -34,9 +36,19 @@ async function foldInTx(tx: Tx): Promise<Omit<FoldResult, 'ms'>> {
        INSERT INTO analytics_money_hourly (event_id, hour, ticket_type_id, provider, scale_bucket, currency, ${MONEY_COLUMNS.join(', ')})
        SELECT event_id, hour, ticket_type_id, provider, scale_bucket, currency, ${MONEY_COLUMNS.join(', ')} FROM f
        ON CONFLICT (event_id, hour, ticket_type_id, provider, scale_bucket, currency) DO UPDATE SET ${moneyUpdate}
+       RETURNING 1),
+     fd AS (
+       SELECT f.event_id, (f.hour AT TIME ZONE e.timezone)::date AS day, e.timezone AS time_zone, f.ticket_type_id, f.provider,
+         f.scale_bucket, f.currency, ${MONEY_COLUMNS.map((c) => `sum(f.${c}) AS ${c}`).join(', ')}
+       FROM f JOIN events e ON e.id = f.event_id
+       GROUP BY f.event_id, 2, e.timezone, f.ticket_type_id, f.provider, f.scale_bucket, f.currency),
+     insd AS (
+       INSERT INTO analytics_money_daily (event_id, day, time_zone, ticket_type_id, provider, scale_bucket, currency, ${MONEY_COLUMNS.join(', ')})
+       SELECT * FROM fd
+       ON CONFLICT (event_id, day, time_zone, ticket_type_id, provider, scale_bucket, currency) DO UPDATE SET ${moneyDailyUpdate}
        RETURNING 1)
      SELECT (SELECT count(*) FROM money_ledger l WHERE l.tx_id >= $1::xid8 AND l.tx_id < $2::xid8)::int AS n,
-            (SELECT count(*) FROM ins) AS written`,
+            (SELECT count(*) FROM ins) + (SELECT count(*) FROM insd) AS written`,
     [from.money ?? '0', upTo],
   );
   const counts = await tx.queryOne<{ n: number }>(
@@ -45,9 +57,19 @@ async function foldInTx(tx: Tx): Promise<Omit<FoldResult, 'ms'>> {
        INSERT INTO analytics_counts_hourly (event_id, hour, provider, metric, label, n)
        SELECT event_id, hour, provider, metric, label, n FROM f
        ON CONFLICT (event_id, hour, provider, metric, label) DO UPDATE SET n = analytics_counts_hourly.n + EXCLUDED.n
+       RETURNING 1),
+     fd AS (
+       SELECT f.event_id, (f.hour AT TIME ZONE e.timezone)::date AS day, e.timezone AS time_zone, f.provider, f.metric, f.label,
+         sum(f.n) AS n
+       FROM f JOIN events e ON e.id = f.event_id
+       GROUP BY f.event_id, 2, e.timezone, f.provider, f.metric, f.label),
+     insd AS (
+       INSERT INTO analytics_counts_daily (event_id, day, time_zone, provider, metric, label, n)
+       SELECT * FROM fd
+       ON CONFLICT (event_id, day, time_zone, provider, metric, label) DO UPDATE SET n = analytics_counts_daily.n + EXCLUDED.n
        RETURNING 1)
      SELECT (SELECT count(*) FROM analytics_count_deltas d WHERE d.tx_id >= $1::xid8 AND d.tx_id < $2::xid8)::int AS n,
-            (SELECT count(*) FROM ins) AS written`,
+            (SELECT count(*) FROM ins) + (SELECT count(*) FROM insd) AS written`,
     [from.counts ?? '0', upTo],
   );
   const moneyRows = money?.n ?? 0;
@@ -75,6 +97,8 @@ export async function rebuildRollups(): Promise<FoldResult> {
     await tx.query('SELECT 1 FROM analytics_watermarks FOR UPDATE');
     await tx.query('DELETE FROM analytics_money_hourly');
     await tx.query('DELETE FROM analytics_counts_hourly');
+    await tx.query('DELETE FROM analytics_money_daily');
+    await tx.query('DELETE FROM analytics_counts_daily');
     await tx.query(`UPDATE analytics_watermarks SET tx_id = '0'::xid8, rows_folded = 0, folded_at = NULL`);
     return await foldInTx(tx);
   });

@@ -185,10 +185,18 @@ function section(
   };
 }
 
+const windowOf = (range: ReportRange) => ({
+  eventId: range.event.id,
+  from: range.from,
+  to: range.to,
+  timeZone: range.timeZone,
+  useDaily: true,
+});
+
 export async function getAnalyticsSummary(range: ReportRange, q: Queryable = db): Promise<AnalyticsSummary> {
   const [money, counts, capacity] = await Promise.all([
-    readMoneyTotals(q, range.event.id, range.from, range.to),
-    readCounts(q, range.event.id, range.from, range.to),
+    readMoneyTotals(q, windowOf(range)),
+    readCounts(q, windowOf(range)),
     q.queryMany<{ ticketTypeId: string; code: string; name: string; capacity: number; sold: number; held: number }>(
       `SELECT id AS "ticketTypeId", code, name, capacity, sold, held FROM ticket_types WHERE event_id = $1
        ORDER BY sort_order, code`,

@@ -1,5 +1,5 @@
 import { db, type Queryable } from '../db/client.js';
-import { moneyUnionSql } from './read-rollups.js';
+import { moneyUnionSql, windowParams } from './read-rollups.js';
 import type { GroupBy, ReportRange } from './report-params.js';
 
 /**
@@ -73,11 +73,11 @@ export async function getRevenueSeries(range: ReportRange, q: Queryable = db): P
       : `SELECT (s AT TIME ZONE $4) AS start, ((s + interval '${STEP[grain]}') AT TIME ZONE $4) AS stop
          FROM generate_series(date_trunc('${grain}', $2::timestamptz AT TIME ZONE $4),
                               ($3::timestamptz - interval '1 microsecond') AT TIME ZONE $4, interval '${STEP[grain]}') s`;
-  const providerFilter = range.provider ? `WHERE provider = $5` : '';
+  const providerFilter = range.provider ? `WHERE provider = $6` : '';
   const rows = await q.queryMany<Row>(
     `${moneyUnionSql()},
      data AS (
-       SELECT ${bucketSql(grain, 'hour')} AS start,
+       SELECT ${bucketSql(grain, 'at')} AS start,
          sum(captured_cents)::float8 AS gross, sum(refunded_cents)::float8 AS refunds, sum(fee_cents)::float8 AS fees,
          sum(dispute_lost_cents)::float8 AS lost, sum(discount_cents)::float8 AS discount,
          sum(orders)::float8 AS orders, sum(tickets)::float8 AS tickets
@@ -91,9 +91,16 @@ export async function getRevenueSeries(range: ReportRange, q: Queryable = db): P
        coalesce(d.tickets, 0) AS tickets
      FROM buckets b LEFT JOIN data d ON d.start = b.start
      ORDER BY b.start`,
-    range.provider
-      ? [range.event.id, range.from, range.to, range.timeZone, range.provider]
-      : [range.event.id, range.from, range.to, range.timeZone],
+    [
+      ...windowParams({
+        eventId: range.event.id,
+        from: range.from,
+        to: range.to,
+        timeZone: range.timeZone,
+        useDaily: grain !== 'hour',
+      }),
+      ...(range.provider ? [range.provider] : []),
+    ],
   );
   const points = rows.map((r) => ({
     start: r.start.toISOString(),

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
  *   webhooks     10,000 signed Stripe events, 30 % duplicates, 50 concurrent senders
  *   csv-export   finance CSV export of 10,000 transactions, peak RSS
  *   cold-start   every built Vercel function: import + first answer in fresh processes
+ *   analytics    the treasurer's reports over 1,000,000 seeded orders: rollups vs raw tables, p50/p95
  */
 
 type BenchFunction = (options: Record<string, string>) => Promise<unknown>;
@@ -17,6 +18,7 @@ const BENCHES: Record<string, { file: string; exportName: string }> = {
   webhooks: { file: './webhooks.js', exportName: 'benchWebhooks' },
   'csv-export': { file: './csv-export.js', exportName: 'benchCsvExport' },
   'cold-start': { file: './cold-start.js', exportName: 'benchColdStart' },
+  analytics: { file: './analytics.js', exportName: 'benchAnalytics' },
 };
 
 const [name, ...rest] = process.argv.slice(2);

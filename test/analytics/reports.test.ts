@@ -195,6 +195,14 @@ describe('analytics reports against the raw tables', () => {
       const day = await expectSummaryMatches({ from: '2026-03-08', to: '2026-03-08' }, ...DST_DAY);
       expect(day.range).toEqual({ from: DST_DAY[0].toISOString(), to: DST_DAY[1].toISOString() });
       await expectSummaryMatches({ from: '2026-11-01', to: '2026-11-01' }, ...FALL_DAY);
+      // Another zone than the event's: whole UTC days (the daily rollups are in Denver time, so hourly rows answer).
+      await expectSummaryMatches({ from: '2026-03-08', to: '2026-03-09', tz: 'UTC' }, Z('2026-03-08T00:00:00Z'), Z('2026-03-10T00:00:00Z'));
+      // Instants inside days: hourly edges around whole days.
+      await expectSummaryMatches(
+        { from: '2026-03-07T20:00:00-07:00', to: '2026-03-09T03:00:00-06:00' },
+        Z('2026-03-08T03:00:00Z'),
+        Z('2026-03-09T09:00:00Z'),
+      );
 
       const days = await expectSeriesMatches('day', '2026-03-06', '2026-03-10');
       expect(days.points.map((p: any) => [p.local, p.hours])).toEqual([
