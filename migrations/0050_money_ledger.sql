@@ -40,6 +40,8 @@ CREATE TABLE money_ledger (
 CREATE INDEX money_ledger_order_idx ON money_ledger (order_id, id);
 CREATE INDEX money_ledger_payment_idx ON money_ledger (payment_id);
 CREATE INDEX money_ledger_tx_idx ON money_ledger (tx_id);
+-- A report's live tail: one event's rows past the watermark.
+CREATE INDEX money_ledger_event_tx_idx ON money_ledger (event_id, tx_id);
 CREATE INDEX money_ledger_event_occurred_idx ON money_ledger (event_id, occurred_at);
 CREATE INDEX money_ledger_provider_ref_idx ON money_ledger (provider, provider_ref);
 

@@ -71,6 +71,7 @@ CREATE TABLE analytics_count_deltas (
   delta integer NOT NULL
 );
 CREATE INDEX analytics_count_deltas_tx_idx ON analytics_count_deltas (tx_id);
+CREATE INDEX analytics_count_deltas_event_tx_idx ON analytics_count_deltas (event_id, tx_id);
 
 CREATE TABLE analytics_counts_hourly (
   event_id uuid NOT NULL,

@@ -1,5 +1,5 @@
-import { db, type Queryable } from '../db/client.js';
-import { type CountRow, type MoneyRow, readCounts, readMoneyTotals } from './read-rollups.js';
+import { db, type Queryable, transaction } from '../db/client.js';
+import { type CountRow, type MoneyRow, readCounts, readMoneyTotals, readWatermarks, type Watermarks } from './read-rollups.js';
 import type { ReportRange } from './report-params.js';
 import { SCALE_BUCKETS } from './rollup-sql.js';
 
@@ -79,7 +79,15 @@ export interface AnalyticsSummary extends SummarySection {
   event: { slug: string; name: string; timeZone: string };
   currency: string;
   range: { from: string; to: string };
-  capacity: { ticketTypeId: string; code: string; name: string; capacity: number; sold: number; held: number; available: number }[];
+  capacity: {
+    ticketTypeId: string;
+    code: string;
+    name: string;
+    capacity: number;
+    sold: number;
+    held: number;
+    available: number;
+  }[];
   providers: Record<'stripe' | 'paypal', SummarySection>;
 }
 
@@ -117,11 +125,7 @@ export function moneyFigures(rows: MoneyRow[]): MoneyFigures {
   };
 }
 
-function section(
-  money: MoneyRow[],
-  counts: CountRow[],
-  types: Map<string, { code: string; name: string }>,
-): SummarySection {
+function section(money: MoneyRow[], counts: CountRow[], types: Map<string, { code: string; name: string }>): SummarySection {
   const figures = moneyFigures(money);
   const buckets = SCALE_BUCKETS.map((b) => {
     const rows = money.filter((r) => r.scaleBucket === b.bucket);
@@ -185,8 +189,9 @@ function section(
   };
 }
 
-const windowOf = (range: ReportRange) => ({
+const windowOf = (range: ReportRange, watermarks: Watermarks) => ({
   eventId: range.event.id,
+  watermarks,
   from: range.from,
   to: range.to,
   timeZone: range.timeZone,
@@ -194,9 +199,14 @@ const windowOf = (range: ReportRange) => ({
 });
 
 export async function getAnalyticsSummary(range: ReportRange, q: Queryable = db): Promise<AnalyticsSummary> {
-  const [money, counts, capacity] = await Promise.all([
-    readMoneyTotals(q, windowOf(range)),
-    readCounts(q, windowOf(range)),
+  const read = async (tx: Queryable) => {
+    const watermarks = await readWatermarks(tx);
+    const money = await readMoneyTotals(tx, windowOf(range, watermarks));
+    const counts = await readCounts(tx, windowOf(range, watermarks));
+    return { money, counts };
+  };
+  const [{ money, counts }, capacity] = await Promise.all([
+    q === db ? transaction(read, { isolation: 'repeatable read' }) : read(q),
     q.queryMany<{ ticketTypeId: string; code: string; name: string; capacity: number; sold: number; held: number }>(
       `SELECT id AS "ticketTypeId", code, name, capacity, sold, held FROM ticket_types WHERE event_id = $1
        ORDER BY sort_order, code`,

@@ -1,5 +1,5 @@
-import { db, type Queryable } from '../db/client.js';
-import { moneyUnionSql, windowParams } from './read-rollups.js';
+import { db, type Queryable, transaction } from '../db/client.js';
+import { moneyUnionSql, readWatermarks, windowParams } from './read-rollups.js';
 import type { GroupBy, ReportRange } from './report-params.js';
 
 /**
@@ -73,9 +73,10 @@ export async function getRevenueSeries(range: ReportRange, q: Queryable = db): P
       : `SELECT (s AT TIME ZONE $4) AS start, ((s + interval '${STEP[grain]}') AT TIME ZONE $4) AS stop
          FROM generate_series(date_trunc('${grain}', $2::timestamptz AT TIME ZONE $4),
                               ($3::timestamptz - interval '1 microsecond') AT TIME ZONE $4, interval '${STEP[grain]}') s`;
-  const providerFilter = range.provider ? `WHERE provider = $6` : '';
-  const rows = await q.queryMany<Row>(
-    `${moneyUnionSql()},
+  const providerFilter = range.provider ? `WHERE provider = $7` : '';
+  const read = async (tx: Queryable) =>
+    await tx.queryMany<Row>(
+      `${moneyUnionSql()},
      data AS (
        SELECT ${bucketSql(grain, 'at')} AS start,
          sum(captured_cents)::float8 AS gross, sum(refunded_cents)::float8 AS refunds, sum(fee_cents)::float8 AS fees,
@@ -91,17 +92,23 @@ export async function getRevenueSeries(range: ReportRange, q: Queryable = db): P
        coalesce(d.tickets, 0) AS tickets
      FROM buckets b LEFT JOIN data d ON d.start = b.start
      ORDER BY b.start`,
-    [
-      ...windowParams({
-        eventId: range.event.id,
-        from: range.from,
-        to: range.to,
-        timeZone: range.timeZone,
-        useDaily: grain !== 'hour',
-      }),
-      ...(range.provider ? [range.provider] : []),
-    ],
-  );
+      [
+        ...windowParams(
+          {
+            eventId: range.event.id,
+            watermarks: await readWatermarks(tx),
+            from: range.from,
+            to: range.to,
+            timeZone: range.timeZone,
+            useDaily: grain !== 'hour',
+          },
+          'money',
+        ),
+        ...(range.provider ? [range.provider] : []),
+      ],
+    );
+  // One snapshot: the watermark, then the rollups below it and the tail above it.
+  const rows = q === db ? await transaction(read, { isolation: 'repeatable read' }) : await read(q);
   const points = rows.map((r) => ({
     start: r.start.toISOString(),
     local: `${r.local}${offsetText(r.offsetMinutes)}`,

@@ -13,7 +13,8 @@ const line = (cells: (string | number | null)[]) => `${cells.map(csvField).join(
 
 function sectionLines(scope: string, s: SummarySection, currency: string): string[] {
   const out: string[] = [];
-  const money = (metric: string, key: string, cents: number) => out.push(line([scope, metric, key, cents, formatMinorUnits(cents), currency]));
+  const money = (metric: string, key: string, cents: number) =>
+    out.push(line([scope, metric, key, cents, formatMinorUnits(cents), currency]));
   const count = (metric: string, key: string, n: number | null) => out.push(line([scope, metric, key, n, null, null]));
   money('money', 'gross', s.money.grossCents);
   money('money', 'discount', s.money.discountCents);

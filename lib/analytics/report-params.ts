@@ -69,10 +69,11 @@ const HOUR = 3_600_000;
 
 /** Local midnight of a calendar day in a zone, as an instant (through PostgreSQL's zone rules). */
 async function localMidnight(q: Queryable, day: string, zone: string, plusDays = 0): Promise<Date> {
-  const row = await q.queryOne<{ at: Date }>(
-    `SELECT ((($1::date + $3::int)::timestamp) AT TIME ZONE $2) AS at`,
-    [day, zone, plusDays],
-  );
+  const row = await q.queryOne<{ at: Date }>(`SELECT ((($1::date + $3::int)::timestamp) AT TIME ZONE $2) AS at`, [
+    day,
+    zone,
+    plusDays,
+  ]);
   if (!row) throw new Error('localMidnight returned no row');
   return row.at;
 }
@@ -130,7 +131,10 @@ export async function parseReportQuery(
   if (from.getTime() === to.getTime()) throw fieldError('to', 'must be after from (the range is empty)');
   const days = (to.getTime() - from.getTime()) / (24 * HOUR);
   if (groupBy === 'hour' && days > MAX_HOUR_GRAIN_DAYS) {
-    throw fieldError('groupBy', `hour covers at most ${MAX_HOUR_GRAIN_DAYS} days (the range from..to has ${Math.ceil(days)}); use day, week or month`);
+    throw fieldError(
+      'groupBy',
+      `hour covers at most ${MAX_HOUR_GRAIN_DAYS} days (the range from..to has ${Math.ceil(days)}); use day, week or month`,
+    );
   }
   if (options.defaultRange !== 'all' && days > MAX_RANGE_DAYS) {
     throw fieldError('to', `the range covers at most ${MAX_RANGE_DAYS} days`);

@@ -1,12 +1,6 @@
 import type { Tx } from '../db/client.js';
 import { type Actor, appendAudit } from '../db/models/audit-log.js';
-import {
-  closeDispute,
-  type Dispute,
-  insertDispute,
-  lockDisputeByProviderId,
-  withheldByDisputes,
-} from '../db/models/disputes.js';
+import { closeDispute, type Dispute, insertDispute, lockDisputeByProviderId, withheldByDisputes } from '../db/models/disputes.js';
 import { lockOrderById, type Provider, updateOrder } from '../db/models/orders.js';
 import { findPaymentByProviderPayment, lockPaymentById } from '../db/models/payments.js';
 import { recordMovement } from '../ledger/record-movement.js';
@@ -32,9 +26,7 @@ export interface DisputeReport {
   actor: Actor;
 }
 
-export type DisputeOutcome =
-  | { outcome: 'recorded' | 'unchanged'; dispute: Dispute }
-  | { outcome: 'payment_not_found' };
+export type DisputeOutcome = { outcome: 'recorded' | 'unchanged'; dispute: Dispute } | { outcome: 'payment_not_found' };
 
 async function lockPaymentOf(tx: Tx, report: DisputeReport) {
   const found = await findPaymentByProviderPayment(tx, report.provider, report.providerPaymentId);
@@ -58,7 +50,10 @@ export async function openDisputeInTx(tx: Tx, report: DisputeReport): Promise<Di
   const { order, payment } = found;
   const existing = await lockDisputeByProviderId(tx, report.provider, report.providerDisputeId);
   if (existing) return { outcome: 'unchanged', dispute: existing };
-  const amountCents = Math.max(0, Math.min(report.amountCents, payment.amountCents - payment.refundedCents - payment.disputedCents));
+  const amountCents = Math.max(
+    0,
+    Math.min(report.amountCents, payment.amountCents - payment.refundedCents - payment.disputedCents),
+  );
   const dispute = await insertDispute(tx, {
     paymentId: payment.id,
     orderId: order.id,
@@ -126,7 +121,12 @@ export async function closeDisputeInTx(tx: Tx, report: DisputeReport & { status:
     actor: report.actor,
     reason: report.reason ?? undefined,
     oldValues: { disputeStatus: 'open', disputedCents: payment.disputedCents },
-    newValues: { disputeStatus: report.status, disputedCents: withheld, disputeId: report.providerDisputeId, amountCents: dispute.amountCents },
+    newValues: {
+      disputeStatus: report.status,
+      disputedCents: withheld,
+      disputeId: report.providerDisputeId,
+      amountCents: dispute.amountCents,
+    },
   });
   return { outcome: 'recorded', dispute: closed };
 }

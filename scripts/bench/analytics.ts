@@ -31,6 +31,8 @@ export interface BenchAnalyticsOptions {
   'raw-runs'?: string;
   chunk?: string;
   checkout?: string;
+  /** Print the query plan of the hourly week's rollup read. */
+  explain?: string;
 }
 
 const int = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number.parseInt(value, 10));
@@ -248,6 +250,24 @@ export async function benchAnalytics(opts: BenchAnalyticsOptions = {}) {
     const dailyRange = await parseReportQuery(db, dailyQuery, { defaultRange: 'last30days' });
     const hourlyRange = await parseReportQuery(db, hourlyQuery, { defaultRange: 'last30days' });
 
+    if (opts.explain === 'true') {
+      const { moneyUnionSql, readWatermarks, windowParams } = await import('../../lib/analytics/read-rollups.js');
+      const plan = await db.queryMany<{ 'QUERY PLAN': string }>(
+        `EXPLAIN (ANALYZE, BUFFERS) ${moneyUnionSql()} SELECT ticket_type_id, provider, scale_bucket, sum(captured_cents) FROM u GROUP BY 1, 2, 3`,
+        windowParams(
+          {
+            eventId: event.id,
+            watermarks: await readWatermarks(db),
+            from: hourlyRange.from,
+            to: hourlyRange.to,
+            timeZone: 'America/Denver',
+            useDaily: false,
+          },
+          'money',
+        ),
+      );
+      progress(plan.map((r) => r['QUERY PLAN']).join('\n'));
+    }
     progress(`timing the reports, ${runs} runs each`);
     const reports = {
       summaryWholeEvent: await time(runs, async () =>

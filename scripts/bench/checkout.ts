@@ -154,9 +154,7 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
   };
   const env = await startBenchEnvironment(appEnv);
   if (ledgerOff) {
-    await db.query(
-      'ALTER TABLE orders DISABLE TRIGGER orders_analytics_insert, DISABLE TRIGGER orders_analytics_status',
-    );
+    await db.query('ALTER TABLE orders DISABLE TRIGGER orders_analytics_insert, DISABLE TRIGGER orders_analytics_status');
     await db.query('ALTER TABLE payment_failures DISABLE TRIGGER payment_failures_analytics');
   }
   let serverUrl: string;

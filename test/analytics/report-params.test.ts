@@ -67,7 +67,11 @@ describe('analytics report parameters', () => {
     expectField(await revenue({ provider: 'square' }), 'provider', /stripe|paypal/);
     const unknown = await revenue({ colour: 'blue' });
     expect(unknown.status).toBe(400);
-    const missing = await call(revenueRoute.GET, { path: '/api/analytics/revenue', query: { event: 'no-such-event-here' }, headers: key.header });
+    const missing = await call(revenueRoute.GET, {
+      path: '/api/analytics/revenue',
+      query: { event: 'no-such-event-here' },
+      headers: key.header,
+    });
     expect(missing.status).toBe(404);
   });
 

@@ -24,13 +24,21 @@ let eventId: string;
 const types: Record<string, string> = {};
 
 async function summary(query: Record<string, string>) {
-  const res = await call(summaryRoute.GET, { path: '/api/analytics/summary', query: { event: slug, ...query }, headers: key.header });
+  const res = await call(summaryRoute.GET, {
+    path: '/api/analytics/summary',
+    query: { event: slug, ...query },
+    headers: key.header,
+  });
   expect(res.status, res.text).toBe(200);
   return res.body;
 }
 
 async function revenue(query: Record<string, string>) {
-  const res = await call(revenueRoute.GET, { path: '/api/analytics/revenue', query: { event: slug, ...query }, headers: key.header });
+  const res = await call(revenueRoute.GET, {
+    path: '/api/analytics/revenue',
+    query: { event: slug, ...query },
+    headers: key.header,
+  });
   expect(res.status, res.text).toBe(200);
   return res.body;
 }
@@ -58,7 +66,12 @@ function expectSection(section: any, raw: Awaited<ReturnType<typeof rawFigures>>
     section.money.grossCents - section.money.refundsCents - section.money.feesCents - section.money.disputes.lostCents,
   );
   expect(
-    section.slidingScale.buckets.map((b: any) => ({ orders: b.orders, tickets: b.tickets, revenue: b.revenueCents, discount: b.discountCents })),
+    section.slidingScale.buckets.map((b: any) => ({
+      orders: b.orders,
+      tickets: b.tickets,
+      revenue: b.revenueCents,
+      discount: b.discountCents,
+    })),
   ).toEqual(raw.buckets);
   for (const [i, b] of section.slidingScale.buckets.entries()) {
     expect(b.averagePaidCents).toBe(roundedDiv(raw.buckets[i]?.revenue ?? 0, raw.buckets[i]?.orders ?? 0));
@@ -68,7 +81,9 @@ function expectSection(section: any, raw: Awaited<ReturnType<typeof rawFigures>>
   }
   const { conversionRate, ...outcomes } = section.orders;
   expect(outcomes).toEqual(raw.outcomes);
-  expect(conversionRate).toBe(raw.outcomes.started ? Math.round(((raw.outcomes.paid ?? 0) / raw.outcomes.started) * 10_000) / 10_000 : null);
+  expect(conversionRate).toBe(
+    raw.outcomes.started ? Math.round(((raw.outcomes.paid ?? 0) / raw.outcomes.started) * 10_000) / 10_000 : null,
+  );
   expect(Object.fromEntries(section.failures.topDeclineCodes.map((d: any) => [d.code, d.count]))).toEqual(raw.failures);
 }
 
@@ -89,7 +104,15 @@ async function expectSeriesMatches(grain: 'hour' | 'day' | 'week' | 'month', fro
   expect(fromSeries.length).toBe([...raw.values()].filter((r) => r.gross || r.refunds || r.fees || r.lost).length);
   for (const p of body.points) {
     const r = raw.get(p.start) ?? { gross: 0, refunds: 0, fees: 0, lost: 0, orders: 0, tickets: 0 };
-    expect({ at: p.start, gross: p.grossCents, refunds: p.refundsCents, fees: p.feesCents, lost: p.disputesLostCents, orders: p.orders, tickets: p.tickets }).toEqual({
+    expect({
+      at: p.start,
+      gross: p.grossCents,
+      refunds: p.refundsCents,
+      fees: p.feesCents,
+      lost: p.disputesLostCents,
+      orders: p.orders,
+      tickets: p.tickets,
+    }).toEqual({
       at: p.start,
       gross: r.gross,
       refunds: r.refunds,
@@ -143,15 +166,50 @@ async function seed(): Promise<void> {
   await refundOrder(o9, 500, Z('2026-11-01T08:45:00Z'));
   await disputeOrder(o8, 1_000, Z('2026-11-01T07:45:00Z'), { status: 'lost', at: Z('2026-11-01T08:50:00Z') });
   // Unpaid orders and failures.
-  const started = await makeOrder({ eventId, provider: 'stripe', percent: 0, items: [item('full', 1)], at: Z('2026-03-08T10:00:00Z'), unpaidStatus: 'pending' });
+  const started = await makeOrder({
+    eventId,
+    provider: 'stripe',
+    percent: 0,
+    items: [item('full', 1)],
+    at: Z('2026-03-08T10:00:00Z'),
+    unpaidStatus: 'pending',
+  });
   await recordFailure(started, 'card_declined', 'insufficient_funds', Z('2026-03-08T10:01:00Z'));
   await recordFailure(started, 'card_declined', 'insufficient_funds', Z('2026-03-08T10:02:00Z'));
-  const failed = await makeOrder({ eventId, provider: 'stripe', percent: 20, items: [item('full', 1)], at: Z('2026-03-08T17:00:00Z'), unpaidStatus: 'failed' });
+  const failed = await makeOrder({
+    eventId,
+    provider: 'stripe',
+    percent: 20,
+    items: [item('full', 1)],
+    at: Z('2026-03-08T17:00:00Z'),
+    unpaidStatus: 'failed',
+  });
   await recordFailure(failed, 'card_declined', 'stolen_card', Z('2026-03-08T17:01:00Z'));
-  const paypalFailed = await makeOrder({ eventId, provider: 'paypal', percent: 0, items: [item('workshop', 1)], at: Z('2026-03-08T18:00:00Z'), unpaidStatus: 'failed' });
+  const paypalFailed = await makeOrder({
+    eventId,
+    provider: 'paypal',
+    percent: 0,
+    items: [item('workshop', 1)],
+    at: Z('2026-03-08T18:00:00Z'),
+    unpaidStatus: 'failed',
+  });
   await recordFailure(paypalFailed, 'INSTRUMENT_DECLINED', null, Z('2026-03-08T18:01:00Z'));
-  await makeOrder({ eventId, provider: 'paypal', percent: 0, items: [item('vip', 1)], at: Z('2026-03-08T19:00:00Z'), unpaidStatus: 'expired' });
-  await makeOrder({ eventId, provider: 'stripe', percent: 0, items: [item('vip', 1)], at: Z('2026-03-08T19:30:00Z'), unpaidStatus: 'cancelled' });
+  await makeOrder({
+    eventId,
+    provider: 'paypal',
+    percent: 0,
+    items: [item('vip', 1)],
+    at: Z('2026-03-08T19:00:00Z'),
+    unpaidStatus: 'expired',
+  });
+  await makeOrder({
+    eventId,
+    provider: 'stripe',
+    percent: 0,
+    items: [item('vip', 1)],
+    at: Z('2026-03-08T19:30:00Z'),
+    unpaidStatus: 'cancelled',
+  });
 }
 
 beforeAll(async () => {
@@ -196,7 +254,11 @@ describe('analytics reports against the raw tables', () => {
       expect(day.range).toEqual({ from: DST_DAY[0].toISOString(), to: DST_DAY[1].toISOString() });
       await expectSummaryMatches({ from: '2026-11-01', to: '2026-11-01' }, ...FALL_DAY);
       // Another zone than the event's: whole UTC days (the daily rollups are in Denver time, so hourly rows answer).
-      await expectSummaryMatches({ from: '2026-03-08', to: '2026-03-09', tz: 'UTC' }, Z('2026-03-08T00:00:00Z'), Z('2026-03-10T00:00:00Z'));
+      await expectSummaryMatches(
+        { from: '2026-03-08', to: '2026-03-09', tz: 'UTC' },
+        Z('2026-03-08T00:00:00Z'),
+        Z('2026-03-10T00:00:00Z'),
+      );
       // Instants inside days: hourly edges around whole days.
       await expectSummaryMatches(
         { from: '2026-03-07T20:00:00-07:00', to: '2026-03-09T03:00:00-06:00' },
@@ -241,7 +303,9 @@ describe('analytics reports against the raw tables', () => {
     const lines = res.text.trim().split('\r\n');
     expect(lines[0]).toBe('scope,metric,key,value,amount,currency');
     expect(lines).toContain(`all,money,net,${json.money.netCents},${(json.money.netCents / 100).toFixed(2)},USD`);
-    expect(lines).toContain(`paypal,money,gross,${json.providers.paypal.money.grossCents},${(json.providers.paypal.money.grossCents / 100).toFixed(2)},USD`);
+    expect(lines).toContain(
+      `paypal,money,gross,${json.providers.paypal.money.grossCents},${(json.providers.paypal.money.grossCents / 100).toFixed(2)},USD`,
+    );
 
     const series = await call(revenueRoute.GET, {
       path: '/api/analytics/revenue',

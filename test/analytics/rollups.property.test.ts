@@ -27,9 +27,12 @@ const orderArb = fc.record({
   full: fc.integer({ min: 0, max: 3 }),
   extra: fc.integer({ min: 0, max: 2 }),
   fee: fc.option(fc.integer({ min: 0, max: 900 }), { nil: undefined }),
-  refund: fc.option(fc.record({ share: fc.integer({ min: 1, max: 100 }), after: fc.integer({ min: 1, max: 2000 }), reversed: fc.boolean() }), {
-    nil: undefined,
-  }),
+  refund: fc.option(
+    fc.record({ share: fc.integer({ min: 1, max: 100 }), after: fc.integer({ min: 1, max: 2000 }), reversed: fc.boolean() }),
+    {
+      nil: undefined,
+    },
+  ),
   dispute: fc.option(fc.record({ after: fc.integer({ min: 1, max: 2000 }), close: fc.constantFrom('won', 'lost', 'open') }), {
     nil: undefined,
   }),
@@ -55,7 +58,10 @@ async function compare(slug: string, eventId: string, day: string, windowStart: 
   );
   for (const provider of ['stripe', 'paypal'] as const) {
     const rawP = await rawFigures(eventId, all.from, all.to, provider);
-    expect([summary.providers[provider].money.grossCents, summary.providers[provider].money.netCents]).toEqual([rawP.gross, rawP.net]);
+    expect([summary.providers[provider].money.grossCents, summary.providers[provider].money.netCents]).toEqual([
+      rawP.gross,
+      rawP.net,
+    ]);
   }
   for (const [grain, from, to] of [
     ['hour', day, day],
@@ -82,48 +88,54 @@ async function compare(slug: string, eventId: string, day: string, windowStart: 
 describe('rollups + tail == raw', () => {
   it('across random data, random watermarks and a DST change', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('spring' as const, 'fall' as const), fc.array(orderArb, { minLength: 1, maxLength: 7 }), async (which, plan) => {
-        const window = WINDOWS[which];
-        const { event, types } = await createEventWithTicketTypes({
-          full: { priceCents: 9_999, slidingScale: true },
-          extra: { priceCents: 2_501, slidingScale: false },
-        });
-        for (const p of plan) {
-          if (p.full + p.extra === 0) continue;
-          const at = new Date(window.start + p.minute * 60_000);
-          const order = await makeOrder({
-            eventId: event.id,
-            provider: p.provider,
-            percent: p.percent,
-            at,
-            feeCents: p.fee,
-            items: [
-              { ticketTypeId: types.full.id, unitPriceCents: 9_999, quantity: p.full, slidingScale: true },
-              { ticketTypeId: types.extra.id, unitPriceCents: 2_501, quantity: p.extra, slidingScale: false },
-            ].filter((i) => i.quantity > 0),
+      fc.asyncProperty(
+        fc.constantFrom('spring' as const, 'fall' as const),
+        fc.array(orderArb, { minLength: 1, maxLength: 7 }),
+        async (which, plan) => {
+          const window = WINDOWS[which];
+          const { event, types } = await createEventWithTicketTypes({
+            full: { priceCents: 9_999, slidingScale: true },
+            extra: { priceCents: 2_501, slidingScale: false },
           });
-          let left = order.totalCents;
-          if (p.refund && left > 0) {
-            const amount = Math.max(1, Math.floor((left * p.refund.share) / 100));
-            const when = new Date(at.getTime() + p.refund.after * 60_000);
-            await refundOrder(order, amount, when, p.refund.reversed ? new Date(when.getTime() + 90 * 60_000) : undefined);
-            if (!p.refund.reversed) left -= amount;
+          for (const p of plan) {
+            if (p.full + p.extra === 0) continue;
+            const at = new Date(window.start + p.minute * 60_000);
+            const order = await makeOrder({
+              eventId: event.id,
+              provider: p.provider,
+              percent: p.percent,
+              at,
+              feeCents: p.fee,
+              items: [
+                { ticketTypeId: types.full.id, unitPriceCents: 9_999, quantity: p.full, slidingScale: true },
+                { ticketTypeId: types.extra.id, unitPriceCents: 2_501, quantity: p.extra, slidingScale: false },
+              ].filter((i) => i.quantity > 0),
+            });
+            let left = order.totalCents;
+            if (p.refund && left > 0) {
+              const amount = Math.max(1, Math.floor((left * p.refund.share) / 100));
+              const when = new Date(at.getTime() + p.refund.after * 60_000);
+              await refundOrder(order, amount, when, p.refund.reversed ? new Date(when.getTime() + 90 * 60_000) : undefined);
+              if (!p.refund.reversed) left -= amount;
+            }
+            if (p.dispute && left > 0) {
+              const opened = new Date(at.getTime() + p.dispute.after * 60_000);
+              await disputeOrder(
+                order,
+                left,
+                opened,
+                p.dispute.close === 'open'
+                  ? undefined
+                  : { status: p.dispute.close, at: new Date(opened.getTime() + 3 * 3_600_000) },
+              );
+            }
+            if (p.foldAfter) await foldRollups();
           }
-          if (p.dispute && left > 0) {
-            const opened = new Date(at.getTime() + p.dispute.after * 60_000);
-            await disputeOrder(
-              order,
-              left,
-              opened,
-              p.dispute.close === 'open' ? undefined : { status: p.dispute.close, at: new Date(opened.getTime() + 3 * 3_600_000) },
-            );
-          }
-          if (p.foldAfter) await foldRollups();
-        }
-        await compare(event.slug, event.id, window.day, window.start);
-        await foldRollups();
-        await compare(event.slug, event.id, window.day, window.start);
-      }),
+          await compare(event.slug, event.id, window.day, window.start);
+          await foldRollups();
+          await compare(event.slug, event.id, window.day, window.start);
+        },
+      ),
       { numRuns: 12 },
     );
   }, 180_000);

@@ -75,7 +75,10 @@ describe('money ledger', () => {
   it('finds an order whose books and ledger disagree', async () => {
     const { order } = await paidOrder();
     // Books changed without the ledger (what a money path that forgot the ledger would do).
-    await db.query('UPDATE payments SET refunded_cents = 100, status = $2 WHERE id = $1', [order.paymentId, 'partially_refunded']);
+    await db.query('UPDATE payments SET refunded_cents = 100, status = $2 WHERE id = $1', [
+      order.paymentId,
+      'partially_refunded',
+    ]);
     expect(await findLedgerMismatches(db, order.orderId)).toEqual([
       {
         orderId: order.orderId,
@@ -108,7 +111,11 @@ describe('customer service', () => {
     await refundOrder(order, 4_000, new Date());
     await refundOrder(order, 1_000, new Date(), new Date());
     await disputeOrder(order, 2_000, new Date(), { status: 'lost', at: new Date() });
-    const res = await call(orderMoneyRoute.GET, { path: `/api/orders/${order.orderId}/money`, query: { id: order.orderId }, headers: key.header });
+    const res = await call(orderMoneyRoute.GET, {
+      path: `/api/orders/${order.orderId}/money`,
+      query: { id: order.orderId },
+      headers: key.header,
+    });
     expect(res.status, res.text).toBe(200);
     expect(res.body.ledger).toEqual({
       capturedCents: 16_000,
@@ -129,11 +136,17 @@ describe('customer service', () => {
       ['dispute_opened', 0],
       ['dispute_lost', -2_000],
     ]);
-    const missing = await call(orderMoneyRoute.GET, { query: { id: '6f1d1b7e-0000-4000-8000-000000000000' }, headers: key.header });
+    const missing = await call(orderMoneyRoute.GET, {
+      query: { id: '6f1d1b7e-0000-4000-8000-000000000000' },
+      headers: key.header,
+    });
     expect(missing.status).toBe(404);
     const notUuid = await call(orderMoneyRoute.GET, { query: { id: 'nope' }, headers: key.header });
     expect(notUuid.status).toBe(404);
-    const wrongScope = await call(orderMoneyRoute.GET, { query: { id: order.orderId }, headers: (await makeKey(['analytics:read'])).header });
+    const wrongScope = await call(orderMoneyRoute.GET, {
+      query: { id: order.orderId },
+      headers: (await makeKey(['analytics:read'])).header,
+    });
     expect(wrongScope.status).toBe(403);
   });
 
@@ -147,7 +160,9 @@ describe('customer service', () => {
     const res = await call(customerOrdersRoute.GET, { query: { email }, headers: key.header });
     expect(res.status, res.text).toBe(200);
     expect(res.body.customer).toEqual({ firstName: 'Ana', lastName: 'Books' });
-    expect(res.body.orders.map((o: any) => [o.orderId, o.capturedCents, o.refundedCents, o.feesCents, o.netCents, o.tickets])).toEqual([
+    expect(
+      res.body.orders.map((o: any) => [o.orderId, o.capturedCents, o.refundedCents, o.feesCents, o.netCents, o.tickets]),
+    ).toEqual([
       [second.order.orderId, 16_000, 6_000, 200, 9_800, 2],
       [first.order.orderId, 16_000, 0, 100, 15_900, 2],
     ]);

@@ -98,7 +98,16 @@ export async function makeOrder(input: PaidOrderInput, within?: Tx): Promise<Boo
     const payment = await tx.queryOne<{ id: string }>(
       `INSERT INTO payments (order_id, provider, status, amount_cents, currency, provider_payment_id, completed_at, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-      [order.id, input.provider, paymentStatus, total, currency, providerPaymentId, status === 'completed' ? input.at : null, input.at],
+      [
+        order.id,
+        input.provider,
+        paymentStatus,
+        total,
+        currency,
+        providerPaymentId,
+        status === 'completed' ? input.at : null,
+        input.at,
+      ],
     );
     if (!payment) throw new Error('payment not inserted');
     if (status === 'completed') {
@@ -167,7 +176,14 @@ export async function refundOrder(order: BookOrder, amountCents: number, at: Dat
        WHERE id = $1`,
       [order.orderId, delta],
     );
-    const base = { orderId: order.orderId, paymentId: order.paymentId, refundId: refund.id, provider: order.provider, currency: order.currency, amountCents };
+    const base = {
+      orderId: order.orderId,
+      paymentId: order.paymentId,
+      refundId: refund.id,
+      provider: order.provider,
+      currency: order.currency,
+      amountCents,
+    };
     await recordMovement(tx, { ...base, kind: 'refund', occurredAt: at });
     if (reversedAt) await recordMovement(tx, { ...base, kind: 'refund_reversal', occurredAt: reversedAt });
     return refund.id;

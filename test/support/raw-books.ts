@@ -139,7 +139,15 @@ export async function rawSeries(
     grain === 'hour'
       ? `date_trunc('hour', ${col} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`
       : `date_trunc('${grain}', ${col} AT TIME ZONE $4) AT TIME ZONE $4`;
-  const rows = await db.queryMany<{ start: Date; gross: number; refunds: number; fees: number; lost: number; orders: number; tickets: number }>(
+  const rows = await db.queryMany<{
+    start: Date;
+    gross: number;
+    refunds: number;
+    fees: number;
+    lost: number;
+    orders: number;
+    tickets: number;
+  }>(
     `WITH facts AS (
        SELECT ${bucket('p.completed_at')} AS start, p.amount_cents AS gross, 0 AS refunds, coalesce(p.fee_cents, 0) AS fees, 0 AS lost,
               1 AS orders, (SELECT count(*) FROM order_items i WHERE i.order_id = o.id)::int AS tickets
