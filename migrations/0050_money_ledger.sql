@@ -87,7 +87,8 @@ ALTER TABLE payments ADD COLUMN fee_cents integer CHECK (fee_cents IS NULL OR fe
 -- captured - refunded - lost disputes; and its fee rows hold exactly -payments.fee_cents.
 -- Returns the payments that break it (none on healthy books). Used by the backfill below, the
 -- health and reconciliation code, and the tests.
-CREATE FUNCTION money_ledger_mismatches(only_order uuid DEFAULT NULL)
+-- only_order: one order; since: payments changed since then (health checks the recent ones).
+CREATE FUNCTION money_ledger_mismatches(only_order uuid DEFAULT NULL, since timestamptz DEFAULT NULL)
 RETURNS TABLE (order_id uuid, payment_id uuid, expected_cents bigint, ledger_cents bigint,
                expected_fee_cents bigint, ledger_fee_cents bigint)
 LANGUAGE sql STABLE AS $$
@@ -100,13 +101,13 @@ LANGUAGE sql STABLE AS $$
            ELSE 0 END AS expected,
       -coalesce(p.fee_cents, 0)::bigint AS expected_fee
     FROM payments p
-    WHERE only_order IS NULL OR p.order_id = only_order
+    WHERE (only_order IS NULL OR p.order_id = only_order) AND (since IS NULL OR p.updated_at >= since)
   ), l AS (
     SELECT payment_id,
       sum(amount_cents) FILTER (WHERE kind <> 'fee') AS money,
       sum(amount_cents) FILTER (WHERE kind = 'fee') AS fee
     FROM money_ledger
-    WHERE only_order IS NULL OR order_id = only_order
+    WHERE (only_order IS NULL OR order_id = only_order) AND (since IS NULL OR payment_id IN (SELECT id FROM p))
     GROUP BY payment_id
   )
   SELECT p.order_id, p.id, p.expected, coalesce(l.money, 0)::bigint, p.expected_fee, coalesce(l.fee, 0)::bigint
@@ -115,7 +116,7 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Down Migration
-DROP FUNCTION money_ledger_mismatches(uuid);
+DROP FUNCTION money_ledger_mismatches(uuid, timestamptz);
 ALTER TABLE payments DROP COLUMN fee_cents;
 DROP TABLE disputes;
 DROP TABLE money_ledger;

@@ -91,13 +91,21 @@ export interface LedgerMismatch {
   ledgerFeeCents: number;
 }
 
-/** Payments whose ledger differs from their books (money_ledger_mismatches in SQL); empty when balanced. */
-export async function findLedgerMismatches(q: Queryable, orderId?: string, limit = 100): Promise<LedgerMismatch[]> {
+/**
+ * Payments whose ledger differs from their books (money_ledger_mismatches in SQL); empty when
+ * balanced. `since`: only payments changed since then.
+ */
+export async function findLedgerMismatches(
+  q: Queryable,
+  orderId?: string,
+  limit = 100,
+  since?: Date,
+): Promise<LedgerMismatch[]> {
   return await q.queryMany<LedgerMismatch>(
     `SELECT order_id AS "orderId", payment_id AS "paymentId", expected_cents::float8 AS "expectedCents",
        ledger_cents::float8 AS "ledgerCents", expected_fee_cents::float8 AS "expectedFeeCents",
        ledger_fee_cents::float8 AS "ledgerFeeCents"
-     FROM money_ledger_mismatches($1::uuid) LIMIT $2`,
-    [orderId ?? null, limit],
+     FROM money_ledger_mismatches($1::uuid, $3::timestamptz) LIMIT $2`,
+    [orderId ?? null, limit, since ?? null],
   );
 }
