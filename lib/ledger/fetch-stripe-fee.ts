@@ -14,7 +14,7 @@ export async function recordStripeFee(paymentId: string): Promise<FeeOutcome | '
     `SELECT provider_payment_id AS "providerPaymentId", provider, fee_cents AS "feeCents" FROM payments WHERE id = $1`,
     [paymentId],
   );
-  if (!payment || payment.provider !== 'stripe' || !payment.providerPaymentId) return 'payment_not_captured';
+  if (payment?.provider !== 'stripe' || !payment.providerPaymentId) return 'payment_not_captured';
   if (payment.feeCents !== null) return 'already_recorded';
   const stripe = await getStripeClient('checkout');
   const intent = await stripe.paymentIntents.retrieve(payment.providerPaymentId, {

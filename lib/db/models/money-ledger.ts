@@ -95,12 +95,7 @@ export interface LedgerMismatch {
  * Payments whose ledger differs from their books (money_ledger_mismatches in SQL); empty when
  * balanced. `since`: only payments changed since then.
  */
-export async function findLedgerMismatches(
-  q: Queryable,
-  orderId?: string,
-  limit = 100,
-  since?: Date,
-): Promise<LedgerMismatch[]> {
+export async function findLedgerMismatches(q: Queryable, orderId?: string, limit = 100, since?: Date): Promise<LedgerMismatch[]> {
   return await q.queryMany<LedgerMismatch>(
     `SELECT order_id AS "orderId", payment_id AS "paymentId", expected_cents::float8 AS "expectedCents",
        ledger_cents::float8 AS "ledgerCents", expected_fee_cents::float8 AS "expectedFeeCents",
