@@ -220,6 +220,7 @@ export async function benchAnalytics(opts: BenchAnalyticsOptions = {}) {
   const runs = int(opts.runs, 50);
   const rawRuns = int(opts['raw-runs'], 10);
   const chunk = int(opts.chunk, 50_000);
+  const outerDatabaseUrl = process.env.DATABASE_URL;
   const env = await startBenchEnvironment({ DATABASE_STATEMENT_TIMEOUT_MS: '600000', DATABASE_POOL_MAX: '4' });
   try {
     const seedStarted = performance.now();
@@ -306,7 +307,8 @@ export async function benchAnalytics(opts: BenchAnalyticsOptions = {}) {
       goalMet: Object.values(reports).every((r) => r.p95 < 50),
     };
     await env.close();
-    if (opts.checkout === 'true') result.checkoutLedgerOnOff = await checkoutOnOff();
+    progress(JSON.stringify(result));
+    if (opts.checkout === 'true') result.checkoutLedgerOnOff = await checkoutOnOff(outerDatabaseUrl);
     return result;
   } catch (error) {
     await env.close();
@@ -315,10 +317,17 @@ export async function benchAnalytics(opts: BenchAnalyticsOptions = {}) {
 }
 
 /** The checkout bench twice: the app as shipped, and with the ledger writes and the analytics triggers off. */
-async function checkoutOnOff() {
+async function checkoutOnOff(outerDatabaseUrl: string | undefined) {
   const { benchCheckout } = await import('./checkout.js');
+  // Each checkout run starts its own database, like this bench did (not on the one just dropped).
+  const reset = () => {
+    if (outerDatabaseUrl === undefined) delete process.env.DATABASE_URL;
+    else process.env.DATABASE_URL = outerDatabaseUrl;
+  };
+  reset();
   progress('checkout bench, ledger and analytics triggers on');
   const on = (await benchCheckout({ attempts: 3_000, tickets: 1_500, 'ledger-off': false })) as Record<string, any>;
+  reset();
   progress('checkout bench, ledger and analytics triggers off');
   const off = (await benchCheckout({ attempts: 3_000, tickets: 1_500, 'ledger-off': true })) as Record<string, any>;
   const rate = (r: Record<string, any>) => Number(r.app?.attemptsPerSecond ?? r.attemptsPerSecond ?? Number.NaN);
