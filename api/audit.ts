@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ApiKeyScope } from '../lib/db/models/api-keys.js';
 import type { AuditEntity } from '../lib/db/models/audit-log.js';
 import { entityAuditTimeline, presentAuditEntry } from '../lib/db/queries/order-detail.js';
-import { queryParams } from '../lib/db/queries/search-params.js';
+import { readQuery } from '../lib/http/query.js';
 import { validate } from '../lib/http/body.js';
 import { defineRoute } from '../lib/http/handler.js';
 import { authenticateRequest, requireScope } from '../lib/http/require-api-key.js';
@@ -31,7 +31,7 @@ const AuditQuery = z.object({
 export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute({
   GET: async (ctx) => {
     const actor = await authenticateRequest(ctx);
-    const query = validate(AuditQuery, queryParams(ctx.url.searchParams), 'query');
+    const query = validate(AuditQuery, readQuery(ctx), 'query');
     requireScope(actor, SCOPE_FOR[query.entity]);
     const entries = await entityAuditTimeline(query.entity, query.id);
     return json({ entity: query.entity, id: query.id, data: entries.map(presentAuditEntry) });

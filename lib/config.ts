@@ -57,7 +57,12 @@ const envSchema = z.object({
   MAX_BODY_BYTES: int(65_536, 1_024, 1_048_576),
 
   // Checkout
-  HOLD_MINUTES: int(30, 30, 1_440),
+  /**
+   * How long checkout holds tickets for a buyer on their way to the provider (5–1440; shorter on a busy
+   * on-sale). The provider's own session keeps its minimum (Stripe: 30 minutes); a payment made after
+   * the hold ended is settled by the late-payment path (sold if tickets remain, else refunded).
+   */
+  HOLD_MINUTES: int(30, 5, 1_440),
   /** Timeout of one provider API call (Stripe/PayPal) made by checkout, in ms. */
   PROVIDER_TIMEOUT_MS: int(7_000, 200, 60_000),
   CRON_SECRET: optionalString,
@@ -81,6 +86,24 @@ const envSchema = z.object({
   // Rate limits
   RATE_LIMIT_ENABLED: bool(true),
 
+  // Abuse limits (issue 18; README "Abuse limits")
+  /** Tickets one client address (IPv6 per /64) may hold at once in pending orders. */
+  HOLD_CAP_PER_CLIENT: int(40, 1, 10_000),
+  /** Tickets one buyer email may hold at once in pending orders. */
+  HOLD_CAP_PER_EMAIL: int(20, 1, 10_000),
+  /** Header that carries the client address, as set by the platform (Vercel overwrites x-forwarded-for). */
+  CLIENT_IP_HEADER: z
+    .string()
+    .regex(/^[a-z0-9-]{1,64}$/i)
+    .default('x-forwarded-for')
+    .transform((value) => value.toLowerCase()),
+  /** Proxies of ours that append to that header after the one that saw the client (0 on Vercel). */
+  TRUSTED_PROXY_HOPS: int(0, 0, 10),
+  /** On-sale challenge: when set, checkout requires a Cloudflare Turnstile token verified server-side. */
+  TURNSTILE_SECRET_KEY: optionalString,
+  TURNSTILE_VERIFY_URL: z.string().url().default('https://challenges.cloudflare.com/turnstile/v0/siteverify'),
+  /** `local`: certificate chain + signature checked here; `postback`: PayPal's verify-webhook-signature. */
+  PAYPAL_WEBHOOK_VERIFICATION: z.enum(['local', 'postback']).default('local'),
   /** Money ledger writes (lib/ledger). `off` only for the checkout bench's on/off comparison and the backfill test; refused in production. */
   LEDGER_WRITES: z.enum(['on', 'off']).default('on'),
 });
@@ -120,6 +143,15 @@ export interface Config {
     apiBase: string | undefined;
   };
   rateLimit: { enabled: boolean };
+  abuse: {
+    holdCapPerClient: number;
+    holdCapPerEmail: number;
+    clientIpHeader: string;
+    trustedProxyHops: number;
+    turnstileSecretKey: string | undefined;
+    turnstileVerifyUrl: string;
+  };
+  paypalWebhookVerification: Env['PAYPAL_WEBHOOK_VERIFICATION'];
   ledger: { writes: boolean };
 }
 
@@ -196,6 +228,15 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
       apiBase: env.PAYPAL_API_BASE,
     },
     rateLimit: { enabled: env.RATE_LIMIT_ENABLED },
+    abuse: {
+      holdCapPerClient: env.HOLD_CAP_PER_CLIENT,
+      holdCapPerEmail: env.HOLD_CAP_PER_EMAIL,
+      clientIpHeader: env.CLIENT_IP_HEADER,
+      trustedProxyHops: env.TRUSTED_PROXY_HOPS,
+      turnstileSecretKey: env.TURNSTILE_SECRET_KEY,
+      turnstileVerifyUrl: env.TURNSTILE_VERIFY_URL,
+    },
+    paypalWebhookVerification: env.PAYPAL_WEBHOOK_VERIFICATION,
     ledger: { writes: env.LEDGER_WRITES === 'on' },
   };
 }

@@ -40,14 +40,13 @@
  * (--local-config: build with another vercel.json, to try a change without editing the real one;
  *  --prod: `vercel build --prod`, for `vercel deploy --prebuilt --prod`).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkStaticOutput, dirBytes, listFunctionDirs } from './lib/vercel-output.js';
+import { BuildFailure, defaultCacheDir, ensureVercelTools, REPO_ROOT } from './lib/vercel-toolchain.js';
 
-export const VERCEL_CLI_VERSION = '58.10.0';
-/** Node 22 used to run the CLI and (via smoke/bench) the built handlers; npm package node-<platform>-<arch>. */
-export const NODE_RUNTIME_VERSION = '22.23.3';
 export const EXPECTED_RUNTIME = 'nodejs22.x';
 export const DEFAULT_PROJECT_JSON = {
   projectId: 'prj_local',
@@ -101,95 +100,6 @@ export const KNOWN_VERCEL_JSON_KEYS = new Set([
   'wildcard',
 ]);
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const REPO_ROOT = resolve(here, '..');
-
-export class BuildFailure extends Error {
-  override name = 'BuildFailure';
-}
-
-export interface VercelTools {
-  /** Absolute path of the `vercel` CLI entry (run it with `nodeBin`). */
-  vercelBin: string;
-  /** Absolute path of a Node 22 binary. */
-  nodeBin: string;
-  cacheDir: string;
-}
-
-export function defaultCacheDir(root = REPO_ROOT): string {
-  return process.env.VERCEL_BUILD_CACHE
-    ? resolve(process.env.VERCEL_BUILD_CACHE)
-    : join(root, 'node_modules', '.cache', 'vercel-build');
-}
-
-function installedVersion(prefix: string, pkg: string): string | undefined {
-  const file = join(prefix, 'node_modules', pkg, 'package.json');
-  if (!existsSync(file)) return undefined;
-  try {
-    return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version;
-  } catch {
-    return undefined;
-  }
-}
-
-function npmInstall(prefix: string, spec: string, log: (line: string) => void): void {
-  mkdirSync(prefix, { recursive: true });
-  // A package.json of its own so npm never walks up into the project's.
-  if (!existsSync(join(prefix, 'package.json'))) writeFileSync(join(prefix, 'package.json'), '{"private":true}\n');
-  log(`build-vercel: installing ${spec} into ${prefix}`);
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const result = spawnSync(
-    npm,
-    ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--no-save', '--loglevel=error', spec],
-    {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  if (result.status !== 0) {
-    const reason =
-      `${result.stderr ?? ''}${result.stdout ?? ''}`.trim().split('\n').filter(Boolean).pop() ?? `exit ${result.status}`;
-    throw new BuildFailure(`npm install ${spec} failed: ${reason}`);
-  }
-}
-
-/**
- * The pinned CLI and a Node 22 binary, installed on demand into `cacheDir`. Reused when present.
- * With `install: false` it only looks and throws when something is missing.
- */
-export function ensureVercelTools(
-  opts: { cacheDir?: string; install?: boolean; log?: (line: string) => void } = {},
-): VercelTools {
-  const cacheDir = opts.cacheDir ?? defaultCacheDir();
-  const install = opts.install ?? true;
-  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-
-  const cliPrefix = join(cacheDir, `vercel-${VERCEL_CLI_VERSION}`);
-  if (installedVersion(cliPrefix, 'vercel') !== VERCEL_CLI_VERSION) {
-    if (!install) throw new BuildFailure(`vercel@${VERCEL_CLI_VERSION} is not installed in ${cliPrefix}`);
-    npmInstall(cliPrefix, `vercel@${VERCEL_CLI_VERSION}`, log);
-  }
-  const vercelBin = join(cliPrefix, 'node_modules', 'vercel', 'dist', 'vc.js');
-  if (!existsSync(vercelBin)) throw new BuildFailure(`vercel CLI entry not found at ${vercelBin}`);
-
-  return { vercelBin, nodeBin: ensureNode22({ cacheDir, install, log }), cacheDir };
-}
-
-/** A Node 22 binary: this process's own when it already is 22, else the npm-packaged one in the cache. */
-export function ensureNode22(opts: { cacheDir?: string; install?: boolean; log?: (line: string) => void } = {}): string {
-  if (process.versions.node.split('.')[0] === '22') return process.execPath;
-  const cacheDir = opts.cacheDir ?? defaultCacheDir();
-  const pkg = `node-${process.platform === 'win32' ? 'win' : process.platform}-${process.arch}`;
-  const prefix = join(cacheDir, `node-${NODE_RUNTIME_VERSION}`);
-  if (installedVersion(prefix, pkg) !== NODE_RUNTIME_VERSION) {
-    if (opts.install === false) throw new BuildFailure(`Node ${NODE_RUNTIME_VERSION} is not installed in ${prefix}`);
-    npmInstall(prefix, `${pkg}@${NODE_RUNTIME_VERSION}`, opts.log ?? ((line) => process.stderr.write(`${line}\n`)));
-  }
-  const bin = join(prefix, 'node_modules', pkg, 'bin', process.platform === 'win32' ? 'node.exe' : 'node');
-  if (!existsSync(bin)) throw new BuildFailure(`Node binary not found at ${bin}`);
-  return bin;
-}
-
 export function writeProjectJsonIfMissing(root: string): boolean {
   const file = join(root, '.vercel', 'project.json');
   if (existsSync(file)) {
@@ -203,27 +113,6 @@ export function writeProjectJsonIfMissing(root: string): boolean {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(DEFAULT_PROJECT_JSON, null, 2)}\n`);
   return true;
-}
-
-/** Every `*.func` folder under `<outputDir>/functions`, as [route, absolute dir] ("api/orders/[id]"). */
-export function listFunctionDirs(outputDir: string): Array<{ route: string; dir: string }> {
-  const base = join(outputDir, 'functions');
-  const found: Array<{ route: string; dir: string }> = [];
-  const walk = (dir: string): void => {
-    if (!existsSync(dir)) return;
-    for (const entry of readdirSync(dir).sort()) {
-      const abs = join(dir, entry);
-      // statSync follows symlinks: the CLI links identical functions to one folder.
-      if (!statSync(abs).isDirectory()) continue;
-      if (entry.endsWith('.func')) {
-        found.push({ route: relative(base, abs).slice(0, -'.func'.length).split(sep).join('/'), dir: abs });
-      } else {
-        walk(abs);
-      }
-    }
-  };
-  walk(base);
-  return found;
 }
 
 /** Lines of CLI output that make the build fail (TS errors, warnings that matter). */
@@ -246,16 +135,6 @@ export function problemLines(output: string): string[] {
 export interface OutputCheck {
   functions: Array<{ route: string; runtime: string; handler: string; bytes: number }>;
   problems: string[];
-}
-
-export function dirBytes(dir: string): number {
-  let total = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const abs = join(dir, entry.name);
-    if (entry.isDirectory()) total += dirBytes(abs);
-    else total += statSync(abs).size;
-  }
-  return total;
 }
 
 /** Checks on the written output that `vercel build` itself does not make. */
@@ -330,6 +209,11 @@ export async function buildVercel(opts: BuildOptions = {}): Promise<BuildResult>
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const echo = opts.echo ?? true;
   if (writeProjectJsonIfMissing(root)) log('build-vercel: wrote .vercel/project.json (local, git-ignored)');
+  // The buyer pages' scripts (public/assets/*.js) are generated, not committed: build them into public/ first.
+  if (existsSync(join(root, 'web'))) {
+    const { buildPages } = await import('./build-pages.js');
+    log(`build-vercel: pages ${(await buildPages({ root })).join(', ')}`);
+  }
   const tools = ensureVercelTools({ cacheDir: opts.cacheDir ?? defaultCacheDir(), log });
 
   const env: NodeJS.ProcessEnv = {
@@ -394,7 +278,6 @@ export async function buildVercel(opts: BuildOptions = {}): Promise<BuildResult>
       }
     }
     if (opts.staticCheck ?? true) {
-      const { checkStaticOutput } = await import('./smoke-vercel-output.js');
       const staticResult = checkStaticOutput(join(root, '.vercel', 'output'), join(root, 'public'));
       problems.push(...staticResult.problems);
     }

@@ -4,8 +4,11 @@ import pg from 'pg';
 import { resetConfigForTests } from '../lib/config.js';
 import { closePool, db } from '../lib/db/client.js';
 import { migrateUp } from '../lib/db/migrate.js';
+import { BACKOFFICE_KEY_EXAMPLE, removeDevDatabase, writeDevDatabase } from './lib/dev-database.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './lib/embedded-postgres.js';
+import { assertPortFree, claimPort, describeError, type PortClaim, portFromEnv } from './lib/ports.js';
 import { seedDemoData } from './lib/seed.js';
+import { buildPages } from './build-pages.js';
 import { startLocalServer } from './local-server.js';
 
 /**
@@ -14,13 +17,23 @@ import { startLocalServer } from './local-server.js';
  * - Migrates and seeds the demo festival.
  * - No STRIPE_SECRET_KEY / PAYPAL_CLIENT_ID: starts the local provider sandboxes and points the app at them.
  * - Serves api/ and public/ on http://localhost:3000 (PORT to change). Ctrl-C stops everything cleanly.
+ * - Writes its database URL to .data/dev-database.json while it runs: the CLIs (keys, seed, migrate) use it when
+ *   DATABASE_URL is unset, and it prints the line to use from anywhere else.
+ * - Ports: PORT (3000), EMBEDDED_PG_PORT (54329), SANDBOX_STRIPE_PORT (12111), SANDBOX_PAYPAL_PORT (12112). A
+ *   busy one stops it before anything starts, naming the port, what wanted it and the variable that moves it.
  */
 
 const root = resolve(import.meta.dirname, '..');
 const envFile = join(root, '.env');
 if (existsSync(envFile)) process.loadEnvFile(envFile);
 
-const port = Number(process.env.PORT ?? 3000);
+const ports = {
+  app: { port: portFromEnv('PORT', 3000), what: 'app server (api/ and public/)', variable: 'PORT' },
+  postgres: { port: portFromEnv('EMBEDDED_PG_PORT', 54329), what: 'embedded PostgreSQL', variable: 'EMBEDDED_PG_PORT' },
+  stripe: { port: portFromEnv('SANDBOX_STRIPE_PORT', 12111), what: 'Stripe sandbox', variable: 'SANDBOX_STRIPE_PORT' },
+  paypal: { port: portFromEnv('SANDBOX_PAYPAL_PORT', 12112), what: 'PayPal sandbox', variable: 'SANDBOX_PAYPAL_PORT' },
+} satisfies Record<string, PortClaim>;
+const port = ports.app.port;
 const appUrl = `http://localhost:${port}`;
 const started = performance.now();
 const say = (line: string) => process.stdout.write(`[dev] ${line}\n`);
@@ -31,11 +44,9 @@ async function ensureDatabase(): Promise<void> {
     say('using DATABASE_URL');
     return;
   }
-  const embedded: EmbeddedDatabase = await startEmbeddedPostgres({
-    dataDir: join(root, '.data', 'postgres'),
-    port: Number(process.env.EMBEDDED_PG_PORT ?? 54329),
-    persistent: true,
-  });
+  const embedded: EmbeddedDatabase = await claimPort(ports.postgres, () =>
+    startEmbeddedPostgres({ dataDir: join(root, '.data', 'postgres'), port: ports.postgres.port, persistent: true }),
+  );
   cleanups.push(() => embedded.stop());
   const admin = new pg.Client({ connectionString: embedded.adminUrl });
   await admin.connect();
@@ -56,12 +67,18 @@ async function ensureProviders(): Promise<void> {
   const { startSandboxes } = await import('../sandbox/index.js');
   const stripeWebhookSecret = process.env.STRIPE_WEBHOOK_SECRET?.split(',')[0] ?? 'whsec_local_sandbox_secret';
   const paypalWebhookId = process.env.PAYPAL_WEBHOOK_ID ?? 'WH-LOCAL-SANDBOX';
+  // Both sandboxes start together: the busy one is told apart by a probe.
   const sandboxes = await startSandboxes({
     appUrl,
     stripeWebhookSecret,
     paypalWebhookId,
-    stripePort: Number(process.env.SANDBOX_STRIPE_PORT ?? 12111),
-    paypalPort: Number(process.env.SANDBOX_PAYPAL_PORT ?? 12112),
+    stripePort: ports.stripe.port,
+    paypalPort: ports.paypal.port,
+  }).catch(async (error: unknown) => {
+    if ((error as NodeJS.ErrnoException | null)?.code !== 'EADDRINUSE') throw error;
+    await assertPortFree(ports.stripe);
+    await assertPortFree(ports.paypal);
+    throw error;
   });
   cleanups.push(() => sandboxes.close());
   if (needStripe) {
@@ -79,6 +96,23 @@ async function ensureProviders(): Promise<void> {
   }
 }
 
+/** The ports this run will bind (the embedded PostgreSQL's and the sandboxes' only when they are started). */
+function portsToBind(): PortClaim[] {
+  const claims: PortClaim[] = [ports.app];
+  if (!process.env.DATABASE_URL && !process.env.POSTGRES_URL) claims.push(ports.postgres);
+  if (!process.env.STRIPE_SECRET_KEY || !process.env.PAYPAL_CLIENT_ID) claims.push(ports.stripe, ports.paypal);
+  return claims;
+}
+
+/** Where the CLIs find this database, and the exact lines to use it from elsewhere. */
+function announceDatabase(databaseUrl: string): void {
+  writeDevDatabase(databaseUrl);
+  cleanups.push(async () => removeDevDatabase());
+  say(`database: DATABASE_URL=${databaseUrl}`);
+  say('  npm run keys:create / db:seed / db:migrate:status use it by themselves while dev runs; elsewhere prefix that line');
+  say(`  a back-office key for everything the README shows: ${BACKOFFICE_KEY_EXAMPLE}`);
+}
+
 async function shutdown(signal: string): Promise<void> {
   say(`${signal}: stopping`);
   await closePool().catch(() => undefined);
@@ -87,21 +121,25 @@ async function shutdown(signal: string): Promise<void> {
 }
 
 try {
+  for (const claim of portsToBind()) await assertPortFree(claim, process.env.HOST ?? '127.0.0.1');
   await ensureDatabase();
   await ensureProviders();
   resetConfigForTests();
   const databaseUrl = process.env.DATABASE_URL ?? process.env.POSTGRES_URL ?? '';
   const applied = await migrateUp({ databaseUrl: process.env.POSTGRES_URL_NON_POOLING ?? databaseUrl });
   say(applied.length === 0 ? 'migrations up to date' : `applied ${applied.length} migrations`);
+  announceDatabase(databaseUrl);
   const { event, ticketTypes } = await seedDemoData(db);
   say(`seeded ${event.name}: ${ticketTypes.map((t) => t.code).join(', ')}`);
-  const server = await startLocalServer({ port, host: process.env.HOST ?? '127.0.0.1' });
+  await buildPages();
+  say('built the buyer pages (public/assets/*.js from web/)');
+  const server = await claimPort(ports.app, () => startLocalServer({ port, host: process.env.HOST ?? '127.0.0.1' }));
   cleanups.unshift(() => server.close());
   say(`ready on ${appUrl} in ${((performance.now() - started) / 1000).toFixed(1)} s — try ${appUrl}/api/health`);
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 } catch (error) {
-  process.stderr.write(`[dev] failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`[dev] failed to start: ${describeError(error)}\n`);
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   process.exit(1);
 }

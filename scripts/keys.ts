@@ -1,3 +1,4 @@
+import './lib/use-dev-database.js';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import {

@@ -106,6 +106,35 @@ export function loadRewrites(vercelJsonPath: string): Rewrite[] {
   });
 }
 
+interface HeaderRule {
+  source: RegExp;
+  headers: { key: string; value: string }[];
+}
+
+/** A vercel.json `source` (path-to-regexp: `:name`, `:name*`, raw groups such as `(.*)`) as an anchored RegExp. */
+function sourcePattern(source: string): RegExp {
+  const parts = source.split(/(\([^)]*\))/);
+  const regex = parts
+    .map((part) =>
+      part.startsWith('(')
+        ? part
+        : part
+            .replace(/[.+?^${}|[\]\\]/g, '\\$&')
+            .replace(/:(\w+)(\*)?/g, (_, _name: string, star?: string) => (star ? '(.*)' : '([^/]+)')),
+    )
+    .join('');
+  return new RegExp(`^${regex}$`);
+}
+
+/** vercel.json `headers`: every matching rule's headers go on the response (static files and functions alike), as on Vercel. */
+export function loadHeaderRules(vercelJsonPath: string): HeaderRule[] {
+  if (!existsSync(vercelJsonPath)) return [];
+  const config = JSON.parse(readFileSync(vercelJsonPath, 'utf8')) as {
+    headers?: { source: string; headers: { key: string; value: string }[] }[];
+  };
+  return (config.headers ?? []).map(({ source, headers }) => ({ source: sourcePattern(source), headers }));
+}
+
 function applyRewrites(pathname: string, rewrites: Rewrite[]): { pathname: string; query: URLSearchParams } {
   for (const rewrite of rewrites) {
     const match = rewrite.source.exec(pathname);
@@ -188,11 +217,15 @@ export async function startLocalServer(
   const publicDir = join(projectDir, 'public');
   const routes = discoverRoutes(apiDir);
   const rewrites = loadRewrites(join(projectDir, 'vercel.json'));
+  const headerRules = loadHeaderRules(join(projectDir, 'vercel.json'));
   const modules = new Map<string, Promise<Record<string, unknown>>>();
 
   const server = createServer(async (req, res) => {
     try {
       const incoming = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+      for (const rule of headerRules) {
+        if (rule.source.test(incoming.pathname)) for (const { key, value } of rule.headers) res.setHeader(key, value);
+      }
       const rewritten = applyRewrites(incoming.pathname, rewrites);
       const pathname = rewritten.pathname;
       if (pathname.startsWith('/api/') || pathname === '/api') {

@@ -1,3 +1,4 @@
+import './lib/use-dev-database.js';
 import { getConfig } from '../lib/config.js';
 import { migrateDown, migrateDryRun, migrateUp, migrationStatus } from '../lib/db/migrate.js';
 

@@ -1,3 +1,4 @@
+import './lib/use-dev-database.js';
 import { closePool, db } from '../lib/db/client.js';
 import { seedDemoData } from './lib/seed.js';
 

@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { delimiter, dirname } from 'node:path';
-import { ensureVercelTools, REPO_ROOT } from './build-vercel.js';
+import { ensureVercelTools, REPO_ROOT } from './lib/vercel-toolchain.js';
 
 const tools = ensureVercelTools();
 const child = spawn(tools.nodeBin, [tools.vercelBin, ...process.argv.slice(2)], {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { API_KEY_SCOPES, createApiKey, listKeys, parseExpiry, presentApiKey } from '../../lib/auth/api-keys.js';
+import { assertCanGrantScopes } from '../../lib/auth/grant-scopes.js';
 import { readJson } from '../../lib/http/body.js';
 import { defineRoute } from '../../lib/http/handler.js';
 import { requireApiKey } from '../../lib/http/require-api-key.js';
@@ -25,12 +26,14 @@ export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute({
   POST: async (ctx) => {
     const actor = await requireApiKey(ctx, 'keys:admin');
     const body = await readJson(ctx, CreateKey);
+    const expiresAt = parseExpiry(body.expires); // every 400 before the 403
+    assertCanGrantScopes(actor, body.scopes);
     const created = await createApiKey(
       {
         name: body.name,
         scopes: body.scopes,
         environment: body.environment,
-        expiresAt: parseExpiry(body.expires),
+        expiresAt,
         rateLimitPerMinute: body.rateLimitPerMinute,
       },
       actor,

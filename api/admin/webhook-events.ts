@@ -1,5 +1,6 @@
 import { defineRoute } from '../../lib/http/handler.js';
-import { queryObject, validate } from '../../lib/http/body.js';
+import { validate } from '../../lib/http/body.js';
+import { readQuery } from '../../lib/http/query.js';
 import { requireApiKey } from '../../lib/http/require-api-key.js';
 import { json } from '../../lib/http/response.js';
 import { ListQuery, listWebhookEventsPage } from '../../lib/webhooks/admin.js';
@@ -9,7 +10,7 @@ export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute(
   {
     GET: async (ctx) => {
       await requireApiKey(ctx, 'webhooks:admin');
-      const query = validate(ListQuery, queryObject(ctx), 'query');
+      const query = validate(ListQuery, readQuery(ctx), 'query');
       return json(await listWebhookEventsPage(query));
     },
   },

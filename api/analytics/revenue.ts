@@ -2,7 +2,7 @@ import { getRevenueSeries } from '../../lib/analytics/get-revenue-series.js';
 import { revenueCsv } from '../../lib/analytics/report-csv.js';
 import { parseReportQuery } from '../../lib/analytics/report-params.js';
 import { db } from '../../lib/db/client.js';
-import { queryObject } from '../../lib/http/body.js';
+import { readQuery } from '../../lib/http/query.js';
 import { defineRoute } from '../../lib/http/handler.js';
 import { requireApiKey } from '../../lib/http/require-api-key.js';
 import { json } from '../../lib/http/response.js';
@@ -14,7 +14,7 @@ import { json } from '../../lib/http/response.js';
 export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute({
   GET: async (ctx) => {
     await requireApiKey(ctx, 'analytics:read');
-    const range = await parseReportQuery(db, queryObject(ctx), { defaultRange: 'last30days' });
+    const range = await parseReportQuery(db, readQuery(ctx), { defaultRange: 'last30days' });
     const series = await getRevenueSeries(range);
     if (range.format === 'csv') {
       return new Response(revenueCsv(series), {

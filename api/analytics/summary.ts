@@ -2,7 +2,7 @@ import { getAnalyticsSummary } from '../../lib/analytics/get-analytics-summary.j
 import { summaryCsv } from '../../lib/analytics/report-csv.js';
 import { parseReportQuery } from '../../lib/analytics/report-params.js';
 import { db } from '../../lib/db/client.js';
-import { queryObject } from '../../lib/http/body.js';
+import { readQuery } from '../../lib/http/query.js';
 import { defineRoute } from '../../lib/http/handler.js';
 import { requireApiKey } from '../../lib/http/require-api-key.js';
 import { json } from '../../lib/http/response.js';
@@ -15,7 +15,7 @@ import { json } from '../../lib/http/response.js';
 export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute({
   GET: async (ctx) => {
     await requireApiKey(ctx, 'analytics:read');
-    const range = await parseReportQuery(db, queryObject(ctx), { defaultRange: 'all' });
+    const range = await parseReportQuery(db, readQuery(ctx), { defaultRange: 'all' });
     const summary = await getAnalyticsSummary(range);
     if (range.format === 'csv') {
       return new Response(summaryCsv(summary), {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { emailParam, limitParam } from '../../lib/db/queries/search-params.js';
 import { listCustomerOrders } from '../../lib/ledger/list-customer-orders.js';
-import { queryObject, validate } from '../../lib/http/body.js';
+import { validate } from '../../lib/http/body.js';
+import { readQuery } from '../../lib/http/query.js';
 import { defineRoute } from '../../lib/http/handler.js';
 import { requireApiKey } from '../../lib/http/require-api-key.js';
 import { json } from '../../lib/http/response.js';
@@ -12,7 +13,7 @@ const Query = z.strictObject({ email: emailParam, limit: limitParam(200, 50) });
 export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute({
   GET: async (ctx) => {
     await requireApiKey(ctx, 'orders:read');
-    const query = validate(Query, queryObject(ctx), 'query');
+    const query = validate(Query, readQuery(ctx), 'query');
     return json(await listCustomerOrders(query.email, query.limit));
   },
 });

@@ -1,5 +1,5 @@
 import { OrderSearchQuery, searchOrders } from '../../lib/db/queries/order-search.js';
-import { queryParams } from '../../lib/db/queries/search-params.js';
+import { readQuery } from '../../lib/http/query.js';
 import { validate } from '../../lib/http/body.js';
 import { defineRoute } from '../../lib/http/handler.js';
 import { requireApiKey } from '../../lib/http/require-api-key.js';
@@ -9,7 +9,7 @@ import { json } from '../../lib/http/response.js';
 export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute({
   GET: async (ctx) => {
     await requireApiKey(ctx, 'orders:read');
-    const search = validate(OrderSearchQuery, queryParams(ctx.url.searchParams), 'query');
+    const search = validate(OrderSearchQuery, readQuery(ctx), 'query');
     return json(await searchOrders(search));
   },
 });

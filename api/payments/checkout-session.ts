@@ -1,9 +1,11 @@
 import { createCheckoutSession } from '../../lib/checkout/create-checkout-session.js';
 import { checkoutSessionRequestSchema } from '../../lib/checkout/schemas.js';
 import { readJson } from '../../lib/http/body.js';
+import { clientIdempotencyScope } from '../../lib/http/client-scope.js';
 import { actorFrom, defineRoute } from '../../lib/http/handler.js';
 import { respondIdempotently } from '../../lib/http/idempotency.js';
 import { limitCheckoutByEmail, limitCheckoutByIp } from '../../lib/http/rate-limit.js';
+import { verifyOnSaleChallenge } from '../../lib/http/turnstile.js';
 
 /**
  * POST /api/payments/checkout-session — hold tickets, create the order and the provider checkout.
@@ -16,12 +18,11 @@ export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute(
       await limitCheckoutByIp(ctx);
       const body = await readJson(ctx, checkoutSessionRequestSchema);
       await limitCheckoutByEmail(ctx, body.customer.email);
-      return await respondIdempotently(ctx, { scope: 'POST /api/payments/checkout-session', request: body }, async () => ({
-        status: 201,
-        body: await createCheckoutSession(body, {
-          actor: actorFrom(ctx, 'buyer'),
-        }),
-      }));
+      const scope = clientIdempotencyScope(ctx, 'POST /api/payments/checkout-session');
+      return await respondIdempotently(ctx, { scope, request: body }, async () => {
+        await verifyOnSaleChallenge(ctx);
+        return { status: 201, body: await createCheckoutSession(body, { actor: actorFrom(ctx, 'buyer') }) };
+      });
     },
   },
   { cors: 'buyer' },

@@ -15,7 +15,7 @@ export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute(
         accessToken: bearerToken(ctx.request.headers.get('authorization')),
         actor: actorFrom(ctx, 'buyer', body.orderId),
       });
-      return json(result.order, { status: result.httpStatus });
+      return json(result.order, { status: result.capture === 'pending' ? 202 : 200 });
     },
   },
   { cors: 'buyer' },

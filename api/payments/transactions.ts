@@ -1,5 +1,5 @@
 import { listTransactions, streamTransactionsCsv, TransactionQuery } from '../../lib/db/queries/transactions.js';
-import { queryParams } from '../../lib/db/queries/search-params.js';
+import { readQuery } from '../../lib/http/query.js';
 import { validate } from '../../lib/http/body.js';
 import { defineRoute } from '../../lib/http/handler.js';
 import { requireApiKey } from '../../lib/http/require-api-key.js';
@@ -12,7 +12,7 @@ import { json } from '../../lib/http/response.js';
 export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute({
   GET: async (ctx) => {
     await requireApiKey(ctx, 'payments:read');
-    const filters = validate(TransactionQuery, queryParams(ctx.url.searchParams), 'query');
+    const filters = validate(TransactionQuery, readQuery(ctx), 'query');
     if (filters.format === 'csv') {
       const stamp = new Date().toISOString().slice(0, 10);
       return new Response(streamTransactionsCsv(filters), {

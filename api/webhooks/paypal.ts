@@ -1,6 +1,8 @@
-import { defineRoute } from '../../lib/http/handler.js';
+import { readText } from '../../lib/http/body.js';
+import { actorFrom, defineRoute } from '../../lib/http/handler.js';
 import { json } from '../../lib/http/response.js';
 import { receivePayPalWebhook } from '../../lib/webhooks/paypal/receive.js';
+import { WEBHOOK_MAX_BODY_BYTES } from '../../lib/webhooks/types.js';
 
 /**
  * POST /api/webhooks/paypal — PayPal event deliveries. 400 for a bad signature (nothing stored);
@@ -9,7 +11,12 @@ import { receivePayPalWebhook } from '../../lib/webhooks/paypal/receive.js';
 export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute(
   {
     POST: async (ctx) => {
-      const result = await receivePayPalWebhook(ctx);
+      const raw = await readText(ctx, WEBHOOK_MAX_BODY_BYTES);
+      const result = await receivePayPalWebhook({
+        raw,
+        signatureHeaders: ctx.request.headers,
+        actor: actorFrom(ctx, 'provider'),
+      });
       return json({ received: true, duplicate: result.duplicate, status: result.status });
     },
   },

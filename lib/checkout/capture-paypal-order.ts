@@ -1,12 +1,12 @@
 import { db, transaction } from '../db/client.js';
-import { type Actor, appendAudit } from '../db/models/audit-log.js';
-import { lockOrderById, updateOrder } from '../db/models/orders.js';
-import { recordPaymentFailure } from '../db/models/payment-failures.js';
-import { listPaymentsForOrder, lockPaymentById, type Payment, updatePayment } from '../db/models/payments.js';
+import type { Actor } from '../db/models/audit-log.js';
+import { listPaymentsForOrder, type Payment } from '../db/models/payments.js';
 import { AppError } from '../errors.js';
 import { log } from '../log.js';
 import { finalizeOrderPayment } from '../payments/finalize-order.js';
-import { canTransition, isHolding, isPaid } from '../payments/state-machine.js';
+import { markPaymentProcessingInTx } from '../payments/mark-payment-processing.js';
+import { recordPaymentDeclineInTx } from '../payments/record-payment-decline.js';
+import { isHolding, isPaid } from '../payments/state-machine.js';
 import { type PayPalCaptureResult, ProviderError } from '../providers/checkout-provider.js';
 import { getPayPalCheckoutProvider } from '../providers/index.js';
 import { buildOrderView, findOrderForBuyer, orderNotFound, type OrderView } from './get-order-for-buyer.js';
@@ -17,11 +17,11 @@ import { buildOrderView, findOrderForBuyer, orderNotFound, type OrderView } from
  * webhook uses, so the browser return and the webhook racing each other get ONE capture) and
  * complete the order through finalizeOrderPayment (which does nothing when the webhook won).
  *
- * Answers: 200 with the order view once the money is captured (whatever finalize then decided:
- * the view's status tells), 202 when PayPal holds the capture as PENDING (the webhook completes it),
- * 402 PAYMENT_DECLINED (buyer may choose another funding source at checkoutUrl), 422 when the
- * order was not approved yet, 409 when the order has ended, 502 when PayPal is unavailable
- * (nothing changed; retrying is safe).
+ * Outcomes: `captured` with the order view once the money is captured (whatever finalize then
+ * decided: the view's status tells), `pending` when PayPal holds the capture as PENDING (the webhook
+ * completes it); errors PAYMENT_DECLINED (buyer may choose another funding source at checkoutUrl),
+ * UNPROCESSABLE when the order was not approved yet, CONFLICT when the order has ended,
+ * PROVIDER_UNAVAILABLE when PayPal is unavailable (nothing changed; retrying is safe).
  */
 
 export function payPalCaptureRequestId(paypalOrderId: string): string {
@@ -35,7 +35,8 @@ export interface CapturePayPalInput {
 }
 
 export interface CapturePayPalResult {
-  httpStatus: 200 | 202;
+  /** `captured`: the money is taken (the view's status tells what finalize decided); `pending`: PayPal holds the capture as PENDING and its webhook completes it. */
+  capture: 'captured' | 'pending';
   order: OrderView;
 }
 
@@ -43,50 +44,23 @@ function checkoutPayment(payments: Payment[]): Payment | undefined {
   return payments.find((p) => p.provider === 'paypal' && p.providerSessionId !== null);
 }
 
-async function recordDecline(orderId: string, paymentId: string, code: string, message: string, actor: Actor): Promise<void> {
-  await transaction(async (tx) => {
-    const payment = await lockPaymentById(tx, paymentId);
-    if (!payment) return;
-    await recordPaymentFailure(tx, { paymentId, orderId, provider: 'paypal', code, message });
-    await appendAudit(tx, {
-      entityType: 'order',
-      entityId: orderId,
-      action: 'paypal_capture_declined',
+/** A PayPal refusal of the capture: recorded like the webhook's (payment_declined), the hold stays. */
+async function recordDecline(orderId: string, code: string, message: string, paypalOrderId: string, actor: Actor): Promise<void> {
+  await transaction((tx) =>
+    recordPaymentDeclineInTx(
+      tx,
+      orderId,
+      { provider: 'paypal', code, message, providerEventId: `capture:${paypalOrderId}` },
       actor,
-      reason: code,
-      newValues: { paymentId, providerCode: code },
-    });
-  });
-}
-
-async function markPending(orderId: string, paymentId: string, captureId: string, actor: Actor): Promise<void> {
-  await transaction(async (tx) => {
-    const order = await lockOrderById(tx, orderId);
-    const payment = await lockPaymentById(tx, paymentId);
-    if (!order || !payment || !isHolding(order.status)) return;
-    if (order.status !== 'processing' && canTransition('order', order.status, 'processing')) {
-      await updateOrder(tx, orderId, { status: 'processing' });
-    }
-    await updatePayment(tx, paymentId, {
-      ...(payment.status === 'pending' ? { status: 'processing' as const } : {}),
-      providerPaymentId: captureId,
-    });
-    await appendAudit(tx, {
-      entityType: 'order',
-      entityId: orderId,
-      action: 'paypal_capture_pending',
-      actor,
-      oldValues: { status: order.status },
-      newValues: { status: 'processing', providerPaymentId: captureId },
-    });
-  });
+    ),
+  );
 }
 
 export async function capturePayPalOrder(input: CapturePayPalInput): Promise<CapturePayPalResult> {
   const order = await findOrderForBuyer(input.orderId, input.accessToken);
   if (!order) throw orderNotFound();
   if (order.provider !== 'paypal') throw new AppError('UNPROCESSABLE', 'This order is not paid with PayPal');
-  if (isPaid(order.status)) return { httpStatus: 200, order: await buildOrderView(db, order) };
+  if (isPaid(order.status)) return { capture: 'captured', order: await buildOrderView(db, order) };
   if (!isHolding(order.status)) {
     throw new AppError('CONFLICT', `This order has ended (${order.status}); please start a new checkout`, {
       details: { status: order.status },
@@ -102,8 +76,8 @@ export async function capturePayPalOrder(input: CapturePayPalInput): Promise<Cap
   } catch (error) {
     if (!(error instanceof ProviderError)) throw error;
     log.warn('paypal capture failed', { orderId: order.id, code: error.code, kind: error.kind });
-    if (error.kind === 'api' && error.statusCode !== undefined && error.statusCode < 500) {
-      await recordDecline(order.id, payment.id, error.code, error.message, input.actor);
+    if (error.refused) {
+      await recordDecline(order.id, error.code, error.message, paypalOrderId, input.actor);
       throw new AppError('UNPROCESSABLE', 'PayPal refused to capture this order', { details: { providerCode: error.code } });
     }
     throw new AppError('PROVIDER_UNAVAILABLE', 'PayPal is not available right now; nothing was captured, please try again', {
@@ -113,7 +87,7 @@ export async function capturePayPalOrder(input: CapturePayPalInput): Promise<Cap
   }
 
   if (result.outcome === 'declined') {
-    await recordDecline(order.id, payment.id, result.code, result.message, input.actor);
+    await recordDecline(order.id, result.code, result.message, paypalOrderId, input.actor);
     throw new AppError('PAYMENT_DECLINED', 'PayPal declined this payment method; choose another one at PayPal', {
       details: { providerCode: result.code, checkoutUrl: payment.checkoutUrl },
     });
@@ -127,9 +101,16 @@ export async function capturePayPalOrder(input: CapturePayPalInput): Promise<Cap
     log.warn('paypal capture carries another order id', { orderId: order.id, customId: result.customId });
   }
   if (result.captureStatus === 'PENDING') {
-    await markPending(order.id, payment.id, result.captureId, input.actor);
+    await transaction((tx) =>
+      markPaymentProcessingInTx(
+        tx,
+        order.id,
+        { providerSessionId: paypalOrderId, providerPaymentId: result.captureId },
+        input.actor,
+      ),
+    );
     const fresh = await findOrderForBuyer(order.id, input.accessToken);
-    return { httpStatus: 202, order: await buildOrderView(db, fresh ?? order) };
+    return { capture: 'pending', order: await buildOrderView(db, fresh ?? order) };
   }
   const finalized = await finalizeOrderPayment({
     orderId: order.id,
@@ -147,5 +128,5 @@ export async function capturePayPalOrder(input: CapturePayPalInput): Promise<Cap
     log.warn('paypal capture finalized with attention', { orderId: order.id, outcome: finalized.outcome });
   }
   const fresh = await findOrderForBuyer(order.id, input.accessToken);
-  return { httpStatus: 200, order: await buildOrderView(db, fresh ?? order) };
+  return { capture: 'captured', order: await buildOrderView(db, fresh ?? order) };
 }

@@ -1,11 +1,12 @@
 import { getConfig } from '../config.js';
 import { db, transaction, type Tx } from '../db/client.js';
 import { type Actor, appendAudit } from '../db/models/audit-log.js';
-import { upsertCustomerByEmail } from '../db/models/customers.js';
+import { findOrCreateCustomerByEmail } from '../db/models/customers.js';
+import { recordOrderBuyer } from '../db/models/order-buyer.js';
 import { type FestivalEvent, findEventBySlug } from '../db/models/events.js';
+import { enforceHoldCaps, holdKeysFor } from './hold-caps.js';
 import { insertOrderItems, type NewOrderItem } from '../db/models/order-items.js';
-import { insertOrder, lockOrderById, type Order, type Provider, updateOrder } from '../db/models/orders.js';
-import { recordPaymentFailure } from '../db/models/payment-failures.js';
+import { insertOrder, type Order, type Provider } from '../db/models/orders.js';
 import { insertPayment, type Payment, updatePayment } from '../db/models/payments.js';
 import {
   findTicketTypesByCodes,
@@ -20,8 +21,10 @@ import type { Currency } from '../money.js';
 import { type CheckoutProvider, ProviderError } from '../providers/checkout-provider.js';
 import { getCheckoutProvider } from '../providers/index.js';
 import { generateAccessToken } from './access-token.js';
-import { reclaimExpiredHolds, releaseOrderHolds } from './holds.js';
+import { failCheckoutAfterProviderError } from './fail-checkout.js';
+import { reclaimExpiredHolds } from './holds.js';
 import { type OrderPricing, type PricedLine, PricingError, priceOrder } from './pricing.js';
+import { eventHasEnded, isEventOnSale } from './sales-window.js';
 import type { CheckoutSessionRequest } from './schemas.js';
 
 /**
@@ -60,6 +63,18 @@ export interface CheckoutSessionCreated {
 /** Extra time on every hold so the provider call still sees ≥ 30 minutes left (Stripe's minimum expires_at). */
 export const HOLD_SLACK_MS = 60_000;
 const STRIPE_MAX_EXPIRY_MS = 24 * 3_600_000 - 60_000;
+/** Stripe refuses a Checkout Session that expires sooner than 30 minutes. */
+const PROVIDER_SESSION_MIN_MS = 30 * 60_000;
+
+/** The provider session lasts as long as the hold, but never less than the provider's minimum (+ slack) nor more than its maximum. */
+function providerSessionExpiry(holdExpiresAt: Date): Date {
+  const now = Date.now();
+  const expiry =
+    holdExpiresAt.getTime() >= now + PROVIDER_SESSION_MIN_MS
+      ? holdExpiresAt.getTime()
+      : Math.ceil((now + PROVIDER_SESSION_MIN_MS + HOLD_SLACK_MS) / 1000) * 1000;
+  return new Date(Math.min(expiry, now + STRIPE_MAX_EXPIRY_MS));
+}
 
 function fieldError(path: string, message: string): AppError {
   return new AppError('VALIDATION_ERROR', `Invalid request body: ${path}`, { details: { fields: [{ path, message }] } });
@@ -122,8 +137,11 @@ async function checkOrder(request: CheckoutSessionRequest, now: Date): Promise<C
   request.items.forEach((item, index) => {
     if (!byCode.has(item.ticketType)) throw fieldError(`items.${index}.ticketType`, 'no such ticket type for this event');
   });
-  if (event.status !== 'on_sale') {
-    throw new AppError('SALES_CLOSED', `Ticket sales for ${event.name} are closed`, { details: { event: event.slug } });
+  if (!isEventOnSale(event, now)) {
+    const ended = eventHasEnded(event, now);
+    throw new AppError('SALES_CLOSED', `Ticket sales for ${event.name} ${ended ? 'ended with the event' : 'are closed'}`, {
+      details: { event: event.slug, ...(ended ? { endedAt: event.endsAt.toISOString() } : {}) },
+    });
   }
   const items = request.items.map((item) => {
     const type = byCode.get(item.ticketType);
@@ -214,12 +232,20 @@ async function insertOrderWithHolds(
   actor: Actor,
 ): Promise<{ order: Order; payment: Payment }> {
   const { pricing } = checked;
-  const customer = await upsertCustomerByEmail(tx, {
+  const holdKeys = holdKeysFor(actor.ip, request.customer.email);
+  await enforceHoldCaps(
+    tx,
+    holdKeys,
+    pricing.lines.reduce((sum, line) => sum + line.quantity, 0),
+  );
+  const buyer = {
     email: request.customer.email,
     firstName: request.customer.firstName,
     lastName: request.customer.lastName,
-    phone: request.customer.phone,
-  });
+    phone: request.customer.phone ?? null,
+  };
+  // Never rewrites an existing customer (an unauthenticated request); the order keeps its own copy.
+  const customer = await findOrCreateCustomerByEmail(tx, { ...buyer, phone: buyer.phone ?? undefined });
   const order = await insertOrder(tx, {
     eventId: checked.event.id,
     customerId: customer.id,
@@ -233,6 +259,7 @@ async function insertOrderWithHolds(
     holdExpiresAt,
     metadata: actor.requestId ? { requestId: actor.requestId } : {},
   });
+  await recordOrderBuyer(tx, order.id, buyer, holdKeys);
   await insertOrderItems(tx, order.id, ticketRows(checked));
   const payment = await insertPayment(tx, {
     orderId: order.id,
@@ -324,34 +351,6 @@ async function holdAndInsert(
   }
 }
 
-/** Provider failed: release the hold, fail order and payment, record the provider's code. One transaction. */
-async function failAfterProviderError(order: Order, payment: Payment, error: ProviderError, actor: Actor): Promise<void> {
-  await transaction(async (tx) => {
-    const locked = await lockOrderById(tx, order.id);
-    if (locked?.status !== 'pending') return;
-    const released = await releaseOrderHolds(tx, order.id);
-    await updateOrder(tx, order.id, { status: 'failed' });
-    await recordPaymentFailure(tx, {
-      paymentId: payment.id,
-      orderId: order.id,
-      provider: error.provider,
-      code: error.code,
-      declineCode: error.declineCode ?? null,
-      message: error.message,
-    });
-    await updatePayment(tx, payment.id, { status: 'failed' });
-    await appendAudit(tx, {
-      entityType: 'order',
-      entityId: order.id,
-      action: 'checkout_provider_failed',
-      actor,
-      reason: error.code,
-      oldValues: { status: locked.status },
-      newValues: { status: 'failed', released, provider: error.provider, providerCode: error.code, kind: error.kind },
-    });
-  });
-}
-
 function providerLines(pricing: OrderPricing) {
   return pricing.lines.map((line) => ({
     name: line.appliedPercent > 0 ? `${line.name} (sliding scale, ${line.appliedPercent}% off)` : line.name,
@@ -389,7 +388,7 @@ export async function createCheckoutSession(
       totalCents: checked.pricing.totalCents,
       lines: providerLines(checked.pricing),
       customerEmail: request.customer.email,
-      expiresAt: new Date(Math.min(holdExpiresAt.getTime(), Date.now() + STRIPE_MAX_EXPIRY_MS)),
+      expiresAt: providerSessionExpiry(holdExpiresAt),
       successUrl:
         request.provider === 'stripe'
           ? withQuery(returnUrls.successUrl, orderParams, 'session_id={CHECKOUT_SESSION_ID}')
@@ -414,7 +413,7 @@ export async function createCheckoutSession(
       requestId: context.actor.requestId,
     });
     try {
-      await failAfterProviderError(order, payment, providerError, context.actor);
+      await failCheckoutAfterProviderError(order, payment, providerError, context.actor);
     } catch (cleanupError) {
       // The hold then ends with its expiry (cron / reclaim); the buyer still gets the 502.
       log.error('releasing the hold after a provider failure failed', { orderId: order.id, error: cleanupError });

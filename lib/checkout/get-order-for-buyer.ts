@@ -1,8 +1,9 @@
+import { isUuid } from '../ids.js';
 import { db, type Queryable } from '../db/client.js';
 import { findEventById } from '../db/models/events.js';
 import { listOrderItems } from '../db/models/order-items.js';
 import { findOrderById, type Order } from '../db/models/orders.js';
-import { listPaymentsForOrder, type Payment } from '../db/models/payments.js';
+import { isCaptured, listPaymentsForOrder, type Payment } from '../db/models/payments.js';
 import { AppError } from '../errors.js';
 import { accessTokenMatches } from './access-token.js';
 
@@ -49,11 +50,10 @@ export interface OrderView {
 }
 
 const NOT_FOUND_MESSAGE = 'No such order';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The payment that speaks for the order: the captured one if any, else the newest attempt. */
 function primaryPayment(payments: Payment[]): Payment | undefined {
-  return payments.find((p) => ['completed', 'partially_refunded', 'refunded'].includes(p.status)) ?? payments[0];
+  return payments.find((p) => isCaptured(p.status)) ?? payments[0];
 }
 
 export async function buildOrderView(q: Queryable, order: Order): Promise<OrderView> {
@@ -109,7 +109,7 @@ export async function findOrderForBuyer(
   accessToken: string | undefined,
   q: Queryable = db,
 ): Promise<Order | undefined> {
-  const order = orderId && UUID.test(orderId) ? await findOrderById(q, orderId) : undefined;
+  const order = isUuid(orderId) ? await findOrderById(q, orderId) : undefined;
   const matches = accessTokenMatches(accessToken, order?.accessTokenHash);
   return order && matches ? order : undefined;
 }

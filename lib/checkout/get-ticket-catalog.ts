@@ -4,6 +4,7 @@ import { listTicketAvailability, listTicketTypesForEvent } from '../db/models/ti
 import { AppError } from '../errors.js';
 import type { Currency } from '../money.js';
 import { MAX_SLIDING_SCALE_PERCENT } from './pricing.js';
+import { eventHasEnded, isEventOnSale } from './sales-window.js';
 
 /**
  * GET /api/tickets?event=<slug>: the checkout page's catalogue. Availability is
@@ -38,6 +39,8 @@ export interface TicketCatalog {
     endsAt: string;
     currency: Currency;
     onSale: boolean;
+    /** The event's end has passed: nothing is sold any more (lib/checkout/sales-window.ts). */
+    ended: boolean;
   };
   ticketTypes: CatalogTicketType[];
   generatedAt: string;
@@ -51,7 +54,7 @@ export async function getTicketCatalog(slug: string, now = new Date()): Promise<
     listTicketAvailability(db, { eventId: event.id }),
   ]);
   const byId = new Map(availability.map((a) => [a.id, a]));
-  const eventOnSale = event.status === 'on_sale';
+  const eventOnSale = isEventOnSale(event, now);
   return {
     event: {
       slug: event.slug,
@@ -62,6 +65,7 @@ export async function getTicketCatalog(slug: string, now = new Date()): Promise<
       endsAt: event.endsAt.toISOString(),
       currency: event.currency,
       onSale: eventOnSale,
+      ended: eventHasEnded(event, now),
     },
     ticketTypes: types
       .filter((t) => t.isActive)

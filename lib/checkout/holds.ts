@@ -1,10 +1,11 @@
 import { type Tx, transaction } from '../db/client.js';
 import { type Actor, appendAudit } from '../db/models/audit-log.js';
 import { countActiveItemsByType } from '../db/models/order-items.js';
-import { ORDER_COLUMNS, type Order, updateOrder } from '../db/models/orders.js';
-import { lockLatestPaymentForOrder, type Payment, updatePayment } from '../db/models/payments.js';
+import { lockDueHeldOrders, lockOrderWithHoldDue, type Order } from '../db/models/orders.js';
+import { lockLatestPaymentForOrder, type Payment } from '../db/models/payments.js';
 import { releaseHold } from '../db/models/ticket-types.js';
 import { canTransition } from '../payments/state-machine.js';
+import { transition } from '../payments/transition.js';
 
 /**
  * Holds that end. A pending order keeps its tickets in ticket_types.held until it is paid, fails
@@ -28,16 +29,6 @@ export type ExpireOutcome =
   | { expired: true; order: Order; payment: Payment | undefined; released: ReleasedTickets[] }
   | { expired: false; reason: 'not_found' | 'not_pending' | 'not_due'; order: Order | undefined };
 
-type LockedOrder = Order & { due: boolean };
-
-async function lockOrderWithDue(tx: Tx, orderId: string): Promise<LockedOrder | undefined> {
-  return await tx.queryOne<LockedOrder>(
-    `SELECT ${ORDER_COLUMNS}, (hold_expires_at IS NOT NULL AND hold_expires_at <= now()) AS due
-     FROM orders WHERE id = $1 FOR UPDATE`,
-    [orderId],
-  );
-}
-
 /** Gives an order's held tickets back to their ticket types (inside the caller's transaction); returns what went back. */
 export async function releaseOrderHolds(tx: Tx, orderId: string): Promise<Array<{ ticketTypeId: string; quantity: number }>> {
   const released = await countActiveItemsByType(tx, orderId);
@@ -55,7 +46,7 @@ export async function expireHeldOrderInTx(
   orderId: string,
   options: { actor: Actor; reason: string; onlyIfDue?: boolean },
 ): Promise<ExpireOutcome> {
-  const order = await lockOrderWithDue(tx, orderId);
+  const order = await lockOrderWithHoldDue(tx, orderId);
   if (!order) return { expired: false, reason: 'not_found', order: undefined };
   const { due, ...plain } = order;
   if (order.status !== 'pending' || !canTransition('order', order.status, 'expired')) {
@@ -64,10 +55,10 @@ export async function expireHeldOrderInTx(
   if ((options.onlyIfDue ?? true) && !due) return { expired: false, reason: 'not_due', order: plain };
 
   const released = await releaseOrderHolds(tx, order.id);
-  const expiredOrder = await updateOrder(tx, order.id, { status: 'expired' });
+  const expiredOrder = await transition(tx, 'order', plain, 'expired');
   let payment = await lockLatestPaymentForOrder(tx, order.id);
   if (payment && canTransition('payment', payment.status, 'expired') && payment.status !== 'expired') {
-    payment = await updatePayment(tx, payment.id, { status: 'expired' });
+    payment = await transition(tx, 'payment', payment, 'expired');
   }
   await appendAudit(tx, {
     entityType: 'order',
@@ -97,21 +88,7 @@ export interface ReclaimOptions {
 export async function reclaimExpiredHolds(options: ReclaimOptions): Promise<Extract<ExpireOutcome, { expired: true }>[]> {
   const limit = options.limit ?? 50;
   return await transaction(async (tx) => {
-    const due = options.ticketTypeId
-      ? await tx.queryMany<{ id: string }>(
-          `SELECT o.id FROM orders o
-           WHERE o.status IN ('pending', 'processing') AND o.hold_expires_at <= now() AND o.status = 'pending'
-             AND EXISTS (SELECT 1 FROM order_items i
-                         WHERE i.order_id = o.id AND i.ticket_type_id = $1 AND i.status = 'active')
-           ORDER BY o.hold_expires_at LIMIT $2 FOR UPDATE OF o SKIP LOCKED`,
-          [options.ticketTypeId, limit],
-        )
-      : await tx.queryMany<{ id: string }>(
-          `SELECT o.id FROM orders o
-           WHERE o.status IN ('pending', 'processing') AND o.hold_expires_at <= now() AND o.status = 'pending'
-           ORDER BY o.hold_expires_at LIMIT $1 FOR UPDATE OF o SKIP LOCKED`,
-          [limit],
-        );
+    const due = await lockDueHeldOrders(tx, { ticketTypeId: options.ticketTypeId, limit });
     const expired: Extract<ExpireOutcome, { expired: true }>[] = [];
     for (const { id } of due) {
       const outcome = await expireHeldOrderInTx(tx, id, { actor: options.actor, reason: options.reason });

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { getConfig } from '../config.js';
 import { AppError } from '../errors.js';
 import type { RequestContext } from './handler.js';
+import { assertSafeText } from './text-input.js';
 
 /** Reads the raw body as text (webhook signatures need the exact bytes), refusing oversized ones. */
 export async function readText(ctx: RequestContext, maxBytes = getConfig().http.maxBodyBytes): Promise<string> {
@@ -28,8 +29,9 @@ export function fieldIssues(error: z.ZodError): FieldIssue[] {
   }));
 }
 
-/** Validates any value against a schema, as a 400 listing the field paths. */
+/** Validates any value against a schema, as a 400 listing the field paths (text checked first: lib/http/text-input.ts). */
 export function validate<S extends z.ZodType>(schema: S, value: unknown, what = 'request body'): z.infer<S> {
+  assertSafeText(value, what);
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issues = fieldIssues(parsed.error);
@@ -43,7 +45,7 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, what = 
 /** JSON body: content type, size limit (413), syntax (400 INVALID_JSON), schema (400 with field paths). */
 export async function readJson<S extends z.ZodType>(ctx: RequestContext, schema: S): Promise<z.infer<S>> {
   const type = ctx.request.headers.get('content-type') ?? '';
-  if (!/^application\/json\b/i.test(type)) {
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
   }
   const text = await readText(ctx);
@@ -54,9 +56,4 @@ export async function readJson<S extends z.ZodType>(ctx: RequestContext, schema:
     throw new AppError('INVALID_JSON', 'The request body is not valid JSON');
   }
   return validate(schema, value);
-}
-
-/** Query string as a plain object (last value wins), for schema validation. */
-export function queryObject(ctx: RequestContext): Record<string, string> {
-  return Object.fromEntries(ctx.url.searchParams.entries());
 }

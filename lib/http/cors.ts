@@ -5,7 +5,7 @@ import { getConfig } from '../config.js';
  * origins come from ALLOWED_ORIGINS; nothing is ever open to every origin.
  */
 
-export const CORS_ALLOWED_HEADERS = 'content-type, authorization, idempotency-key, x-request-id';
+export const CORS_ALLOWED_HEADERS = 'content-type, authorization, idempotency-key, x-request-id, cf-turnstile-response';
 export const CORS_EXPOSED_HEADERS =
   'x-request-id, ratelimit-limit, ratelimit-remaining, ratelimit-reset, retry-after, idempotent-replayed';
 

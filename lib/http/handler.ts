@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor, ActorType } from '../db/models/audit-log.js';
+import { getConfig } from '../config.js';
 import { AppError } from '../errors.js';
+import { platformClientIp } from './client-address.js';
 import { log } from '../log.js';
 import { corsHeaders, isAllowedOrigin, preflightHeaders } from './cors.js';
 import { errorResponse, toErrorResponse } from './response.js';
@@ -19,7 +21,7 @@ export interface RequestContext {
   url: URL;
   method: string;
   requestId: string;
-  /** Client IP as the platform reports it (x-forwarded-for / x-real-ip). */
+  /** Client IP as the platform reports it (CLIENT_IP_HEADER, TRUSTED_PROXY_HOPS: lib/http/client-address.ts). */
   ip: string | undefined;
   userAgent: string | undefined;
   /** Allowed Origin of a cross-origin buyer call, when there is one. */
@@ -49,10 +51,19 @@ function requestIdFrom(request: Request): string {
   return given && REQUEST_ID.test(given) ? given : `req_${randomUUID().replaceAll('-', '')}`;
 }
 
+/** The client address the platform reported (trusted header + proxy hops from config; lib/http/client-address.ts). */
 export function clientIp(request: Request): string | undefined {
-  const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
-  const ip = forwarded || request.headers.get('x-real-ip')?.trim();
-  return ip && ip.length <= 64 ? ip : undefined;
+  return platformClientIp(request.headers, getConfig().abuse);
+}
+
+/** Adds tokens to Vary without dropping the ones already there. */
+function addVary(headers: Headers, value: string): void {
+  const tokens = new Map<string, string>();
+  for (const token of `${headers.get('vary') ?? ''},${value}`.split(',')) {
+    const t = token.trim();
+    if (t) tokens.set(t.toLowerCase(), t);
+  }
+  headers.set('vary', [...tokens.values()].join(', '));
 }
 
 function finish(response: Response, ctx: RequestContext, extra: Record<string, string> = {}): Response {
@@ -60,7 +71,10 @@ function finish(response: Response, ctx: RequestContext, extra: Record<string, s
   ctx.responseHeaders.forEach((value, key) => {
     headers.set(key, value);
   });
-  for (const [key, value] of Object.entries(extra)) headers.set(key, value);
+  for (const [key, value] of Object.entries(extra)) {
+    if (key === 'vary') addVary(headers, value);
+    else headers.set(key, value);
+  }
   headers.set('x-request-id', ctx.requestId);
   if (!headers.has('cache-control')) headers.set('cache-control', 'no-store');
   headers.set('x-content-type-options', 'nosniff');
@@ -87,7 +101,9 @@ export function defineRoute(handlers: Partial<Record<Method, Handler>>, options:
         responseHeaders: new Headers(),
       };
       let response: Response;
-      let cors: Record<string, string> = {};
+      // A buyer answer depends on Origin even when the request has none (a shared cache must not
+      // hand a no-CORS answer to a cross-origin caller, or the reverse): always Vary: Origin.
+      let cors: Record<string, string> = options.cors === 'buyer' ? { vary: 'Origin' } : {};
       try {
         const origin = request.headers.get('origin');
         if (options.cors === 'buyer' && origin !== null) {

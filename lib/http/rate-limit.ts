@@ -1,12 +1,13 @@
 import { getConfig } from '../config.js';
 import { db } from '../db/client.js';
-import { deleteExpiredWindows, incrementWindow } from '../db/models/rate-limits.js';
+import { deleteExpiredWindows, incrementSlidingWindow } from '../db/models/rate-limits.js';
 import { AppError } from '../errors.js';
 import { log } from '../log.js';
+import { clientKey } from './client-address.js';
 import type { RequestContext } from './handler.js';
 
 /**
- * Postgres-backed fixed-window rate limits (no Redis, no scheduler).
+ * Postgres-backed sliding-window rate limits (no Redis, no scheduler; see slidingWindowState).
  *
  * `await enforceRateLimit(ctx, { bucket: 'checkout:ip:' + ip, limit: 10, windowSeconds: 60 })`
  * counts the request with one atomic upsert, puts RateLimit-Limit / RateLimit-Remaining /
@@ -49,6 +50,11 @@ export function setRateLimitCleanupChanceForTests(chance?: number): void {
   cleanupChance = chance ?? 1 / CLEANUP_EVERY;
 }
 
+/** The clock limits are computed with (tests move it). */
+export function rateLimitNow(): Date {
+  return clock();
+}
+
 export function rateLimitsEnabled(): boolean {
   return getConfig().rateLimit.enabled;
 }
@@ -59,10 +65,47 @@ function bucketName(bucket: string): string {
   return clean.length <= 300 ? clean : clean.slice(0, 300);
 }
 
+/**
+ * Sliding window (issue 18: a fixed window let 2 × limit through across a window edge). The estimate
+ * is `previous × (share of the previous window still inside the last windowSeconds) + current`; a hit
+ * is allowed while the estimate is at most the limit. Refused hits count too, so hammering keeps a
+ * client out until it slows down. Retry-After is when one more hit would be allowed, if none come.
+ */
+export function slidingWindowState(
+  rule: Pick<RateLimitRule, 'limit' | 'windowSeconds'>,
+  counted: { current: number; previous: number; windowStart: Date },
+  now: Date,
+): RateLimitState {
+  const windowMs = rule.windowSeconds * 1000;
+  const elapsed = now.getTime() - counted.windowStart.getTime();
+  const weight = Math.max(0, (windowMs - elapsed) / windowMs);
+  const estimate = counted.previous * weight + counted.current;
+  const allowed = estimate <= rule.limit;
+  const untilWindowEnd = windowMs - elapsed;
+  // When would previous·w + current + 1 ≤ limit again (no further hits)?
+  let waitMs: number;
+  if (counted.current + 1 <= rule.limit) {
+    // Within this window, once enough of the previous window has slid out.
+    const neededWeight = counted.previous > 0 ? (rule.limit - counted.current - 1) / counted.previous : 1;
+    waitMs = Math.max(0, windowMs * (1 - neededWeight) - elapsed);
+  } else {
+    // In the next window this window is the previous one: current·(1 − e/W) + 1 ≤ limit.
+    const neededWeight = counted.current > 0 ? Math.max(0, rule.limit - 1) / counted.current : 1;
+    waitMs = untilWindowEnd + windowMs * (1 - neededWeight);
+  }
+  return {
+    allowed,
+    limit: rule.limit,
+    remaining: Math.max(0, Math.floor(rule.limit - estimate)),
+    resetSeconds: Math.max(1, Math.ceil((allowed ? untilWindowEnd : waitMs) / 1000)),
+    count: counted.current,
+  };
+}
+
 /** Counts one hit and reports the state; does not touch the response. */
 export async function hitRateLimit(rule: RateLimitRule): Promise<RateLimitState> {
   const now = clock();
-  const counted = await incrementWindow(db, bucketName(rule.bucket), rule.windowSeconds, now);
+  const counted = await incrementSlidingWindow(db, bucketName(rule.bucket), rule.windowSeconds, now);
   if (Math.random() < cleanupChance) {
     try {
       await deleteExpiredWindows(db, new Date(now.getTime() - KEEP_AFTER_END_MS));
@@ -70,14 +113,7 @@ export async function hitRateLimit(rule: RateLimitRule): Promise<RateLimitState>
       log.warn('rate limit cleanup failed', { error });
     }
   }
-  const resetSeconds = Math.max(1, Math.ceil((counted.expiresAt.getTime() - now.getTime()) / 1000));
-  return {
-    allowed: counted.count <= rule.limit,
-    limit: rule.limit,
-    remaining: Math.max(0, rule.limit - counted.count),
-    resetSeconds,
-    count: counted.count,
-  };
+  return slidingWindowState(rule, counted, now);
 }
 
 function setHeaders(ctx: RequestContext, state: RateLimitState): void {
@@ -116,11 +152,12 @@ export const CHECKOUT_LIMIT = { limit: 10, windowSeconds: 60 } as const;
 export const ORDER_LOOKUP_LIMIT = { limit: 60, windowSeconds: 60 } as const;
 
 /**
- * The IP a limit counts against. Vercel always sets x-forwarded-for; a request without one (local
+ * The IP a limit counts against (IPv6 per /64, mapped IPv4 as IPv4). Vercel always sets x-forwarded-for; a request without one (local
  * tools, in-process tests) is not IP-limited outside production, and shares one bucket in production.
  */
 function ipKey(ctx: RequestContext): string | undefined {
-  if (ctx.ip) return ctx.ip.toLowerCase();
+  const key = clientKey(ctx.ip);
+  if (key) return key;
   return getConfig().isProduction ? 'unknown' : undefined;
 }
 

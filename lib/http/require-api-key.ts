@@ -6,6 +6,7 @@ import type { Actor } from '../db/models/audit-log.js';
 import { AppError } from '../errors.js';
 import { log } from '../log.js';
 import { actorFrom, type RequestContext } from './handler.js';
+import { recordFailedAuth, refuseThrottledAuth } from './auth-throttle.js';
 import { enforceRateLimit } from './rate-limit.js';
 
 /**
@@ -15,6 +16,7 @@ import { enforceRateLimit } from './rate-limit.js';
  * - a valid key without the scope → 403;
  * - otherwise records the use (last_used_at, usage_count) and counts it against the key's own
  *   per-minute limit (429 when over), and returns the key as the Actor for audit entries.
+ * Failed attempts are throttled per client address (lib/http/auth-throttle.ts).
  * The key travels as `Authorization: Bearer bf_live_...` (a bare `bf_...` value is accepted too).
  */
 
@@ -52,21 +54,27 @@ export function actorForKey(ctx: RequestContext, key: ApiKeyRecord): ApiKeyActor
 
 /** Authenticates the request's key (401 when absent or not valid), records its use and applies its rate limit. */
 export async function authenticateRequest(ctx: RequestContext): Promise<ApiKeyActor> {
+  await refuseThrottledAuth(ctx);
   const presented = presentedCredential(ctx);
   if (presented === undefined || presented.length > 200) {
     log.info('api key refused', { requestId: ctx.requestId, reason: 'missing' });
+    await recordFailedAuth(ctx);
     throw unauthorized();
   }
   const result = await authenticateApiKey(presented);
   if (!result.ok) {
     log.info('api key refused', { requestId: ctx.requestId, reason: result.reason });
+    await recordFailedAuth(ctx);
     throw unauthorized();
   }
   const { key } = result;
-  await Promise.all([
+  // Both settle before any 429 is thrown, so every use is recorded.
+  const [touched, limited] = await Promise.allSettled([
     touchApiKeyUsage(db, key.id),
     enforceRateLimit(ctx, { bucket: `key:${key.id}`, limit: key.rateLimitPerMinute, windowSeconds: 60 }),
   ]);
+  if (touched.status === 'rejected') throw touched.reason;
+  if (limited.status === 'rejected') throw limited.reason;
   return actorForKey(ctx, key);
 }
 

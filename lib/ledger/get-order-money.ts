@@ -1,6 +1,6 @@
 import { db, type Queryable } from '../db/client.js';
 import { findLedgerMismatches, type LedgerEntry, listLedgerForOrder } from '../db/models/money-ledger.js';
-import { isUuid } from '../webhooks/order-effects.js';
+import { isUuid } from '../ids.js';
 
 /**
  * One order's money, read from the ledger (customer service: "what did we take, give back, pay in

@@ -1,16 +1,18 @@
 import { type Tx, transaction } from '../db/client.js';
 import { type Actor, appendAudit } from '../db/models/audit-log.js';
 import { countActiveItemsByType } from '../db/models/order-items.js';
-import { lockOrderById, type Order, type Provider, updateOrder } from '../db/models/orders.js';
+import { type AttentionReason, lockOrderById, type Order, type Provider, updateOrder } from '../db/models/orders.js';
 import {
   findPaymentByProviderPayment,
+  insertDuplicatePayment,
+  isCaptured,
   lockLatestPaymentForOrder,
   lockPaymentById,
   type Payment,
-  updatePayment,
 } from '../db/models/payments.js';
-import { convertHoldToSold, trySellWithoutHold } from '../db/models/ticket-types.js';
+import { convertHoldToSold, trySellAllWithoutHold } from '../db/models/ticket-types.js';
 import { isHolding, isPaid } from './state-machine.js';
+import { transition } from './transition.js';
 
 /**
  * The one finalize function: used by the PayPal return, every webhook that reports money captured,
@@ -53,18 +55,39 @@ const cardDetails = (input: FinalizePaymentInput) => ({
   methodLast4: input.methodLast4 && /^[0-9]{4}$/.test(input.methodLast4) ? input.methodLast4 : null,
 });
 
-/** Sells every ticket of the order without a hold, all or nothing (savepoint). */
+/** The payment's money is captured: completed (through the state machine), with the provider's ids and card details. */
+async function completePayment(tx: Tx, payment: Payment, input: FinalizePaymentInput, now: Date): Promise<Payment> {
+  return await transition(tx, 'payment', payment, 'completed', {
+    providerSessionId: input.providerSessionId ?? payment.providerSessionId,
+    providerPaymentId: input.providerPaymentId,
+    completedAt: now,
+    ...cardDetails(input),
+  });
+}
+
+/** Flags the order for staff (amount mismatch, late payment without capacity) with its audit entry; the action is the reason. */
+async function flagOrder(
+  tx: Tx,
+  order: Order,
+  reason: AttentionReason,
+  actor: Actor,
+  values: { oldValues: Record<string, unknown>; newValues: Record<string, unknown> },
+): Promise<Order> {
+  const flagged = await updateOrder(tx, order.id, { attentionReason: reason });
+  await appendAudit(tx, {
+    entityType: 'order',
+    entityId: order.id,
+    action: reason === 'amount_mismatch' ? 'payment_amount_mismatch' : reason,
+    actor,
+    reason,
+    ...values,
+  });
+  return flagged;
+}
+
+/** Sells every ticket of the order without a hold, all or nothing. */
 async function sellLate(tx: Tx, orderId: string): Promise<boolean> {
-  const items = await countActiveItemsByType(tx, orderId);
-  await tx.query('SAVEPOINT late_sale');
-  for (const item of items) {
-    if (!(await trySellWithoutHold(tx, item.ticketTypeId, item.quantity))) {
-      await tx.query('ROLLBACK TO SAVEPOINT late_sale');
-      return false;
-    }
-  }
-  await tx.query('RELEASE SAVEPOINT late_sale');
-  return true;
+  return await trySellAllWithoutHold(tx, await countActiveItemsByType(tx, orderId));
 }
 
 /** The payment row this money belongs to: the one already carrying the provider id, else the order's latest attempt. */
@@ -90,28 +113,14 @@ export async function finalizeOrderPaymentInTx(tx: Tx, input: FinalizePaymentInp
       return { outcome: 'already_final', order };
     }
     // Paid twice (e.g. two captures): record the second payment, voided as a duplicate, so it can be refunded.
-    const duplicate = await tx.queryOne<Payment>(
-      `INSERT INTO payments (order_id, provider, status, amount_cents, currency, provider_payment_id, method_type, method_brand,
-         method_last4, failure_code, failure_message)
-       VALUES ($1, $2, 'cancelled', $3, $4, $5, $6, $7, $8, 'duplicate_payment', 'Order was already paid; refund due')
-       ON CONFLICT (provider, provider_payment_id) DO UPDATE SET updated_at = now()
-       RETURNING id, order_id AS "orderId", provider, status, amount_cents AS "amountCents", currency,
-         refunded_cents AS "refundedCents", disputed_cents AS "disputedCents", provider_session_id AS "providerSessionId",
-         provider_payment_id AS "providerPaymentId", checkout_url AS "checkoutUrl", method_type AS "methodType",
-         method_brand AS "methodBrand", method_last4 AS "methodLast4", failure_count AS "failureCount",
-         failure_code AS "failureCode", failure_message AS "failureMessage", completed_at AS "completedAt",
-         created_at AS "createdAt", updated_at AS "updatedAt"`,
-      [
-        order.id,
-        input.provider,
-        input.amountCents,
-        currency,
-        input.providerPaymentId,
-        cardDetails(input).methodType,
-        cardDetails(input).methodBrand,
-        cardDetails(input).methodLast4,
-      ],
-    );
+    const duplicate = await insertDuplicatePayment(tx, {
+      orderId: order.id,
+      provider: input.provider,
+      amountCents: input.amountCents,
+      currency,
+      providerPaymentId: input.providerPaymentId,
+      ...cardDetails(input),
+    });
     if (!duplicate) return { outcome: 'already_final', order };
     await appendAudit(tx, {
       entityType: 'order',
@@ -125,13 +134,7 @@ export async function finalizeOrderPaymentInTx(tx: Tx, input: FinalizePaymentInp
 
   if (input.amountCents !== order.totalCents || currency !== order.currency) {
     if (order.attentionReason === 'amount_mismatch') return { outcome: 'amount_mismatch', order };
-    const flagged = await updateOrder(tx, order.id, { attentionReason: 'amount_mismatch' });
-    await appendAudit(tx, {
-      entityType: 'order',
-      entityId: order.id,
-      action: 'payment_amount_mismatch',
-      actor: input.actor,
-      reason: 'amount_mismatch',
+    const flagged = await flagOrder(tx, order, 'amount_mismatch', input.actor, {
       oldValues: { totalCents: order.totalCents, currency: order.currency },
       newValues: { amountCents: input.amountCents, currency, providerPaymentId: input.providerPaymentId },
     });
@@ -143,7 +146,7 @@ export async function finalizeOrderPaymentInTx(tx: Tx, input: FinalizePaymentInp
   if (
     order.attentionReason === 'late_payment_no_capacity' &&
     payment.providerPaymentId === input.providerPaymentId &&
-    ['completed', 'partially_refunded', 'refunded'].includes(payment.status)
+    isCaptured(payment.status)
   ) {
     return { outcome: 'late_no_capacity', order, payment };
   }
@@ -152,20 +155,8 @@ export async function finalizeOrderPaymentInTx(tx: Tx, input: FinalizePaymentInp
   const now = new Date();
   if (late) {
     if (!(await sellLate(tx, order.id))) {
-      const recorded = await updatePayment(tx, payment.id, {
-        status: 'completed',
-        providerSessionId: input.providerSessionId ?? payment.providerSessionId,
-        providerPaymentId: input.providerPaymentId,
-        completedAt: now,
-        ...cardDetails(input),
-      });
-      const flagged = await updateOrder(tx, order.id, { attentionReason: 'late_payment_no_capacity' });
-      await appendAudit(tx, {
-        entityType: 'order',
-        entityId: order.id,
-        action: 'late_payment_no_capacity',
-        actor: input.actor,
-        reason: 'late_payment_no_capacity',
+      const recorded = await completePayment(tx, payment, input, now);
+      const flagged = await flagOrder(tx, order, 'late_payment_no_capacity', input.actor, {
         oldValues: { status: order.status },
         newValues: { paymentId: payment.id, providerPaymentId: input.providerPaymentId, amountCents: input.amountCents },
       });
@@ -173,14 +164,8 @@ export async function finalizeOrderPaymentInTx(tx: Tx, input: FinalizePaymentInp
     }
   }
 
-  const completedPayment = await updatePayment(tx, payment.id, {
-    status: 'completed',
-    providerSessionId: input.providerSessionId ?? payment.providerSessionId,
-    providerPaymentId: input.providerPaymentId,
-    completedAt: now,
-    ...cardDetails(input),
-  });
-  const completedOrder = await updateOrder(tx, order.id, { status: 'completed', holdExpiresAt: null, completedAt: now });
+  const completedPayment = await completePayment(tx, payment, input, now);
+  const completedOrder = await transition(tx, 'order', order, 'completed', { holdExpiresAt: null, completedAt: now });
   await appendAudit(tx, {
     entityType: 'order',
     entityId: order.id,

@@ -5,9 +5,10 @@ import type { RefundStatus } from '../db/models/refunds.js';
 
 /**
  * The one table of allowed status transitions for orders, payments and refunds. Webhooks arrive in
- * any order; every status write asks `canTransition` first, so the final state does not depend on
- * the order of arrival: `expired` after `completed` is refused (ignored), `completed` after
- * `expired` is a late payment (allowed, handled by finalize-order).
+ * any order; every order and payment status write goes through `transition()` (transition.ts), which
+ * asks this table (refund statuses change only in refunds/settle-refund.ts, which asks it too), so
+ * the final state does not depend on the order of arrival: `expired` after `completed` is refused
+ * (ignored), `completed` after `expired` is a late payment (allowed, handled by finalize-order).
  */
 
 const ORDER: Record<OrderStatus, readonly OrderStatus[]> = {

@@ -73,6 +73,20 @@ export class ProviderError extends Error {
     this.statusCode = options.statusCode;
     this.declineCode = options.declineCode;
   }
+
+  /**
+   * The provider answered with a 4xx (not 408), so it certainly did nothing; otherwise (time-out,
+   * network, 5xx) the call may have taken effect and only its answer was lost.
+   */
+  get refused(): boolean {
+    return (
+      this.kind === 'api' &&
+      this.statusCode !== undefined &&
+      this.statusCode >= 400 &&
+      this.statusCode < 500 &&
+      this.statusCode !== 408
+    );
+  }
 }
 
 export interface CheckoutProvider {

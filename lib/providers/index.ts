@@ -3,6 +3,7 @@ import type { Provider } from '../db/models/orders.js';
 import type { CheckoutProvider } from './checkout-provider.js';
 import type { PayPalCheckoutProvider } from './paypal-checkout-provider.js';
 import type { PayPalClients } from './paypal-client.js';
+import type { RefundProvider } from './refund-provider.js';
 import type { StripeClient } from './stripe-client.js';
 
 /**
@@ -24,6 +25,7 @@ interface Built {
   stripe: Partial<Record<ClientPurpose, Promise<StripeClient>>>;
   paypal: Partial<Record<ClientPurpose, Promise<PayPalClients>>>;
   checkout: Partial<Record<Provider, Promise<CheckoutProvider>>>;
+  refund: Partial<Record<Provider, Promise<RefundProvider>>>;
 }
 
 const built = new WeakMap<Config, Built>();
@@ -31,7 +33,7 @@ const built = new WeakMap<Config, Built>();
 function forConfig(config: Config): Built {
   let entry = built.get(config);
   if (!entry) {
-    entry = { stripe: {}, paypal: {}, checkout: {} };
+    entry = { stripe: {}, paypal: {}, checkout: {}, refund: {} };
     built.set(config, entry);
   }
   return entry;
@@ -104,5 +106,21 @@ export async function getCheckoutProvider(name: Provider, config: Config = getCo
   return await remember(forConfig(config).checkout, 'stripe', async () => {
     const { StripeCheckoutProvider } = await import('./stripe-checkout-provider.js');
     return new StripeCheckoutProvider(stripe);
+  });
+}
+
+/** The refund provider for `name` (its clients retry network errors); throws ConfigError when it is not configured. */
+export async function getRefundProvider(name: Provider, config: Config = getConfig()): Promise<RefundProvider> {
+  if (name === 'paypal') {
+    const clients = await getPayPalClients('refund', config);
+    return await remember(forConfig(config).refund, 'paypal', async () => {
+      const { PayPalRefundProvider } = await import('./paypal-refund-provider.js');
+      return new PayPalRefundProvider(clients);
+    });
+  }
+  const stripe = await getStripeClient('refund', config);
+  return await remember(forConfig(config).refund, 'stripe', async () => {
+    const { createStripeRefundProvider } = await import('./stripe-refund-provider.js');
+    return createStripeRefundProvider(stripe);
   });
 }

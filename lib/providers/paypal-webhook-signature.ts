@@ -2,13 +2,15 @@
  * Offline verification of PayPal webhook signatures (no call to PayPal's verify endpoint):
  * PayPal signs `<transmission id>|<transmission time>|<webhook id>|<crc32 of the raw body, decimal>`
  * with RSA-SHA256 and tells where the certificate is in PAYPAL-CERT-URL. We check the headers, that
- * the certificate URL is on an allowed host, the transmission time, the certificate's validity
- * period, and the signature with the certificate's public key.
+ * the certificate URL is an allowed exact origin under the certificate path prefix, the transmission
+ * time, that the certificate chains to a trusted root (every link's signature and validity period),
+ * that it was issued to PayPal's message-verification host, and the signature with its public key.
  *
  * No module-level state: the certificate cache lives in the fetcher createCertificateFetcher() returns.
  */
 import { verify, X509Certificate } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { PAYPAL_CERT_PATH_PREFIX, PAYPAL_SIGNING_HOSTS } from './paypal-cert-trust.js';
 
 export type PayPalSignatureFailureReason =
   | 'missing_header'
@@ -21,6 +23,8 @@ export type PayPalSignatureFailureReason =
   | 'certificate_fetch_failed'
   | 'certificate_invalid'
   | 'certificate_not_valid_now'
+  | 'certificate_untrusted'
+  | 'certificate_subject_invalid'
   | 'signature_invalid';
 
 export type PayPalSignatureResult = { ok: true } | { ok: false; reason: string; code: PayPalSignatureFailureReason };
@@ -34,11 +38,14 @@ export interface VerifyPayPalWebhookSignatureInput {
   /** Returns the PEM at a certificate URL (use createCertificateFetcher() for caching). */
   fetchCertificate: (url: string) => Promise<string>;
   /**
-   * Hosts the certificate may come from, e.g. ['api.paypal.com', 'api.sandbox.paypal.com'] (https only).
-   * Plain http is accepted only for loopback hosts listed here (`127.0.0.1`, `localhost`, `[::1]`,
-   * optionally with `:port`), which is how the local sandbox serves its certificate.
+   * Exact origins the certificate may come from, e.g. ['https://api.paypal.com'] (scheme, host and port
+   * must all match); the path must start with PAYPAL_CERT_PATH_PREFIX. See lib/providers/paypal-cert-trust.ts.
    */
-  allowedCertHosts: string[];
+  allowedCertOrigins: readonly string[];
+  /** Roots the certificate must chain to (lib/providers/paypal-cert-trust.ts trustedPayPalRoots()). */
+  trustedRoots: readonly X509Certificate[];
+  /** Hosts the leaf certificate may be issued to (default: PayPal's message-verification hosts). */
+  signingHosts?: readonly string[];
   /** Clock for the tolerance and certificate-validity checks (default: now). */
   now?: Date;
   /** Allowed distance between transmission time and now, in seconds (default 300). */
@@ -47,24 +54,68 @@ export interface VerifyPayPalWebhookSignatureInput {
 
 export const PAYPAL_AUTH_ALGO = 'SHA256withRSA';
 export const DEFAULT_PAYPAL_SIGNATURE_TOLERANCE_SECONDS = 300;
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+const CERT_NAME = /^[A-Za-z0-9._-]{1,200}$/;
+const MAX_CHAIN = 6;
 
 function fail(code: PayPalSignatureFailureReason, detail: string): PayPalSignatureResult {
   return { ok: false, code, reason: `${code}: ${detail}` };
 }
 
-/** Whether `certUrl` may be fetched, given the allowed hosts (see VerifyPayPalWebhookSignatureInput.allowedCertHosts). */
-export function isAllowedCertUrl(certUrl: URL, allowedCertHosts: readonly string[]): boolean {
-  if (certUrl.username || certUrl.password) return false;
-  const hostname = certUrl.hostname.toLowerCase();
-  const host = certUrl.host.toLowerCase();
-  const listed = allowedCertHosts.some((entry) => {
-    const e = entry.trim().toLowerCase();
-    return e === hostname || e === host;
-  });
-  if (!listed) return false;
-  if (certUrl.protocol === 'https:') return true;
-  return certUrl.protocol === 'http:' && LOOPBACK_HOSTS.has(hostname);
+/** Whether `certUrl` may be fetched: an exact allowed origin, the cert path prefix, one plain name, nothing else. */
+export function isAllowedCertUrl(certUrl: URL, allowedCertOrigins: readonly string[]): boolean {
+  if (certUrl.username || certUrl.password || certUrl.search || certUrl.hash) return false;
+  if (!allowedCertOrigins.some((origin) => origin.toLowerCase() === certUrl.origin.toLowerCase())) return false;
+  if (!certUrl.pathname.startsWith(PAYPAL_CERT_PATH_PREFIX)) return false;
+  return CERT_NAME.test(certUrl.pathname.slice(PAYPAL_CERT_PATH_PREFIX.length));
+}
+
+function validAt(certificate: X509Certificate, now: Date): boolean {
+  return Date.parse(certificate.validFrom) <= now.getTime() && now.getTime() <= Date.parse(certificate.validTo);
+}
+
+function issuedBy(child: X509Certificate, issuer: X509Certificate): boolean {
+  try {
+    return child.checkIssued(issuer) && child.verify(issuer.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** The PEM's certificates (leaf first, then any intermediates), or undefined when one does not parse. */
+export function parseCertificateBundle(pem: string): X509Certificate[] | undefined {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0 || blocks.length > MAX_CHAIN) return undefined;
+  try {
+    return blocks.map((block) => new X509Certificate(block));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Builds the chain from the leaf through the bundle's intermediates to a trusted root: every link's
+ * signature verified, every certificate valid now, intermediates must be CAs. A self-signed leaf,
+ * or one issued by a CA we do not trust, fails.
+ */
+export function chainsToTrustedRoot(bundle: readonly X509Certificate[], roots: readonly X509Certificate[], now: Date): boolean {
+  let current = bundle[0];
+  if (!current) return false;
+  const intermediates = bundle.slice(1);
+  for (let depth = 0; depth < MAX_CHAIN; depth++) {
+    if (!validAt(current, now)) return false;
+    const cert: X509Certificate = current;
+    const root = roots.find((candidate) => candidate.ca && validAt(candidate, now) && issuedBy(cert, candidate));
+    if (root) return true;
+    const next = intermediates.find((candidate) => candidate.ca && candidate !== cert && issuedBy(cert, candidate));
+    if (!next) return false;
+    current = next;
+  }
+  return false;
+}
+
+function issuedToSigningHost(certificate: X509Certificate, hosts: readonly string[]): boolean {
+  if (certificate.ca) return false;
+  return hosts.some((host) => certificate.checkHost(host, { subject: 'default' }) === host);
 }
 
 export async function verifyPayPalWebhookSignature(input: VerifyPayPalWebhookSignatureInput): Promise<PayPalSignatureResult> {
@@ -94,7 +145,7 @@ export async function verifyPayPalWebhookSignature(input: VerifyPayPalWebhookSig
   } catch {
     return fail('cert_url_invalid', 'not a URL');
   }
-  if (!isAllowedCertUrl(certUrl, input.allowedCertHosts)) return fail('cert_url_not_allowed', certUrl.host);
+  if (!isAllowedCertUrl(certUrl, input.allowedCertOrigins)) return fail('cert_url_not_allowed', certUrl.origin);
 
   const now = input.now ?? new Date();
   const sentAt = Date.parse(transmissionTime);
@@ -112,16 +163,17 @@ export async function verifyPayPalWebhookSignature(input: VerifyPayPalWebhookSig
   } catch (error) {
     return fail('certificate_fetch_failed', error instanceof Error ? error.message : String(error));
   }
-  let certificate: X509Certificate;
-  try {
-    certificate = new X509Certificate(pem);
-  } catch {
-    return fail('certificate_invalid', 'not a PEM/DER X.509 certificate');
-  }
-  const validFrom = Date.parse(certificate.validFrom);
-  const validTo = Date.parse(certificate.validTo);
-  if (!(validFrom <= now.getTime() && now.getTime() <= validTo)) {
+  const bundle = parseCertificateBundle(pem);
+  const certificate = bundle?.[0];
+  if (!bundle || !certificate) return fail('certificate_invalid', 'not a PEM X.509 certificate bundle');
+  if (!validAt(certificate, now)) {
     return fail('certificate_not_valid_now', `valid ${certificate.validFrom} to ${certificate.validTo}`);
+  }
+  if (!chainsToTrustedRoot(bundle, input.trustedRoots, now)) {
+    return fail('certificate_untrusted', 'the certificate does not chain to a trusted root');
+  }
+  if (!issuedToSigningHost(certificate, input.signingHosts ?? PAYPAL_SIGNING_HOSTS)) {
+    return fail('certificate_subject_invalid', 'the certificate was not issued to PayPal');
   }
 
   const checksum = crc32(Buffer.from(input.rawBody, 'utf8'));

@@ -1,5 +1,6 @@
 import type { Tx } from '../db/client.js';
 import { type Actor, appendAudit } from '../db/models/audit-log.js';
+import { markActiveItemsRefunded } from '../db/models/order-items.js';
 import { releaseSold } from '../db/models/ticket-types.js';
 
 /**
@@ -17,13 +18,7 @@ export async function releaseOrderTicketsInTx(
   tx: Tx,
   input: { orderId: string; refundId: string; actor: Actor },
 ): Promise<ReleasedTickets[]> {
-  const released = await tx.queryMany<ReleasedTickets>(
-    `WITH changed AS (
-       UPDATE order_items SET status = 'refunded' WHERE order_id = $1 AND status = 'active' RETURNING ticket_type_id)
-     SELECT ticket_type_id AS "ticketTypeId", count(*)::int AS quantity FROM changed
-     GROUP BY ticket_type_id ORDER BY ticket_type_id`,
-    [input.orderId],
-  );
+  const released: ReleasedTickets[] = await markActiveItemsRefunded(tx, input.orderId);
   if (released.length === 0) return [];
   // Ticket type rows in a fixed order, so concurrent releases never deadlock.
   for (const item of released) await releaseSold(tx, item.ticketTypeId, item.quantity);

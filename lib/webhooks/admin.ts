@@ -1,3 +1,4 @@
+import { isUuid } from '../ids.js';
 import { z } from 'zod';
 import { db } from '../db/client.js';
 import { findWebhookEventById, listWebhookEvents, type WebhookEvent } from '../db/models/webhook-events.js';
@@ -34,11 +35,19 @@ function encodeCursor(event: WebhookEvent): string {
   return Buffer.from(JSON.stringify([event.receivedAt.toISOString(), event.id])).toString('base64url');
 }
 
+const WebhookCursorShape = z.tuple([z.string().max(40), z.uuid()]);
+
 function decodeCursor(cursor: string): { receivedAt: Date; id: string } {
   try {
-    const [receivedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error('bad cursor');
+    const parsed = WebhookCursorShape.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    if (!parsed.success) throw new Error('bad cursor');
+    const [receivedAt, id] = parsed.data;
     const date = new Date(receivedAt);
-    if (Number.isNaN(date.getTime()) || !/^[0-9a-f-]{36}$/i.test(id)) throw new Error('bad cursor');
+    // What this API encodes (toISOString) must decode to the same instant, within PostgreSQL's range.
+    if (Number.isNaN(date.getTime()) || date.toISOString() !== receivedAt) throw new Error('bad cursor');
+    const year = date.getUTCFullYear();
+    if (year < 2000 || year > 2200) throw new Error('bad cursor');
     return { receivedAt: date, id };
   } catch {
     throw new AppError('VALIDATION_ERROR', 'Invalid cursor', {
@@ -64,10 +73,9 @@ export async function listWebhookEventsPage(
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export async function getWebhookEventOr404(id: string | null): Promise<WebhookEvent> {
-  const event = id && UUID.test(id) ? await findWebhookEventById(db, id) : undefined;
+/** The stored event; NOT_FOUND when there is none (or the id is not a uuid). */
+export async function getWebhookEvent(id: string | null): Promise<WebhookEvent> {
+  const event = isUuid(id) ? await findWebhookEventById(db, id) : undefined;
   if (!event) throw new AppError('NOT_FOUND', 'No such webhook event');
   return event;
 }
@@ -77,7 +85,7 @@ export async function replayWebhookEvent(
   id: string | null,
   actor: Actor,
 ): Promise<{ result: ProcessResult; event: WebhookEvent }> {
-  const event = await getWebhookEventOr404(id);
+  const event = await getWebhookEvent(id);
   const result = await processWebhookEvent(event.id, { actor, replay: true });
   await appendAudit(db, {
     entityType: 'webhook_event',
@@ -87,5 +95,5 @@ export async function replayWebhookEvent(
     oldValues: { status: event.status, attempts: event.attempts },
     newValues: { status: result.status, applied: result.applied, error: result.error ?? null },
   });
-  return { result, event: await getWebhookEventOr404(event.id) };
+  return { result, event: await getWebhookEvent(event.id) };
 }

@@ -1,21 +1,20 @@
 import type { Actor } from '../db/models/audit-log.js';
+import { refundUnwantedPayment } from '../refunds/refund-unwanted-payment.js';
+import { captureApprovedPayPalOrder } from './paypal/capture.js';
 import type { FollowUp } from './types.js';
 
 /**
  * Runs one provider call an applied event asked for (after its transaction committed). Returns
  * further follow-ups (a PayPal capture that turned out to be a late payment asks for a refund).
  * Each is idempotent: deterministic provider idempotency keys and "already done" checks in the DB.
+ * (The provider SDKs themselves load on first use, in lib/providers/index.ts.)
  */
 export async function runFollowUp(followUp: FollowUp, actor: Actor): Promise<FollowUp[]> {
   switch (followUp.kind) {
-    case 'refund_payment': {
-      const { refundUnwantedPayment } = await import('../payments/refund-late-payment.js');
+    case 'refund_payment':
       await refundUnwantedPayment({ ...followUp, actor });
       return [];
-    }
-    case 'paypal_capture': {
-      const { captureApprovedPayPalOrder } = await import('./paypal/capture.js');
+    case 'paypal_capture':
       return await captureApprovedPayPalOrder({ ...followUp, actor });
-    }
   }
 }

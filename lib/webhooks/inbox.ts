@@ -116,7 +116,7 @@ async function applyInTransaction(eventId: string, options: ProcessOptions, poli
     // statements lock shared rows (ticket-type counters), and this keeps the inbox write out of
     // that window. Corrected below in the rare other outcomes.
     if (!wasFinished) await markWebhookEventDone(tx, event.id, 'processed', null);
-    const handler = await handlerFor(event.provider, event.eventType);
+    const handler = handlerFor(event.provider, event.eventType);
     const outcome = handler
       ? await handler(tx, event.payload, { actor: options.actor, event })
       : ignored(`No handler for ${event.provider} ${event.eventType}`);

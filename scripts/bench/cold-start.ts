@@ -5,24 +5,19 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { db } from '../../lib/db/client.js';
 import { startStripeSandbox } from '../../sandbox/stripe-sandbox.js';
-import { dirBytes } from '../build-vercel.js';
+import { copyFunction, dirBytes, listFunctions } from '../lib/vercel-output.js';
 import { seedDemoData } from '../lib/seed.js';
+import { EXPECTATIONS, SMOKE_ENV } from '../smoke/expectations.js';
+import { defaultPathFor, findExpectation } from '../smoke/plan.js';
+import { defaultNodeBinary } from '../smoke/run-smoke.js';
+import { type PlannedCall, runFunctionProcess } from '../smoke/runner.js';
 import {
-  copyFunction,
-  defaultNodeBinary,
-  defaultPathFor,
-  EXPECTATIONS,
   type ExpectationTable,
-  findExpectation,
   HTTP_METHODS,
   type HttpMethod,
-  SMOKE_ENV,
-  listFunctions,
   type MethodExpectation,
-  type PlannedCall,
   type RequestSpec,
-  runFunctionProcess,
-} from '../smoke-vercel-output.js';
+} from '../smoke/types.js';
 import { percentile, startBenchEnvironment } from './environment.js';
 
 /**

@@ -3,8 +3,13 @@ import { type FestivalEvent, upsertEvent } from '../../lib/db/models/events.js';
 import { type TicketType, upsertTicketType } from '../../lib/db/models/ticket-types.js';
 
 /**
- * Demo data for `npm run dev`: the A Lo Cubano Boulder Fest 2026 edition and its five ticket types.
+ * Demo data for `npm run dev`: the A Lo Cubano Boulder Fest edition and its five ticket types.
  * Re-runnable: existing rows are updated, counters (sold, held) are never touched.
+ *
+ * The festival is dated relative to today (a Friday-to-Sunday weekend about 8 weeks ahead, see
+ * demoFestivalDates), so `npm run dev` always shows a festival on sale, whatever the day of the year:
+ * an event whose end has passed is not on sale (lib/checkout/sales-window.ts). The slug stays the same
+ * so the checkout page and bookmarks keep working across re-seeds.
  */
 
 export const DEMO_EVENT_SLUG = 'boulder-fest-2026';
@@ -57,14 +62,26 @@ export const DEMO_TICKET_TYPES = [
   },
 ] as const;
 
-export async function seedDemoData(q: Queryable): Promise<{ event: FestivalEvent; ticketTypes: TicketType[] }> {
+/** The Friday 22:00 UTC (16:00 in Boulder) at least 8 weeks after `today`, to the Sunday after it, 05:00 UTC on Monday. */
+export function demoFestivalDates(today: Date = new Date()): { startsAt: Date; endsAt: Date } {
+  const start = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + 56, 22, 0, 0));
+  start.setUTCDate(start.getUTCDate() + ((5 - start.getUTCDay() + 7) % 7));
+  const endsAt = new Date(start.getTime() + (2 * 24 + 7) * 3_600_000);
+  return { startsAt: start, endsAt };
+}
+
+export async function seedDemoData(
+  q: Queryable,
+  today: Date = new Date(),
+): Promise<{ event: FestivalEvent; ticketTypes: TicketType[] }> {
+  const { startsAt, endsAt } = demoFestivalDates(today);
   const event = await upsertEvent(q, {
     slug: DEMO_EVENT_SLUG,
-    name: 'A Lo Cubano Boulder Fest 2026',
+    name: `A Lo Cubano Boulder Fest ${startsAt.getUTCFullYear()}`,
     venue: 'Avalon Ballroom, Boulder, Colorado',
     timezone: 'America/Denver',
-    startsAt: new Date('2026-05-15T16:00:00-06:00'),
-    endsAt: new Date('2026-05-17T23:00:00-06:00'),
+    startsAt,
+    endsAt,
     currency: 'USD',
     status: 'on_sale',
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as checkout from '../../api/payments/checkout-session.js';
 import { db } from '../../lib/db/client.js';
 import { idempotencyKeyHash } from '../../lib/http/idempotency.js';
-import { useProviderSandboxes } from '../checkout/provider-env.js';
+import { useProviderSandboxes } from '../support/providers.js';
 import { createEvent, createEventWithTicketTypes, createTicketType, eventFootprint, uniqueEmail } from '../support/factories.js';
 import { call } from '../support/http.js';
 

@@ -6,7 +6,7 @@ import { listAuditForEntity } from '../../lib/db/models/audit-log.js';
 import { listOrderItems } from '../../lib/db/models/order-items.js';
 import { findOrderById } from '../../lib/db/models/orders.js';
 import { listPaymentsForOrder } from '../../lib/db/models/payments.js';
-import { lastRequest, useProviderSandboxes } from '../checkout/provider-env.js';
+import { lastRequest, useProviderSandboxes } from '../support/providers.js';
 import { checkoutBody, createEventWithTicketTypes, ticketCounters, uniqueEmail } from '../support/factories.js';
 import { call } from '../support/http.js';
 

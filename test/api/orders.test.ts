@@ -6,7 +6,7 @@ import { generateAccessToken } from '../../lib/checkout/access-token.js';
 import { db } from '../../lib/db/client.js';
 import { listPaymentsForOrder } from '../../lib/db/models/payments.js';
 import { finalizeOrderPayment } from '../../lib/payments/finalize-order.js';
-import { useProviderSandboxes } from '../checkout/provider-env.js';
+import { useProviderSandboxes } from '../support/providers.js';
 import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
 import { call } from '../support/http.js';
 

@@ -7,7 +7,7 @@ import { listAuditForEntity } from '../../lib/db/models/audit-log.js';
 import { findOrderById } from '../../lib/db/models/orders.js';
 import { listFailuresForOrder } from '../../lib/db/models/payment-failures.js';
 import { listPaymentsForOrder } from '../../lib/db/models/payments.js';
-import { useProviderSandboxes } from '../checkout/provider-env.js';
+import { useProviderSandboxes } from '../support/providers.js';
 import { checkoutBody, createEventWithTicketTypes, expireHoldNow, ticketCounters } from '../support/factories.js';
 import { call } from '../support/http.js';
 

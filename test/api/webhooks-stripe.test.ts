@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resetConfigForTests } from '../../lib/config.js';
 import { db } from '../../lib/db/client.js';
 import { listFailuresForOrder } from '../../lib/db/models/payment-failures.js';
-import { type StripeSandbox, startStripeSandbox } from '../../sandbox/stripe-sandbox.js';
+import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { type LocalServer, startLocalServer } from '../../scripts/local-server.js';
 import { startCheckout } from '../support/checkout.js';
 import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
+import { startStripeSandboxForApp, TEST_STRIPE_SECRET_KEY, TEST_STRIPE_WEBHOOK_SECRET } from '../support/providers.js';
 import { orderState } from '../webhooks/support.js';
 
 /**
@@ -14,25 +14,16 @@ import { orderState } from '../webhooks/support.js';
  * the local server like Stripe would.
  */
 
-const SECRET_KEY = 'sk_test_api_webhooks_51BoulderFest';
-const WEBHOOK_SECRET = 'whsec_api_webhooks_test';
 let sandbox: StripeSandbox;
 let server: LocalServer;
 
 beforeAll(async () => {
   server = await startLocalServer({ port: 0 });
-  sandbox = await startStripeSandbox({
-    secretKey: SECRET_KEY,
-    webhookSecret: WEBHOOK_SECRET,
+  process.env.PUBLIC_SITE_URL = 'http://localhost:3000';
+  sandbox = await startStripeSandboxForApp({
+    webhookSecret: TEST_STRIPE_WEBHOOK_SECRET,
     webhookUrl: `${server.url}/api/webhooks/stripe`,
   });
-  Object.assign(process.env, {
-    STRIPE_SECRET_KEY: SECRET_KEY,
-    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    STRIPE_API_BASE: sandbox.url,
-    PUBLIC_SITE_URL: 'http://localhost:3000',
-  });
-  resetConfigForTests();
 });
 
 afterAll(async () => {
@@ -100,7 +91,7 @@ describe('POST /api/webhooks/stripe over HTTP from the Stripe sandbox', () => {
     if (paid.outcome !== 'succeeded') throw new Error(paid.outcome);
     const response = await fetch(`${sandbox.url}/v1/refunds`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${SECRET_KEY}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { authorization: `Bearer ${TEST_STRIPE_SECRET_KEY}`, 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ payment_intent: String(paid.paymentIntent.id), amount: '1000' }),
     });
     expect(response.status).toBe(200);

@@ -73,7 +73,8 @@ describe('authenticateApiKey', () => {
 
 describe('admin key endpoints (scope keys:admin)', () => {
   it('creates a key (shown once), lists it without the secret, and revokes it for good', async () => {
-    const admin = await makeKey(['keys:admin']);
+    // It grants orders:read + refunds:write, so it must hold them (a key never grants more than it has).
+    const admin = await makeKey(['keys:admin', 'orders:read', 'refunds:write']);
     const created = await call(keysRoute.POST, {
       method: 'POST',
       path: '/api/admin/api-keys',
@@ -168,15 +169,15 @@ describe('usage and the per-key rate limit', () => {
     }
     expect(statuses).toEqual([200, 200, 200, 429]);
     expect(last?.body.error.code).toBe('RATE_LIMITED');
-    expect(last?.headers.get('retry-after')).toBe('50');
+    expect(last?.headers.get('retry-after')).toBe('80'); // sliding window: 50 s to the window's end + 30 s until 4 × 30/60 + 1 ≤ 3
     expect(last?.headers.get('ratelimit-limit')).toBe('3');
     expect(last?.headers.get('ratelimit-remaining')).toBe('0');
     const row = await findApiKeyById(db, key.id);
     expect(row?.usageCount).toBe(4);
     expect(row?.lastUsedAt).toBeInstanceOf(Date);
 
-    // The next window starts afresh.
-    setRateLimitClockForTests(() => new Date('2031-03-03T10:01:00Z'));
+    // Once the sliding window has moved past those hits, the key starts afresh.
+    setRateLimitClockForTests(() => new Date('2031-03-03T10:02:05Z'));
     const next = await call(keysRoute.GET, { path: '/api/admin/api-keys', headers: key.header });
     expect(next.status).toBe(200);
     expect(next.headers.get('ratelimit-remaining')).toBe('2');

@@ -16,15 +16,8 @@ import type { ApiKeyScope } from '../../lib/db/models/api-keys.js';
 import { insertWebhookEventIfNew } from '../../lib/db/models/webhook-events.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { type CallOptions, call } from '../support/http.js';
-import {
-  makeExpiredKey,
-  makeKey,
-  makeRevokedKey,
-  paidStripeOrder,
-  type TestKey,
-  useStripeSandbox,
-  withoutRequestId,
-} from './support.js';
+import { makeExpiredKey, makeKey, makeRevokedKey, paidStripeOrder, type TestKey, withoutRequestId } from './support.js';
+import { startStripeSandboxForApp } from '../support/providers.js';
 
 /**
  * The one auth suite: every admin route, every way of getting it wrong. Add new admin routes to
@@ -82,7 +75,8 @@ const ADMIN_ROUTES: AdminRoute[] = [
     handler: keysRoute.POST,
     method: 'POST',
     scope: 'keys:admin',
-    makeRequest: async () => ({ path: '/api/admin/api-keys', body: { name: 'Auth suite', scopes: ['orders:read'] } }),
+    // Only scopes the calling key holds can be granted: keys:admin is the one every key here has.
+    makeRequest: async () => ({ path: '/api/admin/api-keys', body: { name: 'Auth suite', scopes: ['keys:admin'] } }),
   },
   {
     name: 'GET /api/admin/api-keys/{id}',
@@ -190,7 +184,7 @@ let expired: TestKey;
 let revoked: TestKey;
 
 beforeAll(async () => {
-  sandbox = await useStripeSandbox();
+  sandbox = await startStripeSandboxForApp();
   knownOrderId = (await paidStripeOrder(sandbox, { priceCents: 1_000, quantity: 1 })).orderId;
   expired = await makeExpiredKey(API_KEY_SCOPES);
   revoked = await makeRevokedKey(API_KEY_SCOPES);

@@ -8,7 +8,8 @@ import { db } from '../../lib/db/client.js';
 import { DbError } from '../../lib/db/errors.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { call } from '../support/http.js';
-import { makeKey, makeRevokedKey, type PaidOrder, paidStripeOrder, type TestKey, useStripeSandbox } from './support.js';
+import { makeKey, makeRevokedKey, type PaidOrder, paidStripeOrder, type TestKey } from './support.js';
+import { startStripeSandboxForApp } from '../support/providers.js';
 
 let sandbox: StripeSandbox;
 let staff: TestKey;
@@ -16,7 +17,7 @@ let mine: PaidOrder;
 let theirs: PaidOrder;
 
 beforeAll(async () => {
-  sandbox = await useStripeSandbox();
+  sandbox = await startStripeSandboxForApp();
   staff = await makeKey(['orders:read', 'refunds:write']);
   mine = await paidStripeOrder(sandbox, { priceCents: 3_000, quantity: 2 });
   theirs = await paidStripeOrder(sandbox, { priceCents: 3_000, quantity: 1 });

@@ -5,12 +5,12 @@ import { setRateLimitClockForTests } from '../../lib/http/rate-limit.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { checkoutBody, createEventWithTicketTypes, eventFootprint, uniqueEmail } from '../support/factories.js';
 import { call } from '../support/http.js';
-import { useStripeSandbox } from './support.js';
+import { startStripeSandboxForApp } from '../support/providers.js';
 
 let sandbox: StripeSandbox;
 
 beforeAll(async () => {
-  sandbox = await useStripeSandbox();
+  sandbox = await startStripeSandboxForApp();
 });
 
 afterAll(async () => {
@@ -19,9 +19,9 @@ afterAll(async () => {
 
 afterEach(() => setRateLimitClockForTests());
 
-/** A client IP no other test uses (documentation range + a per-run random part). */
+/** A client IP no other test uses (documentation range + a per-run random /64: limits count IPv6 per /64). */
 const freshIp = () =>
-  `2001:db8::${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}`;
+  `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}::1`;
 
 describe('checkout rate limits (10 per minute per IP and per email)', () => {
   it('the 11th checkout in a minute from one IP is 429 with Retry-After and writes nothing; allowed ones carry the headers', async () => {
@@ -53,11 +53,12 @@ describe('checkout rate limits (10 per minute per IP and per email)', () => {
     });
     expect(eleventh.status).toBe(429);
     expect(eleventh.body.error.code).toBe('RATE_LIMITED');
-    expect(eleventh.headers.get('retry-after')).toBe('40');
+    // Sliding window: 40 s to the window's end, then ~11 s until the 11 hits weigh ≤ 9 (11 × 49/60).
+    expect(eleventh.headers.get('retry-after')).toBe('51');
     expect(eleventh.headers.get('ratelimit-remaining')).toBe('0');
     expect(await eventFootprint(event.id)).toEqual(before);
 
-    // Another IP still gets through; the same IP in the next window too.
+    // Another IP still gets through; the same IP once the sliding window has let go of enough hits.
     const other = await call(checkout.POST, {
       method: 'POST',
       path: '/api/payments/checkout-session',
@@ -65,7 +66,7 @@ describe('checkout rate limits (10 per minute per IP and per email)', () => {
       body: checkoutBody(event, [{ ticketType: 'ga', quantity: 1 }]),
     });
     expect(other.status).toBe(201);
-    setRateLimitClockForTests(() => new Date('2032-05-05T12:01:01Z'));
+    setRateLimitClockForTests(() => new Date('2032-05-05T12:01:11Z'));
     const later = await call(checkout.POST, {
       method: 'POST',
       path: '/api/payments/checkout-session',
@@ -110,6 +111,6 @@ describe('order lookup rate limit (per IP)', () => {
     expect(last?.headers.get('ratelimit-remaining')).toBe('0');
     const over = await call(orderRoute.GET, { path: `/api/orders/${id}`, query: { id }, headers: { 'x-forwarded-for': ip } });
     expect(over.status).toBe(429);
-    expect(over.headers.get('retry-after')).toBe('30');
+    expect(over.headers.get('retry-after')).toBe('32'); // 30 s to the window's end + 2 s of sliding (61 × 58/60 ≤ 59)
   });
 });

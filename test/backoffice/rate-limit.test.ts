@@ -56,12 +56,17 @@ describe('Postgres fixed-window rate limits', () => {
     const sixth = await call(route.POST, { method: 'POST', headers });
     expect(sixth.status).toBe(429);
     expect(sixth.body.error.code).toBe('RATE_LIMITED');
-    expect(sixth.headers.get('retry-after')).toBe('45');
+    // Sliding window: 45 s to the window's end, then 20 s more until the 6 hits weigh ≤ 4 (6 × 40/60).
+    expect(sixth.headers.get('retry-after')).toBe('65');
     expect(sixth.headers.get('ratelimit-remaining')).toBe('0');
     // Another IP is not affected.
     expect((await call(route.POST, { method: 'POST', headers: { 'x-forwarded-for': '198.51.100.8' } })).status).toBe(200);
-    // Next window.
+    // Right after the window edge the previous window still counts (issue 18: no 2 × limit burst at the edge).
     setRateLimitClockForTests(at('2031-01-01T00:02:00Z'));
+    const atEdge = await call(route.POST, { method: 'POST', headers });
+    expect(atEdge.status).toBe(429);
+    expect(atEdge.headers.get('retry-after')).toBe('30'); // 6 × 30/60 + 1 (+1) ≤ 5
+    setRateLimitClockForTests(at('2031-01-01T00:02:30Z'));
     expect((await call(route.POST, { method: 'POST', headers })).status).toBe(200);
   });
 

@@ -9,7 +9,8 @@ import { listRefundsForOrder } from '../../lib/db/models/refunds.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { call } from '../support/http.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../sandbox/webhook-receiver.js';
-import { makeKey, paidStripeOrder, type TestKey, useStripeSandbox } from './support.js';
+import { makeKey, paidStripeOrder, type TestKey } from './support.js';
+import { startStripeSandboxForApp } from '../support/providers.js';
 
 /**
  * The refund API and the provider's refund webhooks (charge.refunded, refund.created) both report
@@ -29,7 +30,7 @@ beforeAll(async () => {
     );
     return response.status === 200 ? 'ok' : `status ${response.status}: ${await response.text()}`;
   });
-  sandbox = await useStripeSandbox({ webhookUrl: receiver.url, webhookSecret: WEBHOOK_SECRET });
+  sandbox = await startStripeSandboxForApp({ webhookUrl: receiver.url, webhookSecret: WEBHOOK_SECRET });
   staff = await makeKey(['refunds:write']);
 });
 

@@ -6,13 +6,14 @@ import { findOrderById } from '../../lib/db/models/orders.js';
 import { listRefundsForOrder } from '../../lib/db/models/refunds.js';
 import type { PayPalSandbox } from '../../sandbox/paypal-sandbox.js';
 import { call } from '../support/http.js';
-import { makeKey, paidPayPalOrder, type TestKey, usePayPalSandbox } from './support.js';
+import { makeKey, paidPayPalOrder, type TestKey } from './support.js';
+import { startPayPalSandboxForApp } from '../support/providers.js';
 
 let paypal: PayPalSandbox;
 let staff: TestKey;
 
 beforeAll(async () => {
-  paypal = await usePayPalSandbox();
+  paypal = await startPayPalSandboxForApp();
   staff = await makeKey(['refunds:write']);
 });
 

@@ -10,13 +10,14 @@ import { listRefundsForOrder } from '../../lib/db/models/refunds.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { checkoutBody, createEventWithTicketTypes, ticketCounters } from '../support/factories.js';
 import { call } from '../support/http.js';
-import { makeKey, paidStripeOrder, type TestKey, useStripeSandbox } from './support.js';
+import { makeKey, paidStripeOrder, type TestKey } from './support.js';
+import { startStripeSandboxForApp } from '../support/providers.js';
 
 let sandbox: StripeSandbox;
 let staff: TestKey;
 
 beforeAll(async () => {
-  sandbox = await useStripeSandbox();
+  sandbox = await startStripeSandboxForApp();
   staff = await makeKey(['refunds:write', 'orders:read']);
 });
 

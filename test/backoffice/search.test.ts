@@ -8,7 +8,8 @@ import { csvField } from '../../lib/db/queries/transactions.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { uniqueEmail } from '../support/factories.js';
 import { call } from '../support/http.js';
-import { makeKey, type PaidOrder, paidStripeOrder, type TestKey, useStripeSandbox } from './support.js';
+import { makeKey, type PaidOrder, paidStripeOrder, type TestKey } from './support.js';
+import { startStripeSandboxForApp } from '../support/providers.js';
 
 let sandbox: StripeSandbox;
 let reader: TestKey;
@@ -17,7 +18,7 @@ let surname: string;
 let orders: PaidOrder[];
 
 beforeAll(async () => {
-  sandbox = await useStripeSandbox();
+  sandbox = await startStripeSandboxForApp();
   reader = await makeKey(['orders:read', 'payments:read']);
   email = uniqueEmail('history');
   surname = `Zq${randomUUID().slice(0, 8)}`;

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type ApiKeyScope, createApiKey, revokeApiKey } from '../../lib/auth/api-keys.js';
 import { capturePayPalOrder } from '../../lib/checkout/capture-paypal-order.js';
-import { resetConfigForTests } from '../../lib/config.js';
 import { db } from '../../lib/db/client.js';
 import type { Actor } from '../../lib/db/models/audit-log.js';
 import { finalizeOrderPayment } from '../../lib/payments/finalize-order.js';
-import { type PayPalSandbox, startPayPalSandbox } from '../../sandbox/paypal-sandbox.js';
-import { type StripeSandbox, startStripeSandbox } from '../../sandbox/stripe-sandbox.js';
+import type { PayPalSandbox } from '../../sandbox/paypal-sandbox.js';
+import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { startCheckout } from '../support/checkout.js';
 import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
 
@@ -55,19 +54,8 @@ export function withoutRequestId(body: { error?: { requestId?: string } } | unde
 }
 
 // ---------------------------------------------------------------------------------------------
-// Paid orders through the real flow: checkout (domain function) → sandbox payment page → finalize.
-
-export const STRIPE_TEST_KEY = 'sk_test_backoffice_51BoulderFest';
-
-/** A Stripe sandbox with the app's config pointed at it (webhooks recorded, or sent to `webhookUrl`). */
-export async function useStripeSandbox(options: { webhookUrl?: string; webhookSecret?: string } = {}): Promise<StripeSandbox> {
-  const sandbox = await startStripeSandbox({ port: 0, secretKey: STRIPE_TEST_KEY, ...options });
-  if (options.webhookSecret) process.env.STRIPE_WEBHOOK_SECRET = options.webhookSecret;
-  process.env.STRIPE_SECRET_KEY = STRIPE_TEST_KEY;
-  process.env.STRIPE_API_BASE = sandbox.url;
-  resetConfigForTests();
-  return sandbox;
-}
+// Paid orders through the real flow: checkout (domain function) → sandbox payment page → finalize. The sandboxes
+// come from test/support/providers.ts (startStripeSandboxForApp / startPayPalSandboxForApp).
 
 export interface PaidOrder {
   orderId: string;
@@ -137,22 +125,6 @@ export async function paidStripeOrder(
   };
 }
 
-export const PAYPAL_TEST_CLIENT_ID = 'paypal-backoffice-client';
-export const PAYPAL_TEST_CLIENT_SECRET = 'paypal-backoffice-secret';
-
-/** A PayPal sandbox (webhooks recorded, not sent) with the app's config pointed at it. */
-export async function usePayPalSandbox(): Promise<PayPalSandbox> {
-  const sandbox = await startPayPalSandbox({ port: 0, clientId: PAYPAL_TEST_CLIENT_ID, clientSecret: PAYPAL_TEST_CLIENT_SECRET });
-  Object.assign(process.env, {
-    PAYPAL_CLIENT_ID: PAYPAL_TEST_CLIENT_ID,
-    PAYPAL_CLIENT_SECRET: PAYPAL_TEST_CLIENT_SECRET,
-    PAYPAL_ENVIRONMENT: 'sandbox',
-    PAYPAL_API_BASE: sandbox.url,
-  });
-  resetConfigForTests();
-  return sandbox;
-}
-
 /** `quantity` tickets bought with PayPal: checkout → buyer approves on the sandbox → capture on return. */
 export async function paidPayPalOrder(
   sandbox: PayPalSandbox,
@@ -172,7 +144,8 @@ export async function paidPayPalOrder(
     accessToken: created.accessToken,
     actor: { type: 'buyer', id: created.orderId },
   });
-  if (captured.httpStatus !== 200 || captured.order.status !== 'completed') throw new Error(`capture: ${captured.order.status}`);
+  if (captured.capture !== 'captured' || captured.order.status !== 'completed')
+    throw new Error(`capture: ${captured.order.status}`);
   const row = await db.queryOne<{ captureId: string }>(
     `SELECT provider_payment_id AS "captureId" FROM payments WHERE order_id = $1 AND status = 'completed'`,
     [created.orderId],

@@ -10,7 +10,7 @@ import { listPaymentsForOrder } from '../../lib/db/models/payments.js';
 import { finalizeOrderPayment } from '../../lib/payments/finalize-order.js';
 import { checkoutBody, createEventWithTicketTypes, expireHoldNow, ticketCounters } from '../support/factories.js';
 import { call } from '../support/http.js';
-import { useProviderSandboxes } from './provider-env.js';
+import { useProviderSandboxes } from '../support/providers.js';
 
 const CRON_SECRET = 'cron-secret-for-tests-0123456789';
 const providers = useProviderSandboxes({ CRON_SECRET });

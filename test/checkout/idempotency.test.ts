@@ -6,7 +6,7 @@ import { AppError } from '../../lib/errors.js';
 import { hashRequest, runIdempotently } from '../../lib/http/idempotency.js';
 import { checkoutBody, createEventWithTicketTypes, eventFootprint, ticketCounters } from '../support/factories.js';
 import { call } from '../support/http.js';
-import { useProviderSandboxes } from './provider-env.js';
+import { useProviderSandboxes } from '../support/providers.js';
 
 const providers = useProviderSandboxes();
 const SCOPE = 'POST /api/payments/checkout-session';

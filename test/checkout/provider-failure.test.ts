@@ -6,7 +6,7 @@ import { listFailuresForOrder } from '../../lib/db/models/payment-failures.js';
 import { listPaymentsForOrder } from '../../lib/db/models/payments.js';
 import { checkoutBody, createEventWithTicketTypes, ticketCounters } from '../support/factories.js';
 import { call } from '../support/http.js';
-import { useProviderSandboxes } from './provider-env.js';
+import { useProviderSandboxes } from '../support/providers.js';
 
 // Short provider timeout so the time-out case is quick (the sandbox hangs the request until closed).
 const providers = useProviderSandboxes({ PROVIDER_TIMEOUT_MS: '800' });

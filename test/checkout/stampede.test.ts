@@ -6,7 +6,7 @@ import { db } from '../../lib/db/client.js';
 import { AppError } from '../../lib/errors.js';
 import { checkoutBody, createEventWithTicketTypes, eventFootprint, ticketCounters } from '../support/factories.js';
 import { call } from '../support/http.js';
-import { useProviderSandboxes } from './provider-env.js';
+import { useProviderSandboxes } from '../support/providers.js';
 
 // A real pool of 20 connections shared by 1,000 concurrent checkouts; waiting for a connection is normal here.
 const providers = useProviderSandboxes({ DATABASE_POOL_MAX: '20', DATABASE_CONNECT_TIMEOUT_MS: '60000' });

@@ -25,11 +25,16 @@ const route = defineRoute(
 
 afterEach(() => {
   delete process.env.MAX_BODY_BYTES;
+  delete process.env.TRUSTED_PROXY_HOPS;
   resetConfigForTests();
 });
 
 describe('defineRoute', () => {
   it('parses and validates a JSON body', async () => {
+    // One trusted proxy of ours appended 10.0.0.1; the client is the entry left of it (issue 18:
+    // never the left-most entry by default, which the client itself can write).
+    process.env.TRUSTED_PROXY_HOPS = '1';
+    resetConfigForTests();
     const res = await call(route.POST, {
       method: 'POST',
       body: { name: 'Ana', items: [{ quantity: 2 }] },

@@ -6,7 +6,7 @@ import { findLedgerMismatches, listLedgerForOrder } from '../../lib/db/models/mo
 import { closeDisputeInTx, openDisputeInTx } from '../../lib/disputes/record-dispute.js';
 import { recordProviderFeeInTx } from '../../lib/ledger/record-provider-fee.js';
 import { finalizeOrderPaymentInTx } from '../../lib/payments/finalize-order.js';
-import { syncProviderRefundInTx } from '../../lib/payments/sync-provider-refund.js';
+import { matchProviderRefundInTx } from '../../lib/refunds/match-provider-refund.js';
 import { makeOrder } from '../support/books.js';
 import { createEventWithTicketTypes } from '../support/factories.js';
 
@@ -78,7 +78,7 @@ describe('ledger invariant', () => {
               const amount = Math.max(1, Math.floor((free * step.share) / 100));
               const id = `${provider === 'stripe' ? 're' : 'RF'}_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
               const result = await transaction((tx) =>
-                syncProviderRefundInTx(
+                matchProviderRefundInTx(
                   tx,
                   {
                     provider,
@@ -98,7 +98,7 @@ describe('ledger invariant', () => {
               const target = live[step.pick % Math.max(1, live.length)];
               if (!target) continue;
               await transaction((tx) =>
-                syncProviderRefundInTx(
+                matchProviderRefundInTx(
                   tx,
                   {
                     provider,

@@ -1,3 +1,5 @@
+import { X509Certificate } from 'node:crypto';
+import { SANDBOX_CA_PEM } from '../../lib/providers/paypal-cert-trust.js';
 import { ApiError, CheckoutPaymentIntent, type OrderRequest } from '@paypal/paypal-server-sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPayPalClient, type PayPalClients, rewritePayPalUrl } from '../../lib/providers/paypal-client.js';
@@ -91,7 +93,8 @@ beforeAll(async () => {
       rawBody,
       webhookId: WEBHOOK_ID,
       fetchCertificate,
-      allowedCertHosts: ['127.0.0.1'],
+      allowedCertOrigins: [new URL(sandbox.url).origin],
+      trustedRoots: [new X509Certificate(SANDBOX_CA_PEM)],
     });
     return result.ok ? 'ok' : result.reason;
   });
@@ -455,7 +458,14 @@ describe('webhook signatures', () => {
     expect(delivery?.status).toBe(200);
     const headers = new Headers(delivery?.headers);
     const rawBody = delivery?.payload ?? '';
-    const input = { headers, rawBody, webhookId: WEBHOOK_ID, fetchCertificate, allowedCertHosts: ['127.0.0.1'] };
+    const input = {
+      headers,
+      rawBody,
+      webhookId: WEBHOOK_ID,
+      fetchCertificate,
+      allowedCertOrigins: [new URL(sandbox.url).origin],
+      trustedRoots: [new X509Certificate(SANDBOX_CA_PEM)],
+    };
     expect(await verifyPayPalWebhookSignature(input)).toEqual({ ok: true });
     expect(await verifyPayPalWebhookSignature({ ...input, rawBody: rawBody.replace('"COMPLETED"', '"PENDING"') })).toMatchObject({
       ok: false,

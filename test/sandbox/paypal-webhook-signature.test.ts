@@ -1,5 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { X509Certificate } from 'node:crypto';
+import { SANDBOX_CA_PEM } from '../../lib/providers/paypal-cert-trust.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createCertificateFetcher,
@@ -31,7 +33,8 @@ function signed(
     rawBody,
     webhookId: WEBHOOK_ID,
     fetchCertificate: async () => sandbox.certificatePem,
-    allowedCertHosts: ['127.0.0.1'],
+    allowedCertOrigins: [new URL(sandbox.url).origin],
+    trustedRoots: [new X509Certificate(SANDBOX_CA_PEM)],
     now: sentAt,
   };
 }
@@ -100,7 +103,7 @@ describe('verifyPayPalWebhookSignature', () => {
     });
   });
 
-  it('fetches certificates only from allowed hosts (http only for listed loopback hosts)', async () => {
+  it('fetches certificates only from allowed exact origins under the cert path', async () => {
     const input = signed();
     let fetched = 0;
     const counting = async (): Promise<string> => {
@@ -108,7 +111,11 @@ describe('verifyPayPalWebhookSignature', () => {
       return sandbox.certificatePem;
     };
     expect(
-      await verifyPayPalWebhookSignature({ ...input, fetchCertificate: counting, allowedCertHosts: ['api.paypal.com'] }),
+      await verifyPayPalWebhookSignature({
+        ...input,
+        fetchCertificate: counting,
+        allowedCertOrigins: ['https://api.paypal.com'],
+      }),
     ).toMatchObject({
       ok: false,
       code: 'cert_url_not_allowed',
@@ -120,7 +127,7 @@ describe('verifyPayPalWebhookSignature', () => {
         ...input,
         headers: elsewhere,
         fetchCertificate: counting,
-        allowedCertHosts: ['api.paypal.com'],
+        allowedCertOrigins: ['https://api.paypal.com'],
       }),
     ).toMatchObject({
       ok: false,
@@ -128,15 +135,21 @@ describe('verifyPayPalWebhookSignature', () => {
     });
     expect(fetched).toBe(0);
 
-    expect(isAllowedCertUrl(new URL('https://api.paypal.com/v1/notifications/certs/CERT-1'), ['api.paypal.com'])).toBe(true);
-    expect(isAllowedCertUrl(new URL('http://api.paypal.com/v1/notifications/certs/CERT-1'), ['api.paypal.com'])).toBe(false);
-    expect(isAllowedCertUrl(new URL('https://api.paypal.com.evil.example/x'), ['api.paypal.com'])).toBe(false);
-    expect(isAllowedCertUrl(new URL('https://user@api.paypal.com/x'), ['api.paypal.com'])).toBe(false);
-    expect(isAllowedCertUrl(new URL('http://127.0.0.1:4011/x'), ['127.0.0.1'])).toBe(true);
-    expect(isAllowedCertUrl(new URL('http://127.0.0.1:4011/x'), ['127.0.0.1:4011'])).toBe(true);
-    expect(isAllowedCertUrl(new URL('http://127.0.0.1:4012/x'), ['127.0.0.1:4011'])).toBe(false);
-    expect(isAllowedCertUrl(new URL('http://localhost:4011/x'), ['localhost'])).toBe(true);
-    expect(isAllowedCertUrl(new URL('http://10.0.0.5/x'), ['10.0.0.5'])).toBe(false);
+    const paypal = ['https://api.paypal.com'];
+    const local = ['http://127.0.0.1:4011'];
+    expect(isAllowedCertUrl(new URL('https://api.paypal.com/v1/notifications/certs/CERT-1'), paypal)).toBe(true);
+    expect(isAllowedCertUrl(new URL('https://api.paypal.com:443/v1/notifications/certs/CERT-1'), paypal)).toBe(true);
+    expect(isAllowedCertUrl(new URL('http://api.paypal.com/v1/notifications/certs/CERT-1'), paypal)).toBe(false);
+    expect(isAllowedCertUrl(new URL('https://api.paypal.com:8443/v1/notifications/certs/CERT-1'), paypal)).toBe(false);
+    expect(isAllowedCertUrl(new URL('https://api.paypal.com/v1/oauth2/token'), paypal)).toBe(false);
+    expect(isAllowedCertUrl(new URL('https://api.paypal.com/v1/notifications/certs/a/../../x'), paypal)).toBe(false);
+    expect(isAllowedCertUrl(new URL('https://api.paypal.com/v1/notifications/certs/CERT-1?x=1'), paypal)).toBe(false);
+    expect(isAllowedCertUrl(new URL('https://api.paypal.com.evil.example/v1/notifications/certs/CERT-1'), paypal)).toBe(false);
+    expect(isAllowedCertUrl(new URL('https://user@api.paypal.com/v1/notifications/certs/CERT-1'), paypal)).toBe(false);
+    expect(isAllowedCertUrl(new URL('http://127.0.0.1:4011/v1/notifications/certs/CERT-1'), local)).toBe(true);
+    expect(isAllowedCertUrl(new URL('http://127.0.0.1:4012/v1/notifications/certs/CERT-1'), local)).toBe(false);
+    expect(isAllowedCertUrl(new URL('http://127.0.0.1:4011/admin/secret'), local)).toBe(false);
+    expect(isAllowedCertUrl(new URL('http://localhost:4011/v1/notifications/certs/CERT-1'), local)).toBe(false);
   });
 
   it('refuses transmissions outside the time tolerance', async () => {

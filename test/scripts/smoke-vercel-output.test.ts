@@ -1,24 +1,18 @@
+import { X509Certificate } from 'node:crypto';
+import { SANDBOX_CA_PEM } from '../../lib/providers/paypal-cert-trust.js';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkBuildOutput, problemLines } from '../../scripts/build-vercel.js';
-import {
-  checkStaticOutput,
-  databaseHost,
-  databaseTargetRefusal,
-  defaultPathFor,
-  driverEnv,
-  driverOption,
-  EXPECTATIONS,
-  type ExpectationTable,
-  findExpectation,
-  type MethodExpectation,
-  type RequestBuildContext,
-  SMOKE_ENV,
-  smokeOutput,
-} from '../../scripts/smoke-vercel-output.js';
+import { checkStaticOutput } from '../../scripts/lib/vercel-output.js';
+import { databaseHost, databaseTargetRefusal } from '../../scripts/smoke/database-target.js';
+import { driverEnv, driverOption } from '../../scripts/smoke/drivers.js';
+import { EXPECTATIONS, SMOKE_ENV } from '../../scripts/smoke/expectations.js';
+import { defaultPathFor, findExpectation } from '../../scripts/smoke/plan.js';
+import { smokeOutput } from '../../scripts/smoke/run-smoke.js';
+import type { ExpectationTable, MethodExpectation, RequestBuildContext } from '../../scripts/smoke/types.js';
 import { startWsProxy } from '../support/ws-proxy.js';
 
 /**
@@ -572,7 +566,8 @@ describe('the signed webhook calls of the real table', () => {
           rawBody: body,
           webhookId: id,
           fetchCertificate: createCertificateFetcher(),
-          allowedCertHosts: [new URL(sandbox.url).host],
+          allowedCertOrigins: [new URL(sandbox.url).origin],
+          trustedRoots: [new X509Certificate(SANDBOX_CA_PEM)],
         });
       expect(await check(webhookId)).toEqual({ ok: true });
       expect((await check('WH-OTHER')).ok).toBe(false);

@@ -1,13 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  configureStripe,
-  countInbox,
-  createPendingOrder,
-  deliverStripe,
-  orderState,
-  stripeEvent,
-  paidSessionFor,
-} from './support.js';
+import { countInbox, createPendingOrder, deliverStripe, orderState, stripeEvent, paidSessionFor } from './support.js';
+import { configureStripe } from '../support/providers.js';
 
 /** Real concurrency: many deliveries at once against the real database (pool of 5 connections). */
 

@@ -2,15 +2,8 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '../../lib/config.js';
 import { closePool } from '../../lib/db/client.js';
-import {
-  configureStripe,
-  countInbox,
-  createPendingOrder,
-  deliverStripe,
-  orderState,
-  stripeEvent,
-  paidSessionFor,
-} from './support.js';
+import { countInbox, createPendingOrder, deliverStripe, orderState, stripeEvent, paidSessionFor } from './support.js';
+import { configureStripe } from '../support/providers.js';
 
 /**
  * The database goes away while the app is running: the delivery gets a 5xx (Stripe retries), nothing

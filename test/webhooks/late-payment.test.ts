@@ -3,19 +3,22 @@ import { db } from '../../lib/db/client.js';
 import { findRefundByProviderId } from '../../lib/db/models/refunds.js';
 import { createStripeClient, type StripeClient } from '../../lib/providers/stripe-client.js';
 import { processWebhookEvent } from '../../lib/webhooks/inbox.js';
-import { type StripeSandbox, startStripeSandbox } from '../../sandbox/stripe-sandbox.js';
+import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import {
   checkoutSession,
-  configureStripe,
   createPendingOrder,
   deliverStripe,
   inboxRow,
   orderState,
   type PendingOrder,
-  STRIPE_SECRET_KEY,
   stripeEvent,
-  WEBHOOK_SECRET,
 } from './support.js';
+import {
+  configureStripe,
+  startStripeSandboxForApp,
+  TEST_STRIPE_SECRET_KEY,
+  TEST_STRIPE_WEBHOOK_SECRET,
+} from '../support/providers.js';
 
 /**
  * Late payments against the local Stripe sandbox: the session is created and paid there, and the
@@ -26,9 +29,9 @@ let sandbox: StripeSandbox;
 let stripe: StripeClient;
 
 beforeAll(async () => {
-  sandbox = await startStripeSandbox({ webhookSecret: WEBHOOK_SECRET, secretKey: STRIPE_SECRET_KEY });
+  sandbox = await startStripeSandboxForApp({ webhookSecret: TEST_STRIPE_WEBHOOK_SECRET });
   configureStripe({ apiBase: sandbox.url });
-  stripe = createStripeClient({ secretKey: STRIPE_SECRET_KEY, apiBaseUrl: sandbox.url, maxNetworkRetries: 0 });
+  stripe = createStripeClient({ secretKey: TEST_STRIPE_SECRET_KEY, apiBaseUrl: sandbox.url, maxNetworkRetries: 0 });
 });
 
 afterAll(async () => {

@@ -2,16 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POST as paypalWebhook } from '../../api/webhooks/paypal.js';
 import { capturePayPalOrder } from '../../lib/checkout/capture-paypal-order.js';
 import { expireHeldOrderInTx } from '../../lib/checkout/holds.js';
-import { parseConfig, resetConfigForTests } from '../../lib/config.js';
+import { parseConfig } from '../../lib/config.js';
 import { transaction } from '../../lib/db/client.js';
 import { createPayPalClient, type PayPalClients } from '../../lib/providers/paypal-client.js';
-import { allowedPayPalCertHosts } from '../../lib/webhooks/paypal/verify.js';
-import { type PayPalSandbox, startPayPalSandbox } from '../../sandbox/paypal-sandbox.js';
+import { allowedPayPalCertOrigins } from '../../lib/webhooks/paypal/verify.js';
+import type { PayPalSandbox } from '../../sandbox/paypal-sandbox.js';
 import { type LocalServer, startLocalServer } from '../../scripts/local-server.js';
 import { startCheckout } from '../support/checkout.js';
 import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
 import { call } from '../support/http.js';
 import { countInbox, createPendingOrder, inboxRow, orderState } from './support.js';
+import { startPayPalSandboxForApp, TEST_PAYPAL_CLIENT_ID, TEST_PAYPAL_CLIENT_SECRET } from '../support/providers.js';
 
 /**
  * PayPal webhooks against the local PayPal sandbox: orders made by the real checkout function,
@@ -20,28 +21,18 @@ import { countInbox, createPendingOrder, inboxRow, orderState } from './support.
  */
 
 const WEBHOOK_ID = 'WH-TESTWEBHOOKS-0001';
-const CLIENT_ID = 'webhooks-test-client';
-const CLIENT_SECRET = 'webhooks-test-secret';
 let sandbox: PayPalSandbox;
 let server: LocalServer;
 let paypal: PayPalClients;
 
 beforeAll(async () => {
-  sandbox = await startPayPalSandbox({ webhookId: WEBHOOK_ID, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
-  Object.assign(process.env, {
-    PAYPAL_CLIENT_ID: CLIENT_ID,
-    PAYPAL_CLIENT_SECRET: CLIENT_SECRET,
-    PAYPAL_WEBHOOK_ID: WEBHOOK_ID,
-    PAYPAL_ENVIRONMENT: 'sandbox',
-    PAYPAL_API_BASE: sandbox.url,
-    PUBLIC_SITE_URL: 'http://localhost:3000',
-  });
-  resetConfigForTests();
+  process.env.PUBLIC_SITE_URL = 'http://localhost:3000';
+  sandbox = await startPayPalSandboxForApp({ webhookId: WEBHOOK_ID });
   server = await startLocalServer({ port: 0 });
   sandbox.setWebhookTarget(`${server.url}/api/webhooks/paypal`, WEBHOOK_ID);
   paypal = createPayPalClient({
-    clientId: CLIENT_ID,
-    clientSecret: CLIENT_SECRET,
+    clientId: TEST_PAYPAL_CLIENT_ID,
+    clientSecret: TEST_PAYPAL_CLIENT_SECRET,
     environment: 'sandbox',
     apiBaseUrl: sandbox.url,
   });
@@ -111,11 +102,13 @@ describe('PayPal signatures', () => {
   it('allows the local sandbox certificate host only outside production', () => {
     const base = { DATABASE_URL: 'postgres://x@127.0.0.1/db' };
     const dev = parseConfig({ ...base, NODE_ENV: 'development', PAYPAL_API_BASE: sandbox.url });
-    expect(allowedPayPalCertHosts(dev)).toEqual(
-      expect.arrayContaining(['api.paypal.com', 'api.sandbox.paypal.com', new URL(sandbox.url).host]),
-    );
+    expect(allowedPayPalCertOrigins(dev)).toEqual([
+      'https://api.paypal.com',
+      'https://api.sandbox.paypal.com',
+      new URL(sandbox.url).origin,
+    ]);
     const production = parseConfig({ ...base, NODE_ENV: 'production' });
-    expect(allowedPayPalCertHosts(production)).toEqual(['api.paypal.com', 'api.sandbox.paypal.com']);
+    expect(allowedPayPalCertOrigins(production)).toEqual(['https://api.paypal.com', 'https://api.sandbox.paypal.com']);
   });
 });
 
@@ -155,7 +148,7 @@ describe('PayPal events', () => {
       sandbox.resendEvent(String(approved.event.id)),
       sandbox.resendEvent(String(approved.event.id)),
     ]);
-    expect(browser.httpStatus).toBe(200);
+    expect(browser.capture).toBe('captured');
     expect(webhooks.map((w) => w.status)).toEqual([200, 200]);
     await sandbox.idle();
     const completed = sandbox.webhooks.filter(

@@ -2,16 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../../lib/db/client.js';
 import { listOrderItems } from '../../lib/db/models/order-items.js';
 import { insertRefund } from '../../lib/db/models/refunds.js';
-import {
-  configureStripe,
-  createPendingOrder,
-  deliverStripe,
-  ids,
-  orderState,
-  paidSessionFor,
-  refundFor,
-  stripeEvent,
-} from './support.js';
+import { createPendingOrder, deliverStripe, ids, orderState, paidSessionFor, refundFor, stripeEvent } from './support.js';
+import { configureStripe } from '../support/providers.js';
 
 /** A staff refund asked with releaseTickets that Stripe answered `pending` is completed by a webhook. */
 

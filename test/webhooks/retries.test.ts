@@ -11,7 +11,6 @@ import { insertWebhookEventIfNew } from '../../lib/db/models/webhook-events.js';
 import { backoffSeconds, DEFAULT_RETRY_POLICY } from '../../lib/webhooks/inbox.js';
 import { call } from '../support/http.js';
 import {
-  configureStripe,
   createPendingOrder,
   deliverStripe,
   inboxRow,
@@ -21,6 +20,7 @@ import {
   refundFor,
   stripeEvent,
 } from './support.js';
+import { configureStripe } from '../support/providers.js';
 
 /**
  * A processing failure: failed with the error and attempt count, retried by the cron with

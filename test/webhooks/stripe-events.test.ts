@@ -3,7 +3,6 @@ import { db } from '../../lib/db/client.js';
 import { listFailuresForOrder } from '../../lib/db/models/payment-failures.js';
 import {
   checkoutSession,
-  configureStripe,
   createPendingOrder,
   deliverStripe,
   ids,
@@ -16,6 +15,7 @@ import {
   stripeDispute,
   stripeEvent,
 } from './support.js';
+import { configureStripe } from '../support/providers.js';
 
 /** Each Stripe event type applied once, on real rows. */
 

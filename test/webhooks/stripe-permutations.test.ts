@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { processWebhookEvent } from '../../lib/webhooks/inbox.js';
 import {
-  configureStripe,
   createPendingOrder,
   deliverStripe,
   inboxRow,
@@ -12,6 +11,7 @@ import {
   refundFor,
   stripeEvent,
 } from './support.js';
+import { configureStripe } from '../support/providers.js';
 
 /**
  * Every ordering, with duplicates, of completed / async_payment_succeeded / expired /

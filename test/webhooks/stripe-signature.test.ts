@@ -1,15 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  configureStripe,
-  countInbox,
-  deliverStripe,
-  ids,
-  inboxRow,
-  OLD_WEBHOOK_SECRET,
-  sign,
-  stripeEvent,
-  WEBHOOK_SECRET,
-} from './support.js';
+import { countInbox, deliverStripe, ids, inboxRow, sign, stripeEvent } from './support.js';
+import { TEST_STRIPE_OLD_WEBHOOK_SECRET, TEST_STRIPE_WEBHOOK_SECRET, configureStripe } from '../support/providers.js';
 
 /** Stripe signature checks on the raw body: what gets in, and that nothing else is stored. */
 
@@ -74,17 +65,17 @@ describe('POST /api/webhooks/stripe signatures', () => {
   it('accepts both secrets during a rotation (comma-separated STRIPE_WEBHOOK_SECRET)', async () => {
     const withNew = unknownTypeEvent();
     const withOld = unknownTypeEvent();
-    expect((await deliverStripe(withNew, { secret: WEBHOOK_SECRET })).status).toBe(200);
-    expect((await deliverStripe(withOld, { secret: OLD_WEBHOOK_SECRET })).status).toBe(200);
+    expect((await deliverStripe(withNew, { secret: TEST_STRIPE_WEBHOOK_SECRET })).status).toBe(200);
+    expect((await deliverStripe(withOld, { secret: TEST_STRIPE_OLD_WEBHOOK_SECRET })).status).toBe(200);
     expect(await countInbox(String(withNew.id))).toBe(1);
     expect(await countInbox(String(withOld.id))).toBe(1);
   });
 
   it('after the old secret is removed, only the new one works', async () => {
-    configureStripe({ secrets: [WEBHOOK_SECRET] });
+    configureStripe({ secrets: [TEST_STRIPE_WEBHOOK_SECRET] });
     try {
       const withOld = unknownTypeEvent();
-      expect((await deliverStripe(withOld, { secret: OLD_WEBHOOK_SECRET })).status).toBe(400);
+      expect((await deliverStripe(withOld, { secret: TEST_STRIPE_OLD_WEBHOOK_SECRET })).status).toBe(400);
       expect(await countInbox(String(withOld.id))).toBe(0);
     } finally {
       configureStripe();

@@ -1,9 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import Stripe from 'stripe';
 import { POST as stripeWebhook } from '../../api/webhooks/stripe.js';
-import { resetConfigForTests } from '../../lib/config.js';
 import { db, transaction } from '../../lib/db/client.js';
 import { listAuditForEntity } from '../../lib/db/models/audit-log.js';
 import { upsertCustomerByEmail } from '../../lib/db/models/customers.js';
@@ -12,50 +9,23 @@ import { findOrderById, insertOrder, type Order, type Provider } from '../../lib
 import { insertPayment, listPaymentsForOrder, type Payment, updatePayment } from '../../lib/db/models/payments.js';
 import { listRefundsForOrder } from '../../lib/db/models/refunds.js';
 import { type TicketType, tryTakeHold } from '../../lib/db/models/ticket-types.js';
+import { type StripeResource, stripeObject } from '../../sandbox/fixtures/index.js';
 import { call } from '../support/http.js';
+import { TEST_STRIPE_WEBHOOK_SECRET } from '../support/providers.js';
 import { createEventWithTicketTypes, ticketCounters, uniqueEmail } from '../support/factories.js';
 
 /**
  * Webhook test support: Stripe payloads built from the provider's published example objects
- * (../shared/fixtures/stripe/fixtures3.json) with our ids filled in, signed with the stripe SDK's
+ * (sandbox/fixtures/stripe-objects.json, from Stripe's fixtures3.json) with our ids filled in, signed with the stripe SDK's
  * generateTestHeaderString; pending orders made the way checkout makes them (hold taken, payment
  * row with the provider session id); and a read-out of everything an order's money touches.
  */
 
-export const WEBHOOK_SECRET = 'whsec_webhooks_test_current';
-export const OLD_WEBHOOK_SECRET = 'whsec_webhooks_test_rolled';
-export const STRIPE_SECRET_KEY = 'sk_test_webhooks_51BoulderFest';
-
-/** Points the app at the given Stripe sandbox (or none) with both webhook secrets configured. */
-export function configureStripe(options: { apiBase?: string; secrets?: string[] } = {}): void {
-  process.env.STRIPE_WEBHOOK_SECRET = (options.secrets ?? [WEBHOOK_SECRET, OLD_WEBHOOK_SECRET]).join(',');
-  process.env.STRIPE_SECRET_KEY = STRIPE_SECRET_KEY;
-  if (options.apiBase) process.env.STRIPE_API_BASE = options.apiBase;
-  else delete process.env.STRIPE_API_BASE;
-  resetConfigForTests();
-}
-
 type Json = Record<string, unknown>;
 
-/**
- * Stripe's own example objects: ../shared/fixtures/stripe/fixtures3.json when it is beside the clone (as in CI),
- * else the identical copies the sandboxes carry (sandbox/fixtures/stripe-objects.json, extracted from it;
- * test/sandbox checks they still match).
- */
-const SHARED_FIXTURES = join(process.cwd(), '..', 'shared', 'fixtures', 'stripe', 'fixtures3.json');
-const fixtures: { resources: Record<string, Json> } = existsSync(SHARED_FIXTURES)
-  ? (JSON.parse(readFileSync(SHARED_FIXTURES, 'utf8')) as { resources: Record<string, Json> })
-  : {
-      resources: JSON.parse(readFileSync(join(process.cwd(), 'sandbox', 'fixtures', 'stripe-objects.json'), 'utf8')) as Record<
-        string,
-        Json
-      >,
-    };
-
-function fixture(name: string): Json {
-  const object = fixtures.resources[name];
-  if (!object) throw new Error(`fixture ${name} missing from fixtures3.json`);
-  return structuredClone(object);
+/** Stripe's own example objects: the in-repo copies (sandbox/fixtures, refreshed by `npm run fixtures:sync`). */
+function fixture(name: StripeResource): Json {
+  return stripeObject(name) as Json;
 }
 
 const rand = (n = 24) =>
@@ -169,7 +139,7 @@ export function stripeDispute(fields: { paymentIntentId: string; chargeId: strin
 export function sign(payload: string, options: { secret?: string; timestamp?: number } = {}): string {
   return Stripe.webhooks.generateTestHeaderString({
     payload,
-    secret: options.secret ?? WEBHOOK_SECRET,
+    secret: options.secret ?? TEST_STRIPE_WEBHOOK_SECRET,
     ...(options.timestamp === undefined ? {} : { timestamp: options.timestamp }),
   });
 }

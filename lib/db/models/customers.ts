@@ -46,3 +46,22 @@ export async function findCustomerById(q: Queryable, id: string): Promise<Custom
 export async function findCustomerByEmail(q: Queryable, email: string): Promise<Customer | undefined> {
   return await q.queryOne<Customer>(`SELECT ${COLUMNS} FROM customers WHERE lower(email) = lower($1)`, [email]);
 }
+
+/**
+ * The customer for an email, created when new. An existing customer is returned as it is: an
+ * unauthenticated checkout must not rewrite anyone's name or phone (issue 18); the order keeps the
+ * details it was placed with (lib/db/models/order-buyer.ts).
+ */
+export async function findOrCreateCustomerByEmail(q: Queryable, input: CustomerInput): Promise<Customer> {
+  const inserted = await q.queryOne<Customer>(
+    `INSERT INTO customers (email, first_name, last_name, phone, marketing_consent, marketing_consent_at)
+     VALUES (lower($1), $2, $3, $4, $5, CASE WHEN $5 THEN now() END)
+     ON CONFLICT ((lower(email))) DO NOTHING
+     RETURNING ${COLUMNS}`,
+    [input.email, input.firstName, input.lastName, input.phone ?? null, input.marketingConsent ?? false],
+  );
+  // A separate statement sees a row a concurrent checkout committed meanwhile (new snapshot).
+  const row = inserted ?? (await findCustomerByEmail(q, input.email));
+  if (!row) throw new Error('findOrCreateCustomerByEmail found no customer');
+  return row;
+}

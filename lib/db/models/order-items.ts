@@ -79,3 +79,20 @@ export async function countActiveItemsByType(
     [orderId],
   );
 }
+
+/**
+ * Marks an order's active items `refunded` and returns how many of each ticket type that was, in
+ * ticket type order (so callers then update ticket type rows in a fixed order and never deadlock).
+ */
+export async function markActiveItemsRefunded(
+  q: Queryable,
+  orderId: string,
+): Promise<Array<{ ticketTypeId: string; quantity: number }>> {
+  return await q.queryMany<{ ticketTypeId: string; quantity: number }>(
+    `WITH changed AS (
+       UPDATE order_items SET status = 'refunded' WHERE order_id = $1 AND status = 'active' RETURNING ticket_type_id)
+     SELECT ticket_type_id AS "ticketTypeId", count(*)::int AS quantity FROM changed
+     GROUP BY ticket_type_id ORDER BY ticket_type_id`,
+    [orderId],
+  );
+}

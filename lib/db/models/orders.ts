@@ -96,6 +96,40 @@ export async function findOrderByNumber(q: Queryable, orderNumber: string): Prom
   return await q.queryOne<Order>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE order_number = $1`, [orderNumber]);
 }
 
+/** The order, locked, with whether its hold time has passed (database clock). */
+export async function lockOrderWithHoldDue(q: Queryable, id: string): Promise<(Order & { due: boolean }) | undefined> {
+  return await q.queryOne<Order & { due: boolean }>(
+    `SELECT ${ORDER_COLUMNS}, (hold_expires_at IS NOT NULL AND hold_expires_at <= now()) AS due
+     FROM orders WHERE id = $1 FOR UPDATE`,
+    [id],
+  );
+}
+
+/**
+ * Up to `limit` pending orders whose hold has passed, oldest hold first, locked; rows another
+ * transaction has locked are skipped (SKIP LOCKED). With `ticketTypeId`: only orders holding that type.
+ */
+export async function lockDueHeldOrders(
+  q: Queryable,
+  options: { ticketTypeId?: string | undefined; limit: number },
+): Promise<{ id: string }[]> {
+  return options.ticketTypeId
+    ? await q.queryMany<{ id: string }>(
+        `SELECT o.id FROM orders o
+         WHERE o.status IN ('pending', 'processing') AND o.hold_expires_at <= now() AND o.status = 'pending'
+           AND EXISTS (SELECT 1 FROM order_items i
+                       WHERE i.order_id = o.id AND i.ticket_type_id = $1 AND i.status = 'active')
+         ORDER BY o.hold_expires_at LIMIT $2 FOR UPDATE OF o SKIP LOCKED`,
+        [options.ticketTypeId, options.limit],
+      )
+    : await q.queryMany<{ id: string }>(
+        `SELECT o.id FROM orders o
+         WHERE o.status IN ('pending', 'processing') AND o.hold_expires_at <= now() AND o.status = 'pending'
+         ORDER BY o.hold_expires_at LIMIT $1 FOR UPDATE OF o SKIP LOCKED`,
+        [options.limit],
+      );
+}
+
 export interface OrderChanges {
   status?: OrderStatus;
   refundedCents?: number;

@@ -16,6 +16,16 @@ export const PAYMENT_STATUSES = [
 ] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
+/**
+ * The one definition of "this payment's money was captured" (whatever was refunded since). SQL uses
+ * it as a parameter (`status = ANY($n)`), never spelled out.
+ */
+export const CAPTURED_PAYMENT_STATUSES: readonly PaymentStatus[] = ['completed', 'partially_refunded', 'refunded'];
+
+export function isCaptured(status: PaymentStatus): boolean {
+  return CAPTURED_PAYMENT_STATUSES.includes(status);
+}
+
 export interface Payment {
   id: string;
   orderId: string;
@@ -74,8 +84,49 @@ export async function findPaymentById(q: Queryable, id: string): Promise<Payment
   return await q.queryOne<Payment>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = $1`, [id]);
 }
 
+export interface NewDuplicatePayment extends Omit<NewPayment, 'currency'> {
+  /** As the provider reported it (upper-cased); the database's currency_code domain checks it. */
+  currency: string;
+  providerPaymentId: string;
+  methodType: string | null;
+  methodBrand: string | null;
+  methodLast4: string | null;
+}
+
+/**
+ * Records a second payment for an already paid order, `cancelled` as a duplicate (refund due). A
+ * repeated report of the same provider payment returns the row already recorded.
+ */
+export async function insertDuplicatePayment(q: Queryable, payment: NewDuplicatePayment): Promise<Payment | undefined> {
+  return await q.queryOne<Payment>(
+    `INSERT INTO payments (order_id, provider, status, amount_cents, currency, provider_payment_id, method_type, method_brand,
+       method_last4, failure_code, failure_message)
+     VALUES ($1, $2, 'cancelled', $3, $4, $5, $6, $7, $8, 'duplicate_payment', 'Order was already paid; refund due')
+     ON CONFLICT (provider, provider_payment_id) DO UPDATE SET updated_at = now()
+     RETURNING ${PAYMENT_COLUMNS}`,
+    [
+      payment.orderId,
+      payment.provider,
+      payment.amountCents,
+      payment.currency,
+      payment.providerPaymentId,
+      payment.methodType,
+      payment.methodBrand,
+      payment.methodLast4,
+    ],
+  );
+}
+
 export async function lockPaymentById(q: Queryable, id: string): Promise<Payment | undefined> {
   return await q.queryOne<Payment>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = $1 FOR UPDATE`, [id]);
+}
+
+/** The order's captured payment (a unique index allows at most one), locked. */
+export async function lockCapturedPaymentForOrder(q: Queryable, orderId: string): Promise<Payment | undefined> {
+  return await q.queryOne<Payment>(
+    `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE order_id = $1 AND status = ANY($2::text[]) LIMIT 1 FOR UPDATE`,
+    [orderId, CAPTURED_PAYMENT_STATUSES],
+  );
 }
 
 /** All attempts for an order, newest first. */

@@ -142,3 +142,12 @@ export async function lockSystemRefundForPayment(q: Queryable, paymentId: string
     [paymentId],
   );
 }
+
+/** Money reserved by refunds of this payment that are still in flight. */
+export async function pendingRefundCents(q: Queryable, paymentId: string): Promise<number> {
+  const row = await q.queryOne<{ cents: number }>(
+    `SELECT coalesce(sum(amount_cents), 0)::int AS cents FROM refunds WHERE payment_id = $1 AND status = 'pending'`,
+    [paymentId],
+  );
+  return row?.cents ?? 0;
+}

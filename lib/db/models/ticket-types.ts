@@ -74,6 +74,25 @@ export async function trySellWithoutHold(q: Queryable, id: string, quantity: num
   return result.rowCount === 1;
 }
 
+/**
+ * Sells every line without a hold, all or nothing: a savepoint undoes the lines already sold when
+ * one does not fit. Inside the caller's transaction; false when the capacity is not there.
+ */
+export async function trySellAllWithoutHold(
+  q: Queryable,
+  items: readonly { ticketTypeId: string; quantity: number }[],
+): Promise<boolean> {
+  await q.query('SAVEPOINT late_sale');
+  for (const item of items) {
+    if (!(await trySellWithoutHold(q, item.ticketTypeId, item.quantity))) {
+      await q.query('ROLLBACK TO SAVEPOINT late_sale');
+      return false;
+    }
+  }
+  await q.query('RELEASE SAVEPOINT late_sale');
+  return true;
+}
+
 /** Returns sold tickets to sale (refund with releaseTickets). */
 export async function releaseSold(q: Queryable, id: string, quantity: number): Promise<void> {
   await q.query('UPDATE ticket_types SET sold = sold - $2 WHERE id = $1', [id, quantity]);

@@ -1,5 +1,6 @@
 import type { Queryable } from '../client.js';
 import type { Provider } from './orders.js';
+import { storablePayload, storableText } from './storable-json.js';
 
 /** webhook_events: the inbox. The unique (provider, provider_event_id) is the dedup. */
 
@@ -29,12 +30,13 @@ export async function insertWebhookEventIfNew(
   q: Queryable,
   event: { provider: Provider; providerEventId: string; eventType: string; payload: unknown },
 ): Promise<WebhookEvent | undefined> {
+  const stored = storablePayload(event.payload);
   return await q.queryOne<WebhookEvent>(
-    `INSERT INTO webhook_events (provider, provider_event_id, event_type, payload)
-     VALUES ($1, $2, $3, $4)
+    `INSERT INTO webhook_events (provider, provider_event_id, event_type, payload, payload_raw)
+     VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (provider, provider_event_id) DO NOTHING
      RETURNING ${WEBHOOK_EVENT_COLUMNS}`,
-    [event.provider, event.providerEventId, event.eventType, JSON.stringify(event.payload)],
+    [event.provider, storableText(event.providerEventId), storableText(event.eventType), stored.jsonb, stored.raw],
   );
 }
 

@@ -1,11 +1,13 @@
+import { isUuid } from '../../ids.js';
 import { db, type Queryable } from '../client.js';
 import type { AuditEntity, AuditEntry } from '../models/audit-log.js';
 import { findCustomerById } from '../models/customers.js';
+import { findOrderBuyer } from '../models/order-buyer.js';
 import { findEventById } from '../models/events.js';
 import { listOrderItems } from '../models/order-items.js';
 import { findOrderById } from '../models/orders.js';
 import { listFailuresForOrder } from '../models/payment-failures.js';
-import { listPaymentsForOrder, refundableOf } from '../models/payments.js';
+import { isCaptured, listPaymentsForOrder, refundableOf } from '../models/payments.js';
 import { listRefundsForOrder } from '../models/refunds.js';
 
 /**
@@ -46,15 +48,14 @@ export async function entityAuditTimeline(entityType: AuditEntity, entityId: str
 
 const iso = (date: Date | null | undefined) => date?.toISOString() ?? null;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The staff view of an order; undefined when there is no such order (or the id is not a uuid). */
 export async function getOrderDetailForAdmin(orderId: string | null | undefined, q: Queryable = db) {
-  if (!orderId || !UUID.test(orderId)) return undefined;
+  if (!isUuid(orderId)) return undefined;
   const order = await findOrderById(q, orderId);
   if (!order) return undefined;
-  const [customer, event, items, payments, failures, refunds, audit] = await Promise.all([
+  const [customer, buyer, event, items, payments, failures, refunds, audit] = await Promise.all([
     findCustomerById(q, order.customerId),
+    findOrderBuyer(q, order.id),
     findEventById(q, order.eventId),
     listOrderItems(q, order.id),
     listPaymentsForOrder(q, order.id),
@@ -62,7 +63,7 @@ export async function getOrderDetailForAdmin(orderId: string | null | undefined,
     listRefundsForOrder(q, order.id),
     orderAuditTimeline(order.id, q),
   ]);
-  const captured = payments.find((p) => ['completed', 'partially_refunded', 'refunded'].includes(p.status));
+  const captured = payments.find((p) => isCaptured(p.status));
   const pendingRefundCents = refunds
     .filter((r) => r.status === 'pending' && r.paymentId === captured?.id)
     .reduce((sum, r) => sum + r.amountCents, 0);
@@ -91,10 +92,11 @@ export async function getOrderDetailForAdmin(orderId: string | null | undefined,
     customer: customer
       ? {
           id: customer.id,
-          email: customer.email,
-          firstName: customer.firstName,
-          lastName: customer.lastName,
-          phone: customer.phone,
+          // The details given with this order (issue 18); the customer record for older orders.
+          email: buyer?.email ?? customer.email,
+          firstName: buyer?.firstName ?? customer.firstName,
+          lastName: buyer?.lastName ?? customer.lastName,
+          phone: buyer ? buyer.phone : customer.phone,
           marketingConsent: customer.marketingConsent,
         }
       : null,

@@ -77,7 +77,7 @@ export async function searchOrders(
     const contains = where.param(`%${likeEscape(search.q)}%`);
     where.add(`(o.order_number LIKE upper(${prefix}) ESCAPE '\\'
       OR lower(c.email) LIKE lower(${prefix}) ESCAPE '\\'
-      OR (c.first_name || ' ' || c.last_name) ILIKE ${contains} ESCAPE '\\'
+      OR (coalesce(o.buyer_first_name, c.first_name) || ' ' || coalesce(o.buyer_last_name, c.last_name)) ILIKE ${contains} ESCAPE '\\'
       OR EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id AND (
         (coalesce(i.attendee_first_name, '') || ' ' || coalesce(i.attendee_last_name, '')) ILIKE ${contains} ESCAPE '\\'
         OR lower(i.attendee_email) LIKE lower(${prefix}) ESCAPE '\\')))`);
@@ -90,7 +90,8 @@ export async function searchOrders(
        o.refunded_cents AS "refundedCents",
        (SELECT count(*)::int FROM order_items i WHERE i.order_id = o.id) AS "ticketCount",
        o.attention_reason AS "attentionReason", e.slug AS "eventSlug", c.id AS "customerId",
-       c.email AS "customerEmail", c.first_name AS "customerFirstName", c.last_name AS "customerLastName",
+       coalesce(o.buyer_email, c.email) AS "customerEmail", coalesce(o.buyer_first_name, c.first_name) AS "customerFirstName",
+       coalesce(o.buyer_last_name, c.last_name) AS "customerLastName",
        o.created_at AS "createdAt", o.completed_at AS "completedAt", ${cursorTimestamp('o.created_at')} AS "cursorAt"
      FROM orders o
      JOIN customers c ON c.id = o.customer_id

@@ -63,8 +63,26 @@ export interface Cursor {
   id: string;
 }
 
+/** A real instant: the text must name a date and time that exist (no 2026-02-30, no 25:00), years 2000–2200. */
+export function isRealCursorInstant(at: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{6}Z$/.exec(at);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  return (
+    year >= 2000 &&
+    year <= 2200 &&
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    date.getUTCHours() === hour &&
+    date.getUTCMinutes() === minute &&
+    date.getUTCSeconds() === second
+  );
+}
+
 const CursorShape = z.strictObject({
-  at: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/),
+  at: z.string().refine(isRealCursorInstant),
   id: z.uuid(),
 });
 
@@ -127,13 +145,4 @@ export class Conditions {
   where(): string {
     return this.parts.length === 0 ? '' : `WHERE ${this.parts.join(' AND ')}`;
   }
-}
-
-/** The query string as an object, with empty values dropped (`?email=` means no email filter). */
-export function queryParams(params: URLSearchParams): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of params.entries()) {
-    if (value !== '') out[key] = value;
-  }
-  return out;
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { formatMinorUnits } from '../../money.js';
 import { db, type Queryable } from '../client.js';
-import { PAYMENT_STATUSES } from '../models/payments.js';
+import { isCaptured, PAYMENT_STATUSES, type PaymentStatus } from '../models/payments.js';
 import {
   Conditions,
   type Cursor,
@@ -56,7 +56,7 @@ export interface TransactionRow {
   orderStatus: string;
   eventSlug: string;
   provider: string;
-  status: string;
+  status: PaymentStatus;
   amountCents: number;
   refundedCents: number;
   disputedCents: number;
@@ -78,7 +78,8 @@ const SELECT = `SELECT p.id, p.created_at AS "createdAt", ${cursorTimestamp('p.c
     p.disputed_cents AS "disputedCents", p.currency, p.provider_session_id AS "providerSessionId",
     p.provider_payment_id AS "providerPaymentId", p.method_type AS "methodType", p.method_brand AS "methodBrand",
     p.method_last4 AS "methodLast4", p.failure_code AS "failureCode", p.completed_at AS "completedAt",
-    c.email AS "customerEmail", c.first_name || ' ' || c.last_name AS "customerName"
+    coalesce(o.buyer_email, c.email) AS "customerEmail",
+    coalesce(o.buyer_first_name, c.first_name) || ' ' || coalesce(o.buyer_last_name, c.last_name) AS "customerName"
   FROM payments p
   JOIN orders o ON o.id = p.order_id
   JOIN customers c ON c.id = o.customer_id
@@ -161,9 +162,8 @@ function present(row: TransactionRow): TransactionView {
   };
 }
 
-const CAPTURED = new Set(['completed', 'partially_refunded', 'refunded']);
 function capturedCents(row: TransactionRow): number {
-  return CAPTURED.has(row.status) ? row.amountCents : 0;
+  return isCaptured(row.status) ? row.amountCents : 0;
 }
 
 export interface TransactionPage {

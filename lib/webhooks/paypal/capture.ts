@@ -1,9 +1,13 @@
+import { payPalCaptureRequestId } from '../../checkout/capture-paypal-order.js';
 import { db, transaction } from '../../db/client.js';
 import type { Actor } from '../../db/models/audit-log.js';
 import { findOrderById } from '../../db/models/orders.js';
 import { AppError } from '../../errors.js';
 import { isPaid } from '../../payments/state-machine.js';
-import { finalizeFromEvent, markOrderProcessing, recordDeclineFromEvent } from '../order-effects.js';
+import { getPayPalCheckoutProvider } from '../../providers/index.js';
+import { finalizeFromEvent } from '../order-effects.js';
+import { markPaymentProcessingInTx } from '../../payments/mark-payment-processing.js';
+import { recordPaymentDeclineInTx } from '../../payments/record-payment-decline.js';
 import type { FollowUp } from '../types.js';
 
 /**
@@ -19,10 +23,6 @@ export async function captureApprovedPayPalOrder(input: {
 }): Promise<FollowUp[]> {
   const order = await findOrderById(db, input.orderId);
   if (!order || isPaid(order.status)) return [];
-  const [{ getPayPalCheckoutProvider }, { payPalCaptureRequestId }] = await Promise.all([
-    import('../../providers/index.js'),
-    import('../../checkout/capture-paypal-order.js'),
-  ]);
   const result = await (await getPayPalCheckoutProvider()).captureOrder(
     input.paypalOrderId,
     payPalCaptureRequestId(input.paypalOrderId),
@@ -33,7 +33,7 @@ export async function captureApprovedPayPalOrder(input: {
   return await transaction(async (tx) => {
     if (result.outcome === 'declined') {
       // Same as the browser return: the buyer may choose another funding source; the hold stays.
-      await recordDeclineFromEvent(
+      await recordPaymentDeclineInTx(
         tx,
         input.orderId,
         { provider: 'paypal', code: result.code, message: result.message, providerEventId: `capture:${input.paypalOrderId}` },
@@ -42,7 +42,7 @@ export async function captureApprovedPayPalOrder(input: {
       return [];
     }
     if (result.captureStatus === 'PENDING') {
-      await markOrderProcessing(
+      await markPaymentProcessingInTx(
         tx,
         input.orderId,
         { providerSessionId: input.paypalOrderId, providerPaymentId: result.captureId },

@@ -1,4 +1,4 @@
-import { failOrderFromEvent } from '../order-effects.js';
+import { failPaymentInTx } from '../../payments/fail-payment.js';
 import type { EventHandler } from '../types.js';
 import { ignored, processed } from '../types.js';
 import { captureSchema, eventIdOf, resourceOf } from './objects.js';
@@ -9,7 +9,7 @@ export const paymentCaptureDenied: EventHandler = async (tx, payload, { actor, e
   const capture = resourceOf(payload, captureSchema);
   const { orderId } = await resolveCaptureOrder(tx, capture);
   if (!orderId) return ignored('No matching order');
-  await failOrderFromEvent(
+  await failPaymentInTx(
     tx,
     orderId,
     {

@@ -1,4 +1,4 @@
-import { markOrderProcessing } from '../order-effects.js';
+import { markPaymentProcessingInTx } from '../../payments/mark-payment-processing.js';
 import type { EventHandler } from '../types.js';
 import { ignored, processed } from '../types.js';
 import { captureSchema, resourceOf } from './objects.js';
@@ -9,6 +9,6 @@ export const paymentCapturePending: EventHandler = async (tx, payload, { actor }
   const capture = resourceOf(payload, captureSchema);
   const { orderId, paypalOrderId } = await resolveCaptureOrder(tx, capture);
   if (!orderId) return ignored('No matching order');
-  await markOrderProcessing(tx, orderId, { providerSessionId: paypalOrderId, providerPaymentId: capture.id }, actor);
+  await markPaymentProcessingInTx(tx, orderId, { providerSessionId: paypalOrderId, providerPaymentId: capture.id }, actor);
   return processed();
 };

@@ -1,6 +1,6 @@
-import { mapPayPalRefundStatus } from '../../payments/provider-refunds.js';
-import { syncProviderRefundInTx } from '../../payments/sync-provider-refund.js';
-import { isUuid } from '../order-effects.js';
+import { mapPayPalRefundStatus } from '../../providers/refund-provider.js';
+import { matchProviderRefundInTx } from '../../refunds/match-provider-refund.js';
+import { isUuid } from '../../ids.js';
 import type { EventHandler } from '../types.js';
 import { ignored, NotYetApplicableError, processed } from '../types.js';
 import { linkedId, minorUnits, refundSchema, resourceOf } from './objects.js';
@@ -13,7 +13,7 @@ export const paymentCaptureRefunded: EventHandler = async (tx, payload, { actor 
   const refund = resourceOf(payload, refundSchema);
   const captureId = linkedId(refund.links, 'up', 'captures');
   if (!captureId) return ignored('Refund without its capture link');
-  const result = await syncProviderRefundInTx(
+  const result = await matchProviderRefundInTx(
     tx,
     {
       provider: 'paypal',

@@ -1,15 +1,23 @@
-import { readText } from '../../http/body.js';
-import { actorFrom, type RequestContext } from '../../http/handler.js';
+import type { Actor } from '../../db/models/audit-log.js';
 import { type ReceiveResult, receiveWebhookEvent } from '../inbox.js';
-import { WEBHOOK_MAX_BODY_BYTES } from '../types.js';
+import { confirmPayPalEventWithProvider } from './confirm-event.js';
 import { verifyPayPalWebhook } from './verify.js';
 
-/** POST /api/webhooks/paypal: raw body → verify → store → apply. */
-export async function receivePayPalWebhook(ctx: RequestContext): Promise<ReceiveResult> {
-  const raw = await readText(ctx, WEBHOOK_MAX_BODY_BYTES);
-  const event = await verifyPayPalWebhook(raw, ctx.request.headers);
+export interface PayPalDelivery {
+  /** The raw body, exactly as received (the signature covers these bytes). */
+  raw: string;
+  /** The delivery's headers: PayPal signs with paypal-transmission-id/-time/-sig, paypal-cert-url and paypal-auth-algo. */
+  signatureHeaders: Headers;
+  /** Who delivered (the request's ip, user agent, request id); its id becomes `<provider>:<event id>`. */
+  actor: Actor;
+}
+
+/** A PayPal delivery: verify → store → apply. The route reads the body (lib/http); nothing HTTP here. */
+export async function receivePayPalWebhook(delivery: PayPalDelivery): Promise<ReceiveResult> {
+  const event = await verifyPayPalWebhook(delivery.raw, delivery.signatureHeaders);
+  await confirmPayPalEventWithProvider(event.type, event.payload);
   return await receiveWebhookEvent(
     { provider: 'paypal', providerEventId: event.id, eventType: event.type, payload: event.payload },
-    actorFrom(ctx, 'provider', `paypal:${event.id}`),
+    { ...delivery.actor, type: 'provider', id: `paypal:${event.id}` },
   );
 }

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { Tx } from '../../db/client.js';
 import { findOrderByNumber } from '../../db/models/orders.js';
-import { isUuid, resolveOrderId } from '../order-effects.js';
+import { isUuid } from '../../ids.js';
+import { resolveOrderId } from '../order-effects.js';
 import { type captureSchema, linkedId } from './objects.js';
 
 /**

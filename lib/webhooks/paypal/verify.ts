@@ -1,19 +1,14 @@
 import { ConfigError, getConfig } from '../../config.js';
 import { AppError } from '../../errors.js';
 import { log } from '../../log.js';
+import { allowedPayPalCertOrigins as certOrigins, trustedPayPalRoots } from '../../providers/paypal-cert-trust.js';
+import { verifyWithPayPalPostback } from '../../providers/paypal-verify-postback.js';
 import { createCertificateFetcher, verifyPayPalWebhookSignature } from '../../providers/paypal-webhook-signature.js';
 import { paypalEventSchema } from './objects.js';
 
-/** PayPal's certificate hosts; the local sandbox's host is added only outside production. */
-export const PAYPAL_CERT_HOSTS = ['api.paypal.com', 'api.sandbox.paypal.com'] as const;
-
-export function allowedPayPalCertHosts(config = getConfig()): string[] {
-  const hosts: string[] = [...PAYPAL_CERT_HOSTS];
-  if (!config.isProduction && config.paypal.apiBase) {
-    const url = new URL(config.paypal.apiBase);
-    hosts.push(url.host, url.hostname);
-  }
-  return hosts;
+/** Exact origins PayPal certificates may come from in this deployment (lib/providers/paypal-cert-trust.ts). */
+export function allowedPayPalCertOrigins(config = getConfig()): string[] {
+  return certOrigins({ isProduction: config.isProduction, apiBase: config.paypal.apiBase });
 }
 
 /** One certificate cache per warm function instance (24 h, 20 entries; failures not cached). */
@@ -34,13 +29,25 @@ export async function verifyPayPalWebhook(rawBody: string, headers: Headers): Pr
   const config = getConfig();
   const webhookId = config.paypal.webhookId;
   if (!webhookId) throw new ConfigError('PAYPAL_WEBHOOK_ID is not set');
+  if (config.paypalWebhookVerification === 'postback') {
+    let verified: boolean;
+    try {
+      verified = await verifyWithPayPalPostback({ rawBody, headers, webhookId, config });
+    } catch (error) {
+      log.warn('paypal verify-webhook-signature postback failed', { error: String(error) });
+      throw new AppError('PROVIDER_UNAVAILABLE', 'PayPal could not verify the signature; retry later');
+    }
+    if (!verified) throw new AppError('WEBHOOK_SIGNATURE_INVALID', 'The PayPal signature could not be verified');
+    return parseVerifiedEvent(rawBody);
+  }
   fetchCertificate ??= createCertificateFetcher();
   const result = await verifyPayPalWebhookSignature({
     headers,
     rawBody,
     webhookId,
     fetchCertificate,
-    allowedCertHosts: allowedPayPalCertHosts(config),
+    allowedCertOrigins: allowedPayPalCertOrigins(config),
+    trustedRoots: trustedPayPalRoots({ isProduction: config.isProduction, apiBase: config.paypal.apiBase }),
   });
   if (!result.ok) {
     log.warn('paypal webhook refused', { code: result.code });
@@ -49,6 +56,10 @@ export async function verifyPayPalWebhook(rawBody: string, headers: Headers): Pr
     }
     throw new AppError('WEBHOOK_SIGNATURE_INVALID', 'The PayPal signature could not be verified');
   }
+  return parseVerifiedEvent(rawBody);
+}
+
+function parseVerifiedEvent(rawBody: string): VerifiedPayPalEvent {
   let parsed: unknown;
   try {
     parsed = JSON.parse(rawBody);

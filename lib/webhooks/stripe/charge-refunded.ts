@@ -1,7 +1,7 @@
 import type { EventHandler } from '../types.js';
 import { processed } from '../types.js';
 import { chargeSchema, dataObject, idOf } from './objects.js';
-import { syncStripeRefunds } from './refund-sync.js';
+import { matchStripeRefunds } from '../../refunds/match-stripe-refunds.js';
 
 /**
  * charge.refunded: every refund listed on the charge is synced by its Stripe id. (Charges rendered
@@ -11,7 +11,7 @@ export const chargeRefunded: EventHandler = async (tx, payload, { actor }) => {
   const charge = dataObject(payload, chargeSchema);
   const refunds = charge.refunds?.data ?? [];
   if (refunds.length === 0) return processed();
-  return await syncStripeRefunds(tx, refunds, {
+  return await matchStripeRefunds(tx, refunds, {
     paymentIntentId: idOf(charge.payment_intent),
     orderIdHint: charge.metadata.order_id,
     actor,

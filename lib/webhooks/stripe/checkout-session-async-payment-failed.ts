@@ -1,6 +1,6 @@
 import type { EventHandler } from '../types.js';
 import { ignored, processed } from '../types.js';
-import { failOrderFromEvent } from '../order-effects.js';
+import { failPaymentInTx } from '../../payments/fail-payment.js';
 import { orderIdForSession } from './session-order.js';
 import { checkoutSessionSchema, dataObject, eventIdOf, idOf } from './objects.js';
 
@@ -9,7 +9,7 @@ export const checkoutSessionAsyncPaymentFailed: EventHandler = async (tx, payloa
   const session = dataObject(payload, checkoutSessionSchema);
   const orderId = await orderIdForSession(tx, session);
   if (!orderId) return ignored('No matching order');
-  await failOrderFromEvent(
+  await failPaymentInTx(
     tx,
     orderId,
     {

@@ -1,6 +1,6 @@
 import type { EventHandler } from '../types.js';
 import { ignored, processed } from '../types.js';
-import { markOrderProcessing } from '../order-effects.js';
+import { markPaymentProcessingInTx } from '../../payments/mark-payment-processing.js';
 import { finalizePaidSession, orderIdForSession } from './session-order.js';
 import { checkoutSessionSchema, dataObject, idOf } from './objects.js';
 
@@ -16,6 +16,6 @@ export const checkoutSessionCompleted: EventHandler = async (tx, payload, { acto
   if (session.payment_status === 'paid' || session.payment_status === 'no_payment_required') {
     return await finalizePaidSession(tx, orderId, session, actor);
   }
-  await markOrderProcessing(tx, orderId, { providerSessionId: session.id, providerPaymentId: paymentIntentId }, actor);
+  await markPaymentProcessingInTx(tx, orderId, { providerSessionId: session.id, providerPaymentId: paymentIntentId }, actor);
   return processed();
 };

@@ -1,6 +1,7 @@
 import type { EventHandler } from '../types.js';
 import { ignored, processed } from '../types.js';
-import { recordDeclineFromEvent, resolveOrderId } from '../order-effects.js';
+import { resolveOrderId } from '../order-effects.js';
+import { recordPaymentDeclineInTx } from '../../payments/record-payment-decline.js';
 import { dataObject, eventIdOf, paymentIntentSchema } from './objects.js';
 
 /**
@@ -13,7 +14,7 @@ export const paymentIntentPaymentFailed: EventHandler = async (tx, payload, { ac
   const orderId = await resolveOrderId(tx, 'stripe', { orderId: intent.metadata.order_id, paymentId: intent.id });
   if (!orderId) return ignored('No matching order');
   const error = intent.last_payment_error;
-  await recordDeclineFromEvent(
+  await recordPaymentDeclineInTx(
     tx,
     orderId,
     {

@@ -1,15 +1,21 @@
-import { actorFrom, type RequestContext } from '../../http/handler.js';
-import { readText } from '../../http/body.js';
+import type { Actor } from '../../db/models/audit-log.js';
 import { type ReceiveResult, receiveWebhookEvent } from '../inbox.js';
-import { WEBHOOK_MAX_BODY_BYTES } from '../types.js';
 import { verifyStripeWebhook } from './verify.js';
 
-/** POST /api/webhooks/stripe: raw body → verify → store → apply. */
-export async function receiveStripeWebhook(ctx: RequestContext): Promise<ReceiveResult> {
-  const raw = await readText(ctx, WEBHOOK_MAX_BODY_BYTES);
-  const event = verifyStripeWebhook(raw, ctx.request.headers.get('stripe-signature'));
+export interface StripeDelivery {
+  /** The raw body, exactly as received (the signature covers these bytes). */
+  raw: string;
+  /** The `Stripe-Signature` header. */
+  signature: string | null;
+  /** Who delivered (the request's ip, user agent, request id); its id becomes `<provider>:<event id>`. */
+  actor: Actor;
+}
+
+/** A Stripe delivery: verify → store → apply. The route reads the body (lib/http); nothing HTTP here. */
+export async function receiveStripeWebhook(delivery: StripeDelivery): Promise<ReceiveResult> {
+  const event = verifyStripeWebhook(delivery.raw, delivery.signature);
   return await receiveWebhookEvent(
     { provider: 'stripe', providerEventId: event.id, eventType: event.type, payload: event.payload },
-    actorFrom(ctx, 'provider', `stripe:${event.id}`),
+    { ...delivery.actor, type: 'provider', id: `stripe:${event.id}` },
   );
 }

@@ -1,7 +1,7 @@
 import type { Tx } from '../db/client.js';
 import { type Actor, appendAudit } from '../db/models/audit-log.js';
 import { findOrderById, lockOrderById, type Provider } from '../db/models/orders.js';
-import { findPaymentByProviderPayment, lockPaymentById, type Payment } from '../db/models/payments.js';
+import { findPaymentByProviderPayment, isCaptured, lockPaymentById, type Payment } from '../db/models/payments.js';
 import {
   insertRefund,
   lockRefundById,
@@ -10,11 +10,12 @@ import {
   type Refund,
   type RefundStatus,
 } from '../db/models/refunds.js';
+import { isUuid } from '../ids.js';
 import { moveRefundedMoney, settleRefundInTx } from './settle-refund.js';
 
 /**
  * A refund as a provider reports it (Stripe refund / charge.refunded, PayPal PAYMENT.CAPTURE.REFUNDED),
- * synced by provider refund id: our own refunds (admin or system) are found by the id we sent along
+ * matched by provider refund id: our own refunds (admin or system) are found by the id we sent along
  * (Stripe metadata.refund_id, PayPal custom_id), by provider id, or as the unconfirmed refund of the
  * same amount; anything else was made in the provider's dashboard and is recorded with source `provider`.
  */
@@ -33,24 +34,19 @@ export interface ProviderRefundReport {
   failureReason?: string | undefined;
 }
 
-export type SyncRefundResult =
+export type MatchRefundResult =
   | { outcome: 'created' | 'updated' | 'unchanged'; refund: Refund }
   /** No payment of ours carries this provider payment id. */
   | { outcome: 'payment_not_found' }
   /** The payment exists but its capture has not been applied yet: retry later. */
   | { outcome: 'not_captured_yet' };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function captured(payment: Payment): boolean {
-  return (
-    ['completed', 'partially_refunded', 'refunded'].includes(payment.status) ||
-    (payment.status === 'cancelled' && payment.failureCode === 'duplicate_payment')
-  );
+  return isCaptured(payment.status) || (payment.status === 'cancelled' && payment.failureCode === 'duplicate_payment');
 }
 
 async function findOwnRefund(tx: Tx, report: ProviderRefundReport, payment: Payment): Promise<Refund | undefined> {
-  if (report.ourRefundId && UUID.test(report.ourRefundId)) {
+  if (isUuid(report.ourRefundId)) {
     const ours = await lockRefundById(tx, report.ourRefundId);
     if (ours && ours.paymentId === payment.id) return ours;
   }
@@ -59,11 +55,11 @@ async function findOwnRefund(tx: Tx, report: ProviderRefundReport, payment: Paym
   return await lockUnconfirmedRefund(tx, payment.id, report.amountCents);
 }
 
-export async function syncProviderRefundInTx(tx: Tx, report: ProviderRefundReport, actor: Actor): Promise<SyncRefundResult> {
+export async function matchProviderRefundInTx(tx: Tx, report: ProviderRefundReport, actor: Actor): Promise<MatchRefundResult> {
   const found = await findPaymentByProviderPayment(tx, report.provider, report.providerPaymentId);
   if (!found) {
     // The capture that names this payment id has not been applied yet (events out of order).
-    if (report.orderIdHint && UUID.test(report.orderIdHint) && (await findOrderById(tx, report.orderIdHint))) {
+    if (isUuid(report.orderIdHint) && (await findOrderById(tx, report.orderIdHint))) {
       return { outcome: 'not_captured_yet' };
     }
     return { outcome: 'payment_not_found' };

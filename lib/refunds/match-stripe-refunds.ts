@@ -1,20 +1,20 @@
 import type { z } from 'zod';
-import type { Tx } from '../../db/client.js';
-import type { Actor } from '../../db/models/audit-log.js';
-import { mapStripeRefundStatus } from '../../payments/provider-refunds.js';
-import { type SyncRefundResult, syncProviderRefundInTx } from '../../payments/sync-provider-refund.js';
-import { type ApplyOutcome, ignored, NotYetApplicableError, processed } from '../types.js';
-import { idOf, type refundSchema } from './objects.js';
+import type { Tx } from '../db/client.js';
+import type { Actor } from '../db/models/audit-log.js';
+import { mapStripeRefundStatus } from '../providers/refund-provider.js';
+import { idOf, type refundSchema } from '../webhooks/stripe/objects.js';
+import { type ApplyOutcome, ignored, NotYetApplicableError, processed } from '../webhooks/types.js';
+import { type MatchRefundResult, matchProviderRefundInTx } from './match-provider-refund.js';
 
 type StripeRefund = z.infer<typeof refundSchema>;
 
-/** Syncs Stripe refunds (from a refund.* event or a charge's refund list) and sums up the outcome. */
-export async function syncStripeRefunds(
+/** Matches Stripe refunds (from a refund.* event or a charge's refund list) and sums up the outcome. */
+export async function matchStripeRefunds(
   tx: Tx,
   refunds: readonly StripeRefund[],
   context: { paymentIntentId: string | undefined; orderIdHint: string | undefined; actor: Actor },
 ): Promise<ApplyOutcome> {
-  const results: SyncRefundResult[] = [];
+  const results: MatchRefundResult[] = [];
   for (const refund of refunds) {
     const paymentIntentId = idOf(refund.payment_intent) ?? context.paymentIntentId;
     if (!paymentIntentId) {
@@ -22,7 +22,7 @@ export async function syncStripeRefunds(
       continue;
     }
     results.push(
-      await syncProviderRefundInTx(
+      await matchProviderRefundInTx(
         tx,
         {
           provider: 'stripe',
@@ -40,7 +40,7 @@ export async function syncStripeRefunds(
     );
   }
   if (results.some((result) => result.outcome === 'not_captured_yet')) {
-    // Throwing rolls back the refunds synced above too; the retry applies them all together.
+    // Throwing rolls back the refunds matched above too; the retry applies them all together.
     throw new NotYetApplicableError('Refund reported before its payment was captured here; will retry');
   }
   if (results.length > 0 && results.every((result) => result.outcome === 'payment_not_found')) {

@@ -1,22 +1,23 @@
 import type { Tx } from '../db/client.js';
 import { type Actor, appendAudit } from '../db/models/audit-log.js';
-import { type Order, type OrderChanges, updateOrder } from '../db/models/orders.js';
-import { type Payment, type PaymentChanges, type PaymentStatus, updatePayment } from '../db/models/payments.js';
+import type { Order } from '../db/models/orders.js';
+import { isCaptured, type Payment, type PaymentChanges, type PaymentStatus } from '../db/models/payments.js';
 import { type Refund, type RefundChanges, type RefundStatus, updateRefund } from '../db/models/refunds.js';
-import { releaseOrderTicketsInTx } from '../refunds/release-tickets.js';
-import { UNCONFIRMED_REFUND_PREFIX } from './provider-refunds.js';
-import { canTransition, isPaid } from './state-machine.js';
+import { canTransition, isPaid } from '../payments/state-machine.js';
+import { transition } from '../payments/transition.js';
+import { releaseOrderTicketsInTx } from './release-tickets.js';
 
 /**
  * The one place a refund's status changes and its money lands on the payment and the order. Used by
- * the webhook refund sync and by the system (late / duplicate payment) refunds; the admin refund
- * flow should use it too, so that a webhook and the API answer racing each other count the money once:
+ * the provider's refund reports (match-provider-refund.ts) and by the one refund flow (issue-refund.ts,
+ * staff and system refunds), so that a webhook and the API answer racing each other count the money once:
  * a refund that is already `succeeded` is never applied again.
  *
  * The caller holds the row locks, taken in the order order → payment → refund.
  */
 
-const CAPTURED_PAYMENT: readonly PaymentStatus[] = ['completed', 'partially_refunded', 'refunded'];
+/** Marks a refund our own call could not confirm; only such a failure may later be turned into success by the provider. */
+export const UNCONFIRMED_REFUND_PREFIX = 'unconfirmed: ';
 
 export interface RefundReport {
   status: RefundStatus;
@@ -59,27 +60,30 @@ export async function moveRefundedMoney(
   payment: Payment,
   deltaCents: number,
 ): Promise<{ order: Order; payment: Payment }> {
-  const paysOrder = isPaid(order.status) && CAPTURED_PAYMENT.includes(payment.status);
+  const paysOrder = isPaid(order.status) && isCaptured(payment.status);
   const refunded = clamp(payment.refundedCents + deltaCents, 0, payment.amountCents);
-  const paymentChanges: PaymentChanges = {
+  const paymentChanges: Omit<PaymentChanges, 'status'> = {
     refundedCents: refunded,
     // Money refunded can no longer be disputed (the CHECK refunded + disputed <= amount).
     disputedCents: Math.min(payment.disputedCents, payment.amountCents - refunded),
   };
-  if (CAPTURED_PAYMENT.includes(payment.status)) {
+  let paymentTarget = payment.status;
+  if (isCaptured(payment.status)) {
     const target = refundedStatus<PaymentStatus & ('completed' | 'partially_refunded' | 'refunded')>(
       refunded,
       payment.amountCents,
     );
-    if (target !== payment.status && canTransition('payment', payment.status, target)) paymentChanges.status = target;
+    if (canTransition('payment', payment.status, target)) paymentTarget = target;
   }
-  const updatedPayment = await updatePayment(tx, payment.id, paymentChanges);
+  const updatedPayment = await transition(tx, 'payment', payment, paymentTarget, paymentChanges);
   if (!paysOrder) return { order, payment: updatedPayment };
   const orderRefunded = clamp(order.refundedCents + deltaCents, 0, order.totalCents);
-  const orderChanges: OrderChanges = { refundedCents: orderRefunded };
   const target = refundedStatus<'completed' | 'partially_refunded' | 'refunded'>(orderRefunded, order.totalCents);
-  if (target !== order.status && canTransition('order', order.status, target)) orderChanges.status = target;
-  return { order: await updateOrder(tx, order.id, orderChanges), payment: updatedPayment };
+  const orderTarget = canTransition('order', order.status, target) ? target : order.status;
+  return {
+    order: await transition(tx, 'order', order, orderTarget, { refundedCents: orderRefunded }),
+    payment: updatedPayment,
+  };
 }
 
 export async function settleRefundInTx(tx: Tx, context: SettleContext, report: RefundReport): Promise<SettleResult> {
