@@ -62,6 +62,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
       refundedByPaymentIntent.clear();
       idempotency.clear();
       events.clear();
+      state.balance.clear();
     },
     describe: () => ({
       sessions: [...sessions.values()].map((s) => renderSession(s)),
@@ -95,6 +96,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
       return rendered;
     },
     refundedAmount: (paymentIntentId) => refundedByPaymentIntent.get(paymentIntentId) ?? 0,
+    balanceTransactions: () => state.balance.all().map((record) => state.balance.render(record)),
     getSession(sessionId) {
       const session = findSession(sessionId);
       return session ? renderSession(session) : undefined;

@@ -2,7 +2,7 @@ import type { Tx } from '../db/client.js';
 import { type Actor, appendAudit } from '../db/models/audit-log.js';
 import { closeDispute, type Dispute, insertDispute, lockDisputeByProviderId, withheldByDisputes } from '../db/models/disputes.js';
 import { lockOrderById, type Provider, updateOrder } from '../db/models/orders.js';
-import { findPaymentByProviderPayment, lockPaymentById } from '../db/models/payments.js';
+import { findPaymentByProviderPayment, lockPaymentById, updatePayment } from '../db/models/payments.js';
 import { recordMovement } from '../ledger/record-movement.js';
 
 /**
@@ -40,7 +40,7 @@ async function lockPaymentOf(tx: Tx, report: DisputeReport) {
 async function syncWithheld(tx: Tx, paymentId: string, refundedCents: number, amountCents: number): Promise<number> {
   // Never above what is left after refunds (payments CHECK refunded + disputed <= amount).
   const withheld = Math.min(await withheldByDisputes(tx, paymentId), amountCents - refundedCents);
-  await tx.query('UPDATE payments SET disputed_cents = $2 WHERE id = $1 AND disputed_cents <> $2', [paymentId, withheld]);
+  await updatePayment(tx, paymentId, { disputedCents: withheld });
   return withheld;
 }
 

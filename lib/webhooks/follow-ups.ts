@@ -1,4 +1,5 @@
 import type { Actor } from '../db/models/audit-log.js';
+import { recordStripeFee } from '../ledger/fetch-stripe-fee.js';
 import { refundUnwantedPayment } from '../refunds/refund-unwanted-payment.js';
 import { captureApprovedPayPalOrder } from './paypal/capture.js';
 import type { FollowUp } from './types.js';
@@ -16,5 +17,8 @@ export async function runFollowUp(followUp: FollowUp, actor: Actor): Promise<Fol
       return [];
     case 'paypal_capture':
       return await captureApprovedPayPalOrder({ ...followUp, actor });
+    case 'record_fee':
+      await recordStripeFee(followUp.paymentId);
+      return [];
   }
 }

@@ -322,8 +322,14 @@ export function createApi(state: StripeState, render: Renderers, ev: StripeEvent
       paymentIntentId: pi.id,
       reason,
       metadata: parseMetadata(form.metadata, 'metadata'),
-      balanceTransactionId: `txn_${randomString(24)}`,
+      balanceTransactionId: '',
     };
+    refund.balanceTransactionId = state.balance.recordRefund({
+      refundId: refund.id,
+      amount,
+      currency: charge.currency,
+      created: refund.created,
+    }).id;
     refunds.set(refund.id, refund);
     charge.amountRefunded += amount;
     charge.refundIds.push(refund.id);
@@ -414,7 +420,16 @@ export function createApi(state: StripeState, render: Renderers, ev: StripeEvent
       return { status: 200, body: renderPaymentIntent(pi, expandList(query.expand)) };
     }
     id = pathParam(request, 'GET', /^\/v1\/charges\/([^/]+)$/);
-    if (id !== undefined) return { status: 200, body: renderCharge(existing(charges, id, 'charge', 'charge')) };
+    if (id !== undefined) {
+      return { status: 200, body: renderCharge(existing(charges, id, 'charge', 'charge'), expandList(query.expand)) };
+    }
+    id = pathParam(request, 'GET', /^\/v1\/balance_transactions\/([^/]+)$/);
+    if (id !== undefined) {
+      const record = state.balance.get(id);
+      if (!record)
+        throw new StripeApiError(404, 'invalid_request_error', `No such balance transaction: '${id}'`, 'resource_missing', 'id');
+      return { status: 200, body: state.balance.render(record) };
+    }
     throw new StripeApiError(
       404,
       'invalid_request_error',

@@ -72,8 +72,9 @@ export function createPayment(state: StripeState, render: Renderers, ev: StripeE
       session.paymentIntentId = pi.id;
     }
     const paymentMethodId = `pm_${randomString(24)}`;
+    const chargeId = `ch_${randomString(24)}`;
     const charge: ChargeRecord = {
-      id: `ch_${randomString(24)}`,
+      id: chargeId,
       created,
       amount: pi.amount,
       currency: pi.currency,
@@ -87,7 +88,15 @@ export function createPayment(state: StripeState, render: Renderers, ev: StripeE
       billingName: name,
       metadata: { ...pi.metadata },
       refundIds: [],
-      balanceTransactionId: card.decline ? null : `txn_${randomString(24)}`,
+      balanceTransactionId: card.decline
+        ? null
+        : state.balance.recordCharge({
+            chargeId: chargeId,
+            amount: pi.amount,
+            currency: pi.currency,
+            created,
+            description: pi.description,
+          }).id,
     };
     charges.set(charge.id, charge);
     pi.latestChargeId = charge.id;

@@ -1,4 +1,5 @@
-import type { SandboxServer } from '../http-kit.js';
+import { randomString, type SandboxServer } from '../http-kit.js';
+import { StripeBalance } from './balance.js';
 import {
   type ChargeRecord,
   type IdempotencyRecord,
@@ -36,13 +37,16 @@ export interface StripeState {
   readonly refunds: Map<string, RefundRecord>;
   readonly refundedByPaymentIntent: Map<string, number>;
   readonly idempotency: Map<string, IdempotencyRecord>;
+  /** Balance transactions: one per succeeded charge (with the fee) and per refund. */
+  readonly balance: StripeBalance;
 }
 
 export function createStripeState(options: StripeSandboxOptions): StripeState {
   const now = options.now ?? (() => new Date());
   let server: SandboxServer | undefined;
+  const templates = loadTemplates();
   return {
-    templates: loadTemplates(),
+    templates,
     secretKey: options.secretKey,
     now,
     nowSeconds: (): number => Math.floor(now().getTime() / 1000),
@@ -65,5 +69,6 @@ export function createStripeState(options: StripeSandboxOptions): StripeState {
     refunds: new Map(),
     refundedByPaymentIntent: new Map(),
     idempotency: new Map(),
+    balance: new StripeBalance(templates.balanceTransaction, () => `txn_${randomString(24)}`),
   };
 }

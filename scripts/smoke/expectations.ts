@@ -203,7 +203,13 @@ export const EXPECTATIONS: ExpectationTable = {
   'api/customers/orders': {
     GET: {
       status: 401,
-      also: [{ status: 200, request: withApiKey(() => ({ path: '/api/customers/orders?email=nobody%40example.test' })), note: 'API key' }],
+      also: [
+        {
+          status: 200,
+          request: withApiKey(() => ({ path: '/api/customers/orders?email=nobody%40example.test' })),
+          note: 'API key',
+        },
+      ],
     },
     '*': 405,
   },

@@ -1,4 +1,4 @@
-import type { JsonObject } from './http-kit.js';
+import type { JsonObject } from '../http-kit.js';
 
 /**
  * The Stripe sandbox's balance: one balance transaction per succeeded charge (type `charge`, with
