@@ -161,7 +161,7 @@ describe('ledger invariant', () => {
             const money = entries.filter((e) => e.kind !== 'fee').reduce((a, e) => a + e.amountCents, 0);
             const fees = entries.filter((e) => e.kind === 'fee').reduce((a, e) => a + e.amountCents, 0);
             expect(money).toBe(model.captured ? order.totalCents - refunded() - lost() : 0);
-            expect(fees).toBe(-(model.fee ?? 0));
+            expect(fees).toBe(model.fee ? -model.fee : 0);
           }
         },
       ),
