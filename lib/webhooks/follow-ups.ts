@@ -24,7 +24,10 @@ export async function runFollowUp(followUp: FollowUp, actor: Actor): Promise<Fol
       try {
         await recordStripeFee(followUp.paymentId);
       } catch (error) {
-        log.warn('stripe fee not read', { paymentId: followUp.paymentId, error: error instanceof Error ? error.message : String(error) });
+        log.warn('stripe fee not read', {
+          paymentId: followUp.paymentId,
+          error: error instanceof Error ? error.message : String(error),
+        });
       }
       return [];
   }

@@ -106,7 +106,12 @@ describe('the ledger fed by the real flows', () => {
     const money = res.body.money;
     const gross = stripeOrder.totalCents + paypalOrder.totalCents;
     const fees = (balance?.fee as number) + paypalFee;
-    expect(money).toMatchObject({ grossCents: gross, refundsCents: 4_234, feesCents: fees, disputes: { lost: 1, lostCents: 5_000 } });
+    expect(money).toMatchObject({
+      grossCents: gross,
+      refundsCents: 4_234,
+      feesCents: fees,
+      disputes: { lost: 1, lostCents: 5_000 },
+    });
     expect(money.netCents).toBe(gross - 4_234 - fees - 5_000);
     const eventId = (await db.queryOne<{ id: string }>('SELECT id FROM events WHERE slug = $1', [event.slug]))?.id as string;
     const ledgerTotal = await db.queryOne<{ total: number }>(
