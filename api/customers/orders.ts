@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { emailParam, limitParam } from '../../lib/db/queries/search-params.js';
-import { listCustomerOrders } from '../../lib/ledger/list-customer-orders.js';
+import { listCustomerOrders } from '../../lib/db/queries/customer-orders.js';
 import { validate } from '../../lib/http/body.js';
 import { readQuery } from '../../lib/http/query.js';
 import { defineRoute } from '../../lib/http/handler.js';

@@ -1,7 +1,15 @@
 import { db, type Queryable, transaction } from '../db/client.js';
-import { type CountRow, type MoneyRow, readCounts, readMoneyTotals, readWatermarks, type Watermarks } from './read-rollups.js';
+import {
+  type CountRow,
+  type MoneyRow,
+  readCounts,
+  readMoneyTotals,
+  readWatermarks,
+  type Watermarks,
+  listTicketCapacity,
+} from '../db/queries/analytics-rollups.js';
 import type { ReportRange } from './report-params.js';
-import { SCALE_BUCKETS } from './rollup-sql.js';
+import { SCALE_BUCKETS } from '../db/queries/analytics-sql.js';
 
 /**
  * GET /api/analytics/summary: the treasurer's figures for one event over a range, from the hourly
@@ -207,11 +215,7 @@ export async function getAnalyticsSummary(range: ReportRange, q: Queryable = db)
   };
   const [{ money, counts }, capacity] = await Promise.all([
     q === db ? transaction(read, { isolation: 'repeatable read' }) : read(q),
-    q.queryMany<{ ticketTypeId: string; code: string; name: string; capacity: number; sold: number; held: number }>(
-      `SELECT id AS "ticketTypeId", code, name, capacity, sold, held FROM ticket_types WHERE event_id = $1
-       ORDER BY sort_order, code`,
-      [range.event.id],
-    ),
+    listTicketCapacity(q, range.event.id),
   ]);
   const types = new Map(capacity.map((t) => [t.ticketTypeId, { code: t.code, name: t.name }]));
   const filterProvider = <T extends { provider: string }>(rows: T[], p: string) => rows.filter((r) => r.provider === p);

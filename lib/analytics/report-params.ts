@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Queryable } from '../db/client.js';
 import { findEventBySlug, type FestivalEvent } from '../db/models/events.js';
+import { localMidnight, localToday } from '../db/queries/analytics-rollups.js';
 import { AppError } from '../errors.js';
 
 /**
@@ -67,26 +68,10 @@ function fieldError(path: string, message: string): AppError {
 
 const HOUR = 3_600_000;
 
-/** Local midnight of a calendar day in a zone, as an instant (through PostgreSQL's zone rules). */
-async function localMidnight(q: Queryable, day: string, zone: string, plusDays = 0): Promise<Date> {
-  const row = await q.queryOne<{ at: Date }>(`SELECT ((($1::date + $3::int)::timestamp) AT TIME ZONE $2) AS at`, [
-    day,
-    zone,
-    plusDays,
-  ]);
-  if (!row) throw new Error('localMidnight returned no row');
-  return row.at;
-}
-
 async function instantOf(q: Queryable, value: string, zone: string, end: boolean): Promise<Date> {
   if (DATE.test(value)) return await localMidnight(q, value, zone, end ? 1 : 0);
   const at = new Date(value).getTime();
   return new Date(end ? Math.ceil(at / HOUR) * HOUR : Math.floor(at / HOUR) * HOUR);
-}
-
-async function today(q: Queryable, zone: string): Promise<string> {
-  const row = await q.queryOne<{ d: string }>(`SELECT (now() AT TIME ZONE $1)::date::text AS d`, [zone]);
-  return row?.d ?? new Date().toISOString().slice(0, 10);
 }
 
 export interface ParseOptions {
@@ -121,7 +106,7 @@ export async function parseReportQuery(
     from = new Date('2000-01-01T00:00:00Z');
     to = new Date('2200-01-01T00:00:00Z');
   } else {
-    const toText = query.to ?? (await today(q, timeZone));
+    const toText = query.to ?? (await localToday(q, timeZone));
     to = await instantOf(q, toText, timeZone, true);
     if (query.from !== undefined) from = await instantOf(q, query.from, timeZone, false);
     else if (DATE.test(toText)) from = await localMidnight(q, toText, timeZone, -29);

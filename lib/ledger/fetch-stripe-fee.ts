@@ -1,4 +1,5 @@
 import { db, transaction } from '../db/client.js';
+import { findPaymentFeeState } from '../db/models/payment-fees.js';
 import { getStripeClient } from '../providers/index.js';
 import { type FeeOutcome, recordProviderFeeInTx } from './record-provider-fee.js';
 
@@ -10,10 +11,7 @@ import { type FeeOutcome, recordProviderFeeInTx } from './record-provider-fee.js
  * (it can lag the charge); charge.updated / a later run books it.
  */
 export async function recordStripeFee(paymentId: string): Promise<FeeOutcome | 'not_available'> {
-  const payment = await db.queryOne<{ providerPaymentId: string | null; provider: string; feeCents: number | null }>(
-    `SELECT provider_payment_id AS "providerPaymentId", provider, fee_cents AS "feeCents" FROM payments WHERE id = $1`,
-    [paymentId],
-  );
+  const payment = await findPaymentFeeState(db, paymentId);
   if (payment?.provider !== 'stripe' || !payment.providerPaymentId) return 'payment_not_captured';
   if (payment.feeCents !== null) return 'already_recorded';
   const stripe = await getStripeClient('checkout');

@@ -1,5 +1,6 @@
 import { db, type Queryable } from '../db/client.js';
 import { findLedgerMismatches, type LedgerEntry, listLedgerForOrder } from '../db/models/money-ledger.js';
+import { findOrderMoneyHeader, readOrderBooks } from '../db/queries/order-money.js';
 import { isUuid } from '../ids.js';
 
 /**
@@ -55,23 +56,11 @@ export function totalsOf(entries: Pick<LedgerEntry, 'kind' | 'amountCents'>[]): 
 
 export async function getOrderMoney(orderId: string | null, q: Queryable = db): Promise<OrderMoney | undefined> {
   if (!isUuid(orderId)) return undefined;
-  const order = await q.queryOne<{ id: string; orderNumber: string; status: string; currency: string; totalCents: number }>(
-    `SELECT id, order_number AS "orderNumber", status, currency, total_cents AS "totalCents" FROM orders WHERE id = $1`,
-    [orderId],
-  );
+  const order = await findOrderMoneyHeader(q, orderId);
   if (!order) return undefined;
   const [entries, books, mismatches] = await Promise.all([
     listLedgerForOrder(q, order.id),
-    q.queryOne<{ kept: number; fees: number }>(
-      `SELECT coalesce(sum(CASE WHEN p.status IN ('completed', 'partially_refunded', 'refunded')
-                                  OR (p.status = 'cancelled' AND p.failure_code = 'duplicate_payment')
-                             THEN p.amount_cents - p.refunded_cents
-                                  - coalesce((SELECT sum(d.amount_cents) FROM disputes d WHERE d.payment_id = p.id AND d.status = 'lost'), 0)
-                             ELSE 0 END), 0)::float8 AS kept,
-              coalesce(sum(p.fee_cents), 0)::float8 AS fees
-       FROM payments p WHERE p.order_id = $1`,
-      [order.id],
-    ),
+    readOrderBooks(q, order.id),
     findLedgerMismatches(q, order.id, 10),
   ]);
   return {

@@ -1,4 +1,5 @@
 import type { Tx } from '../db/client.js';
+import { setPaymentFeeOnce } from '../db/models/payment-fees.js';
 import { lockPaymentById } from '../db/models/payments.js';
 import { log } from '../log.js';
 import { recordMovement } from './record-movement.js';
@@ -44,11 +45,7 @@ export async function recordProviderFeeInTx(tx: Tx, report: ProviderFeeReport): 
     });
     return 'currency_differs';
   }
-  const updated = await tx.query('UPDATE payments SET fee_cents = $2 WHERE id = $1 AND fee_cents IS NULL', [
-    payment.id,
-    report.feeCents,
-  ]);
-  if (updated.rowCount === 0) return 'already_recorded';
+  if (!(await setPaymentFeeOnce(tx, payment.id, report.feeCents))) return 'already_recorded';
   await recordMovement(tx, {
     kind: 'fee',
     orderId: payment.orderId,

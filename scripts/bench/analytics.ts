@@ -252,7 +252,7 @@ export async function benchAnalytics(opts: BenchAnalyticsOptions = {}) {
     const hourlyRange = await parseReportQuery(db, hourlyQuery, { defaultRange: 'last30days' });
 
     if (opts.explain === 'true') {
-      const { moneyUnionSql, readWatermarks, windowParams } = await import('../../lib/analytics/read-rollups.js');
+      const { moneyUnionSql, readWatermarks, windowParams } = await import('../../lib/db/queries/analytics-rollups.js');
       const plan = await db.queryMany<{ 'QUERY PLAN': string }>(
         `EXPLAIN (ANALYZE, BUFFERS) ${moneyUnionSql()} SELECT ticket_type_id, provider, scale_bucket, sum(captured_cents) FROM u GROUP BY 1, 2, 3`,
         windowParams(

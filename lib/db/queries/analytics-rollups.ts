@@ -1,5 +1,5 @@
-import type { Queryable } from '../db/client.js';
-import { countFactsSql, MONEY_COLUMNS, moneyFactsSql } from './rollup-sql.js';
+import { db, type Queryable, transaction } from '../client.js';
+import { countFactsSql, MONEY_COLUMNS, moneyFactsSql } from './analytics-sql.js';
 
 /**
  * Reads the rollups of one event over [from, to) plus the live tail (source rows past the
@@ -154,4 +154,117 @@ export async function readCounts(q: Queryable, w: RollupWindow): Promise<CountRo
      SELECT provider, metric, label, sum(n)::float8 AS n FROM u GROUP BY provider, metric, label HAVING sum(n) <> 0`,
     windowParams(w, 'counts'),
   );
+}
+
+/** Report grains: hour, or day / week (Monday) / month in the report's zone. */
+export type Grain = 'hour' | 'day' | 'week' | 'month';
+
+/** Bucket start (timestamptz) of a timestamptz expression, in zone $4. */
+export function bucketSql(grain: Grain, at: string): string {
+  if (grain === 'hour') return `analytics_hour(${at})`;
+  return `(date_trunc('${grain}', ${at} AT TIME ZONE $4) AT TIME ZONE $4)`;
+}
+
+const STEP: Record<Exclude<Grain, 'hour'>, string> = { day: '1 day', week: '1 week', month: '1 month' };
+
+export interface RevenueBucketRow {
+  start: Date;
+  local: string;
+  offsetMinutes: number;
+  hours: number;
+  gross: number;
+  refunds: number;
+  fees: number;
+  lost: number;
+  discount: number;
+  orders: number;
+  tickets: number;
+}
+
+/**
+ * One row per bucket of `grain` over the window (every bucket present, empty ones zero): the
+ * rollups plus the tail, in one REPEATABLE READ snapshot when `q` is the pool (watermark first).
+ */
+export async function readRevenueBuckets(
+  q: Queryable,
+  w: Omit<RollupWindow, 'watermarks' | 'useDaily'>,
+  grain: Grain,
+  provider: 'stripe' | 'paypal' | undefined,
+): Promise<RevenueBucketRow[]> {
+  // Bucket starts: hours as instants (a local hour repeats or vanishes on DST days); days, weeks
+  // and months as local calendar steps turned into instants by the zone's rules.
+  const series =
+    grain === 'hour'
+      ? `SELECT s AS start, s + interval '1 hour' AS stop FROM generate_series($2::timestamptz, $3::timestamptz - interval '1 hour', interval '1 hour') s`
+      : `SELECT (s AT TIME ZONE $4) AS start, ((s + interval '${STEP[grain]}') AT TIME ZONE $4) AS stop
+         FROM generate_series(date_trunc('${grain}', $2::timestamptz AT TIME ZONE $4),
+                              ($3::timestamptz - interval '1 microsecond') AT TIME ZONE $4, interval '${STEP[grain]}') s`;
+  const providerFilter = provider ? `WHERE provider = $7` : '';
+  const read = async (tx: Queryable) =>
+    await tx.queryMany<RevenueBucketRow>(
+      `${moneyUnionSql()},
+     data AS (
+       SELECT ${bucketSql(grain, 'at')} AS start,
+         sum(captured_cents)::float8 AS gross, sum(refunded_cents)::float8 AS refunds, sum(fee_cents)::float8 AS fees,
+         sum(dispute_lost_cents)::float8 AS lost, sum(discount_cents)::float8 AS discount,
+         sum(orders)::float8 AS orders, sum(tickets)::float8 AS tickets
+       FROM u ${providerFilter} GROUP BY 1),
+     buckets AS (${series})
+     SELECT b.start, to_char(b.start AT TIME ZONE $4, 'YYYY-MM-DD"T"HH24:MI') AS local,
+       (extract(epoch FROM (b.start AT TIME ZONE $4) - (b.start AT TIME ZONE 'UTC')) / 60)::int AS "offsetMinutes",
+       (extract(epoch FROM b.stop - b.start) / 3600)::float8 AS hours,
+       coalesce(d.gross, 0) AS gross, coalesce(d.refunds, 0) AS refunds, coalesce(d.fees, 0) AS fees,
+       coalesce(d.lost, 0) AS lost, coalesce(d.discount, 0) AS discount, coalesce(d.orders, 0) AS orders,
+       coalesce(d.tickets, 0) AS tickets
+     FROM buckets b LEFT JOIN data d ON d.start = b.start
+     ORDER BY b.start`,
+      [
+        ...windowParams(
+          {
+            ...w,
+            watermarks: await readWatermarks(tx),
+            useDaily: grain !== 'hour',
+          },
+          'money',
+        ),
+        ...(provider ? [provider] : []),
+      ],
+    );
+  // One snapshot: the watermark, then the rollups below it and the tail above it.
+  return q === db ? await transaction(read, { isolation: 'repeatable read' }) : await read(q);
+}
+
+export interface TicketCapacity {
+  ticketTypeId: string;
+  code: string;
+  name: string;
+  capacity: number;
+  sold: number;
+  held: number;
+}
+
+/** Every ticket type of an event with its capacity and live counters. */
+export async function listTicketCapacity(q: Queryable, eventId: string): Promise<TicketCapacity[]> {
+  return await q.queryMany<TicketCapacity>(
+    `SELECT id AS "ticketTypeId", code, name, capacity, sold, held FROM ticket_types WHERE event_id = $1 ORDER BY sort_order, code`,
+    [eventId],
+  );
+}
+
+/** Local midnight of a calendar day (+ `plusDays`) in a zone, as an instant (PostgreSQL's zone rules). */
+export async function localMidnight(q: Queryable, day: string, zone: string, plusDays = 0): Promise<Date> {
+  const row = await q.queryOne<{ at: Date }>(`SELECT ((($1::date + $3::int)::timestamp) AT TIME ZONE $2) AS at`, [
+    day,
+    zone,
+    plusDays,
+  ]);
+  if (!row) throw new Error('localMidnight returned no row');
+  return row.at;
+}
+
+/** Today's date in a zone (YYYY-MM-DD). */
+export async function localToday(q: Queryable, zone: string): Promise<string> {
+  const row = await q.queryOne<{ d: string }>(`SELECT (now() AT TIME ZONE $1)::date::text AS d`, [zone]);
+  if (!row) throw new Error('localToday returned no row');
+  return row.d;
 }

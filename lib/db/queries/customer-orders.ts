@@ -1,4 +1,4 @@
-import { db, type Queryable } from '../db/client.js';
+import { db, type Queryable } from '../client.js';
 
 /**
  * A customer's order history by email (customer service), newest first, each order with its money
