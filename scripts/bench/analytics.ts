@@ -20,8 +20,9 @@ import { percentile, startBenchEnvironment } from './environment.js';
  * hourly series for one week. Then the same figures straight from the raw tables (payments,
  * refunds, orders, order_items, payment_failures), `raw-runs` each, and the ratio raw / rollups.
  *
- * `--checkout true` also runs the checkout bench (3,000 attempts) twice, with the ledger and its
- * analytics triggers on and off, and gives the attempts-per-second ratio.
+ * `--checkout true` also runs the checkout bench (3,000 attempts) with the ledger and its analytics
+ * triggers on and off, alternating for `--rounds` rounds, and gives the attempts-per-second ratio
+ * (`--checkout only`: just that comparison).
  */
 
 export interface BenchAnalyticsOptions {
@@ -33,6 +34,8 @@ export interface BenchAnalyticsOptions {
   checkout?: string;
   /** Print the query plan of the hourly week's rollup read. */
   explain?: string;
+  /** Rounds of the checkout on/off comparison (each: one run on, one off). */
+  rounds?: string;
 }
 
 const int = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number.parseInt(value, 10));
@@ -215,6 +218,9 @@ async function rawSeries(eventId: string, from: Date, to: Date, grain: 'hour' | 
 }
 
 export async function benchAnalytics(opts: BenchAnalyticsOptions = {}) {
+  if (opts.checkout === 'only') {
+    return { checkoutLedgerOnOff: await checkoutOnOff(process.env.DATABASE_URL, int(opts.rounds, 2)) };
+  }
   const orders = int(opts.orders, 1_000_000);
   const days = int(opts.days, 120);
   const runs = int(opts.runs, 50);
@@ -308,7 +314,7 @@ export async function benchAnalytics(opts: BenchAnalyticsOptions = {}) {
     };
     await env.close();
     progress(JSON.stringify(result));
-    if (opts.checkout === 'true') result.checkoutLedgerOnOff = await checkoutOnOff(outerDatabaseUrl);
+    if (opts.checkout === 'true') result.checkoutLedgerOnOff = await checkoutOnOff(outerDatabaseUrl, int(opts.rounds, 2));
     return result;
   } catch (error) {
     await env.close();
@@ -316,25 +322,32 @@ export async function benchAnalytics(opts: BenchAnalyticsOptions = {}) {
   }
 }
 
-/** The checkout bench twice: the app as shipped, and with the ledger writes and the analytics triggers off. */
-async function checkoutOnOff(outerDatabaseUrl: string | undefined) {
+/**
+ * The checkout bench with the ledger writes and the analytics triggers on and off, alternating
+ * (on, off, off, on, ...) so that a machine getting busier or quieter does not favour one side;
+ * the ratio is of the mean attempts per second.
+ */
+async function checkoutOnOff(outerDatabaseUrl: string | undefined, rounds: number) {
   const { benchCheckout } = await import('./checkout.js');
-  // Each checkout run starts its own database, like this bench did (not on the one just dropped).
-  const reset = () => {
-    if (outerDatabaseUrl === undefined) delete process.env.DATABASE_URL;
-    else process.env.DATABASE_URL = outerDatabaseUrl;
-  };
-  reset();
-  progress('checkout bench, ledger and analytics triggers on');
-  const on = (await benchCheckout({ attempts: 3_000, tickets: 1_500, 'ledger-off': false })) as Record<string, any>;
-  reset();
-  progress('checkout bench, ledger and analytics triggers off');
-  const off = (await benchCheckout({ attempts: 3_000, tickets: 1_500, 'ledger-off': true })) as Record<string, any>;
-  const rate = (r: Record<string, any>) => Number(r.app?.attemptsPerSecond ?? r.attemptsPerSecond ?? Number.NaN);
+  const rate = (r: Record<string, any>) => Number(r.attemptsPerSecond);
+  const on: number[] = [];
+  const off: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const ledgerOff of round % 2 === 0 ? [false, true] : [true, false]) {
+      // Each checkout run starts its own database, like this bench did (not on the one just dropped).
+      if (outerDatabaseUrl === undefined) delete process.env.DATABASE_URL;
+      else process.env.DATABASE_URL = outerDatabaseUrl;
+      progress(`checkout bench, ledger and analytics triggers ${ledgerOff ? 'off' : 'on'} (round ${round + 1} of ${rounds})`);
+      const result = (await benchCheckout({ attempts: 3_000, tickets: 1_500, 'ledger-off': ledgerOff })) as Record<string, any>;
+      (ledgerOff ? off : on).push(rate(result));
+    }
+  }
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   return {
-    attemptsPerSecondOn: rate(on),
-    attemptsPerSecondOff: rate(off),
-    ratio: Math.round((rate(on) / rate(off)) * 1000) / 1000,
+    attempts: 3_000,
+    attemptsPerSecondOn: on,
+    attemptsPerSecondOff: off,
+    ratio: Math.round((mean(on) / mean(off)) * 1000) / 1000,
     goalRatioAtLeast: 0.95,
   };
 }
