@@ -207,14 +207,13 @@ const windowOf = (range: ReportRange, watermarks: Watermarks) => ({
 });
 
 export async function getAnalyticsSummary(range: ReportRange, q: Queryable = db): Promise<AnalyticsSummary> {
-  const read = async (tx: Queryable) => {
-    const watermarks = await readWatermarks(tx);
-    const money = await readMoneyTotals(tx, windowOf(range, watermarks));
-    const counts = await readCounts(tx, windowOf(range, watermarks));
-    return { money, counts };
-  };
-  const [{ money, counts }, capacity] = await Promise.all([
-    q === db ? transaction(read, { isolation: 'repeatable read' }) : read(q),
+  // Money and counts are separate sources with their own watermarks: each is read in its own
+  // snapshot (watermark first, then rollups below it and the tail above it), the two side by side.
+  const snapshot = <T>(read: (tx: Queryable) => Promise<T>) =>
+    q === db ? transaction(read, { isolation: 'repeatable read' }) : read(q);
+  const [money, counts, capacity] = await Promise.all([
+    snapshot(async (tx) => await readMoneyTotals(tx, windowOf(range, await readWatermarks(tx)))),
+    snapshot(async (tx) => await readCounts(tx, windowOf(range, await readWatermarks(tx)))),
     listTicketCapacity(q, range.event.id),
   ]);
   const types = new Map(capacity.map((t) => [t.ticketTypeId, { code: t.code, name: t.name }]));

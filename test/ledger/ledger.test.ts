@@ -89,6 +89,9 @@ describe('money ledger', () => {
         ledgerFeeCents: 0,
       },
     ]);
+    // Put the books back: other files (reconciliation, health) may check the whole shared database.
+    await db.query(`UPDATE payments SET refunded_cents = 0, status = 'completed' WHERE id = $1`, [order.paymentId]);
+    expect(await findLedgerMismatches(db, order.orderId)).toEqual([]);
   });
 
   it('writes nothing with LEDGER_WRITES=off (bench and backfill tests only)', async () => {
