@@ -104,6 +104,13 @@ const envSchema = z.object({
   TURNSTILE_VERIFY_URL: z.string().url().default('https://challenges.cloudflare.com/turnstile/v0/siteverify'),
   /** `local`: certificate chain + signature checked here; `postback`: PayPal's verify-webhook-signature. */
   PAYPAL_WEBHOOK_VERIFICATION: z.enum(['local', 'postback']).default('local'),
+
+  // Operator alerts (lib/ops/evaluate-alerts.ts)
+  /** Where alerts are POSTed (JSON); unset: the `alert raised` / `alert cleared` log lines only. */
+  ALERT_WEBHOOK_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  ALERT_FAILED_PAYMENTS_PER_HOUR: int(10, 1, 1_000_000),
+  ALERT_MIN_SUCCESS_RATE_PERCENT: int(99, 1, 100),
+  ALERT_INBOX_BACKLOG_MINUTES: int(15, 1, 1_440),
   /** Money ledger writes (lib/ledger). `off` only for the checkout bench's on/off comparison and the backfill test; refused in production. */
   LEDGER_WRITES: z.enum(['on', 'off']).default('on'),
 });
@@ -152,6 +159,12 @@ export interface Config {
     turnstileVerifyUrl: string;
   };
   paypalWebhookVerification: Env['PAYPAL_WEBHOOK_VERIFICATION'];
+  alerts: {
+    webhookUrl: string | undefined;
+    failedPaymentsPerHour: number;
+    minSuccessRatePercent: number;
+    inboxBacklogMinutes: number;
+  };
   ledger: { writes: boolean };
 }
 
@@ -237,6 +250,12 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
       turnstileVerifyUrl: env.TURNSTILE_VERIFY_URL,
     },
     paypalWebhookVerification: env.PAYPAL_WEBHOOK_VERIFICATION,
+    alerts: {
+      webhookUrl: env.ALERT_WEBHOOK_URL,
+      failedPaymentsPerHour: env.ALERT_FAILED_PAYMENTS_PER_HOUR,
+      minSuccessRatePercent: env.ALERT_MIN_SUCCESS_RATE_PERCENT,
+      inboxBacklogMinutes: env.ALERT_INBOX_BACKLOG_MINUTES,
+    },
     ledger: { writes: env.LEDGER_WRITES === 'on' },
   };
 }

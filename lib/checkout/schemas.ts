@@ -33,7 +33,8 @@ export const checkoutItemSchema = z
   .refine((item) => item.attendees === undefined || item.attendees.length === item.quantity, {
     message: 'give one attendee per ticket (or none)',
     path: ['attendees'],
-  });
+  })
+  .meta({ description: '`attendees`, when given, has exactly `quantity` entries (one per ticket).' });
 
 export const checkoutSessionRequestSchema = z
   .strictObject({
@@ -68,6 +69,9 @@ export const checkoutSessionRequestSchema = z
     if (total > MAX_TICKETS_PER_ORDER) {
       ctx.addIssue({ code: 'custom', message: `at most ${MAX_TICKETS_PER_ORDER} tickets per order`, path: ['items'] });
     }
+  })
+  .meta({
+    description: `Each ticket type at most once in \`items\`; at most ${MAX_TICKETS_PER_ORDER} tickets in all. Unknown fields are refused.`,
   });
 
 export type CheckoutSessionRequest = z.infer<typeof checkoutSessionRequestSchema>;

@@ -12,6 +12,10 @@ import { AppError } from '../errors.js';
 export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+/** The rule in words (the OpenAPI document states it from here). */
+export const TEXT_RULE_DESCRIPTION =
+  'no string value or object key may contain control characters (C0 including NUL, line breaks and tabs; DEL; C1) or lone UTF-16 surrogates.';
+
 export const TEXT_RULE_MESSAGE = 'must not contain control characters (NUL, line breaks, tabs...) or invalid Unicode';
 
 /** True when a string breaks the rule. */

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { getConfig } from '../config.js';
 import { AppError } from '../errors.js';
 import { log } from '../log.js';
@@ -13,13 +14,25 @@ import type { RequestContext } from './handler.js';
  */
 
 export const TURNSTILE_HEADER = 'cf-turnstile-response';
+
+/** The token as checkout accepts it (trimmed, 1–2048 characters); also the header's schema in the OpenAPI document. */
+export const turnstileTokenSchema = z.string().trim().min(1).max(2048);
+
+/** Request headers of a checkout that concern the challenge (lib/contract/routes.ts documents them from this). */
+export const TurnstileHeaders = z.object({
+  [TURNSTILE_HEADER]: turnstileTokenSchema.optional().meta({
+    description:
+      'Cloudflare Turnstile token from the widget on the checkout page. Required while the on-sale challenge is on (TURNSTILE_SECRET_KEY set): missing or refused → 403 CHALLENGE_FAILED; the verifier unreachable → 503. Single-use.',
+  }),
+});
 const VERIFY_TIMEOUT_MS = 3_000;
 
 export async function verifyOnSaleChallenge(ctx: RequestContext): Promise<void> {
   const { turnstileSecretKey: secret, turnstileVerifyUrl: url } = getConfig().abuse;
   if (!secret) return;
-  const token = ctx.request.headers.get(TURNSTILE_HEADER)?.trim();
-  if (!token || token.length > 2048) {
+  const parsedToken = turnstileTokenSchema.safeParse(ctx.request.headers.get(TURNSTILE_HEADER) ?? '');
+  const token = parsedToken.success ? parsedToken.data : undefined;
+  if (!token) {
     throw new AppError('CHALLENGE_FAILED', 'Complete the bot check on the checkout page and try again');
   }
   const form = new URLSearchParams({ secret, response: token });

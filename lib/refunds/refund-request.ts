@@ -11,7 +11,8 @@ export const RefundBody = z.strictObject({
   reason: z
     .string()
     .max(1000)
-    .refine((value) => value.trim().length >= 10, 'must be at least 10 characters (after trimming)'),
+    .refine((value) => value.trim().length >= 10, 'must be at least 10 characters (after trimming)')
+    .meta({ description: 'Why: at least 10 characters after trimming, at most 1000.', minLength: 10 }),
   releaseTickets: z.boolean().optional(),
 });
 export type RefundBodyInput = z.infer<typeof RefundBody>;

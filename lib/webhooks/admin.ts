@@ -28,7 +28,10 @@ export const ListQuery = z.strictObject({
   provider: z.enum(['stripe', 'paypal']).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   /** Opaque cursor from the previous page's nextCursor. */
-  cursor: z.string().max(200).optional(),
+  cursor: z.string().max(200).optional().meta({
+    description:
+      "Opaque: the previous page's `nextCursor`, unchanged (base64url, at most 200 characters). Anything else is 400 VALIDATION_ERROR.",
+  }),
 });
 
 function encodeCursor(event: WebhookEvent): string {

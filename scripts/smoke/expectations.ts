@@ -143,6 +143,12 @@ export const EXPECTATIONS: ExpectationTable = {
     '*': 405,
   },
   'api/admin/webhook-events': { GET: { status: 401, also: [{ status: 200, request: withApiKey(), note: 'API key' }] }, '*': 405 },
+  'api/admin/metrics': {
+    GET: { status: 401, also: [{ status: 200, request: withApiKey(), bodyIncludes: '"webhooks":', note: 'API key' }] },
+    '*': 405,
+  },
+  // The OpenAPI document (served at /api/openapi.json through a vercel.json rewrite).
+  'api/openapi': { GET: { status: 200, bodyIncludes: '"openapi":"3.1.0"' }, '*': 405 },
   'api/admin/webhook-events/[id]': {
     GET: {
       status: 401,

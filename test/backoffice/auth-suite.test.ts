@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as keysRoute from '../../api/admin/api-keys.js';
+import * as metricsRoute from '../../api/admin/metrics.js';
 import * as keyRoute from '../../api/admin/api-keys/[id].js';
 import * as webhookEventsRoute from '../../api/admin/webhook-events.js';
 import * as webhookEventRoute from '../../api/admin/webhook-events/[id].js';
@@ -63,6 +64,13 @@ async function someOrderId(): Promise<string> {
 }
 
 const ADMIN_ROUTES: AdminRoute[] = [
+  {
+    name: 'GET /api/admin/metrics',
+    handler: metricsRoute.GET,
+    method: 'GET',
+    scope: 'ops:read',
+    makeRequest: async () => ({ path: '/api/admin/metrics' }),
+  },
   {
     name: 'GET /api/admin/api-keys',
     handler: keysRoute.GET,

@@ -25,7 +25,7 @@ export async function makeKey(
 ): Promise<TestKey> {
   const created = await createApiKey(
     {
-      name: options.name ?? `test ${scopes.join(' ')} ${randomUUID().slice(0, 6)}`,
+      name: options.name ?? `test ${scopes.join(' ').slice(0, 80)} ${randomUUID().slice(0, 6)}`,
       scopes,
       environment: 'test',
       expiresAt: options.expiresAt,

@@ -1,3 +1,5 @@
+import { checkResponseAgainstDocument } from './contract.js';
+
 /** Builds a Request the way Vercel hands one to a Web-form handler, and reads the JSON answer. */
 export interface CallOptions {
   method?: string;
@@ -33,5 +35,8 @@ export async function call(
   } catch {
     body = undefined;
   }
-  return { status: response.status, headers: response.headers, body, text };
+  const received = { status: response.status, headers: response.headers, body, text };
+  // Every answer of an api/ handler is checked against the OpenAPI document (test/support/contract.ts).
+  await checkResponseAgainstDocument(handler, received);
+  return received;
 }

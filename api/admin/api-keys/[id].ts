@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { ApiKeyParams } from '../../../lib/auth/api-key-requests.js';
 import { presentApiKey, revokeApiKey } from '../../../lib/auth/api-keys.js';
 import { db } from '../../../lib/db/client.js';
 import { findApiKeyById } from '../../../lib/db/models/api-keys.js';
@@ -11,10 +11,8 @@ import { json } from '../../../lib/http/response.js';
 
 /** One staff API key (scope keys:admin): GET shows it, DELETE revokes it (at once, for good). */
 
-const Params = z.strictObject({ id: z.uuid() });
-
 function keyId(ctx: RequestContext): string {
-  return validate(Params, { id: ctx.url.searchParams.get('id') ?? '' }, 'key id').id;
+  return validate(ApiKeyParams, { id: ctx.url.searchParams.get('id') ?? '' }, 'key id').id;
 }
 
 export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute({

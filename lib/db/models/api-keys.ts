@@ -12,6 +12,7 @@ export const API_KEY_SCOPES = [
   'analytics:read',
   'webhooks:admin',
   'keys:admin',
+  'ops:read',
 ] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 export type ApiKeyEnvironment = 'live' | 'test';

@@ -104,6 +104,11 @@ export function decodeCursor(value: string): Cursor {
 export const cursorParam = z
   .string()
   .max(200)
+  .regex(/^[A-Za-z0-9_-]+$/, 'is not a cursor this API returned')
+  .meta({
+    description:
+      "Opaque: the previous page's `nextCursor`, unchanged (base64url, at most 200 characters). Anything else, or a cursor naming no real instant, is 400 VALIDATION_ERROR.",
+  })
   .transform((value, ctx) => {
     try {
       return decodeCursor(value);

@@ -1,0 +1,581 @@
+import { z } from 'zod';
+import { ApiKeyParams, CreateApiKeyBody } from '../auth/api-key-requests.js';
+import { checkoutSessionRequestSchema, payPalCaptureRequestSchema, ticketCatalogQuerySchema } from '../checkout/schemas.js';
+import type { ApiKeyScope } from '../db/models/api-keys.js';
+import { AuditQuery } from '../db/queries/audit-query.js';
+import { OrderSearchQuery } from '../db/queries/order-search.js';
+import { TransactionQuery } from '../db/queries/transactions.js';
+import type { ErrorCode } from '../errors.js';
+import { CHECKOUT_LIMIT, ORDER_LOOKUP_LIMIT } from '../http/rate-limit.js';
+import { TurnstileHeaders } from '../http/turnstile.js';
+import { RefundBody } from '../refunds/refund-request.js';
+import { ListQuery as WebhookEventListQuery } from '../webhooks/admin.js';
+import * as R from './responses.js';
+
+/**
+ * Every api/ route as data: method, who may call it, the zod schemas it validates its input with
+ * (imported from where the route reads them) and the zod schemas of its answers (./responses.ts).
+ * lib/contract/openapi.ts turns this table into the OpenAPI 3.1 document; a test checks that every
+ * file in api/ has its entry here.
+ */
+
+export type Security =
+  | { kind: 'public' }
+  | { kind: 'buyerToken' }
+  | { kind: 'apiKey'; scopes: ApiKeyScope[] }
+  | { kind: 'buyerTokenOrApiKey'; scopes: ApiKeyScope[] }
+  | { kind: 'cronSecret' }
+  | { kind: 'stripeSignature' }
+  | { kind: 'paypalSignature' };
+
+export interface ResponseSpec {
+  description: string;
+  /** JSON body (omitted: no body). */
+  schema?: z.ZodType;
+  /** Another media type than application/json (the schema then describes that text). */
+  contentType?: string;
+  /** A second media type for the same status (the CSV export). */
+  alternative?: { contentType: string; schema: z.ZodType };
+}
+
+export interface OperationSpec {
+  method: 'get' | 'post' | 'delete';
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  security: Security;
+  /** Query-string schema (an object). */
+  query?: z.ZodObject;
+  /** Request header schema (an object keyed by header name, lower case). */
+  headers?: z.ZodObject;
+  /** Path parameter schema (an object: `{ id }`). */
+  params?: z.ZodObject;
+  body?: z.ZodType;
+  /** Example request body for the reference page's cURL sample. */
+  example?: unknown;
+  idempotencyKey?: 'optional' | 'required';
+  /** Which rate limit answers RateLimit-* headers (the per-key limit of every API-key route is implied). */
+  rateLimit?: string;
+  responses: Record<number, ResponseSpec>;
+  /** The error codes this operation can answer with (their statuses come from lib/http/error-status.ts). */
+  errors: ErrorCode[];
+}
+
+export interface RouteSpec {
+  /** The api/ file, relative to the repository root. */
+  file: string;
+  /** The URL path, `{id}` for a `[id]` segment. */
+  path: string;
+  /** `buyer`: cross-origin calls from ALLOWED_ORIGINS (CORS preflight answered). */
+  cors: 'buyer' | 'none';
+  operations: OperationSpec[];
+}
+
+/** Codes any route can answer with. */
+export const COMMON_ERRORS: ErrorCode[] = ['METHOD_NOT_ALLOWED', 'INTERNAL_ERROR', 'DATABASE_UNAVAILABLE', 'SERVICE_UNAVAILABLE'];
+const JSON_BODY: ErrorCode[] = ['UNSUPPORTED_MEDIA_TYPE', 'INVALID_JSON', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE'];
+const API_KEY: ErrorCode[] = ['UNAUTHORIZED', 'FORBIDDEN', 'RATE_LIMITED'];
+const BUYER_CORS: ErrorCode[] = ['ORIGIN_NOT_ALLOWED'];
+
+const perMinute = (rule: { limit: number; windowSeconds: number }) => `${rule.limit} per ${rule.windowSeconds} s`;
+
+export const ROUTES: RouteSpec[] = [
+  {
+    file: 'api/health.ts',
+    path: '/api/health',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'getHealth',
+        summary: 'Database and migration state',
+        description:
+          '`healthy`; `degraded` (still 200) with the pending, edited or missing migrations named; 503 `unhealthy` when the database is unreachable. Also served at `/healthz`.',
+        tag: 'Status',
+        security: { kind: 'public' },
+        responses: {
+          200: { description: 'Healthy or degraded', schema: R.healthResponseSchema },
+          503: { description: 'Unhealthy: the database is unreachable', schema: R.healthResponseSchema },
+        },
+        errors: [],
+      },
+    ],
+  },
+  {
+    file: 'api/openapi.ts',
+    path: '/api/openapi.json',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'getOpenApiDocument',
+        summary: 'This OpenAPI 3.1 document',
+        description: 'Generated from the zod schemas the routes validate with. The reference page is at `/docs`.',
+        tag: 'Status',
+        security: { kind: 'public' },
+        responses: { 200: { description: 'The OpenAPI 3.1 document (JSON)' } },
+        errors: [],
+      },
+    ],
+  },
+  {
+    file: 'api/tickets.ts',
+    path: '/api/tickets',
+    cors: 'buyer',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'getTicketCatalog',
+        summary: 'The ticket catalog of an event',
+        description: 'Prices in minor units, availability, sale window and sliding scale. Cached at the edge for 10 s.',
+        tag: 'Buyer',
+        security: { kind: 'public' },
+        query: ticketCatalogQuerySchema,
+        responses: { 200: { description: 'The catalog', schema: R.ticketCatalogResponseSchema } },
+        errors: [...BUYER_CORS, 'VALIDATION_ERROR', 'NOT_FOUND'],
+      },
+    ],
+  },
+  {
+    file: 'api/payments/checkout-session.ts',
+    path: '/api/payments/checkout-session',
+    cors: 'buyer',
+    operations: [
+      {
+        method: 'post',
+        operationId: 'createCheckoutSession',
+        summary: 'Hold tickets and start a Stripe or PayPal checkout',
+        description:
+          'Holds the tickets, creates the order and the Stripe Checkout Session or PayPal order. Prices come from the server only: unknown fields (a price, a total) are refused. `slidingScalePercent` (0–75) applies to ticket types that allow it. Sales end with the event (422 SALES_CLOSED).\n\n**Abuse limits:** the tickets one client address (IPv6 per /64) and one buyer email may hold at once in pending orders are capped (HOLD_CAP_PER_CLIENT, HOLD_CAP_PER_EMAIL): over a cap → 429 HOLD_LIMIT_REACHED. While the on-sale challenge is on (TURNSTILE_SECRET_KEY), the `cf-turnstile-response` header is required: missing or refused → 403 CHALLENGE_FAILED.',
+        tag: 'Buyer',
+        security: { kind: 'public' },
+        headers: TurnstileHeaders,
+        body: checkoutSessionRequestSchema,
+        example: {
+          event: 'boulder-fest-2026',
+          provider: 'stripe',
+          slidingScalePercent: 20,
+          items: [{ ticketType: 'full_festival', quantity: 2 }],
+          customer: { email: 'ana@example.com', firstName: 'Ana', lastName: 'Diaz' },
+        },
+        idempotencyKey: 'optional',
+        rateLimit: `${perMinute(CHECKOUT_LIMIT)} per client IP and per buyer email`,
+        responses: {
+          201: { description: 'Order created; send the buyer to `checkoutUrl`', schema: R.checkoutSessionResponseSchema },
+        },
+        errors: [
+          ...BUYER_CORS,
+          ...JSON_BODY,
+          'BAD_REQUEST',
+          'RATE_LIMITED',
+          'NOT_FOUND',
+          'SOLD_OUT',
+          'SALES_CLOSED',
+          'TICKET_TYPE_INACTIVE',
+          'MAX_PER_ORDER_EXCEEDED',
+          'HOLD_LIMIT_REACHED',
+          'CHALLENGE_FAILED',
+          'IDEMPOTENCY_IN_PROGRESS',
+          'IDEMPOTENCY_KEY_REUSED',
+          'CONFLICT',
+          'PROVIDER_UNAVAILABLE',
+        ],
+      },
+    ],
+  },
+  {
+    file: 'api/payments/paypal-capture.ts',
+    path: '/api/payments/paypal-capture',
+    cors: 'buyer',
+    operations: [
+      {
+        method: 'post',
+        operationId: 'capturePayPalOrder',
+        summary: 'Capture the approved PayPal order (the PayPal return)',
+        tag: 'Buyer',
+        security: { kind: 'buyerToken' },
+        body: payPalCaptureRequestSchema,
+        example: { orderId: '7f1c2b9e-0c1d-4a51-9a49-0d4b8f0e2a11' },
+        responses: {
+          200: { description: 'Captured (or already captured): the order', schema: R.buyerOrderResponseSchema },
+          202: { description: 'Accepted; the capture is still pending at PayPal', schema: R.buyerOrderResponseSchema },
+        },
+        errors: [
+          ...BUYER_CORS,
+          ...JSON_BODY,
+          'NOT_FOUND',
+          'PAYMENT_DECLINED',
+          'CONFLICT',
+          'INVALID_STATE_TRANSITION',
+          'UNPROCESSABLE',
+          'PROVIDER_UNAVAILABLE',
+        ],
+      },
+    ],
+  },
+  {
+    file: 'api/orders/[id].ts',
+    path: '/api/orders/{id}',
+    cors: 'buyer',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'getOrder',
+        summary: 'One order: the buyer view (access token) or the staff view (API key, orders:read)',
+        description:
+          "With the access token from checkout: the buyer view (`BuyerOrder`). A missing, wrong or other order's token gives the same 404 as a missing order. With an API key (`bf_live_…`) holding `orders:read`: the staff view (`AdminOrder`) with customer, payments, failures, refunds and audit.",
+        tag: 'Buyer',
+        security: { kind: 'buyerTokenOrApiKey', scopes: ['orders:read'] },
+        params: ApiKeyParams,
+        rateLimit: `${perMinute(ORDER_LOOKUP_LIMIT)} per client IP (buyer lookups)`,
+        responses: {
+          200: {
+            description: 'The order: `BuyerOrder` with an access token, `AdminOrder` with an API key',
+            schema: z.union([R.buyerOrderResponseSchema, R.adminOrderResponseSchema]),
+          },
+        },
+        errors: [...BUYER_CORS, ...API_KEY, 'NOT_FOUND'],
+      },
+    ],
+  },
+  {
+    file: 'api/orders/[id]/cancel.ts',
+    path: '/api/orders/{id}/cancel',
+    cors: 'buyer',
+    operations: [
+      {
+        method: 'post',
+        operationId: 'cancelOrder',
+        summary: 'The buyer cancels an unpaid order (the provider\'s "cancel and go back" link)',
+        description:
+          "With the access token from checkout. A `pending` order becomes `cancelled`: its tickets go back on sale and the Stripe Checkout Session is expired. Idempotent: an order already cancelled (or otherwise ended unpaid) answers 200 with its view, unchanged. A missing, wrong or other order's token gives the same 404 as a missing order. Paid, or a payment in flight → 409 ORDER_NOT_CANCELLABLE, nothing changes.",
+        tag: 'Buyer',
+        security: { kind: 'buyerToken' },
+        params: ApiKeyParams,
+        rateLimit: `${perMinute(ORDER_LOOKUP_LIMIT)} per client IP (with the order lookups)`,
+        responses: {
+          200: {
+            description: 'The order, cancelled (or as it already was, when it had ended unpaid)',
+            schema: R.buyerOrderResponseSchema,
+          },
+        },
+        errors: [...BUYER_CORS, 'RATE_LIMITED', 'NOT_FOUND', 'ORDER_NOT_CANCELLABLE'],
+      },
+    ],
+  },
+  {
+    file: 'api/orders/index.ts',
+    path: '/api/orders',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'searchOrders',
+        summary: 'Search orders by order number prefix, email, attendee name, status',
+        tag: 'Orders',
+        security: { kind: 'apiKey', scopes: ['orders:read'] },
+        query: OrderSearchQuery,
+        responses: { 200: { description: 'A page of orders, newest first', schema: R.orderSearchResponseSchema } },
+        errors: [...API_KEY, 'VALIDATION_ERROR'],
+      },
+    ],
+  },
+  {
+    file: 'api/audit.ts',
+    path: '/api/audit',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'getAuditTimeline',
+        summary: 'The append-only audit timeline of one entity',
+        description:
+          "Oldest first; an order's includes its payments and refunds. The scope follows the entity: order/customer `orders:read`, payment/refund/ticket_type `payments:read`, webhook_event `webhooks:admin`, api_key `keys:admin`.",
+        tag: 'Orders',
+        security: { kind: 'apiKey', scopes: [] },
+        query: AuditQuery,
+        responses: { 200: { description: 'The timeline', schema: R.auditResponseSchema } },
+        errors: [...API_KEY, 'VALIDATION_ERROR'],
+      },
+    ],
+  },
+  {
+    file: 'api/payments/refund.ts',
+    path: '/api/payments/refund',
+    cors: 'none',
+    operations: [
+      {
+        method: 'post',
+        operationId: 'refundPayment',
+        summary: 'Refund an order (partial or full)',
+        description:
+          'Never above what was captured minus refunds already made or pending. `reason` is at least 10 characters. Without `amountCents`, the whole refundable amount. `releaseTickets` returns the tickets to sale.',
+        tag: 'Payments',
+        security: { kind: 'apiKey', scopes: ['refunds:write'] },
+        body: RefundBody,
+        example: {
+          orderId: '7f1c2b9e-0c1d-4a51-9a49-0d4b8f0e2a11',
+          amountCents: 5000,
+          reason: 'Buyer cannot attend (illness)',
+          releaseTickets: true,
+        },
+        idempotencyKey: 'required',
+        responses: {
+          201: { description: 'Refund succeeded at the provider', schema: R.refundResponseSchema },
+          202: { description: 'Refund accepted, pending at the provider (settled by webhook)', schema: R.refundResponseSchema },
+        },
+        errors: [
+          ...API_KEY,
+          ...JSON_BODY,
+          'BAD_REQUEST',
+          'IDEMPOTENCY_KEY_REQUIRED',
+          'IDEMPOTENCY_IN_PROGRESS',
+          'IDEMPOTENCY_KEY_REUSED',
+          'NOT_FOUND',
+          'ORDER_NOT_PAID',
+          'REFUND_EXCEEDS_REFUNDABLE',
+          'CONFLICT',
+          'INVALID_STATE_TRANSITION',
+          'UNPROCESSABLE',
+          'PROVIDER_UNAVAILABLE',
+        ],
+      },
+    ],
+  },
+  {
+    file: 'api/payments/transactions.ts',
+    path: '/api/payments/transactions',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'listTransactions',
+        summary: 'Payment history with filters, cursor pagination and CSV export',
+        description:
+          'Newest first. `status` takes one value or a comma-separated list. `format=csv` streams the whole filtered history.',
+        tag: 'Payments',
+        security: { kind: 'apiKey', scopes: ['payments:read'] },
+        query: TransactionQuery,
+        responses: {
+          200: {
+            description: 'A page of transactions (or the CSV export)',
+            schema: R.transactionPageResponseSchema,
+            alternative: { contentType: 'text/csv', schema: R.transactionsCsvSchema },
+          },
+        },
+        errors: [...API_KEY, 'VALIDATION_ERROR'],
+      },
+    ],
+  },
+  {
+    file: 'api/admin/api-keys.ts',
+    path: '/api/admin/api-keys',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'listApiKeys',
+        summary: 'List the staff API keys',
+        tag: 'Admin',
+        security: { kind: 'apiKey', scopes: ['keys:admin'] },
+        responses: { 200: { description: 'Every key (never its secret)', schema: R.apiKeyListResponseSchema } },
+        errors: [...API_KEY],
+      },
+      {
+        method: 'post',
+        operationId: 'createApiKey',
+        summary: 'Create a staff API key (shown once)',
+        tag: 'Admin',
+        security: { kind: 'apiKey', scopes: ['keys:admin'] },
+        body: CreateApiKeyBody,
+        example: { name: 'Box office', scopes: ['orders:read', 'refunds:write'], expires: '30d' },
+        responses: { 201: { description: 'Created; `key` is shown only now', schema: R.apiKeyCreatedResponseSchema } },
+        errors: [...API_KEY, ...JSON_BODY],
+      },
+    ],
+  },
+  {
+    file: 'api/admin/api-keys/[id].ts',
+    path: '/api/admin/api-keys/{id}',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'getApiKey',
+        summary: 'One staff API key',
+        tag: 'Admin',
+        security: { kind: 'apiKey', scopes: ['keys:admin'] },
+        params: ApiKeyParams,
+        responses: { 200: { description: 'The key', schema: R.apiKeyResponseSchema } },
+        errors: [...API_KEY, 'VALIDATION_ERROR', 'NOT_FOUND'],
+      },
+      {
+        method: 'delete',
+        operationId: 'revokeApiKey',
+        summary: 'Revoke a staff API key (at once, for good)',
+        tag: 'Admin',
+        security: { kind: 'apiKey', scopes: ['keys:admin'] },
+        params: ApiKeyParams,
+        responses: { 200: { description: 'The revoked key', schema: R.apiKeyResponseSchema } },
+        errors: [...API_KEY, 'VALIDATION_ERROR', 'NOT_FOUND'],
+      },
+    ],
+  },
+  {
+    file: 'api/admin/webhook-events.ts',
+    path: '/api/admin/webhook-events',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'listWebhookEvents',
+        summary: 'The webhook inbox (filter by status, e.g. `dead`, `failed`)',
+        tag: 'Admin',
+        security: { kind: 'apiKey', scopes: ['webhooks:admin'] },
+        query: WebhookEventListQuery,
+        responses: { 200: { description: 'A page of inbox events, newest first', schema: R.webhookEventListResponseSchema } },
+        errors: [...API_KEY, 'VALIDATION_ERROR'],
+      },
+    ],
+  },
+  {
+    file: 'api/admin/webhook-events/[id].ts',
+    path: '/api/admin/webhook-events/{id}',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'getWebhookEvent',
+        summary: 'One inbox event with its payload',
+        tag: 'Admin',
+        security: { kind: 'apiKey', scopes: ['webhooks:admin'] },
+        params: ApiKeyParams,
+        responses: { 200: { description: 'The event', schema: R.webhookEventResponseSchema } },
+        errors: [...API_KEY, 'NOT_FOUND'],
+      },
+    ],
+  },
+  {
+    file: 'api/admin/webhook-events/[id]/replay.ts',
+    path: '/api/admin/webhook-events/{id}/replay',
+    cors: 'none',
+    operations: [
+      {
+        method: 'post',
+        operationId: 'replayWebhookEvent',
+        summary: 'Apply an inbox event again now (dead and failed ones included)',
+        description: 'Handlers are idempotent: replaying a processed event changes nothing.',
+        tag: 'Admin',
+        security: { kind: 'apiKey', scopes: ['webhooks:admin'] },
+        params: ApiKeyParams,
+        responses: { 200: { description: 'The outcome and the event after it', schema: R.webhookReplayResponseSchema } },
+        errors: [...API_KEY, 'NOT_FOUND'],
+      },
+    ],
+  },
+  {
+    file: 'api/admin/metrics.ts',
+    path: '/api/admin/metrics',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'getOperationalMetrics',
+        summary: "The operator's figures: payments, webhook inbox, holds, database",
+        description:
+          'Success rate (last hour, last 100 outcomes), failures per hour and top decline codes (24 h); inbox depth by status with the oldest unprocessed event; live holds and expired holds not yet released; connections by state; the slowest statements when `pg_stat_statements` is installed (else says so); index usage and table sizes.',
+        tag: 'Admin',
+        security: { kind: 'apiKey', scopes: ['ops:read'] },
+        responses: { 200: { description: 'The figures, as of now', schema: R.operationalMetricsResponseSchema } },
+        errors: [...API_KEY],
+      },
+    ],
+  },
+  {
+    file: 'api/webhooks/stripe.ts',
+    path: '/api/webhooks/stripe',
+    cors: 'none',
+    operations: [
+      {
+        method: 'post',
+        operationId: 'receiveStripeWebhook',
+        summary: 'Stripe event deliveries (called by Stripe, not by you)',
+        description:
+          'Signed with `Stripe-Signature` (STRIPE_WEBHOOK_SECRET; a comma-separated list while rolling it). 400 for a bad signature (nothing stored); 200 once the event is stored, duplicates included; 5xx when it could not be stored (Stripe retries).',
+        tag: 'Provider webhooks',
+        security: { kind: 'stripeSignature' },
+        responses: { 200: { description: 'Stored (or a duplicate)', schema: R.webhookReceiptResponseSchema } },
+        errors: ['WEBHOOK_SIGNATURE_INVALID', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'BAD_REQUEST'],
+      },
+    ],
+  },
+  {
+    file: 'api/webhooks/paypal.ts',
+    path: '/api/webhooks/paypal',
+    cors: 'none',
+    operations: [
+      {
+        method: 'post',
+        operationId: 'receivePayPalWebhook',
+        summary: 'PayPal event deliveries (called by PayPal, not by you)',
+        description:
+          'Verified from the PAYPAL-TRANSMISSION-* headers against PAYPAL_WEBHOOK_ID. 400 for a bad signature (nothing stored); 200 once stored, duplicates included; 5xx when it could not be stored.',
+        tag: 'Provider webhooks',
+        security: { kind: 'paypalSignature' },
+        responses: { 200: { description: 'Stored (or a duplicate)', schema: R.webhookReceiptResponseSchema } },
+        errors: ['WEBHOOK_SIGNATURE_INVALID', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'BAD_REQUEST', 'PROVIDER_UNAVAILABLE'],
+      },
+    ],
+  },
+  {
+    file: 'api/cron/expire-holds.ts',
+    path: '/api/cron/expire-holds',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'cronExpireHolds',
+        summary: 'Vercel Cron: end expired holds (every 5 minutes)',
+        tag: 'Cron',
+        security: { kind: 'cronSecret' },
+        responses: { 200: { description: 'What was done', schema: R.expireHoldsResponseSchema } },
+        errors: ['UNAUTHORIZED'],
+      },
+    ],
+  },
+  {
+    file: 'api/cron/evaluate-alerts.ts',
+    path: '/api/cron/evaluate-alerts',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'cronEvaluateAlerts',
+        summary: 'Vercel Cron: raise and clear operator alerts (every 5 minutes)',
+        description:
+          'More than ALERT_FAILED_PAYMENTS_PER_HOUR failures in an hour; success under ALERT_MIN_SUCCESS_RATE_PERCENT over the last 100 outcomes; a dead webhook; an unprocessed webhook older than ALERT_INBOX_BACKLOG_MINUTES. Each alert is notified once when it starts and once when it clears (ALERT_WEBHOOK_URL and the log).',
+        tag: 'Cron',
+        security: { kind: 'cronSecret' },
+        responses: { 200: { description: 'What changed', schema: R.evaluateAlertsResponseSchema } },
+        errors: ['UNAUTHORIZED'],
+      },
+    ],
+  },
+  {
+    file: 'api/cron/retry-webhooks.ts',
+    path: '/api/cron/retry-webhooks',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'cronRetryWebhooks',
+        summary: 'Vercel Cron: retry failed and unapplied webhook events (every 5 minutes)',
+        tag: 'Cron',
+        security: { kind: 'cronSecret' },
+        responses: { 200: { description: 'What was done', schema: R.retryWebhooksResponseSchema } },
+        errors: ['UNAUTHORIZED'],
+      },
+    ],
+  },
+];

@@ -1,0 +1,218 @@
+import { getConfig } from '../config.js';
+import { db, transaction } from '../db/client.js';
+import { log } from '../log.js';
+import { paymentFigures, webhookFigures } from './get-operational-metrics.js';
+
+/**
+ * The operator's alerts, evaluated by GET /api/cron/evaluate-alerts every five minutes. Defaults are
+ * the WitchCityRope design's thresholds, configurable (ALERT_* in .env.example):
+ * - failed_payments_hour: more than ALERT_FAILED_PAYMENTS_PER_HOUR payment failures in the last hour;
+ * - success_rate_last_100: success under ALERT_MIN_SUCCESS_RATE_PERCENT over the last 100 outcomes;
+ * - dead_webhook: any dead inbox event;
+ * - inbox_backlog: an unprocessed inbox event older than ALERT_INBOX_BACKLOG_MINUTES.
+ * (A reconciliation-mismatch alert comes with the reconciliation, which does not exist yet.)
+ *
+ * Each alert is one ops_alerts row: notified once when it starts (retried until the notification
+ * succeeds), not again while it lasts, and once when it clears. Notification: a JSON POST to
+ * ALERT_WEBHOOK_URL when set, and always an `alert raised` / `alert cleared` log line.
+ */
+
+export const ALERT_KEYS = ['failed_payments_hour', 'success_rate_last_100', 'dead_webhook', 'inbox_backlog'] as const;
+export type AlertKey = (typeof ALERT_KEYS)[number];
+
+export interface AlertFigures {
+  failuresLastHour: number;
+  last100: { outcomes: number; successRate: number | null };
+  deadWebhooks: number;
+  oldestUnprocessedAgeSeconds: number | null;
+}
+
+export interface AlertCondition {
+  key: AlertKey;
+  firing: boolean;
+  value: number;
+  threshold: number;
+  message: string;
+}
+
+export async function readAlertFigures(): Promise<AlertFigures> {
+  const payments = await paymentFigures(db);
+  const webhooks = await webhookFigures(db);
+  return {
+    failuresLastHour: payments.lastHour.failures,
+    last100: { outcomes: payments.last100.outcomes, successRate: payments.last100.successRate },
+    deadWebhooks: webhooks.byStatus.dead,
+    oldestUnprocessedAgeSeconds: webhooks.oldestUnprocessedAgeSeconds,
+  };
+}
+
+/** The rules: figures in, one verdict per alert out (no I/O). */
+export function alertConditions(figures: AlertFigures, thresholds = getConfig().alerts): AlertCondition[] {
+  const rate = figures.last100.successRate;
+  const backlogMinutes = (figures.oldestUnprocessedAgeSeconds ?? 0) / 60;
+  return [
+    {
+      key: 'failed_payments_hour',
+      firing: figures.failuresLastHour > thresholds.failedPaymentsPerHour,
+      value: figures.failuresLastHour,
+      threshold: thresholds.failedPaymentsPerHour,
+      message: `${figures.failuresLastHour} payment failures in the last hour (alert above ${thresholds.failedPaymentsPerHour})`,
+    },
+    {
+      key: 'success_rate_last_100',
+      firing: rate !== null && rate * 100 < thresholds.minSuccessRatePercent,
+      value: rate === null ? 100 : Math.round(rate * 10_000) / 100,
+      threshold: thresholds.minSuccessRatePercent,
+      message: `payment success ${rate === null ? 'n/a' : `${Math.round(rate * 10_000) / 100} %`} over the last ${figures.last100.outcomes} outcomes (alert under ${thresholds.minSuccessRatePercent} %)`,
+    },
+    {
+      key: 'dead_webhook',
+      firing: figures.deadWebhooks > 0,
+      value: figures.deadWebhooks,
+      threshold: 0,
+      message: `${figures.deadWebhooks} dead webhook event(s): GET /api/admin/webhook-events?status=dead, then replay`,
+    },
+    {
+      key: 'inbox_backlog',
+      firing: backlogMinutes > thresholds.inboxBacklogMinutes,
+      value: Math.floor(backlogMinutes),
+      threshold: thresholds.inboxBacklogMinutes,
+      message: `the oldest unprocessed webhook event is ${Math.floor(backlogMinutes)} minutes old (alert above ${thresholds.inboxBacklogMinutes})`,
+    },
+  ];
+}
+
+export interface AlertNotification {
+  alert: AlertKey;
+  status: 'firing' | 'resolved';
+  value: number;
+  threshold: number;
+  message: string;
+  at: string;
+}
+
+export type Notifier = (notification: AlertNotification) => Promise<void>;
+
+/** POSTs to ALERT_WEBHOOK_URL (3 s timeout); without one, the log line is the notification. */
+export const notifyByWebhook: Notifier = async (notification) => {
+  const url = getConfig().alerts.webhookUrl;
+  if (!url) return;
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(notification),
+    signal: AbortSignal.timeout(3_000),
+  });
+  if (!response.ok) throw new Error(`alert webhook answered ${response.status}`);
+};
+
+export interface AlertRun {
+  raised: AlertKey[];
+  cleared: AlertKey[];
+  firing: AlertKey[];
+  notified: number;
+  notificationErrors: number;
+}
+
+interface AlertRow {
+  key: AlertKey;
+  status: 'firing' | 'resolved';
+  firedAt: Date;
+  notifiedAt: Date | null;
+}
+
+export async function evaluateAlerts(options: { figures?: AlertFigures; notify?: Notifier; now?: Date } = {}): Promise<AlertRun> {
+  const conditions = alertConditions(options.figures ?? (await readAlertFigures()));
+  const now = options.now ?? new Date();
+  const notify = options.notify ?? notifyByWebhook;
+  // The state change first, in one transaction (rows locked: two overlapping runs cannot both raise).
+  const { raised, cleared, toNotify } = await transaction(async (tx) => {
+    const rows = await tx.queryMany<AlertRow>(
+      `SELECT key, status, fired_at AS "firedAt", notified_at AS "notifiedAt" FROM ops_alerts ORDER BY key FOR UPDATE`,
+    );
+    const byKey = new Map(rows.map((row) => [row.key, row]));
+    const raised: AlertCondition[] = [];
+    const cleared: AlertCondition[] = [];
+    const toNotify: AlertNotification[] = [];
+    for (const condition of conditions) {
+      const row = byKey.get(condition.key);
+      const live = row?.status === 'firing';
+      if (condition.firing && !live) {
+        await tx.query(
+          `INSERT INTO ops_alerts (key, status, value, threshold, message, fired_at, notified_at, resolved_at)
+           VALUES ($1, 'firing', $2, $3, $4, $5, NULL, NULL)
+           ON CONFLICT (key) DO UPDATE SET status = 'firing', value = $2, threshold = $3, message = $4, fired_at = $5,
+             notified_at = NULL, resolved_at = NULL`,
+          [condition.key, condition.value, condition.threshold, condition.message, now],
+        );
+        raised.push(condition);
+        toNotify.push({ ...notificationOf(condition, 'firing', now) });
+      } else if (condition.firing && live) {
+        await tx.query(`UPDATE ops_alerts SET value = $2, message = $3 WHERE key = $1`, [
+          condition.key,
+          condition.value,
+          condition.message,
+        ]);
+        // The start was never notified (the webhook failed): try again, still once per alert.
+        if (row.notifiedAt === null) toNotify.push(notificationOf(condition, 'firing', row.firedAt));
+      } else if (!condition.firing && live) {
+        await tx.query(`UPDATE ops_alerts SET status = 'resolved', resolved_at = $2, value = $3 WHERE key = $1`, [
+          condition.key,
+          now,
+          condition.value,
+        ]);
+        cleared.push(condition);
+        toNotify.push(notificationOf(condition, 'resolved', now));
+      }
+    }
+    return { raised, cleared, toNotify };
+  });
+
+  for (const condition of raised) {
+    log.warn('alert raised', {
+      event: 'alert.raised',
+      alert: condition.key,
+      value: condition.value,
+      threshold: condition.threshold,
+    });
+  }
+  for (const condition of cleared) {
+    log.info('alert cleared', { event: 'alert.cleared', alert: condition.key, value: condition.value });
+  }
+  // Notifications outside the transaction.
+  let notified = 0;
+  let notificationErrors = 0;
+  for (const notification of toNotify) {
+    try {
+      await notify(notification);
+      notified += 1;
+      if (notification.status === 'firing') {
+        await db.query(`UPDATE ops_alerts SET notified_at = now() WHERE key = $1 AND status = 'firing' AND fired_at = $2`, [
+          notification.alert,
+          new Date(notification.at),
+        ]);
+      }
+    } catch (error) {
+      notificationErrors += 1;
+      log.warn('alert notification failed', { alert: notification.alert, status: notification.status, error });
+    }
+  }
+  return {
+    raised: raised.map((c) => c.key),
+    cleared: cleared.map((c) => c.key),
+    firing: conditions.filter((c) => c.firing).map((c) => c.key),
+    notified,
+    notificationErrors,
+  };
+}
+
+function notificationOf(condition: AlertCondition, status: 'firing' | 'resolved', at: Date): AlertNotification {
+  return {
+    alert: condition.key,
+    status,
+    value: condition.value,
+    threshold: condition.threshold,
+    message: condition.message,
+    at: at.toISOString(),
+  };
+}

@@ -1,0 +1,165 @@
+import { createServer, type Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import * as evaluateCron from '../../api/cron/evaluate-alerts.js';
+import { resetConfigForTests } from '../../lib/config.js';
+import { db } from '../../lib/db/client.js';
+import { insertWebhookEventIfNew } from '../../lib/db/models/webhook-events.js';
+import { type AlertFigures, alertConditions, evaluateAlerts } from '../../lib/ops/evaluate-alerts.js';
+import { call } from '../support/http.js';
+
+/**
+ * Operator alerts: an alert fires once, is not repeated while it lasts, and clears (notified both
+ * times, to a real HTTP receiver on 127.0.0.1). Only this file evaluates alerts, so the ops_alerts
+ * rows are this file's; the figures come from the shared database or are given explicitly.
+ */
+
+const CRON = { authorization: 'Bearer alerts-test-cron-secret' };
+let receiver: Server;
+let received: Record<string, unknown>[] = [];
+let answerStatus = 200;
+
+const calm: AlertFigures = {
+  failuresLastHour: 0,
+  last100: { outcomes: 100, successRate: 1 },
+  deadWebhooks: 0,
+  oldestUnprocessedAgeSeconds: null,
+};
+
+beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      received.push(JSON.parse(body) as Record<string, unknown>);
+      res.writeHead(answerStatus).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const address = receiver.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  process.env.ALERT_WEBHOOK_URL = `http://127.0.0.1:${port}/alerts`;
+  process.env.CRON_SECRET = 'alerts-test-cron-secret';
+  resetConfigForTests();
+});
+
+afterAll(async () => {
+  delete process.env.ALERT_WEBHOOK_URL;
+  resetConfigForTests();
+  await new Promise((resolve) => receiver.close(resolve));
+});
+
+beforeEach(async () => {
+  await db.query('DELETE FROM ops_alerts');
+  received = [];
+  answerStatus = 200;
+});
+
+describe('operator alerts', () => {
+  it('uses the default thresholds: >10 failures an hour, <99 % of the last 100, any dead webhook, backlog >15 min', () => {
+    const firing = (figures: Partial<AlertFigures>) =>
+      alertConditions({ ...calm, ...figures })
+        .filter((c) => c.firing)
+        .map((c) => c.key);
+    expect(firing({})).toEqual([]);
+    expect(firing({ failuresLastHour: 10 })).toEqual([]);
+    expect(firing({ failuresLastHour: 11 })).toEqual(['failed_payments_hour']);
+    expect(firing({ last100: { outcomes: 100, successRate: 0.99 } })).toEqual([]);
+    expect(firing({ last100: { outcomes: 100, successRate: 0.98 } })).toEqual(['success_rate_last_100']);
+    expect(firing({ last100: { outcomes: 0, successRate: null } })).toEqual([]);
+    expect(firing({ deadWebhooks: 1 })).toEqual(['dead_webhook']);
+    expect(firing({ oldestUnprocessedAgeSeconds: 15 * 60 })).toEqual([]);
+    expect(firing({ oldestUnprocessedAgeSeconds: 16 * 60 })).toEqual(['inbox_backlog']);
+  });
+
+  it('thresholds are configurable', () => {
+    process.env.ALERT_FAILED_PAYMENTS_PER_HOUR = '2';
+    resetConfigForTests();
+    try {
+      expect(alertConditions({ ...calm, failuresLastHour: 3 }).find((c) => c.key === 'failed_payments_hour')?.firing).toBe(true);
+    } finally {
+      delete process.env.ALERT_FAILED_PAYMENTS_PER_HOUR;
+      resetConfigForTests();
+    }
+  });
+
+  it('fires once, is not repeated while it lasts, and clears (notified once each way)', async () => {
+    const bad = { ...calm, failuresLastHour: 25 };
+    const first = await evaluateAlerts({ figures: bad });
+    expect(first).toMatchObject({ raised: ['failed_payments_hour'], cleared: [], firing: ['failed_payments_hour'], notified: 1 });
+    expect(received).toEqual([
+      expect.objectContaining({ alert: 'failed_payments_hour', status: 'firing', value: 25, threshold: 10 }),
+    ]);
+
+    for (let run = 0; run < 3; run++) {
+      expect(await evaluateAlerts({ figures: { ...bad, failuresLastHour: 30 + run } })).toMatchObject({
+        raised: [],
+        cleared: [],
+        firing: ['failed_payments_hour'],
+        notified: 0,
+      });
+    }
+    expect(received).toHaveLength(1);
+
+    const cleared = await evaluateAlerts({ figures: calm });
+    expect(cleared).toMatchObject({ raised: [], cleared: ['failed_payments_hour'], firing: [], notified: 1 });
+    expect(received.at(-1)).toMatchObject({ alert: 'failed_payments_hour', status: 'resolved' });
+    expect(await evaluateAlerts({ figures: calm })).toMatchObject({ raised: [], cleared: [], notified: 0 });
+    expect(received).toHaveLength(2);
+
+    // It can fire again after clearing: a new alert, notified again.
+    expect((await evaluateAlerts({ figures: bad })).raised).toEqual(['failed_payments_hour']);
+    expect(received).toHaveLength(3);
+    const row = await db.queryOne<{ status: string; notified: boolean }>(
+      `SELECT status, notified_at IS NOT NULL AS notified FROM ops_alerts WHERE key = 'failed_payments_hour'`,
+    );
+    expect(row).toEqual({ status: 'firing', notified: true });
+  });
+
+  it('a failed notification is retried at the next run, then not again', async () => {
+    answerStatus = 500;
+    const bad = { ...calm, deadWebhooks: 2 };
+    expect(await evaluateAlerts({ figures: bad })).toMatchObject({
+      raised: ['dead_webhook'],
+      notified: 0,
+      notificationErrors: 1,
+    });
+    answerStatus = 200;
+    expect(await evaluateAlerts({ figures: bad })).toMatchObject({ raised: [], notified: 1, notificationErrors: 0 });
+    expect(await evaluateAlerts({ figures: bad })).toMatchObject({ raised: [], notified: 0 });
+    expect(received.map((r) => [r.alert, r.status])).toEqual([
+      ['dead_webhook', 'firing'],
+      ['dead_webhook', 'firing'],
+    ]);
+  });
+
+  it('the cron reads the real figures: a backlog older than 15 minutes raises inbox_backlog', async () => {
+    const stored = await insertWebhookEventIfNew(db, {
+      provider: 'stripe',
+      providerEventId: `evt_alert_backlog_${randomUUID().replaceAll('-', '')}`,
+      eventType: 'customer.created',
+      payload: { id: 'evt_alert_backlog', type: 'customer.created', data: { object: {} } },
+    });
+    // Failed, next attempt tomorrow: no retry cron of another test file applies it meanwhile.
+    await db.query(
+      `UPDATE webhook_events SET received_at = now() - interval '40 minutes', status = 'failed', attempts = 1,
+         last_error = 'test backlog', next_attempt_at = now() + interval '1 day' WHERE id = $1`,
+      [stored?.id],
+    );
+    try {
+      const response = await call(evaluateCron.GET, { path: '/api/cron/evaluate-alerts', headers: CRON });
+      expect(response.status).toBe(200);
+      expect(response.body.firing).toContain('inbox_backlog');
+      expect(response.body.raised).toContain('inbox_backlog');
+      expect(received).toContainEqual(expect.objectContaining({ alert: 'inbox_backlog', status: 'firing' }));
+      const again = await call(evaluateCron.GET, { path: '/api/cron/evaluate-alerts', headers: CRON });
+      expect(again.body.raised).not.toContain('inbox_backlog');
+    } finally {
+      // Applied (ignored: nobody handles customer.created), so the backlog is gone for other tests.
+      await db.query(`UPDATE webhook_events SET status = 'ignored', processed_at = now() WHERE id = $1`, [stored?.id]);
+    }
+    expect((await call(evaluateCron.GET, { path: '/api/cron/evaluate-alerts' })).status).toBe(401);
+  });
+});
