@@ -39,7 +39,8 @@ export function isKnownTimeZone(zone: string): boolean {
   }
 }
 
-const Query = z.strictObject({
+/** The reports' query string (summary and revenue). */
+export const ReportQuery = z.strictObject({
   event: z.string().max(63).regex(SLUG, 'must be an event slug'),
   from: dateOrInstant.optional(),
   to: dateOrInstant.optional(),
@@ -84,7 +85,7 @@ export async function parseReportQuery(
   params: Record<string, string>,
   options: ParseOptions,
 ): Promise<ReportRange> {
-  const parsed = Query.safeParse(params);
+  const parsed = ReportQuery.safeParse(params);
   if (!parsed.success) {
     const fields = parsed.error.issues.slice(0, 20).map((i) => ({
       path: i.path.length > 0 ? i.path.map(String).join('.') : '(query)',

@@ -1,9 +1,14 @@
+import { z } from 'zod';
 import { db, type Queryable } from '../client.js';
+import { emailParam, limitParam } from './search-params.js';
 
 /**
  * A customer's order history by email (customer service), newest first, each order with its money
  * from the ledger: captured, refunded, lost to disputes, fees, and net.
  */
+
+/** GET /api/customers/orders query string. */
+export const CustomerOrdersQuery = z.strictObject({ email: emailParam, limit: limitParam(200, 50) });
 
 export interface CustomerOrder {
   orderId: string;
