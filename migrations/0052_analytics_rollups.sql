@@ -71,7 +71,6 @@ CREATE TABLE analytics_count_deltas (
   delta integer NOT NULL
 );
 CREATE INDEX analytics_count_deltas_tx_idx ON analytics_count_deltas (tx_id);
-CREATE INDEX analytics_count_deltas_event_tx_idx ON analytics_count_deltas (event_id, tx_id);
 
 CREATE TABLE analytics_counts_hourly (
   event_id uuid NOT NULL,
@@ -116,15 +115,14 @@ LANGUAGE sql IMMUTABLE AS $$
   SELECT date_trunc('hour', at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
 $$;
 
--- Every order counts once as started (label 'started') and once under its current outcome; a status
--- change that changes the outcome moves it (-1 / +1).
+-- Every order counts once, under its current outcome (started = the sum of all outcomes); a status
+-- change that changes the outcome moves it (-1 / +1). One small insert per checkout, no shared row.
 CREATE FUNCTION analytics_order_deltas() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO analytics_count_deltas (event_id, hour, provider, metric, label, delta)
-    VALUES (NEW.event_id, analytics_hour(NEW.created_at), NEW.provider, 'outcome', 'started', 1),
-           (NEW.event_id, analytics_hour(NEW.created_at), NEW.provider, 'outcome', analytics_outcome(NEW.status), 1);
+    VALUES (NEW.event_id, analytics_hour(NEW.created_at), NEW.provider, 'outcome', analytics_outcome(NEW.status), 1);
   ELSIF analytics_outcome(OLD.status) IS DISTINCT FROM analytics_outcome(NEW.status) THEN
     INSERT INTO analytics_count_deltas (event_id, hour, provider, metric, label, delta)
     VALUES (NEW.event_id, analytics_hour(NEW.created_at), NEW.provider, 'outcome', analytics_outcome(OLD.status), -1),
@@ -153,8 +151,6 @@ CREATE TRIGGER payment_failures_analytics AFTER INSERT ON payment_failures
 
 -- Orders and failures made before this migration.
 INSERT INTO analytics_count_deltas (event_id, hour, provider, metric, label, delta)
-SELECT event_id, analytics_hour(created_at), provider, 'outcome', 'started', 1 FROM orders
-UNION ALL
 SELECT event_id, analytics_hour(created_at), provider, 'outcome', analytics_outcome(status), 1 FROM orders
 UNION ALL
 SELECT o.event_id, analytics_hour(f.created_at), f.provider, 'failure', left(coalesce(f.decline_code, f.code), 200), 1

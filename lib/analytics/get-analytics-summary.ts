@@ -152,7 +152,8 @@ function section(money: MoneyRow[], counts: CountRow[], types: Map<string, { cod
   });
   const outcome = (label: string) =>
     counts.filter((c) => c.metric === 'outcome' && c.label === label).reduce((total, c) => total + c.n, 0);
-  const started = outcome('started');
+  // Every order counts under exactly one outcome: started is their sum.
+  const started = counts.filter((c) => c.metric === 'outcome').reduce((total, c) => total + c.n, 0);
   const paid = outcome('paid');
   const failureCounts = new Map<string, number>();
   for (const c of counts) {
