@@ -37,7 +37,7 @@ describe('ledger invariant', () => {
         fc.array(stepArb, { minLength: 1, maxLength: 12 }),
         async (provider, steps) => {
           const { event, types } = await createEventWithTicketTypes({
-            pass: { priceCents: 7_333, slidingScale: true, capacity: 10, held: 3 },
+            pass: { priceCents: 7_333, slidingScale: true, capacity: 10 },
           });
           const order = await makeOrder({
             eventId: event.id,
