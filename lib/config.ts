@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { deriveTimeBudget, type TimeBudget } from './time-budget.js';
 
 /**
  * Every environment variable the system reads, parsed once with zod. Nothing here runs at import
@@ -17,6 +18,8 @@ const csv = z
   );
 
 const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
+const optionalInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max).optional();
 
 const bool = (fallback: boolean) =>
   z
@@ -43,9 +46,16 @@ const envSchema = z.object({
   POSTGRES_URL_NON_POOLING: optionalString,
   DATABASE_DRIVER: z.enum(['pg', 'vercel-postgres']).default('pg'),
   DATABASE_POOL_MAX: int(5, 1, 100),
-  DATABASE_CONNECT_TIMEOUT_MS: int(5_000, 100, 60_000),
+  /**
+   * The functions' time limit in seconds: vercel.json `maxDuration` of api/**. Every deadline (provider
+   * calls, database) is derived from it in lib/time-budget.ts.
+   */
+  FUNCTION_MAX_DURATION_S: int(10, 1, 900),
+  /** Connect / per-query (client side) / statement (server side) deadlines; default: derived from the limit. */
+  DATABASE_CONNECT_TIMEOUT_MS: optionalInt(100, 60_000),
   DATABASE_IDLE_TIMEOUT_MS: int(10_000, 100, 600_000),
-  DATABASE_STATEMENT_TIMEOUT_MS: int(10_000, 100, 600_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: optionalInt(100, 600_000),
+  DATABASE_QUERY_TIMEOUT_MS: optionalInt(100, 600_000),
   /** Local/test only: route @vercel/postgres' WebSocket through this host:port proxy. */
   VERCEL_POSTGRES_WS_PROXY: optionalString,
 
@@ -63,7 +73,7 @@ const envSchema = z.object({
    * the hold ended is settled by the late-payment path (sold if tickets remain, else refunded).
    */
   HOLD_MINUTES: int(30, 5, 1_440),
-  /** Timeout of one provider API call (Stripe/PayPal) made by checkout, in ms. */
+  /** Upper bound of one provider HTTP request (Stripe/PayPal), in ms; the time budget may set a lower one. */
   PROVIDER_TIMEOUT_MS: int(7_000, 200, 60_000),
   CRON_SECRET: optionalString,
   ADMIN_SECRET: optionalString,
@@ -86,6 +96,17 @@ const envSchema = z.object({
   // Rate limits
   RATE_LIMIT_ENABLED: bool(true),
 
+  // Email (the outbox) and tickets
+  /** smtp://user:pass@host:port or smtps://… (Mailtrap, Postmark, SES, Resend, any SMTP server). */
+  SMTP_URL: optionalString,
+  /** The From of every buyer email, e.g. `A Lo Cubano Boulder Fest <tickets@example.org>`. */
+  MAIL_FROM: optionalString,
+  /** Delivery attempts before a message is dead (staff can still resend it). */
+  MAIL_MAX_ATTEMPTS: int(8, 1, 50),
+  /** Backoff after the first failed attempt (doubles after each further one, capped at 6 hours). */
+  MAIL_RETRY_BASE_SECONDS: int(60, 1, 86_400),
+  /** Key of the ticket codes (HMAC-SHA256 of each ticket's random nonce). At least 32 characters. */
+  TICKET_CODE_SECRET: optionalString,
   // Abuse limits (issue 18; README "Abuse limits")
   /** Tickets one client address (IPv6 per /64) may hold at once in pending orders. */
   HOLD_CAP_PER_CLIENT: int(40, 1, 10_000),
@@ -131,6 +152,8 @@ export interface Config {
     connectTimeoutMs: number;
     idleTimeoutMs: number;
     statementTimeoutMs: number;
+    /** Client-side deadline of one query: a frozen server (which cannot enforce statement_timeout) still answers. */
+    queryTimeoutMs: number;
     vercelPostgresWsProxy: string | undefined;
   };
   http: {
@@ -139,6 +162,8 @@ export interface Config {
     maxBodyBytes: number;
   };
   checkout: { holdMinutes: number; providerTimeoutMs: number };
+  /** Every deadline, derived from the function's limit (lib/time-budget.ts). */
+  timeBudget: TimeBudget;
   cronSecret: string | undefined;
   adminSecret: string | undefined;
   stripe: { secretKey: string | undefined; webhookSecrets: string[]; apiBase: string | undefined };
@@ -150,6 +175,9 @@ export interface Config {
     apiBase: string | undefined;
   };
   rateLimit: { enabled: boolean };
+  mail: { smtpUrl: string | undefined; from: string | undefined; maxAttempts: number; retryBaseSeconds: number };
+  /** undefined in production when TICKET_CODE_SECRET is unset (confirmations then wait, queued, with that error). */
+  tickets: { codeSecret: string | undefined };
   abuse: {
     holdCapPerClient: number;
     holdCapPerEmail: number;
@@ -167,6 +195,9 @@ export interface Config {
   };
   ledger: { writes: boolean };
 }
+
+/** Dev and test only: ticket codes need a key, and a fresh clone has none. Never used in production. */
+const DEV_TICKET_CODE_SECRET = 'dev-only-ticket-code-secret-not-for-production';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -208,7 +239,11 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
   if (isProduction && env.LEDGER_WRITES === 'off') {
     throw new ConfigError('LEDGER_WRITES=off is refused in production: every money movement must reach the ledger');
   }
+  if (env.TICKET_CODE_SECRET !== undefined && env.TICKET_CODE_SECRET.length < 32) {
+    throw new ConfigError('TICKET_CODE_SECRET must be at least 32 characters');
+  }
   const url = env.DATABASE_URL ?? env.POSTGRES_URL;
+  const timeBudget = deriveTimeBudget(env.FUNCTION_MAX_DURATION_S, env.PROVIDER_TIMEOUT_MS);
   return {
     env: env.NODE_ENV,
     isProduction,
@@ -219,9 +254,10 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
       migrationUrl: env.POSTGRES_URL_NON_POOLING ?? url,
       driver: env.DATABASE_DRIVER,
       poolMax: env.DATABASE_POOL_MAX,
-      connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
+      connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS ?? timeBudget.database.connectTimeoutMs,
       idleTimeoutMs: env.DATABASE_IDLE_TIMEOUT_MS,
-      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS ?? timeBudget.database.statementTimeoutMs,
+      queryTimeoutMs: env.DATABASE_QUERY_TIMEOUT_MS ?? timeBudget.database.queryTimeoutMs,
       vercelPostgresWsProxy: env.VERCEL_POSTGRES_WS_PROXY,
     },
     http: {
@@ -230,6 +266,7 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
       maxBodyBytes: env.MAX_BODY_BYTES,
     },
     checkout: { holdMinutes: env.HOLD_MINUTES, providerTimeoutMs: env.PROVIDER_TIMEOUT_MS },
+    timeBudget,
     cronSecret: env.CRON_SECRET,
     adminSecret: env.ADMIN_SECRET,
     stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecrets: env.STRIPE_WEBHOOK_SECRET, apiBase: env.STRIPE_API_BASE },
@@ -241,6 +278,13 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
       apiBase: env.PAYPAL_API_BASE,
     },
     rateLimit: { enabled: env.RATE_LIMIT_ENABLED },
+    mail: {
+      smtpUrl: env.SMTP_URL,
+      from: env.MAIL_FROM ?? (isProduction ? undefined : 'A Lo Cubano Boulder Fest <tickets@localhost>'),
+      maxAttempts: env.MAIL_MAX_ATTEMPTS,
+      retryBaseSeconds: env.MAIL_RETRY_BASE_SECONDS,
+    },
+    tickets: { codeSecret: env.TICKET_CODE_SECRET ?? (isProduction ? undefined : DEV_TICKET_CODE_SECRET) },
     abuse: {
       holdCapPerClient: env.HOLD_CAP_PER_CLIENT,
       holdCapPerEmail: env.HOLD_CAP_PER_EMAIL,

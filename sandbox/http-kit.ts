@@ -33,8 +33,12 @@ export interface RecordedRequest {
 export interface FailNextOptions {
   /** Which requests: a string matches when the path contains it (an optional `METHOD ` prefix also matches the method); a RegExp is tested on the path. Default: any request. */
   match?: string | RegExp;
-  /** `error`: answer with the provider's error shape; `timeout`: accept the request and never answer (until close()). */
-  kind: 'error' | 'timeout';
+  /**
+   * `error`: answer with the provider's error shape; `timeout`: accept the request and never answer (until
+   * close()); `lost_answer`: carry the request out (the refund or session is made), then never answer, as a
+   * provider that hangs after doing the work: only a retry with the same idempotency key tells the outcome.
+   */
+  kind: 'error' | 'timeout' | 'lost_answer';
   /** HTTP status of the error (default depends on the provider: 500, or a client status when `code` is given). */
   status?: number;
   /** Provider error code (Stripe `error.code`, PayPal `details[0].issue`). */
@@ -85,8 +89,8 @@ export class FailureInjector {
   private rules: FailureRule[] = [];
 
   add(options: FailNextOptions): void {
-    if (options.kind !== 'error' && options.kind !== 'timeout') {
-      throw new TypeError(`failNext: kind must be 'error' or 'timeout', got ${String(options.kind)}`);
+    if (options.kind !== 'error' && options.kind !== 'timeout' && options.kind !== 'lost_answer') {
+      throw new TypeError(`failNext: kind must be 'error', 'timeout' or 'lost_answer', got ${String(options.kind)}`);
     }
     const times = options.times ?? 1;
     if (!Number.isInteger(times) || times < 1) throw new TypeError('failNext: times must be a positive integer');
@@ -138,7 +142,9 @@ function ruleMatches(match: string | RegExp | undefined, method: string, path: s
 export function failOptionsFromJson(value: JsonValue): FailNextOptions {
   if (!isJsonObject(value)) throw new TypeError('body must be a JSON object');
   const kind = value.kind;
-  if (kind !== 'error' && kind !== 'timeout') throw new TypeError("kind must be 'error' or 'timeout'");
+  if (kind !== 'error' && kind !== 'timeout' && kind !== 'lost_answer') {
+    throw new TypeError("kind must be 'error', 'timeout' or 'lost_answer'");
+  }
   const options: FailNextOptions = { kind };
   if (typeof value.match === 'string') options.match = value.match;
   if (typeof value.matchRegExp === 'string') options.match = new RegExp(value.matchRegExp);
@@ -369,6 +375,10 @@ export class SandboxServer {
     this.requests.push(request);
     const failure = this.failures.take(request.method, request.path);
     if (failure?.kind === 'timeout') return; // accepted, never answered; close() destroys the socket
+    if (failure?.kind === 'lost_answer') {
+      await this.options.handle(request); // done, and the answer never sent
+      return;
+    }
     if (failure) {
       send(res, this.options.renderFailure({ status: failure.status, code: failure.code, message: failure.message }, request));
       return;

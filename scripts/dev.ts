@@ -10,17 +10,20 @@ import { assertPortFree, claimPort, describeError, type PortClaim, portFromEnv }
 import { seedDemoData } from './lib/seed.js';
 import { buildPages } from './build-pages.js';
 import { startLocalServer } from './local-server.js';
+import { type MailCatcher, startMailCatcher } from './mail-catcher.js';
 
 /**
  * `npm run dev`: everything a developer needs on a fresh clone, with no env at all.
  * - No DATABASE_URL: a real embedded PostgreSQL (data in .data/postgres, git-ignored, kept between runs).
  * - Migrates and seeds the demo festival.
  * - No STRIPE_SECRET_KEY / PAYPAL_CLIENT_ID: starts the local provider sandboxes and points the app at them.
+ * - No SMTP_URL: starts a local mail catcher (SMTP on 127.0.0.1:1025, MAIL_CATCHER_PORT to change) and
+ *   shows what it caught at http://localhost:3000/dev/mail.
  * - Serves api/ and public/ on http://localhost:3000 (PORT to change). Ctrl-C stops everything cleanly.
  * - Writes its database URL to .data/dev-database.json while it runs: the CLIs (keys, seed, migrate) use it when
  *   DATABASE_URL is unset, and it prints the line to use from anywhere else.
- * - Ports: PORT (3000), EMBEDDED_PG_PORT (54329), SANDBOX_STRIPE_PORT (12111), SANDBOX_PAYPAL_PORT (12112). A
- *   busy one stops it before anything starts, naming the port, what wanted it and the variable that moves it.
+ * - Ports: PORT (3000), EMBEDDED_PG_PORT (54329), SANDBOX_STRIPE_PORT (12111), SANDBOX_PAYPAL_PORT (12112),
+ *   MAIL_CATCHER_PORT (1025, when SMTP_URL is unset). A busy one stops it before anything starts, naming the port, what wanted it and the variable that moves it.
  */
 
 const root = resolve(import.meta.dirname, '..');
@@ -32,6 +35,7 @@ const ports = {
   postgres: { port: portFromEnv('EMBEDDED_PG_PORT', 54329), what: 'embedded PostgreSQL', variable: 'EMBEDDED_PG_PORT' },
   stripe: { port: portFromEnv('SANDBOX_STRIPE_PORT', 12111), what: 'Stripe sandbox', variable: 'SANDBOX_STRIPE_PORT' },
   paypal: { port: portFromEnv('SANDBOX_PAYPAL_PORT', 12112), what: 'PayPal sandbox', variable: 'SANDBOX_PAYPAL_PORT' },
+  mail: { port: portFromEnv('MAIL_CATCHER_PORT', 1025), what: 'mail catcher (SMTP)', variable: 'MAIL_CATCHER_PORT' },
 } satisfies Record<string, PortClaim>;
 const port = ports.app.port;
 const appUrl = `http://localhost:${port}`;
@@ -96,11 +100,25 @@ async function ensureProviders(): Promise<void> {
   }
 }
 
+/** The buyer emails go to a local catcher unless SMTP_URL points somewhere (e.g. a Mailtrap inbox). */
+async function ensureMail(): Promise<MailCatcher | undefined> {
+  if (process.env.SMTP_URL) {
+    say('email through SMTP_URL');
+    return undefined;
+  }
+  const catcher = await claimPort(ports.mail, () => startMailCatcher({ port: ports.mail.port }));
+  cleanups.push(() => catcher.close());
+  process.env.SMTP_URL = catcher.url;
+  say(`mail catcher on ${catcher.url}: buyer emails at ${appUrl}/dev/mail`);
+  return catcher;
+}
+
 /** The ports this run will bind (the embedded PostgreSQL's and the sandboxes' only when they are started). */
 function portsToBind(): PortClaim[] {
   const claims: PortClaim[] = [ports.app];
   if (!process.env.DATABASE_URL && !process.env.POSTGRES_URL) claims.push(ports.postgres);
   if (!process.env.STRIPE_SECRET_KEY || !process.env.PAYPAL_CLIENT_ID) claims.push(ports.stripe, ports.paypal);
+  if (!process.env.SMTP_URL) claims.push(ports.mail);
   return claims;
 }
 
@@ -124,6 +142,7 @@ try {
   for (const claim of portsToBind()) await assertPortFree(claim, process.env.HOST ?? '127.0.0.1');
   await ensureDatabase();
   await ensureProviders();
+  const mailCatcher = await ensureMail();
   resetConfigForTests();
   const databaseUrl = process.env.DATABASE_URL ?? process.env.POSTGRES_URL ?? '';
   const applied = await migrateUp({ databaseUrl: process.env.POSTGRES_URL_NON_POOLING ?? databaseUrl });
@@ -133,7 +152,9 @@ try {
   say(`seeded ${event.name}: ${ticketTypes.map((t) => t.code).join(', ')}`);
   await buildPages();
   say('built the buyer pages (public/assets/*.js from web/)');
-  const server = await claimPort(ports.app, () => startLocalServer({ port, host: process.env.HOST ?? '127.0.0.1' }));
+  const server = await claimPort(ports.app, () =>
+    startLocalServer({ port, host: process.env.HOST ?? '127.0.0.1', ...(mailCatcher ? { mailCatcher } : {}) }),
+  );
   cleanups.unshift(() => server.close());
   say(`ready on ${appUrl} in ${((performance.now() - started) / 1000).toFixed(1)} s — try ${appUrl}/api/health`);
   process.on('SIGINT', () => void shutdown('SIGINT'));

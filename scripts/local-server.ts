@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
+import { handleMailPage, type MailCatcher } from './mail-catcher.js';
 
 /**
  * A small stand-in for `vercel dev` (which needs a login): serves every api/ file the way Vercel
@@ -149,13 +150,22 @@ function applyRewrites(pathname: string, rewrites: Rewrite[]): { pathname: strin
   return { pathname, query: new URLSearchParams() };
 }
 
-async function toRequest(req: IncomingMessage, url: URL): Promise<Request> {
+/**
+ * The client address the functions see, as on Vercel: x-forwarded-for is overwritten with the address
+ * of the connection, so a caller cannot choose its address by sending the header (the abuse limits
+ * count per address). `trustForwardedFor` keeps a client-sent header instead: only for load
+ * generators on this machine that play many buyers (npm run bench), never for npm run dev.
+ */
+async function toRequest(req: IncomingMessage, url: URL, trustForwardedFor: boolean): Promise<Request> {
   const headers = new Headers();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
     for (const item of Array.isArray(value) ? value : [value]) headers.append(key, item);
   }
-  if (!headers.has('x-forwarded-for') && req.socket.remoteAddress) headers.set('x-forwarded-for', req.socket.remoteAddress);
+  if (!(trustForwardedFor && headers.has('x-forwarded-for'))) {
+    headers.delete('x-forwarded-for');
+    if (req.socket.remoteAddress) headers.set('x-forwarded-for', req.socket.remoteAddress);
+  }
   const method = req.method ?? 'GET';
   let body: Buffer | undefined;
   if (method !== 'GET' && method !== 'HEAD') {
@@ -210,7 +220,15 @@ export interface LocalServer {
 }
 
 export async function startLocalServer(
-  options: { port?: number; host?: string; projectDir?: string } = {},
+  options: {
+    port?: number;
+    host?: string;
+    projectDir?: string;
+    /** The local mail catcher whose messages /dev/mail shows (npm run dev). Never part of a deployment. */
+    mailCatcher?: MailCatcher;
+    /** Keep a client-sent x-forwarded-for (load generators playing many buyers); default: overwrite it, as Vercel does. */
+    trustForwardedFor?: boolean;
+  } = {},
 ): Promise<LocalServer> {
   const projectDir = options.projectDir ?? root;
   const apiDir = join(projectDir, 'api');
@@ -223,6 +241,7 @@ export async function startLocalServer(
   const server = createServer(async (req, res) => {
     try {
       const incoming = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+      if (options.mailCatcher && handleMailPage(options.mailCatcher, req, res, incoming)) return;
       for (const rule of headerRules) {
         if (rule.source.test(incoming.pathname)) for (const { key, value } of rule.headers) res.setHeader(key, value);
       }
@@ -257,7 +276,7 @@ export async function startLocalServer(
           res.end();
           return;
         }
-        await send(res, await handler(await toRequest(req, url)));
+        await send(res, await handler(await toRequest(req, url, options.trustForwardedFor === true)));
         return;
       }
       if (req.method === 'GET' || req.method === 'HEAD') {

@@ -1,8 +1,8 @@
 import { type ApiAnswer, api, byId, el, formatMoney, generalErrorText, orderTokens } from './shared.js';
 
 /**
- * /tickets/success: where Stripe and PayPal send the buyer back. Reads the order with the token kept
- * in this tab's sessionStorage and shows its state until it is final: "confirming your payment" while
+ * /tickets/success: where Stripe and PayPal send the buyer back, and where the confirmation email links
+ * (`#token=…`, any browser). Reads the order with the token kept in this tab's sessionStorage and shows its state until it is final: "confirming your payment" while
  * the provider's webhook has not arrived (polling with backoff, giving up after a few minutes with the
  * order number), then the receipt. PayPal: the capture call comes first (it is idempotent).
  * Without a token the page never asks the API, so it cannot tell whether an order id exists.
@@ -41,7 +41,19 @@ const GIVE_UP_MS = 3 * 60_000;
 const statusBox = byId('status');
 const params = new URLSearchParams(location.search);
 const orderId = params.get('order_id');
-const token = orderTokens.read(orderId);
+/**
+ * The link in the confirmation email carries a token of its own in the fragment (never sent to a server):
+ * kept for this tab like checkout's token, and taken out of the address bar.
+ */
+function tokenFromEmailLink(): string | null {
+  const linked = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (!orderId || !linked || !/^[A-Za-z0-9_-]{43}$/.test(linked)) return null;
+  orderTokens.save(orderId, linked);
+  history.replaceState(null, '', `${location.pathname}${location.search}`);
+  return linked;
+}
+
+const token = tokenFromEmailLink() ?? orderTokens.read(orderId);
 
 function show(section: string): void {
   for (const id of ['confirming', 'receipt', 'ended', 'no-access', 'gave-up']) byId(id).hidden = id !== section;

@@ -3,7 +3,7 @@ import { checkoutSessionRequestSchema } from '../../lib/checkout/schemas.js';
 import { readJson } from '../../lib/http/body.js';
 import { clientIdempotencyScope } from '../../lib/http/client-scope.js';
 import { actorFrom, defineRoute } from '../../lib/http/handler.js';
-import { respondIdempotently } from '../../lib/http/idempotency.js';
+import { idempotencyKeyFrom, idempotencyKeyHash, respondIdempotently } from '../../lib/http/idempotency.js';
 import { limitCheckoutByEmail, limitCheckoutByIp } from '../../lib/http/rate-limit.js';
 import { verifyOnSaleChallenge } from '../../lib/http/turnstile.js';
 
@@ -19,9 +19,17 @@ export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute(
       const body = await readJson(ctx, checkoutSessionRequestSchema);
       await limitCheckoutByEmail(ctx, body.customer.email);
       const scope = clientIdempotencyScope(ctx, 'POST /api/payments/checkout-session');
+      const key = idempotencyKeyFrom(ctx);
       return await respondIdempotently(ctx, { scope, request: body }, async () => {
         await verifyOnSaleChallenge(ctx);
-        return { status: 201, body: await createCheckoutSession(body, { actor: actorFrom(ctx, 'buyer') }) };
+        return {
+          status: 201,
+          body: await createCheckoutSession(body, {
+            actor: actorFrom(ctx, 'buyer'),
+            // Recorded on the order: a retry after a crash releases what the dead attempt held.
+            idempotencyKeyHash: key === undefined ? undefined : idempotencyKeyHash(scope, key),
+          }),
+        };
       });
     },
   },

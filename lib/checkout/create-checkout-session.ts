@@ -15,14 +15,17 @@ import {
   type TicketType,
   tryTakeHold,
 } from '../db/models/ticket-types.js';
+import { tagOrderIdempotencyKey } from '../db/models/checkout-recovery.js';
 import { AppError } from '../errors.js';
 import { log } from '../log.js';
 import type { Currency } from '../money.js';
 import { type CheckoutProvider, ProviderError } from '../providers/checkout-provider.js';
 import { getCheckoutProvider } from '../providers/index.js';
+import { unsafeCrashPointForTests } from '../testing/crash-points.js';
 import { generateAccessToken } from './access-token.js';
 import { failCheckoutAfterProviderError } from './fail-checkout.js';
 import { reclaimExpiredHolds } from './holds.js';
+import { releaseCheckoutsLeftByKey } from './release-abandoned-checkouts.js';
 import { type OrderPricing, type PricedLine, PricingError, priceOrder } from './pricing.js';
 import { eventHasEnded, isEventOnSale } from './sales-window.js';
 import type { CheckoutSessionRequest } from './schemas.js';
@@ -41,10 +44,18 @@ import type { CheckoutSessionRequest } from './schemas.js';
  * 4. Outside any transaction: create the provider checkout with the deterministic idempotency key
  *    `checkout-<orderId>`, then record its id and URL on the payment. A provider failure or
  *    time-out releases the hold, fails the order and records the failure (one transaction) → 502.
+ *    A crash between 2 and 4 leaves a hold no one can pay: the retry with the same Idempotency-Key
+ *    releases it first, and the hold cron releases it once the request is over
+ *    (release-abandoned-checkouts.ts).
  */
 
 export interface CheckoutContext {
   actor: Actor;
+  /**
+   * The request's Idempotency-Key hash (as stored in idempotency_keys): recorded on the order, so that
+   * a retry after a crash releases what the dead attempt held (release-abandoned-checkouts.ts).
+   */
+  idempotencyKeyHash?: string | undefined;
 }
 
 export interface CheckoutSessionCreated {
@@ -230,6 +241,7 @@ async function insertOrderWithHolds(
   holdExpiresAt: Date,
   accessTokenHash: string,
   actor: Actor,
+  idempotencyKeyHash?: string,
 ): Promise<{ order: Order; payment: Payment }> {
   const { pricing } = checked;
   const holdKeys = holdKeysFor(actor.ip, request.customer.email);
@@ -260,6 +272,7 @@ async function insertOrderWithHolds(
     metadata: actor.requestId ? { requestId: actor.requestId } : {},
   });
   await recordOrderBuyer(tx, order.id, buyer, holdKeys);
+  if (idempotencyKeyHash) await tagOrderIdempotencyKey(tx, order.id, idempotencyKeyHash);
   await insertOrderItems(tx, order.id, ticketRows(checked));
   const payment = await insertPayment(tx, {
     orderId: order.id,
@@ -308,6 +321,7 @@ async function holdAndInsert(
   checked: CheckedOrder,
   holdExpiresAt: Date,
   actor: Actor,
+  idempotencyKeyHash?: string,
 ): Promise<CreatedOrder> {
   const lines = checked.pricing.lines;
   // The counters read by checkOrder a moment ago are the first (advisory) look at what is left.
@@ -325,7 +339,9 @@ async function holdAndInsert(
     if (!failing) {
       const { token, hash } = generateAccessToken();
       try {
-        const created = await transaction((tx) => insertOrderWithHolds(tx, request, checked, holdExpiresAt, hash, actor));
+        const created = await transaction((tx) =>
+          insertOrderWithHolds(tx, request, checked, holdExpiresAt, hash, actor, idempotencyKeyHash),
+        );
         return { ...created, accessToken: token };
       } catch (error) {
         if (!(error instanceof HoldUnavailable)) throw error;
@@ -374,9 +390,19 @@ export async function createCheckoutSession(
   const checked = await checkOrder(request, now);
   const provider: CheckoutProvider = await providerReady;
 
+  // A retry of a request that died after its hold: release what that attempt left before holding again.
+  if (context.idempotencyKeyHash) await releaseCheckoutsLeftByKey(context.idempotencyKeyHash, context.actor);
+
   const holdMs = config.checkout.holdMinutes * 60_000 + HOLD_SLACK_MS;
   const holdExpiresAt = new Date(Math.ceil((Date.now() + holdMs) / 1000) * 1000);
-  const { order, payment, accessToken } = await holdAndInsert(request, checked, holdExpiresAt, context.actor);
+  const { order, payment, accessToken } = await holdAndInsert(
+    request,
+    checked,
+    holdExpiresAt,
+    context.actor,
+    context.idempotencyKeyHash,
+  );
+  unsafeCrashPointForTests('checkout.after-hold');
 
   const orderParams = { order_id: order.id };
   let created: { sessionId: string; checkoutUrl: string };

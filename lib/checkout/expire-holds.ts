@@ -5,6 +5,7 @@ import { log } from '../log.js';
 import { ProviderError } from '../providers/checkout-provider.js';
 import { getCheckoutProvider } from '../providers/index.js';
 import { reclaimExpiredHolds } from './holds.js';
+import { releaseAbandonedCheckouts } from './release-abandoned-checkouts.js';
 
 /**
  * The hold cron (api/cron/expire-holds.ts): expires every pending order whose hold has passed
@@ -12,8 +13,8 @@ import { reclaimExpiredHolds } from './holds.js';
  * short transaction), then, outside any transaction, expires their Stripe Checkout Sessions
  * (`expire-<orderId>` idempotency key; an already expired or completed session is fine). A Stripe
  * session carries expires_at = hold expiry anyway, so this call is belt and braces. PayPal orders
- * have nothing to expire: they just cannot be captured for an ended order. Also deletes expired
- * idempotency keys.
+ * have nothing to expire: they just cannot be captured for an ended order. Also releases checkouts
+ * that died before their provider call (no session, request over) and deletes expired idempotency keys.
  */
 
 export interface ExpireHoldsSummary {
@@ -23,6 +24,8 @@ export interface ExpireHoldsSummary {
   stripeSessionsAlreadyClosed: number;
   stripeSessionErrors: number;
   idempotencyKeysDeleted: number;
+  /** Pending orders whose checkout died before the provider call, released (release-abandoned-checkouts.ts). */
+  abandonedCheckoutsReleased: number;
 }
 
 export async function expireDueHolds(options: {
@@ -39,6 +42,7 @@ export async function expireDueHolds(options: {
     stripeSessionsAlreadyClosed: 0,
     stripeSessionErrors: 0,
     idempotencyKeysDeleted: 0,
+    abandonedCheckoutsReleased: 0,
   };
   const sessions: { orderId: string; sessionId: string }[] = [];
   while (summary.expiredOrders < maxOrders) {
@@ -54,6 +58,10 @@ export async function expireDueHolds(options: {
       if (outcome.order.provider === 'stripe' && sessionId) sessions.push({ orderId: outcome.order.id, sessionId });
     }
     if (batch.length === 0) break;
+  }
+  for (const outcome of await releaseAbandonedCheckouts({ actor: options.actor })) {
+    summary.abandonedCheckoutsReleased += 1;
+    summary.releasedTickets += outcome.released.reduce((sum, r) => sum + r.quantity, 0);
   }
   let stripe: Awaited<ReturnType<typeof getCheckoutProvider>> | undefined;
   if (sessions.length > 0) {

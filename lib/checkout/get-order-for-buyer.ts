@@ -5,6 +5,7 @@ import { listOrderItems } from '../db/models/order-items.js';
 import { findOrderById, type Order } from '../db/models/orders.js';
 import { isCaptured, listPaymentsForOrder, type Payment } from '../db/models/payments.js';
 import { AppError } from '../errors.js';
+import { orderLinkTokenMatches } from '../messages/order-link-tokens.js';
 import { accessTokenMatches } from './access-token.js';
 
 /**
@@ -100,25 +101,30 @@ export async function buildOrderView(q: Queryable, order: Order): Promise<OrderV
 }
 
 /**
- * The order when `accessToken` is its token; otherwise undefined (missing order, malformed id,
- * no/wrong/other order's token: indistinguishable to the caller, and the hash comparison runs in
- * every case).
+ * The order when `accessToken` is its token from checkout (or, with `allowLinkToken`, for reading only,
+ * an unexpired order-link token from one of its confirmation emails); otherwise undefined (missing
+ * order, malformed id, no/wrong/other order's token: indistinguishable to the caller, and the hash
+ * comparison runs in every case).
  */
 export async function findOrderForBuyer(
   orderId: string | null | undefined,
   accessToken: string | undefined,
   q: Queryable = db,
+  options: { allowLinkToken?: boolean } = {},
 ): Promise<Order | undefined> {
   const order = isUuid(orderId) ? await findOrderById(q, orderId) : undefined;
   const matches = accessTokenMatches(accessToken, order?.accessTokenHash);
-  return order && matches ? order : undefined;
+  if (order && matches) return order;
+  // The link in a confirmation email carries its own token (lib/messages/order-link-tokens.ts).
+  if (order && options.allowLinkToken && (await orderLinkTokenMatches(q, order.id, accessToken))) return order;
+  return undefined;
 }
 
 export async function getOrderForBuyer(input: {
   orderId: string | null | undefined;
   accessToken: string | undefined;
 }): Promise<OrderView> {
-  const order = await findOrderForBuyer(input.orderId, input.accessToken);
+  const order = await findOrderForBuyer(input.orderId, input.accessToken, db, { allowLinkToken: true });
   if (!order) throw new AppError('NOT_FOUND', NOT_FOUND_MESSAGE);
   return await buildOrderView(db, order);
 }

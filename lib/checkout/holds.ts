@@ -6,6 +6,7 @@ import { lockLatestPaymentForOrder, type Payment } from '../db/models/payments.j
 import { releaseHold } from '../db/models/ticket-types.js';
 import { canTransition } from '../payments/state-machine.js';
 import { transition } from '../payments/transition.js';
+import { notifyOrderEndedInTx } from '../messages/notify-buyer.js';
 
 /**
  * Holds that end. A pending order keeps its tickets in ticket_types.held until it is paid, fails
@@ -55,6 +56,8 @@ export async function expireHeldOrderInTx(
   if ((options.onlyIfDue ?? true) && !due) return { expired: false, reason: 'not_due', order: plain };
 
   const released = await releaseOrderHolds(tx, order.id);
+  // Before the payment moves to expired: whether the buyer had started paying is read from it.
+  await notifyOrderEndedInTx(tx, { orderId: order.id, how: 'expired', previousStatus: order.status });
   const expiredOrder = await transition(tx, 'order', plain, 'expired');
   let payment = await lockLatestPaymentForOrder(tx, order.id);
   if (payment && canTransition('payment', payment.status, 'expired') && payment.status !== 'expired') {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { API_KEY_SCOPES } from '../db/models/api-keys.js';
 import { ORDER_STATUSES } from '../db/models/orders.js';
+import { MESSAGE_KINDS, MESSAGE_STATUSES } from '../db/models/outbox-messages.js';
 import { PAYMENT_STATUSES } from '../db/models/payments.js';
 import { ERROR_CODES } from '../errors.js';
 import { CURRENCIES } from '../money.js';
@@ -341,6 +342,10 @@ export const transactionsCsvSchema = z.string().meta({
 });
 
 export const refundResponseSchema = z.object({
+  message: z
+    .string()
+    .optional()
+    .meta({ description: 'Pending refunds only: what is known (unconfirmed and being checked, or pending at the provider).' }),
   refund: z.object({
     id: uuid,
     orderId: uuid,
@@ -349,6 +354,10 @@ export const refundResponseSchema = z.object({
     amountCents: cents.min(1),
     currency,
     status: refundStatus,
+    confirmation: z.enum(['unconfirmed', 'provider_pending']).optional().meta({
+      description:
+        'Pending refunds only. `unconfirmed`: the provider did not answer in time; the check-refunds cron asks it again with the same idempotency key (do not refund again). `provider_pending`: the provider accepted it and its webhook settles it.',
+    }),
     providerRefundId: z.string().nullable(),
     reason: z.string().nullable(),
     releaseTickets: z.boolean(),
@@ -392,6 +401,17 @@ export const apiKeyCreatedResponseSchema = z.object({
   apiKey: apiKeySchema,
 });
 
+export const whoamiResponseSchema = z.object({
+  apiKey: z.object({
+    id: uuid,
+    name: z.string(),
+    prefix: z.string().meta({ description: 'The public part of the key (`bf_live_<id>`).' }),
+    environment: z.enum(['live', 'test']),
+    scopes: z.array(z.enum(API_KEY_SCOPES)),
+    expiresAt: nullableTimestamp,
+  }),
+});
+
 export const webhookEventSchema = z.object({
   id: uuid,
   provider,
@@ -432,6 +452,19 @@ export const expireHoldsResponseSchema = z.object({
   stripeSessionsAlreadyClosed: z.number().int().min(0),
   stripeSessionErrors: z.number().int().min(0),
   idempotencyKeysDeleted: z.number().int().min(0),
+  abandonedCheckoutsReleased: z.number().int().min(0).meta({
+    description: 'Pending orders with no provider session whose checkout request is over (a crash before the provider call).',
+  }),
+});
+
+export const checkRefundsResponseSchema = z.object({
+  picked: z.number().int().min(0),
+  succeeded: z.number().int().min(0),
+  providerPending: z.number().int().min(0).meta({ description: 'Answered pending at the provider; its webhook settles it.' }),
+  failed: z.number().int().min(0),
+  unconfirmed: z.number().int().min(0).meta({ description: 'Still no answer: asked again later (backing off).' }),
+  stale: z.number().int().min(0).meta({ description: 'Older than the idempotency window: not re-asked; staff check them.' }),
+  truncated: z.boolean(),
 });
 
 export const retryWebhooksResponseSchema = z.object({
@@ -534,6 +567,60 @@ export const evaluateAlertsResponseSchema = z.object({
   firing: z.array(alertKey).meta({ description: 'Every alert whose condition holds now.' }),
   notified: count,
   notificationErrors: count,
+});
+
+// ---- emails (outbox) and door check-in --------------------------------------------------------
+
+const messageKind = z.enum(MESSAGE_KINDS);
+const messageStatus = z.enum(MESSAGE_STATUSES);
+
+export const outboxMessageSchema = z.object({
+  id: uuid,
+  orderId: uuid,
+  kind: messageKind,
+  cause: z.string().meta({ description: 'What queued it: `payment:<id>`, `refund:<id>`, `expired`, `cancelled`, a resend.' }),
+  recipient: z.string(),
+  status: messageStatus,
+  attempts: z.number().int().min(0),
+  nextAttemptAt: nullableTimestamp.meta({ description: 'When the cron tries again (pending messages only).' }),
+  lastAttemptAt: nullableTimestamp,
+  lastError: z.string().nullable(),
+  providerMessageId: z.string().nullable().meta({ description: 'The Message-ID the SMTP server accepted.' }),
+  resendOf: uuid.nullable(),
+  requestedBy: z.string().nullable(),
+  sentAt: nullableTimestamp,
+  deadAt: nullableTimestamp,
+  createdAt: timestamp,
+});
+export const outboxMessageListResponseSchema = z.object({ data: z.array(outboxMessageSchema), nextCursor });
+export const outboxResendResponseSchema = z.object({ original: outboxMessageSchema, resent: outboxMessageSchema });
+export const deliverMessagesResponseSchema = z.object({
+  claimed: z.number().int().min(0),
+  sent: z.number().int().min(0),
+  failed: z.number().int().min(0),
+  dead: z.number().int().min(0),
+});
+export const resendConfirmationResponseSchema = z.object({
+  status: z.literal('accepted'),
+  message: z.string(),
+});
+export const checkInResponseSchema = z.object({
+  status: z.literal('admitted'),
+  checkedInAt: timestamp,
+  door: z.string().nullable(),
+  ticket: z.object({
+    id: uuid,
+    orderNumber: z.string(),
+    ticketType: z.object({ code: z.string(), name: z.string() }),
+    attendee: z.object({ firstName: z.string().nullable(), lastName: z.string().nullable() }),
+  }),
+});
+export const checkInStatsResponseSchema = z.object({
+  event: z.object({ slug: z.string(), name: z.string() }),
+  ticketTypes: z.array(
+    z.object({ code: z.string(), name: z.string(), sold: z.number().int().min(0), admitted: z.number().int().min(0) }),
+  ),
+  totals: z.object({ sold: z.number().int().min(0), admitted: z.number().int().min(0) }),
 });
 
 // ---- The treasurer's reports, customer service money, the analytics fold (issue 13)

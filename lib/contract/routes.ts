@@ -8,9 +8,13 @@ import { CustomerOrdersQuery } from '../db/queries/customer-orders.js';
 import { OrderSearchQuery } from '../db/queries/order-search.js';
 import { TransactionQuery } from '../db/queries/transactions.js';
 import type { ErrorCode } from '../errors.js';
-import { CHECKOUT_LIMIT, ORDER_LOOKUP_LIMIT } from '../http/rate-limit.js';
+import { CHECKOUT_LIMIT, CONFIRMATION_RESEND_LIMIT, ORDER_LOOKUP_LIMIT } from '../http/rate-limit.js';
 import { TurnstileHeaders } from '../http/turnstile.js';
+import { MessageListQuery } from '../messages/list-messages.js';
+import { ResendConfirmationBody } from '../messages/request-confirmation-resend.js';
 import { RefundBody } from '../refunds/refund-request.js';
+import { CheckInBody } from '../tickets/check-in-ticket.js';
+import { CheckInStatsQuery } from '../tickets/get-checkin-stats.js';
 import { ListQuery as WebhookEventListQuery } from '../webhooks/admin.js';
 import * as R from './responses.js';
 
@@ -325,7 +329,11 @@ export const ROUTES: RouteSpec[] = [
         idempotencyKey: 'required',
         responses: {
           201: { description: 'Refund succeeded at the provider', schema: R.refundResponseSchema },
-          202: { description: 'Refund accepted, pending at the provider (settled by webhook)', schema: R.refundResponseSchema },
+          202: {
+            description:
+              'Refund pending: accepted at the provider (settled by webhook), or unconfirmed (no answer in time; the check-refunds cron settles it)',
+            schema: R.refundResponseSchema,
+          },
         },
         errors: [
           ...API_KEY,
@@ -455,6 +463,24 @@ export const ROUTES: RouteSpec[] = [
           },
         },
         errors: [...API_KEY, 'VALIDATION_ERROR'],
+      },
+    ],
+  },
+  {
+    file: 'api/admin/whoami.ts',
+    path: '/api/admin/whoami',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'whoami',
+        summary: 'The signed-in API key: name, prefix, scopes, expiry',
+        description:
+          'Any valid key, no scope needed: the staff dashboard asks it once at sign-in to offer only what the key may do. Never the secret or its hash.',
+        tag: 'Admin',
+        security: { kind: 'apiKey', scopes: [] },
+        responses: { 200: { description: 'The key asking', schema: R.whoamiResponseSchema } },
+        errors: ['UNAUTHORIZED', 'RATE_LIMITED'],
       },
     ],
   },
@@ -669,6 +695,24 @@ export const ROUTES: RouteSpec[] = [
     ],
   },
   {
+    file: 'api/cron/check-refunds.ts',
+    path: '/api/cron/check-refunds',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'cronCheckRefunds',
+        summary: 'Vercel Cron: settle refunds whose provider answer was lost (every 5 minutes)',
+        description:
+          'Refunds left pending and unconfirmed (the provider did not answer within the function limit) are asked again with the same idempotency key and settled through the one settle function, so the amount is counted once.',
+        tag: 'Cron',
+        security: { kind: 'cronSecret' },
+        responses: { 200: { description: 'What was done', schema: R.checkRefundsResponseSchema } },
+        errors: ['UNAUTHORIZED'],
+      },
+    ],
+  },
+  {
     file: 'api/cron/retry-webhooks.ts',
     path: '/api/cron/retry-webhooks',
     cors: 'none',
@@ -680,6 +724,116 @@ export const ROUTES: RouteSpec[] = [
         tag: 'Cron',
         security: { kind: 'cronSecret' },
         responses: { 200: { description: 'What was done', schema: R.retryWebhooksResponseSchema } },
+        errors: ['UNAUTHORIZED'],
+      },
+    ],
+  },
+  {
+    file: 'api/orders/resend-confirmation.ts',
+    path: '/api/orders/resend-confirmation',
+    cors: 'buyer',
+    operations: [
+      {
+        method: 'post',
+        operationId: 'resendOrderConfirmation',
+        summary: 'Send the confirmation email again (buyer lost it)',
+        description:
+          'Always the same 202, whether or not the email and order number match a paid order (no enumeration); when they do, the confirmation goes again to the order’s address (at most once per 10 minutes).',
+        tag: 'Buyer',
+        security: { kind: 'public' },
+        body: ResendConfirmationBody,
+        example: { email: 'ana@example.com', orderNumber: 'ALB-20260315-0042' },
+        rateLimit: `${perMinute(CONFIRMATION_RESEND_LIMIT)} per client IP and per email`,
+        responses: { 202: { description: 'Accepted (says nothing about a match)', schema: R.resendConfirmationResponseSchema } },
+        errors: [...BUYER_CORS, ...JSON_BODY, 'RATE_LIMITED'],
+      },
+    ],
+  },
+  {
+    file: 'api/checkin.ts',
+    path: '/api/checkin',
+    cors: 'none',
+    operations: [
+      {
+        method: 'post',
+        operationId: 'checkInTicket',
+        summary: 'Admit a ticket at the door (its QR code)',
+        description:
+          'Each ticket admits once: 200 the first time; 409 ALREADY_CHECKED_IN with `details.checkedInAt` and `details.door` on any later scan; 422 TICKET_NOT_VALID (`details.reason`: refunded, released, cancelled, unpaid); 404 for an unknown code. One audit entry per admission.',
+        tag: 'Door',
+        security: { kind: 'apiKey', scopes: ['checkin:write'] },
+        body: CheckInBody,
+        example: { code: 'Qm9vdGNhbXAtdGlja2V0LWNvZGUtZXhhbXBsZS0xMjM0', door: 'North' },
+        responses: { 200: { description: 'Admitted', schema: R.checkInResponseSchema } },
+        errors: [...API_KEY, ...JSON_BODY, 'NOT_FOUND', 'ALREADY_CHECKED_IN', 'TICKET_NOT_VALID'],
+      },
+    ],
+  },
+  {
+    file: 'api/checkin/stats.ts',
+    path: '/api/checkin/stats',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'getCheckInStats',
+        summary: 'Admitted / sold per ticket type of an event',
+        tag: 'Door',
+        security: { kind: 'apiKey', scopes: ['checkin:write'] },
+        query: CheckInStatsQuery,
+        responses: { 200: { description: 'The figures', schema: R.checkInStatsResponseSchema } },
+        errors: [...API_KEY, 'VALIDATION_ERROR', 'NOT_FOUND'],
+      },
+    ],
+  },
+  {
+    file: 'api/admin/messages.ts',
+    path: '/api/admin/messages',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'listOutboxMessages',
+        summary: 'The buyer-email outbox (filter by status, e.g. `dead`, kind or order)',
+        tag: 'Admin',
+        security: { kind: 'apiKey', scopes: ['messages:admin'] },
+        query: MessageListQuery,
+        responses: { 200: { description: 'A page of messages, newest first', schema: R.outboxMessageListResponseSchema } },
+        errors: [...API_KEY, 'VALIDATION_ERROR'],
+      },
+    ],
+  },
+  {
+    file: 'api/admin/messages/[id]/resend.ts',
+    path: '/api/admin/messages/{id}/resend',
+    cors: 'none',
+    operations: [
+      {
+        method: 'post',
+        operationId: 'resendOutboxMessage',
+        summary: 'Send a copy of a message now (a dead one included)',
+        description:
+          'The copy is queued (`resendOf` = the original) and sent at once; if sending fails it stays queued for the cron. The original keeps its history.',
+        tag: 'Admin',
+        security: { kind: 'apiKey', scopes: ['messages:admin'] },
+        params: ApiKeyParams,
+        responses: { 201: { description: 'The original and the copy after the attempt', schema: R.outboxResendResponseSchema } },
+        errors: [...API_KEY, 'NOT_FOUND'],
+      },
+    ],
+  },
+  {
+    file: 'api/cron/deliver-messages.ts',
+    path: '/api/cron/deliver-messages',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'cronDeliverMessages',
+        summary: 'Vercel Cron: send due buyer emails (every 5 minutes)',
+        tag: 'Cron',
+        security: { kind: 'cronSecret' },
+        responses: { 200: { description: 'What was done', schema: R.deliverMessagesResponseSchema } },
         errors: ['UNAUTHORIZED'],
       },
     ],

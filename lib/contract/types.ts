@@ -4,7 +4,9 @@ import type { checkoutSessionRequestSchema, payPalCaptureRequestSchema, ticketCa
 import type { AuditQuery } from '../db/queries/audit-query.js';
 import type { OrderSearchQuery } from '../db/queries/order-search.js';
 import type { TransactionQuery } from '../db/queries/transactions.js';
+import type { ResendConfirmationBody } from '../messages/request-confirmation-resend.js';
 import type { RefundBody } from '../refunds/refund-request.js';
+import type { CheckInBody } from '../tickets/check-in-ticket.js';
 import type { ListQuery } from '../webhooks/admin.js';
 import type * as R from './responses.js';
 
@@ -20,6 +22,8 @@ export type CheckoutSessionRequest = z.input<typeof checkoutSessionRequestSchema
 export type PayPalCaptureRequest = z.input<typeof payPalCaptureRequestSchema>;
 export type RefundRequest = z.input<typeof RefundBody>;
 export type CreateApiKeyRequest = z.input<typeof CreateApiKeyBody>;
+export type ResendConfirmationRequest = z.input<typeof ResendConfirmationBody>;
+export type CheckInRequest = z.input<typeof CheckInBody>;
 export type TicketCatalogQuery = z.input<typeof ticketCatalogQuerySchema>;
 export type OrderSearchParams = z.input<typeof OrderSearchQuery>;
 export type TransactionParams = z.input<typeof TransactionQuery>;
@@ -45,6 +49,7 @@ export type ApiKey = z.output<typeof R.apiKeySchema>;
 export type ApiKeyListResponse = z.output<typeof R.apiKeyListResponseSchema>;
 export type ApiKeyResponse = z.output<typeof R.apiKeyResponseSchema>;
 export type ApiKeyCreatedResponse = z.output<typeof R.apiKeyCreatedResponseSchema>;
+export type WhoamiResponse = z.output<typeof R.whoamiResponseSchema>;
 export type WebhookEvent = z.output<typeof R.webhookEventSchema>;
 export type WebhookEventDetail = z.output<typeof R.webhookEventDetailSchema>;
 export type WebhookEventListResponse = z.output<typeof R.webhookEventListResponseSchema>;
@@ -55,3 +60,10 @@ export type ExpireHoldsResponse = z.output<typeof R.expireHoldsResponseSchema>;
 export type RetryWebhooksResponse = z.output<typeof R.retryWebhooksResponseSchema>;
 export type OperationalMetricsResponse = z.output<typeof R.operationalMetricsResponseSchema>;
 export type EvaluateAlertsResponse = z.output<typeof R.evaluateAlertsResponseSchema>;
+export type OutboxMessage = z.output<typeof R.outboxMessageSchema>;
+export type OutboxMessageListResponse = z.output<typeof R.outboxMessageListResponseSchema>;
+export type OutboxResendResponse = z.output<typeof R.outboxResendResponseSchema>;
+export type DeliverMessagesResponse = z.output<typeof R.deliverMessagesResponseSchema>;
+export type ResendConfirmationResponse = z.output<typeof R.resendConfirmationResponseSchema>;
+export type CheckInResponse = z.output<typeof R.checkInResponseSchema>;
+export type CheckInStatsResponse = z.output<typeof R.checkInStatsResponseSchema>;

@@ -1,4 +1,5 @@
 import { ConfigError, getConfig } from '../config.js';
+import { discardAfterCommit, runAfterCommit } from './after-commit.js';
 import { DbError, toDbError } from './errors.js';
 import type { DbClient, DbPool, DbQueryResult, PoolSettings } from './drivers/types.js';
 
@@ -29,8 +30,46 @@ export function poolSettings(connectionString: string): PoolSettings {
     connectionTimeoutMillis: database.connectTimeoutMs,
     idleTimeoutMillis: database.idleTimeoutMs,
     statementTimeoutMillis: database.statementTimeoutMs,
+    queryTimeoutMillis: database.queryTimeoutMs,
     applicationName: 'boulder-fest-payments',
   };
+}
+
+async function driverPool(settings: PoolSettings): Promise<DbPool> {
+  const { database } = getConfig();
+  if (database.driver === 'vercel-postgres') {
+    const { createVercelPostgresPool } = await import('./drivers/vercel-postgres.js');
+    return createVercelPostgresPool(settings, { wsProxy: database.vercelPostgresWsProxy });
+  }
+  const { createPgPool } = await import('./drivers/pg.js');
+  return createPgPool(settings);
+}
+
+/**
+ * Opens one connection of its own (never one of the pool's), asks `SELECT 1` and closes it, all within
+ * `timeoutMs`: whether the server still ACCEPTS connections. The pool's open connections can keep
+ * answering while the main postgres process (which forks every new backend) is frozen or gone; health
+ * must not call that healthy, since every new function instance would hang on connect.
+ */
+export async function probeNewConnection(timeoutMs: number): Promise<void> {
+  const { database } = getConfig();
+  if (!database.url) throw new ConfigError('No database configured: set DATABASE_URL (or POSTGRES_URL on Vercel)');
+  const ms = Math.max(100, Math.floor(timeoutMs));
+  const pool = await driverPool({
+    ...poolSettings(database.url),
+    max: 1,
+    connectionTimeoutMillis: ms,
+    queryTimeoutMillis: ms,
+    statementTimeoutMillis: ms,
+    applicationName: 'boulder-fest-payments-health',
+  });
+  try {
+    await pool.query('SELECT 1');
+  } catch (error) {
+    void pool.end().catch(() => undefined); // a frozen server may never answer the goodbye
+    throw toDbError(error);
+  }
+  await pool.end().catch(() => undefined);
 }
 
 async function createPool(): Promise<DbPool> {
@@ -43,14 +82,7 @@ async function createPool(): Promise<DbPool> {
   // pool (and alongside the driver), so functions that answer without the database (401, 400) never pay for it.
   const vercelFunctions = import('@vercel/functions/db-connections');
   vercelFunctions.catch(() => undefined); // awaited below; no unhandled rejection if the driver fails first
-  let pool: DbPool;
-  if (database.driver === 'vercel-postgres') {
-    const { createVercelPostgresPool } = await import('./drivers/vercel-postgres.js');
-    pool = createVercelPostgresPool(settings, { wsProxy: database.vercelPostgresWsProxy });
-  } else {
-    const { createPgPool } = await import('./drivers/pg.js');
-    pool = createPgPool(settings);
-  }
+  const pool = await driverPool(settings);
   const { attachDatabasePool } = await vercelFunctions;
   attachDatabasePool(pool as Parameters<typeof attachDatabasePool>[0]);
   return pool;
@@ -160,8 +192,10 @@ async function runOnce<T>(fn: (tx: Tx) => Promise<T>, isolation: IsolationLevel)
     await run(`BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
     const result = await fn(tx);
     await run('COMMIT');
+    runAfterCommit(tx);
     return result;
   } catch (error) {
+    discardAfterCommit(tx);
     if (!broken) {
       try {
         await client.query('ROLLBACK');

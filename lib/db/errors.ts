@@ -93,6 +93,8 @@ const CONNECTION_MESSAGES = [
   'connection timeout',
   'Connection refused',
   'Cannot use a pool after calling end',
+  // node-postgres' client-side query_timeout: the server did not answer in time (frozen or gone).
+  'Query read timeout',
 ];
 
 export function toDbError(error: unknown): DbError {

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { getConfig } from '../config.js';
 import { db } from '../db/client.js';
 import {
   claimIdempotencyKey,
@@ -33,7 +34,11 @@ import { json } from './response.js';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
-const STALE_AFTER_SECONDS = 120;
+/**
+ * A claim older than this belongs to a request that is no longer running anywhere (the platform ends
+ * a function at its limit): a retry takes it over. Derived from the function's limit (lib/time-budget.ts).
+ */
+const staleAfterSeconds = () => Math.ceil(getConfig().timeBudget.deadRequestAfterMs / 1000);
 
 export interface IdempotentResult {
   status: number;
@@ -141,7 +146,7 @@ export async function runIdempotently(
   const deadline = Date.now() + waitMs;
 
   for (;;) {
-    const claimed = await claimIdempotencyKey(db, { ...ref, staleAfterSeconds: STALE_AFTER_SECONDS });
+    const claimed = await claimIdempotencyKey(db, { ...ref, staleAfterSeconds: staleAfterSeconds() });
     if (claimed) return await runClaimed(ref, key, run);
 
     const existing = await findIdempotencyKey(db, ref.scope, ref.keyHash);
@@ -203,7 +208,7 @@ async function releaseQuietly(ref: { scope: string; keyHash: string; requestHash
   try {
     await releaseIdempotencyKey(db, ref);
   } catch (error) {
-    // The claim goes stale and is taken over after STALE_AFTER_SECONDS.
+    // The claim goes stale and is taken over after staleAfterSeconds().
     log.warn('idempotency key release failed', { scope: ref.scope, error });
   }
 }

@@ -174,3 +174,18 @@ export async function limitOrderLookupByIp(ctx: RequestContext): Promise<void> {
   const ip = ipKey(ctx);
   if (ip !== undefined) await enforceRateLimit(ctx, { bucket: `order-lookup:ip:${ip}`, ...ORDER_LOOKUP_LIMIT });
 }
+
+/** Confirmation resends (POST /api/orders/resend-confirmation) per client IP and per email address. */
+export const CONFIRMATION_RESEND_LIMIT = { limit: 10, windowSeconds: 60 } as const;
+
+export async function limitConfirmationResendByIp(ctx: RequestContext): Promise<void> {
+  const ip = ipKey(ctx);
+  if (ip !== undefined) await enforceRateLimit(ctx, { bucket: `resend-confirmation:ip:${ip}`, ...CONFIRMATION_RESEND_LIMIT });
+}
+
+export async function limitConfirmationResendByEmail(ctx: RequestContext, email: string): Promise<void> {
+  await enforceRateLimit(ctx, {
+    bucket: `resend-confirmation:email:${email.trim().toLowerCase()}`,
+    ...CONFIRMATION_RESEND_LIMIT,
+  });
+}

@@ -10,6 +10,7 @@ import { buildOrderView, findOrderForBuyer, type OrderView, orderNotFound } from
 import { releaseOrderHolds } from '../checkout/holds.js';
 import { canTransition, isPaid } from '../payments/state-machine.js';
 import { transition } from '../payments/transition.js';
+import { notifyOrderEndedInTx } from '../messages/notify-buyer.js';
 
 /**
  * POST /api/orders/{id}/cancel: the buyer gives up on an unpaid order (the provider's "cancel and go
@@ -56,6 +57,8 @@ export async function cancelOrder(input: CancelOrderInput): Promise<OrderView> {
     }
     if (!canTransition('order', order.status, 'cancelled')) return { kind: 'refused', order };
     const released = await releaseOrderHolds(tx, order.id);
+    // An email only when the buyer had started paying (a declined attempt); before the payment is cancelled.
+    await notifyOrderEndedInTx(tx, { orderId: order.id, how: 'cancelled', previousStatus: order.status });
     const cancelled = await transition(tx, 'order', order, 'cancelled');
     const payment = await lockLatestPaymentForOrder(tx, order.id);
     if (payment && payment.status !== 'cancelled' && canTransition('payment', payment.status, 'cancelled')) {

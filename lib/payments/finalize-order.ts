@@ -15,6 +15,7 @@ import { recordMovement } from '../ledger/record-movement.js';
 import { recordProviderFeeInTx } from '../ledger/record-provider-fee.js';
 import { isHolding, isPaid } from './state-machine.js';
 import { transition } from './transition.js';
+import { notifyOrderCompletedInTx } from '../messages/notify-buyer.js';
 
 /**
  * The one finalize function: used by the PayPal return, every webhook that reports money captured,
@@ -221,6 +222,8 @@ export async function finalizeOrderPaymentInTx(tx: Tx, input: FinalizePaymentInp
       await convertHoldToSold(tx, item.ticketTypeId, item.quantity);
     }
   }
+  // The confirmation email, queued in this transaction (sent after the commit; never fails the payment).
+  await notifyOrderCompletedInTx(tx, { orderId: order.id, paymentId: payment.id });
   return { outcome: 'completed', order: completedOrder, payment: completedPayment, late };
 }
 

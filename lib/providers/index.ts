@@ -3,6 +3,7 @@ import type { Provider } from '../db/models/orders.js';
 import type { CheckoutProvider } from './checkout-provider.js';
 import type { PayPalCheckoutProvider } from './paypal-checkout-provider.js';
 import type { PayPalClients } from './paypal-client.js';
+import { withRefundDeadline } from './deadline.js';
 import type { RefundProvider } from './refund-provider.js';
 import type { StripeClient } from './stripe-client.js';
 
@@ -16,7 +17,9 @@ import type { StripeClient } from './stripe-client.js';
  *
  * Two flavours per provider: `checkout` clients make one attempt (a failure releases the hold at once;
  * the buyer's retry is the retry); `refund` clients retry network errors, which is safe because every
- * refund call carries its idempotency key.
+ * refund call carries its idempotency key. Time-outs and retries come from the one time budget
+ * (lib/time-budget.ts, derived from the function's limit); a refund call is also cut at the whole
+ * provider budget (deadline.ts), so it is answered well inside the function's limit.
  */
 
 export type ClientPurpose = 'checkout' | 'refund';
@@ -51,9 +54,9 @@ function remember<T>(store: Partial<Record<string, Promise<T>>>, key: string, ma
   return created;
 }
 
-function timeoutFor(config: Config, purpose: ClientPurpose): number {
-  // Refund calls may take a little longer but stay under the functions' 10 s limit.
-  return purpose === 'refund' ? Math.max(config.checkout.providerTimeoutMs, 8_000) : config.checkout.providerTimeoutMs;
+/** Per-request time-out and retries of one client: the time budget's plan (lib/time-budget.ts), never more. */
+function planFor(config: Config, provider: Provider, purpose: ClientPurpose) {
+  return config.timeBudget[provider][purpose];
 }
 
 export async function getStripeClient(purpose: ClientPurpose = 'checkout', config: Config = getConfig()): Promise<StripeClient> {
@@ -64,8 +67,8 @@ export async function getStripeClient(purpose: ClientPurpose = 'checkout', confi
     return createStripeClient({
       secretKey,
       ...(apiBase ? { apiBaseUrl: apiBase } : {}),
-      timeoutMs: timeoutFor(config, purpose),
-      maxNetworkRetries: purpose === 'refund' ? 2 : 0,
+      timeoutMs: planFor(config, 'stripe', purpose).timeoutMs,
+      maxNetworkRetries: planFor(config, 'stripe', purpose).maxNetworkRetries,
     });
   });
 }
@@ -85,7 +88,7 @@ export async function getPayPalClients(
       clientSecret,
       environment,
       ...(apiBase ? { apiBaseUrl: apiBase } : {}),
-      timeoutMs: timeoutFor(config, purpose),
+      timeoutMs: planFor(config, 'paypal', purpose).timeoutMs,
     });
   });
 }
@@ -115,12 +118,12 @@ export async function getRefundProvider(name: Provider, config: Config = getConf
     const clients = await getPayPalClients('refund', config);
     return await remember(forConfig(config).refund, 'paypal', async () => {
       const { PayPalRefundProvider } = await import('./paypal-refund-provider.js');
-      return new PayPalRefundProvider(clients);
+      return withRefundDeadline(new PayPalRefundProvider(clients), config.timeBudget.providerBudgetMs);
     });
   }
   const stripe = await getStripeClient('refund', config);
   return await remember(forConfig(config).refund, 'stripe', async () => {
     const { createStripeRefundProvider } = await import('./stripe-refund-provider.js');
-    return createStripeRefundProvider(stripe);
+    return withRefundDeadline(createStripeRefundProvider(stripe), config.timeBudget.providerBudgetMs);
   });
 }

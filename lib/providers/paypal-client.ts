@@ -94,6 +94,9 @@ export function createPayPalClient(options: PayPalClientOptions): PayPalClients 
   const config: Partial<Configuration> = {
     environment: options.environment === 'production' ? Environment.Production : Environment.Sandbox,
     timeout: options.timeoutMs ?? 0,
+    // No SDK retries (its default, made explicit): a call's worst case is the time budget's (lib/time-budget.ts):
+    // one OAuth token request plus the call, each cut at `timeout`.
+    httpClientOptions: { retryConfig: { maxNumberOfRetries: 0 } },
     clientCredentialsAuthCredentials: {
       oAuthClientId: options.clientId,
       oAuthClientSecret: options.clientSecret,

@@ -12,6 +12,7 @@ import {
 } from '../db/models/refunds.js';
 import { isUuid } from '../ids.js';
 import { moveRefundedMoney, settleRefundInTx } from './settle-refund.js';
+import { notifyRefundSucceededInTx } from '../messages/notify-buyer.js';
 
 /**
  * A refund as a provider reports it (Stripe refund / charge.refunded, PayPal PAYMENT.CAPTURE.REFUNDED),
@@ -111,5 +112,8 @@ export async function matchProviderRefundInTx(tx: Tx, report: ProviderRefundRepo
       paymentRefundedCents: after.payment.refundedCents,
     },
   });
+  if (report.status === 'succeeded') {
+    await notifyRefundSucceededInTx(tx, { order: after.order, payment: after.payment, refund, releasedTickets: 0 });
+  }
   return { outcome: 'created', refund };
 }

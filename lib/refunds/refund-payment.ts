@@ -14,8 +14,9 @@ import { insertPendingRefund, issueRefund, type RefundReservation } from './issu
  * captured payment, computes
  *    refundable = captured − refunded − disputed − (refunds still pending)
  * and records the new refund as `pending`, so concurrent requests can only reserve what is left.
- * The provider call and the settle step are the shared flow's. A provider failure marks the refund
- * failed (nothing counted, the reservation ends) → 502.
+ * The provider call and the settle step are the shared flow's. A provider refusal marks the refund
+ * failed (nothing counted, the reservation ends) → 502. An unanswered call leaves it pending,
+ * "unconfirmed, being checked" (202): the refund-check cron settles it with the provider's answer.
  */
 
 export interface RefundPaymentInput {
@@ -35,12 +36,11 @@ export interface RefundPaymentResult {
   /** What can still be refunded after this one (pending refunds reserved). */
   refundableCents: number;
   releasedTickets: number;
+  /** The provider did not answer: the refund is pending, unconfirmed, being checked (202). */
+  unconfirmed?: boolean;
 }
 
-/** Provider idempotency key: one provider refund per refund row, whatever is retried. */
-export function refundIdempotencyKey(refundId: string): string {
-  return `refund-${refundId}`;
-}
+export { refundIdempotencyKey } from './refund-call.js';
 
 /** Step 1: validate and reserve inside the locks (order → payment, the same order as the webhooks). */
 async function reserveStaffRefund(tx: Tx, input: RefundPaymentInput): Promise<RefundReservation> {
@@ -94,16 +94,16 @@ export async function refundPayment(input: RefundPaymentInput): Promise<RefundPa
   const issued = await issueRefund({
     actor: input.actor,
     reserve: (tx) => reserveStaffRefund(tx, input),
-    idempotencyKey: refundIdempotencyKey,
-    stripeReason: 'requested_by_customer',
     onProviderFailure: 'mark_failed',
   });
   // The staff reservation always records a refund (or throws).
   if (!issued) throw new Error('staff refund reserved nothing');
-  const { providerError, ...result } = issued;
+  const { providerError, unconfirmed, ...result } = issued;
   if (providerError !== undefined) {
     // A webhook may have confirmed the refund while our call failed: then it is made.
     if (result.refund.status === 'succeeded') return result;
+    // Unanswered: the refund may exist. It stays pending (its amount reserved) and is being checked.
+    if (unconfirmed) return { ...result, unconfirmed: true };
     if (providerError instanceof ConfigError) throw providerError;
     throw new AppError('PROVIDER_UNAVAILABLE', 'The payment provider did not make the refund; nothing was refunded', {
       details: { refundId: result.refund.id },

@@ -17,9 +17,19 @@ export const RefundBody = z.strictObject({
 });
 export type RefundBodyInput = z.infer<typeof RefundBody>;
 
+/** What staff are told about a refund that is not settled yet: only what is known. */
+export const UNCONFIRMED_REFUND_MESSAGE =
+  'The payment provider did not answer in time, so this refund is unconfirmed: it may or may not have been made. ' +
+  'It is being checked with the provider automatically and its status will update; do not refund it again.';
+export const PROVIDER_PENDING_REFUND_MESSAGE =
+  'The payment provider accepted this refund and is still processing it; its status will update when it completes.';
+
 export function presentRefundResult(result: RefundPaymentResult) {
   const { refund, order } = result;
+  const message =
+    refund.status !== 'pending' ? undefined : result.unconfirmed ? UNCONFIRMED_REFUND_MESSAGE : PROVIDER_PENDING_REFUND_MESSAGE;
   return {
+    ...(message ? { message } : {}),
     refund: {
       id: refund.id,
       orderId: refund.orderId,
@@ -28,6 +38,8 @@ export function presentRefundResult(result: RefundPaymentResult) {
       amountCents: refund.amountCents,
       currency: refund.currency,
       status: refund.status,
+      /** `unconfirmed`: the provider's answer was lost; being checked (pending refunds only). */
+      ...(refund.status === 'pending' ? { confirmation: result.unconfirmed ? 'unconfirmed' : 'provider_pending' } : {}),
       providerRefundId: refund.providerRefundId,
       reason: refund.reason,
       releaseTickets: refund.releaseTickets,

@@ -21,14 +21,7 @@ const REFUND_REASON: Record<UnwantedPaymentReason, string> = {
   duplicate_payment: 'duplicate_payment: the order was already paid by another payment; refunded in full',
 };
 
-/**
- * Deterministic provider idempotency key, from the refund row: every retry of one system refund (and
- * every racing caller, who finds the same pending row) sends the same key; a refund the provider
- * answered `failed` gets a new row, hence a new key, so the money can still go back.
- */
-export function systemRefundIdempotencyKey(refundId: string): string {
-  return `system-refund-${refundId}`;
-}
+export { systemRefundIdempotencyKey } from './refund-call.js';
 
 export interface RefundUnwantedPaymentInput {
   orderId: string;
@@ -60,9 +53,6 @@ export async function refundUnwantedPayment(input: RefundUnwantedPaymentInput): 
   const issued = await issueRefund({
     actor: input.actor,
     reserve: (tx) => reserveSystemRefund(tx, input),
-    idempotencyKey: systemRefundIdempotencyKey,
-    stripeReason: input.reason === 'duplicate_payment' ? 'duplicate' : 'requested_by_customer',
-    noteToPayer: 'Your payment arrived after the tickets sold out, so it has been refunded in full.',
     auditAction: 'system_refund_issued',
     auditReason: input.reason,
     onProviderFailure: 'keep_pending',

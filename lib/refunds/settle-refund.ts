@@ -7,6 +7,7 @@ import { canTransition, isPaid } from '../payments/state-machine.js';
 import { transition } from '../payments/transition.js';
 import { recordMovement } from '../ledger/record-movement.js';
 import { releaseOrderTicketsInTx } from './release-tickets.js';
+import { notifyRefundSucceededInTx } from '../messages/notify-buyer.js';
 
 /**
  * The one place a refund's status changes and its money lands on the payment and the order. Used by
@@ -154,6 +155,10 @@ export async function settleRefundInTx(tx: Tx, context: SettleContext, report: R
   if (moves && report.status === 'succeeded' && refund.releaseTickets) {
     const released = await releaseOrderTicketsInTx(tx, { orderId: order.id, refundId: refund.id, actor: context.actor });
     releasedTickets = released.reduce((sum, item) => sum + item.quantity, 0);
+  }
+  // The buyer's refund email, queued in this transaction (once per refund: its id is the cause).
+  if (moves && report.status === 'succeeded') {
+    await notifyRefundSucceededInTx(tx, { order, payment, refund: updated, releasedTickets });
   }
   return { changed: true, releasedTickets, refund: updated, order, payment };
 }

@@ -4,6 +4,7 @@ import type { Actor } from '../db/models/audit-log.js';
 import type { Provider } from '../db/models/orders.js';
 import {
   correctWebhookEventOutcome,
+  findWebhookEventByProviderId,
   finishWebhookEventInFlight,
   insertWebhookEventIfNew,
   listDueWebhookEvents,
@@ -16,6 +17,7 @@ import {
 } from '../db/models/webhook-events.js';
 import { AppError } from '../errors.js';
 import { log } from '../log.js';
+import { unsafeCrashPointForTests } from '../testing/crash-points.js';
 import { handlerFor } from './dispatch.js';
 import { runFollowUp } from './follow-ups.js';
 import { type ApplyOutcome, type FollowUp, ignored } from './types.js';
@@ -202,7 +204,7 @@ export interface IncomingEvent {
 }
 
 export interface ReceiveResult {
-  /** The inbox row id (undefined for a duplicate delivery). */
+  /** The inbox row id (undefined for a duplicate delivery, unless the duplicate applied the stored event). */
   eventId: string | undefined;
   duplicate: boolean;
   status: WebhookEventStatus | 'duplicate';
@@ -214,13 +216,38 @@ export interface ReceiveResult {
  */
 export async function receiveWebhookEvent(incoming: IncomingEvent, actor: Actor): Promise<ReceiveResult> {
   const stored = await insertWebhookEventIfNew(db, incoming);
-  if (!stored) return { eventId: undefined, duplicate: true, status: 'duplicate' };
+  if (!stored) return await receiveDuplicate(incoming, actor);
+  unsafeCrashPointForTests('webhook.after-store');
   try {
     const result = await processWebhookEvent(stored.id, { actor });
     return { eventId: stored.id, duplicate: false, status: result.status };
   } catch (error) {
     log.error('webhook event processing crashed after store', { eventId: stored.id, error: errorText(error) });
     return { eventId: stored.id, duplicate: false, status: 'received' };
+  }
+}
+
+/** Stored but not (successfully) applied: a duplicate delivery of such an event applies it. */
+const UNAPPLIED: readonly WebhookEventStatus[] = ['received', 'failed', 'processing'];
+
+/**
+ * A duplicate delivery. Providers send an event again when they got no 2xx, e.g. because the first
+ * delivery stored it and died before applying it. Such a stored, unapplied event is applied now
+ * instead of only being answered "duplicate". processWebhookEvent locks the inbox row and applies only
+ * a due event (a `received` one always; a failed one after its backoff; an in-flight one after its
+ * lease), so the first delivery, racing duplicates and the retry cron apply it exactly once. A
+ * finished event changes nothing.
+ */
+async function receiveDuplicate(incoming: IncomingEvent, actor: Actor): Promise<ReceiveResult> {
+  const duplicate: ReceiveResult = { eventId: undefined, duplicate: true, status: 'duplicate' };
+  const existing = await findWebhookEventByProviderId(db, incoming.provider, incoming.providerEventId);
+  if (!existing || !UNAPPLIED.includes(existing.status)) return duplicate;
+  try {
+    const result = await processWebhookEvent(existing.id, { actor });
+    return result.applied ? { eventId: existing.id, duplicate: true, status: result.status } : duplicate;
+  } catch (error) {
+    log.error('stored webhook event not applied on its duplicate', { eventId: existing.id, error: errorText(error) });
+    return duplicate;
   }
 }
 

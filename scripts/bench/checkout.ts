@@ -160,7 +160,7 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
   let serverUrl: string;
   let closeServer: () => Promise<void>;
   if (inProcess) {
-    const server = await startLocalServer({ port: 0 });
+    const server = await startLocalServer({ port: 0, trustForwardedFor: true });
     serverUrl = server.url;
     closeServer = () => server.close();
   } else {
@@ -349,7 +349,7 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
 
 /** Child mode: serve the app (env from the parent) and print where. */
 if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url && process.argv.includes('--serve')) {
-  const server = await startLocalServer({ port: 0 });
+  const server = await startLocalServer({ port: 0, trustForwardedFor: true });
   process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
   const stop = () => {
     void server.close().then(() => process.exit(0));

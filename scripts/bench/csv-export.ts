@@ -324,7 +324,7 @@ function sampler(forceGc = false) {
 async function childServe(forceGc: boolean): Promise<void> {
   const { startLocalServer } = await import('../local-server.js');
   const memory = sampler(forceGc);
-  const server = await startLocalServer({ port: 0 });
+  const server = await startLocalServer({ port: 0, trustForwardedFor: true });
   process.on('message', (message) => {
     if (message === 'baseline') {
       memory.resetBaseline();

@@ -186,7 +186,7 @@ export async function benchWebhooks(options: Record<string, string> = {}): Promi
   const concurrency = Number(options.concurrency ?? 50);
   const unique = Math.round(total * (1 - duplicateShare));
   const env = await startBenchEnvironment({ STRIPE_WEBHOOK_SECRET: SECRET, DATABASE_POOL_MAX: options.pool ?? '10' });
-  const local = await startLocalServer({ port: 0 });
+  const local = await startLocalServer({ port: 0, trustForwardedFor: true });
   const ceiling = await startCeilingServer();
   try {
     const { priceCents } = await seedOrders(unique);

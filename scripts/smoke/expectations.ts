@@ -38,6 +38,9 @@ export const DEFAULT_ORIGIN = 'http://localhost:3000';
  * `also` calls go past the first check (a real API key, a signed webhook, the other provider) into code the
  * bundle loads lazily; bench cold-start ignores them.
  */
+/** Functions that never open a database connection (the vercel-postgres smoke does not ask them for a tunnel). */
+export const NO_DATABASE_ROUTES: ReadonlySet<string> = new Set(['api/openapi']);
+
 export const EXPECTATIONS: ExpectationTable = {
   // Degraded (200 too) = pending migrations: the bundle lost the migrations/ folder, or could not read it.
   'api/health': { GET: { status: 200, bodyIncludes: '"status":"healthy"' }, '*': 405 },
@@ -142,6 +145,11 @@ export const EXPECTATIONS: ExpectationTable = {
     DELETE: 401,
     '*': 405,
   },
+  // Any valid key learns its own name, prefix, scopes and expiry (the staff dashboard's sign-in).
+  'api/admin/whoami': {
+    GET: { status: 401, also: [{ status: 200, request: withApiKey(), bodyIncludes: '"scopes"', note: 'API key' }] },
+    '*': 405,
+  },
   'api/admin/webhook-events': { GET: { status: 401, also: [{ status: 200, request: withApiKey(), note: 'API key' }] }, '*': 405 },
   'api/admin/metrics': {
     GET: { status: 401, also: [{ status: 200, request: withApiKey(), bodyIncludes: '"webhooks":', note: 'API key' }] },
@@ -197,8 +205,80 @@ export const EXPECTATIONS: ExpectationTable = {
   },
   // The buyer's cancel: no token → the same 404 as a missing order.
   'api/orders/[id]/cancel': {
-    POST: 404,
+    POST: {
+      status: 404,
+      also: [
+        {
+          status: 404,
+          request: () => {
+            const id = randomUUID();
+            return {
+              path: `/api/orders/${id}/cancel?id=${id}`,
+              headers: { ...buyerHeaders, authorization: `Bearer ${randomBytes(32).toString('base64url')}` },
+            };
+          },
+          note: 'a token for an unknown order (looked up in the database)',
+        },
+      ],
+    },
     OPTIONS: { status: 204, request: { headers: { ...buyerHeaders, 'access-control-request-method': 'POST' } } },
+    '*': 405,
+  },
+  // Buyer emails: the same 202 for any well-formed pair (none matches in a smoke database).
+  'api/orders/resend-confirmation': {
+    POST: {
+      status: 202,
+      request: {
+        headers: buyerHeaders,
+        body: { email: 'vercel.smoke@example.com', orderNumber: 'ALB-20260101-0001' },
+      },
+    },
+    OPTIONS: { status: 204, request: { headers: { ...buyerHeaders, 'access-control-request-method': 'POST' } } },
+    '*': 405,
+  },
+  'api/admin/messages': { GET: { status: 401, also: [{ status: 200, request: withApiKey(), note: 'API key' }] }, '*': 405 },
+  'api/admin/messages/[id]/resend': {
+    POST: {
+      status: 401,
+      also: [
+        {
+          status: 404,
+          request: withApiKey(() => {
+            const id = randomUUID();
+            return { path: `/api/admin/messages/${id}/resend?id=${id}` };
+          }),
+          note: 'API key, unknown message',
+        },
+      ],
+    },
+    '*': 405,
+  },
+  // Door check-in: an unknown code is a 404 (the smoke key holds every scope).
+  'api/checkin': {
+    POST: {
+      status: 401,
+      also: [
+        {
+          status: 404,
+          request: withApiKey(() => ({ body: { code: 'A'.repeat(43), door: 'smoke' } })),
+          note: 'API key, unknown code',
+        },
+      ],
+    },
+    '*': 405,
+  },
+  'api/checkin/stats': {
+    GET: {
+      status: 401,
+      also: [
+        {
+          status: 200,
+          request: withApiKey(() => ({ path: '/api/checkin/stats?event=boulder-fest-2026' })),
+          bodyIncludes: '"ticketTypes"',
+          note: 'API key, the demo event',
+        },
+      ],
+    },
     '*': 405,
   },
   // Treasurer's reports (analytics:read): with a key but no event, the 400 that names the field.

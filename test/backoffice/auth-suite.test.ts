@@ -6,13 +6,19 @@ import * as keyRoute from '../../api/admin/api-keys/[id].js';
 import * as webhookEventsRoute from '../../api/admin/webhook-events.js';
 import * as webhookEventRoute from '../../api/admin/webhook-events/[id].js';
 import * as webhookReplayRoute from '../../api/admin/webhook-events/[id]/replay.js';
+import * as messagesRoute from '../../api/admin/messages.js';
+import * as messageResendRoute from '../../api/admin/messages/[id]/resend.js';
 import * as auditRoute from '../../api/audit.js';
+import * as checkinRoute from '../../api/checkin.js';
+import * as checkinStatsRoute from '../../api/checkin/stats.js';
 import * as orderRoute from '../../api/orders/[id].js';
 import * as ordersRoute from '../../api/orders/index.js';
 import * as refundRoute from '../../api/payments/refund.js';
 import * as transactionsRoute from '../../api/payments/transactions.js';
 import { API_KEY_SCOPES, generateApiKey } from '../../lib/auth/api-keys.js';
-import { db } from '../../lib/db/client.js';
+import { db, transaction } from '../../lib/db/client.js';
+import { insertOutboxMessageIfNew } from '../../lib/db/models/outbox-messages.js';
+import { issueTicketCodesInTx, ticketCodesForOrder } from '../../lib/tickets/ticket-codes.js';
 import type { ApiKeyScope } from '../../lib/db/models/api-keys.js';
 import { insertWebhookEventIfNew } from '../../lib/db/models/webhook-events.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
@@ -58,6 +64,34 @@ async function webhookEventId(): Promise<string> {
 }
 
 let knownOrderId: string;
+
+/** An outbox message of the known order (staff resend targets). */
+async function outboxMessageId(): Promise<string> {
+  const message = await insertOutboxMessageIfNew(db, {
+    orderId: knownOrderId,
+    kind: 'order_confirmation',
+    cause: `auth-suite:${randomUUID()}`,
+  });
+  if (!message) throw new Error('outbox message not inserted');
+  return message.id;
+}
+
+/** A fresh valid ticket code (each admission consumes one). */
+async function freshTicketCode(): Promise<string> {
+  const order = await paidStripeOrder(sandbox, { priceCents: 1_000, quantity: 1 });
+  await transaction((tx) => issueTicketCodesInTx(tx, order.orderId));
+  const [code] = (await ticketCodesForOrder(db, order.orderId)).values();
+  if (!code) throw new Error('no ticket code issued');
+  return code;
+}
+
+async function knownEventSlug(): Promise<string> {
+  const row = await db.queryOne<{ slug: string }>(
+    'SELECT e.slug FROM orders o JOIN events e ON e.id = o.event_id WHERE o.id = $1',
+    [knownOrderId],
+  );
+  return row?.slug ?? '';
+}
 
 async function someOrderId(): Promise<string> {
   return knownOrderId;
@@ -185,6 +219,37 @@ const ADMIN_ROUTES: AdminRoute[] = [
       const id = await webhookEventId();
       return { path: `/api/admin/webhook-events/${id}/replay`, query: { id } };
     },
+  },
+  {
+    name: 'GET /api/admin/messages',
+    handler: messagesRoute.GET,
+    method: 'GET',
+    scope: 'messages:admin',
+    makeRequest: async () => ({ path: '/api/admin/messages', query: { limit: '5' } }),
+  },
+  {
+    name: 'POST /api/admin/messages/{id}/resend',
+    handler: messageResendRoute.POST,
+    method: 'POST',
+    scope: 'messages:admin',
+    makeRequest: async () => {
+      const id = await outboxMessageId();
+      return { path: `/api/admin/messages/${id}/resend`, query: { id } };
+    },
+  },
+  {
+    name: 'POST /api/checkin',
+    handler: checkinRoute.POST,
+    method: 'POST',
+    scope: 'checkin:write',
+    makeRequest: async () => ({ path: '/api/checkin', body: { code: await freshTicketCode(), door: 'Auth suite' } }),
+  },
+  {
+    name: 'GET /api/checkin/stats',
+    handler: checkinStatsRoute.GET,
+    method: 'GET',
+    scope: 'checkin:write',
+    makeRequest: async () => ({ path: '/api/checkin/stats', query: { event: await knownEventSlug() } }),
   },
 ];
 

@@ -6,6 +6,7 @@ import { resetConfigForTests } from '../../lib/config.js';
 import { startSandboxes, type Sandboxes } from '../../sandbox/index.js';
 import { buildPages } from '../../scripts/build-pages.js';
 import { type LocalServer, startLocalServer } from '../../scripts/local-server.js';
+import { type MailCatcher, startMailCatcher } from '../../scripts/mail-catcher.js';
 
 /**
  * The buyer's journey in a real browser: Debian's chromium driven by playwright-core, against the
@@ -23,6 +24,8 @@ export interface BrowserRig {
   readonly server: LocalServer;
   readonly sandboxes: Sandboxes;
   readonly browser: Browser;
+  /** The mail catcher behind SMTP_URL and /dev/mail (with `useBrowserRig({ mail: true })`). */
+  readonly mail: MailCatcher;
   /** A fresh browser (own sessionStorage) with CSP violations collected. */
   newPage(viewport?: {
     width: number;
@@ -30,14 +33,21 @@ export interface BrowserRig {
   }): Promise<{ page: Page; context: BrowserContext; cspViolations: string[] }>;
 }
 
-export function useBrowserRig(): BrowserRig {
+export function useBrowserRig(options: { mail?: boolean } = {}): BrowserRig {
+  let mail: MailCatcher | undefined;
   let server: LocalServer | undefined;
   let sandboxes: Sandboxes | undefined;
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
   beforeAll(async () => {
     await buildPages();
-    server = await startLocalServer({ port: 0 });
+    if (options.mail) {
+      // As `npm run dev` does: a local SMTP catcher, its mail on the local server's /dev/mail.
+      mail = await startMailCatcher({ port: 0 });
+      process.env.SMTP_URL = mail.url;
+      process.env.MAIL_FROM = 'A Lo Cubano Boulder Fest <tickets@example.test>';
+    }
+    server = await startLocalServer({ port: 0, ...(mail ? { mailCatcher: mail } : {}) });
     const stripeWebhookSecret = 'whsec_browser_tests';
     const paypalWebhookId = 'WH-BROWSER-TESTS';
     sandboxes = await startSandboxes({ appUrl: server.url, stripeWebhookSecret, paypalWebhookId });
@@ -73,6 +83,7 @@ export function useBrowserRig(): BrowserRig {
     await browser?.close();
     await sandboxes?.close();
     await server?.close();
+    await mail?.close();
   });
   return {
     get server() {
@@ -82,6 +93,10 @@ export function useBrowserRig(): BrowserRig {
     get sandboxes() {
       if (!sandboxes) throw new Error('not started');
       return sandboxes;
+    },
+    get mail() {
+      if (!mail) throw new Error('no mail catcher: useBrowserRig({ mail: true })');
+      return mail;
     },
     get browser() {
       if (!browser) throw new Error('not started');

@@ -71,6 +71,11 @@ describe('local server', () => {
     expect(byId.json.ip).toBe('127.0.0.1');
   });
 
+  it('overwrites a client-sent x-forwarded-for with the connection address, as Vercel does (no address of your choosing)', async () => {
+    const spoofed = await get('/api/health', { headers: { 'x-forwarded-for': '203.0.113.9, 198.51.100.7' } });
+    expect(spoofed.json.ip).toBe('127.0.0.1');
+  });
+
   it('prefers a static segment over a dynamic one, and handles nested dynamic folders', async () => {
     expect((await get('/api/orders/export')).json.route).toBe('orders-export');
     expect((await get('/api/admin/events/evt_9/replay')).json).toMatchObject({ route: 'replay', query: { id: 'evt_9' } });

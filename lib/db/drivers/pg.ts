@@ -17,6 +17,7 @@ export function createPgPool(settings: PoolSettings): DbPool & pg.Pool {
     connectionTimeoutMillis: settings.connectionTimeoutMillis,
     idleTimeoutMillis: settings.idleTimeoutMillis,
     statement_timeout: settings.statementTimeoutMillis,
+    query_timeout: settings.queryTimeoutMillis,
     application_name: settings.applicationName,
     // Serverless instances freeze between requests; keepalive lets the OS notice dead peers.
     keepAlive: true,

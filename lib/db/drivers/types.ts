@@ -28,5 +28,10 @@ export interface PoolSettings {
   idleTimeoutMillis: number;
   /** Server-side statement_timeout for every session (ms). */
   statementTimeoutMillis: number;
+  /**
+   * Client-side deadline of one query (ms): node-postgres' `query_timeout`. A frozen server cannot
+   * enforce its statement_timeout; this still ends the wait (the connection is then discarded).
+   */
+  queryTimeoutMillis?: number | undefined;
   applicationName: string;
 }

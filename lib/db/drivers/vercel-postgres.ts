@@ -108,6 +108,7 @@ export function createVercelPostgresPool(settings: PoolSettings, options: Vercel
     connectionTimeoutMillis: settings.connectionTimeoutMillis,
     idleTimeoutMillis: settings.idleTimeoutMillis,
     statement_timeout: settings.statementTimeoutMillis,
+    query_timeout: settings.queryTimeoutMillis,
     application_name: settings.applicationName,
     types: typeParsers,
   });

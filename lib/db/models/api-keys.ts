@@ -13,6 +13,8 @@ export const API_KEY_SCOPES = [
   'webhooks:admin',
   'keys:admin',
   'ops:read',
+  'messages:admin',
+  'checkin:write',
 ] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 export type ApiKeyEnvironment = 'live' | 'test';

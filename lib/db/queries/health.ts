@@ -1,4 +1,4 @@
-import { db } from '../client.js';
+import { db, probeNewConnection } from '../client.js';
 import { type DbErrorKind, toDbError } from '../errors.js';
 import { log } from '../../log.js';
 import { type MigrationState, readMigrationState } from '../migrate.js';
@@ -70,7 +70,9 @@ export async function checkHealth(options: HealthOptions = {}): Promise<HealthRe
     },
   });
   try {
-    await within(remaining(), db.query('SELECT 1'));
+    // The pool's connection answering is not enough: a fresh connection must be accepted too (a frozen
+    // main postgres process leaves open connections working and every new one hanging).
+    await within(remaining(), Promise.all([db.query('SELECT 1'), probeNewConnection(remaining())]));
   } catch (error) {
     return down(error);
   }
