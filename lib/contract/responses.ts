@@ -68,6 +68,13 @@ export const healthResponseSchema = z.object({
       missing: z.array(z.string()),
       error: z.literal('MIGRATIONS_UNREADABLE').optional(),
     }),
+    ledger: z
+      .object({ status: z.enum(['balanced', 'unbalanced', 'unknown']), unbalancedPayments: z.number().int().min(0) })
+      .optional()
+      .meta({
+        description:
+          'The money ledger invariant over the payments changed in the last 24 hours (informational; reconciliation names them).',
+      }),
   }),
   version: z.string(),
 });

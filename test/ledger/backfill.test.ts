@@ -4,6 +4,7 @@ import { resetConfigForTests } from '../../lib/config.js';
 import { closePool, db } from '../../lib/db/client.js';
 import { migrateUp } from '../../lib/db/migrate.js';
 import { listLedgerForOrder } from '../../lib/db/models/money-ledger.js';
+import { checkHealth } from '../../lib/db/queries/health.js';
 import { checkLedger } from '../../lib/ledger/check-ledger.js';
 import { refundPayment } from '../../lib/refunds/refund-payment.js';
 import { startCheckout } from '../support/checkout.js';
@@ -84,10 +85,13 @@ describe('ledger backfill', () => {
     // Nothing in the ledger yet (writes off), so the books do not balance against it.
     expect((await db.queryOne<{ n: number }>('SELECT count(*)::int AS n FROM money_ledger'))?.n).toBe(0);
     expect((await checkLedger()).balanced).toBe(false);
+    // Health reports it (counts only; the overall status does not depend on it).
+    expect((await checkHealth({ timeoutMs: 10_000 })).checks.ledger).toEqual({ status: 'unbalanced', unbalancedPayments: 3 });
 
     const first = await db.queryOne<{ n: number }>('SELECT money_ledger_backfill() AS n');
     expect(first?.n).toBeGreaterThan(0);
     expect(await checkLedger()).toEqual({ balanced: true, mismatches: [] });
+    expect((await checkHealth({ timeoutMs: 10_000 })).checks.ledger).toEqual({ status: 'balanced', unbalancedPayments: 0 });
     const fees = await db.queryMany<{ orderId: string; fee: number }>(
       `SELECT order_id AS "orderId", fee_cents AS fee FROM payments WHERE fee_cents IS NOT NULL ORDER BY order_id`,
     );
