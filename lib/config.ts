@@ -143,6 +143,8 @@ const envSchema = z.object({
   ALERT_FAILED_PAYMENTS_PER_HOUR: int(10, 1, 1_000_000),
   ALERT_MIN_SUCCESS_RATE_PERCENT: int(99, 1, 100),
   ALERT_INBOX_BACKLOG_MINUTES: int(15, 1, 1_440),
+  /** Money ledger writes (lib/ledger). `off` only for the checkout bench's on/off comparison and the backfill test; refused in production. */
+  LEDGER_WRITES: z.enum(['on', 'off']).default('on'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -203,6 +205,7 @@ export interface Config {
     minSuccessRatePercent: number;
     inboxBacklogMinutes: number;
   };
+  ledger: { writes: boolean };
 }
 
 /** Dev and test only: ticket codes need a key, and a fresh clone has none. Never used in production. */
@@ -244,6 +247,9 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
     throw new ConfigError(
       'Sandbox endpoints (STRIPE_API_BASE, PAYPAL_API_BASE, VERCEL_POSTGRES_WS_PROXY) are refused in production',
     );
+  }
+  if (isProduction && env.LEDGER_WRITES === 'off') {
+    throw new ConfigError('LEDGER_WRITES=off is refused in production: every money movement must reach the ledger');
   }
   if (env.TICKET_CODE_SECRET !== undefined && env.TICKET_CODE_SECRET.length < 32) {
     throw new ConfigError('TICKET_CODE_SECRET must be at least 32 characters');
@@ -311,5 +317,6 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
       minSuccessRatePercent: env.ALERT_MIN_SUCCESS_RATE_PERCENT,
       inboxBacklogMinutes: env.ALERT_INBOX_BACKLOG_MINUTES,
     },
+    ledger: { writes: env.LEDGER_WRITES === 'on' },
   };
 }

@@ -69,6 +69,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
       idempotency.clear();
       events.clear();
       state.reporting.reset();
+      state.balance.clear();
     },
     describe: () => ({
       sessions: [...sessions.values()].map((s) => renderSession(s)),
@@ -102,6 +103,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
       return rendered;
     },
     refundedAmount: (paymentIntentId) => refundedByPaymentIntent.get(paymentIntentId) ?? 0,
+    balanceTransactions: () => state.balance.all().map((record) => state.balance.render(record)),
     getSession(sessionId) {
       const session = findSession(sessionId);
       return session ? renderSession(session) : undefined;

@@ -120,6 +120,7 @@ export async function capturePayPalOrder(input: CapturePayPalInput): Promise<Cap
     amountCents: result.amountCents,
     currency: result.currency,
     methodType: 'paypal',
+    fee: result.fee && { ...result.fee, providerRef: result.captureId },
     actor: input.actor,
   });
   if (finalized.outcome !== 'completed' && finalized.outcome !== 'already_final') {

@@ -259,7 +259,7 @@ export function buildOpenApiDocument(options: { version?: string } = {}): Json {
     }
     paths[route.path] = item;
   }
-  const tagOrder = ['Buyer', 'Orders', 'Payments', 'Admin', 'Door', 'Provider webhooks', 'Cron', 'Status'];
+  const tagOrder = ['Buyer', 'Orders', 'Payments', 'Reports', 'Admin', 'Door', 'Provider webhooks', 'Cron', 'Status'];
   return {
     openapi: '3.1.0',
     info: {

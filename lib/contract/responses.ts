@@ -68,6 +68,13 @@ export const healthResponseSchema = z.object({
       missing: z.array(z.string()),
       error: z.literal('MIGRATIONS_UNREADABLE').optional(),
     }),
+    ledger: z
+      .object({ status: z.enum(['balanced', 'unbalanced', 'unknown']), unbalancedPayments: z.number().int().min(0) })
+      .optional()
+      .meta({
+        description:
+          'The money ledger invariant over the payments changed in the last 24 hours (informational; reconciliation names them).',
+      }),
   }),
   version: z.string(),
 });
@@ -631,4 +638,184 @@ export { sweepResponseSchema } from '../sweeper/schemas.js';
 export const reconciliationCsvSchema = z.string().meta({
   description:
     'With `format=csv`: every line of the day (matched ones too), amounts in signed minor units, with the class, the order and the explanation.',
+});
+
+// ---- The treasurer's reports, customer service money, the analytics fold (issue 13)
+
+const nonNegative = z.number().int().min(0);
+const analyticsEvent = z.object({ slug: z.string(), name: z.string(), timeZone: z.string() });
+const analyticsRange = z.object({ from: timestamp, to: timestamp });
+
+const moneyFiguresSchema = z.object({
+  grossCents: cents,
+  refundsCents: cents,
+  refunds: z.number().int(),
+  feesCents: cents,
+  disputes: z.object({ opened: nonNegative, disputedCents: cents, won: nonNegative, lost: nonNegative, lostCents: cents }),
+  netCents: cents.meta({ description: 'gross - refunds - fees - lost disputes' }),
+  discountCents: cents,
+  orders: nonNegative,
+  tickets: nonNegative,
+});
+
+const summarySectionShape = {
+  money: moneyFiguresSchema,
+  slidingScale: z.object({
+    discountCents: cents,
+    buckets: z.array(
+      z.object({
+        bucket: z.enum(['full_price', '1-25', '26-50', '51-75']),
+        minPercent: nonNegative,
+        maxPercent: nonNegative,
+        orders: nonNegative,
+        tickets: nonNegative,
+        revenueCents: cents,
+        averagePaidCents: cents,
+        discountCents: cents,
+      }),
+    ),
+  }),
+  orders: z.object({
+    started: nonNegative,
+    paid: nonNegative,
+    open: nonNegative,
+    expired: nonNegative,
+    cancelled: nonNegative,
+    failed: nonNegative,
+    conversionRate: z.number().nullable(),
+  }),
+  failures: z.object({
+    failures: nonNegative,
+    captures: nonNegative,
+    failureRate: z.number().nullable(),
+    topDeclineCodes: z.array(z.object({ code: z.string(), count: nonNegative })),
+  }),
+  ticketTypes: z.array(
+    z.object({ ticketTypeId: uuid, code: z.string(), name: z.string(), ticketsSold: nonNegative, revenueCents: cents }),
+  ),
+};
+const summarySectionSchema = z.object(summarySectionShape);
+
+export const analyticsSummaryResponseSchema = z.object({
+  event: analyticsEvent,
+  currency,
+  range: analyticsRange,
+  ...summarySectionShape,
+  capacity: z.array(
+    z.object({
+      ticketTypeId: uuid,
+      code: z.string(),
+      name: z.string(),
+      capacity: nonNegative,
+      sold: nonNegative,
+      held: nonNegative,
+      available: nonNegative,
+    }),
+  ),
+  providers: z.object({ stripe: summarySectionSchema, paypal: summarySectionSchema }),
+});
+
+export const analyticsSummaryCsvSchema = z.string().meta({
+  description: 'With `format=csv`: one line per figure: scope (all / stripe / paypal), metric, key, value, amount, currency.',
+});
+
+const revenueFigures = {
+  grossCents: cents,
+  refundsCents: cents,
+  feesCents: cents,
+  disputesLostCents: cents,
+  netCents: cents,
+  discountCents: cents,
+  orders: nonNegative,
+  tickets: nonNegative,
+};
+
+export const revenueSeriesResponseSchema = z.object({
+  event: analyticsEvent,
+  currency,
+  groupBy: z.enum(['hour', 'day', 'week', 'month']),
+  provider: provider.nullable(),
+  range: analyticsRange,
+  totals: z.object(revenueFigures),
+  points: z.array(
+    z.object({
+      start: timestamp,
+      local: z.string().meta({ description: 'Local wall time of the bucket start with its offset, e.g. 2026-03-08T00:00-07:00' }),
+      hours: z.number().meta({ description: 'Length of the bucket in hours (23 or 25 on DST days)' }),
+      ...revenueFigures,
+    }),
+  ),
+});
+
+export const revenueSeriesCsvSchema = z.string().meta({
+  description:
+    'With `format=csv`: one line per bucket (start, local start, hours, money in minor units, orders, tickets, currency).',
+});
+
+export const customerOrdersResponseSchema = z.object({
+  email: z.string(),
+  customer: z.object({ firstName: z.string(), lastName: z.string() }).nullable(),
+  orders: z.array(
+    z.object({
+      orderId: uuid,
+      orderNumber: z.string(),
+      event: z.string(),
+      status: orderStatus,
+      provider,
+      currency,
+      totalCents: cents,
+      tickets: nonNegative,
+      createdAt: timestamp,
+      completedAt: nullableTimestamp,
+      capturedCents: cents,
+      refundedCents: cents,
+      disputesLostCents: cents,
+      feesCents: cents,
+      netCents: cents,
+    }),
+  ),
+  hasMore: z.boolean(),
+});
+
+const ledgerTotals = z.object({
+  capturedCents: cents,
+  refundedCents: cents,
+  disputesLostCents: cents,
+  feesCents: cents,
+  keptCents: cents,
+  netCents: cents,
+});
+
+export const orderMoneyResponseSchema = z.object({
+  orderId: uuid,
+  orderNumber: z.string(),
+  status: orderStatus,
+  currency,
+  totalCents: cents,
+  ledger: ledgerTotals,
+  books: z.object({ keptCents: cents, feesCents: cents }),
+  balanced: z.boolean(),
+  entries: z.array(
+    z.object({
+      id: z.number().int(),
+      kind: z.enum(['capture', 'refund', 'refund_reversal', 'dispute_opened', 'dispute_won', 'dispute_lost', 'fee']),
+      paymentId: uuid,
+      refundId: uuid.nullable(),
+      provider,
+      providerRef: z.string().nullable(),
+      sourceKey: z.string(),
+      amountCents: cents,
+      currency,
+      details: z.record(z.string(), z.unknown()).nullable(),
+      occurredAt: timestamp,
+      recordedAt: timestamp,
+    }),
+  ),
+});
+
+export const foldAnalyticsResponseSchema = z.object({
+  moneyRows: nonNegative,
+  countRows: nonNegative,
+  watermark: z.string(),
+  ms: nonNegative,
 });

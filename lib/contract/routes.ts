@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { ApiKeyParams, CreateApiKeyBody } from '../auth/api-key-requests.js';
 import { checkoutSessionRequestSchema, payPalCaptureRequestSchema, ticketCatalogQuerySchema } from '../checkout/schemas.js';
 import type { ApiKeyScope } from '../db/models/api-keys.js';
+import { ReportQuery } from '../analytics/report-params.js';
 import { AuditQuery } from '../db/queries/audit-query.js';
+import { CustomerOrdersQuery } from '../db/queries/customer-orders.js';
 import { OrderSearchQuery } from '../db/queries/order-search.js';
 import { TransactionQuery } from '../db/queries/transactions.js';
 import type { ErrorCode } from '../errors.js';
@@ -795,6 +797,110 @@ export const ROUTES: RouteSpec[] = [
         tag: 'Cron',
         security: { kind: 'cronSecret' },
         responses: { 200: { description: 'What was done', schema: R.deliverMessagesResponseSchema } },
+        errors: ['UNAUTHORIZED'],
+      },
+    ],
+  },
+  {
+    file: 'api/analytics/summary.ts',
+    path: '/api/analytics/summary',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'getAnalyticsSummary',
+        summary: "The treasurer's summary of one event",
+        description:
+          "Gross, sliding-scale discount per bucket (full price, 1-25 %, 26-50 %, 51-75 %), refunds, disputes, provider fees and net (= gross - refunds - fees - lost disputes); orders by outcome and conversion; payment failures and top decline codes; tickets against capacity; all of it per provider too. `from`/`to`: a date (a day in the event's time zone, `to` inclusive) or a date-time with offset; without them, the whole history. Read from the hourly and daily rollups plus the ledger rows past the fold's watermark. `format=csv`: one line per figure.",
+        tag: 'Reports',
+        security: { kind: 'apiKey', scopes: ['analytics:read'] },
+        query: ReportQuery,
+        responses: {
+          200: {
+            description: 'The summary (or its CSV)',
+            schema: R.analyticsSummaryResponseSchema,
+            alternative: { contentType: 'text/csv', schema: R.analyticsSummaryCsvSchema },
+          },
+        },
+        errors: [...API_KEY, 'VALIDATION_ERROR', 'NOT_FOUND'],
+      },
+    ],
+  },
+  {
+    file: 'api/analytics/revenue.ts',
+    path: '/api/analytics/revenue',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'getRevenueSeries',
+        summary: "Revenue over time in the event's time zone",
+        description:
+          "One bucket per hour, day, week (Monday) or month (`groupBy`, default day) over [from, to), empty buckets zero; days follow the zone's clock (America/Denver: 23 hours on the spring-forward day, 25 on the fall-back day). Without from/to: the last 30 days. 400 naming the field for an unknown groupBy, from after to, more than 400 days at hour grain, an unknown `tz`.",
+        tag: 'Reports',
+        security: { kind: 'apiKey', scopes: ['analytics:read'] },
+        query: ReportQuery,
+        responses: {
+          200: {
+            description: 'The series (or its CSV)',
+            schema: R.revenueSeriesResponseSchema,
+            alternative: { contentType: 'text/csv', schema: R.revenueSeriesCsvSchema },
+          },
+        },
+        errors: [...API_KEY, 'VALIDATION_ERROR', 'NOT_FOUND'],
+      },
+    ],
+  },
+  {
+    file: 'api/customers/orders.ts',
+    path: '/api/customers/orders',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'listCustomerOrders',
+        summary: "A customer's order history by email",
+        description:
+          'Newest first (`limit`, default 50, at most 200), each order with its money from the ledger: captured, refunded, lost to disputes, fees and net.',
+        tag: 'Orders',
+        security: { kind: 'apiKey', scopes: ['orders:read'] },
+        query: CustomerOrdersQuery,
+        responses: { 200: { description: 'The orders', schema: R.customerOrdersResponseSchema } },
+        errors: [...API_KEY, 'VALIDATION_ERROR'],
+      },
+    ],
+  },
+  {
+    file: 'api/orders/[id]/money.ts',
+    path: '/api/orders/{id}/money',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'getOrderMoney',
+        summary: "One order's money from the ledger",
+        description:
+          "The order's ledger rows (capture, refunds, refund reversals, disputes, fees), their totals, what the order's books say it kept, and whether the two agree.",
+        tag: 'Orders',
+        security: { kind: 'apiKey', scopes: ['orders:read'] },
+        params: ApiKeyParams,
+        responses: { 200: { description: 'The money summary', schema: R.orderMoneyResponseSchema } },
+        errors: [...API_KEY, 'NOT_FOUND'],
+      },
+    ],
+  },
+  {
+    file: 'api/cron/fold-analytics.ts',
+    path: '/api/cron/fold-analytics',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'cronFoldAnalytics',
+        summary: 'Vercel Cron: fold new ledger rows into the report rollups (every 5 minutes)',
+        tag: 'Cron',
+        security: { kind: 'cronSecret' },
+        responses: { 200: { description: 'What was folded', schema: R.foldAnalyticsResponseSchema } },
         errors: ['UNAUTHORIZED'],
       },
     ],

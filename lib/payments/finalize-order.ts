@@ -11,6 +11,8 @@ import {
   type Payment,
 } from '../db/models/payments.js';
 import { convertHoldToSold, trySellAllWithoutHold } from '../db/models/ticket-types.js';
+import { recordMovement } from '../ledger/record-movement.js';
+import { recordProviderFeeInTx } from '../ledger/record-provider-fee.js';
 import { isHolding, isPaid } from './state-machine.js';
 import { transition } from './transition.js';
 import { notifyOrderCompletedInTx } from '../messages/notify-buyer.js';
@@ -34,6 +36,8 @@ export interface FinalizePaymentInput {
   methodType?: string | undefined;
   methodBrand?: string | undefined;
   methodLast4?: string | undefined;
+  /** The provider's fee when the report carries it (PayPal's seller_receivable_breakdown); Stripe's is read after commit. */
+  fee?: { cents: number; currency: string; netCents?: number | undefined; providerRef: string } | undefined;
   actor: Actor;
 }
 
@@ -64,6 +68,32 @@ async function completePayment(tx: Tx, payment: Payment, input: FinalizePaymentI
     completedAt: now,
     ...cardDetails(input),
   });
+}
+
+/**
+ * The money is in: the capture goes on the ledger (and the provider's fee, when the report carries
+ * it), in this transaction. Every path below that records captured money calls it once.
+ */
+async function bookCapture(tx: Tx, payment: Payment, input: FinalizePaymentInput, at: Date): Promise<void> {
+  await recordMovement(tx, {
+    kind: 'capture',
+    orderId: payment.orderId,
+    paymentId: payment.id,
+    provider: input.provider,
+    providerRef: input.providerPaymentId,
+    amountCents: input.amountCents,
+    currency: input.currency,
+    occurredAt: at,
+  });
+  if (input.fee) {
+    await recordProviderFeeInTx(tx, {
+      paymentId: payment.id,
+      feeCents: input.fee.cents,
+      currency: input.fee.currency,
+      providerRef: input.fee.providerRef,
+      netCents: input.fee.netCents,
+    });
+  }
 }
 
 /** Flags the order for staff (amount mismatch, late payment without capacity) with its audit entry; the action is the reason. */
@@ -123,6 +153,7 @@ export async function finalizeOrderPaymentInTx(tx: Tx, input: FinalizePaymentInp
       ...cardDetails(input),
     });
     if (!duplicate) return { outcome: 'already_final', order };
+    await bookCapture(tx, duplicate, input, duplicate.createdAt);
     await appendAudit(tx, {
       entityType: 'order',
       entityId: order.id,
@@ -157,6 +188,7 @@ export async function finalizeOrderPaymentInTx(tx: Tx, input: FinalizePaymentInp
   if (late) {
     if (!(await sellLate(tx, order.id))) {
       const recorded = await completePayment(tx, payment, input, now);
+      await bookCapture(tx, recorded, input, now);
       const flagged = await flagOrder(tx, order, 'late_payment_no_capacity', input.actor, {
         oldValues: { status: order.status },
         newValues: { paymentId: payment.id, providerPaymentId: input.providerPaymentId, amountCents: input.amountCents },
@@ -166,6 +198,7 @@ export async function finalizeOrderPaymentInTx(tx: Tx, input: FinalizePaymentInp
   }
 
   const completedPayment = await completePayment(tx, payment, input, now);
+  await bookCapture(tx, completedPayment, input, now);
   const completedOrder = await transition(tx, 'order', order, 'completed', { holdExpiresAt: null, completedAt: now });
   await appendAudit(tx, {
     entityType: 'order',

@@ -110,6 +110,8 @@ export type PayPalCaptureResult =
       currency: string;
       /** Our order id as PayPal echoes it (custom_id / reference_id). */
       customId: string | undefined;
+      /** PayPal's fee (seller_receivable_breakdown.paypal_fee, net_amount), when PayPal gives it. */
+      fee: { cents: number; currency: string; netCents: number | undefined } | undefined;
     }
   /** PayPal refused the funding source; the buyer may pick another one at PayPal and try again. */
   | { outcome: 'declined'; code: string; message: string }

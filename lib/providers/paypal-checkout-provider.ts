@@ -13,6 +13,21 @@ import type { PayPalClients } from './paypal-client.js';
 
 /** PayPal Orders v2 through the real SDK (loaded on demand by lib/providers/index.ts). */
 
+/** PayPal's fee from a capture's seller_receivable_breakdown (paypal_fee; net_amount when given). */
+function feeOf(
+  breakdown:
+    | { paypalFee?: { value: string; currencyCode: string }; netAmount?: { value: string; currencyCode: string } }
+    | undefined,
+): { cents: number; currency: string; netCents: number | undefined } | undefined {
+  const fee = breakdown?.paypalFee;
+  if (!fee) return undefined;
+  return {
+    cents: paypalAmount(fee.value),
+    currency: fee.currencyCode,
+    netCents: breakdown.netAmount ? paypalAmount(breakdown.netAmount.value) : undefined,
+  };
+}
+
 function paypalAmount(value: string): number {
   const cents = parseDecimalAmount(value);
   if (cents === undefined) {
@@ -191,6 +206,7 @@ export class PayPalCheckoutProvider implements CheckoutProvider {
       amountCents: paypalAmount(capture.amount.value),
       currency: capture.amount.currencyCode,
       customId: capture.customId ?? unit?.customId ?? unit?.referenceId,
+      fee: feeOf(capture.sellerReceivableBreakdown),
     };
   }
 }

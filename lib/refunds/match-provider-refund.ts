@@ -94,7 +94,7 @@ export async function matchProviderRefundInTx(tx: Tx, report: ProviderRefundRepo
     providerRefundId: report.providerRefundId,
   });
   const after =
-    report.status === 'succeeded' ? await moveRefundedMoney(tx, order, payment, refund.amountCents) : { order, payment };
+    report.status === 'succeeded' ? await moveRefundedMoney(tx, order, payment, refund.amountCents, refund) : { order, payment };
   await appendAudit(tx, {
     entityType: 'order',
     entityId: order.id,

@@ -5,6 +5,7 @@ import { isCaptured, type Payment, type PaymentChanges, type PaymentStatus } fro
 import { type Refund, type RefundChanges, type RefundStatus, updateRefund } from '../db/models/refunds.js';
 import { canTransition, isPaid } from '../payments/state-machine.js';
 import { transition } from '../payments/transition.js';
+import { recordMovement } from '../ledger/record-movement.js';
 import { releaseOrderTicketsInTx } from './release-tickets.js';
 import { notifyRefundSucceededInTx } from '../messages/notify-buyer.js';
 
@@ -54,12 +55,15 @@ function refundedStatus<S extends 'completed' | 'partially_refunded' | 'refunded
 /**
  * Adds (or, for a refund that failed after succeeding, removes) refunded money on the payment and,
  * when this payment is what paid the order, on the order; statuses follow through the state machine.
+ * The money that moved goes on the ledger in the same transaction: a `refund` row, or a
+ * `refund_reversal` row when it came back.
  */
 export async function moveRefundedMoney(
   tx: Tx,
   order: Order,
   payment: Payment,
   deltaCents: number,
+  refund: Pick<Refund, 'id' | 'providerRefundId' | 'provider'>,
 ): Promise<{ order: Order; payment: Payment }> {
   const paysOrder = isPaid(order.status) && isCaptured(payment.status);
   const refunded = clamp(payment.refundedCents + deltaCents, 0, payment.amountCents);
@@ -77,6 +81,19 @@ export async function moveRefundedMoney(
     if (canTransition('payment', payment.status, target)) paymentTarget = target;
   }
   const updatedPayment = await transition(tx, 'payment', payment, paymentTarget, paymentChanges);
+  const moved = updatedPayment.refundedCents - payment.refundedCents;
+  if (moved !== 0) {
+    await recordMovement(tx, {
+      kind: moved > 0 ? 'refund' : 'refund_reversal',
+      orderId: payment.orderId,
+      paymentId: payment.id,
+      refundId: refund.id,
+      provider: refund.provider,
+      providerRef: refund.providerRefundId,
+      amountCents: Math.abs(moved),
+      currency: payment.currency,
+    });
+  }
   if (!paysOrder) return { order, payment: updatedPayment };
   const orderRefunded = clamp(order.refundedCents + deltaCents, 0, order.totalCents);
   const target = refundedStatus<'completed' | 'partially_refunded' | 'refunded'>(orderRefunded, order.totalCents);
@@ -110,10 +127,10 @@ export async function settleRefundInTx(tx: Tx, context: SettleContext, report: R
   const updated = await updateRefund(tx, refund.id, changes);
   let releasedTickets = 0;
   if (moves && report.status === 'succeeded') {
-    ({ order, payment } = await moveRefundedMoney(tx, order, payment, refund.amountCents));
+    ({ order, payment } = await moveRefundedMoney(tx, order, payment, refund.amountCents, updated));
   } else if (moves && refund.status === 'succeeded') {
     // Succeeded earlier, failed now (Stripe refund.failed): the money came back to us.
-    ({ order, payment } = await moveRefundedMoney(tx, order, payment, -refund.amountCents));
+    ({ order, payment } = await moveRefundedMoney(tx, order, payment, -refund.amountCents, updated));
   }
   await appendAudit(tx, {
     entityType: 'order',

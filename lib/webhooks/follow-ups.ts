@@ -1,4 +1,6 @@
 import type { Actor } from '../db/models/audit-log.js';
+import { recordStripeFee } from '../ledger/fetch-stripe-fee.js';
+import { log } from '../log.js';
 import { refundUnwantedPayment } from '../refunds/refund-unwanted-payment.js';
 import { captureApprovedPayPalOrder } from './paypal/capture.js';
 import type { FollowUp } from './types.js';
@@ -16,5 +18,17 @@ export async function runFollowUp(followUp: FollowUp, actor: Actor): Promise<Fol
       return [];
     case 'paypal_capture':
       return await captureApprovedPayPalOrder({ ...followUp, actor });
+    case 'record_fee':
+      // The fee is for the books, not for the sale: a provider that cannot answer now leaves the
+      // payment's fee unknown (payments.fee_cents NULL) for a later read, and never fails the event.
+      try {
+        await recordStripeFee(followUp.paymentId);
+      } catch (error) {
+        log.warn('stripe fee not read', {
+          paymentId: followUp.paymentId,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+      return [];
   }
 }

@@ -5,7 +5,7 @@ import { findOrderById, type Provider } from '../db/models/orders.js';
 import { findPaymentByProviderPayment, findPaymentByProviderSession } from '../db/models/payments.js';
 import { expireHeldOrderInTx } from '../checkout/holds.js';
 import { finalizeOrderPaymentInTx, type FinalizePaymentInput } from '../payments/finalize-order.js';
-import { type ApplyOutcome, ignored, processed } from './types.js';
+import { type ApplyOutcome, type FollowUp, ignored, processed } from './types.js';
 
 /**
  * What the Stripe and PayPal handlers share: finding our order for a provider object and turning
@@ -37,8 +37,12 @@ export async function resolveOrderId(
 /** Runs finalize and turns its outcome into the event outcome (refunds are follow-ups, after commit). */
 export async function finalizeFromEvent(tx: Tx, input: FinalizePaymentInput): Promise<ApplyOutcome> {
   const result = await finalizeOrderPaymentInTx(tx, input);
+  // Stripe's fee is on the charge's balance transaction: read after this commits (a provider call).
+  const fee = (paymentId: string): FollowUp[] =>
+    input.provider === 'stripe' && !input.fee ? [{ kind: 'record_fee', paymentId }] : [];
   switch (result.outcome) {
     case 'completed':
+      return processed(fee(result.payment.id));
     case 'already_final':
       return processed();
     case 'amount_mismatch':
@@ -46,10 +50,12 @@ export async function finalizeFromEvent(tx: Tx, input: FinalizePaymentInput): Pr
       return processed();
     case 'late_no_capacity':
       return processed([
+        ...fee(result.payment.id),
         { kind: 'refund_payment', orderId: result.order.id, paymentId: result.payment.id, reason: 'late_payment_no_capacity' },
       ]);
     case 'duplicate_payment':
       return processed([
+        ...fee(result.payment.id),
         { kind: 'refund_payment', orderId: result.order.id, paymentId: result.payment.id, reason: 'duplicate_payment' },
       ]);
     case 'order_not_found':

@@ -12,7 +12,9 @@ export type FollowUp =
   /** Refund a payment in full through its provider (late payment without capacity, duplicate payment). */
   | { kind: 'refund_payment'; orderId: string; paymentId: string; reason: 'late_payment_no_capacity' | 'duplicate_payment' }
   /** Capture an approved PayPal order (the buyer may have closed the tab), then finalize it. */
-  | { kind: 'paypal_capture'; orderId: string; paypalOrderId: string };
+  | { kind: 'paypal_capture'; orderId: string; paypalOrderId: string }
+  /** Read Stripe's fee of a captured payment (its balance transaction) and book it on the ledger. */
+  | { kind: 'record_fee'; paymentId: string };
 
 export interface ApplyOutcome {
   /** `processed`: the event was ours and was applied (possibly as a no-op); `ignored`: not for us / unhandled type. */

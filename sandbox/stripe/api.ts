@@ -323,8 +323,14 @@ export function createApi(state: StripeState, render: Renderers, ev: StripeEvent
       paymentIntentId: pi.id,
       reason,
       metadata: parseMetadata(form.metadata, 'metadata'),
-      balanceTransactionId: `txn_${randomString(24)}`,
+      balanceTransactionId: '',
     };
+    refund.balanceTransactionId = state.balance.recordRefund({
+      refundId: refund.id,
+      amount,
+      currency: charge.currency,
+      created: refund.created,
+    }).id;
     refunds.set(refund.id, refund);
     state.reporting.recordRefund({
       id: refund.balanceTransactionId,
@@ -422,8 +428,14 @@ export function createApi(state: StripeState, render: Renderers, ev: StripeEvent
       return { status: 200, body: renderPaymentIntent(pi, expandList(query.expand)) };
     }
     id = pathParam(request, 'GET', /^\/v1\/charges\/([^/]+)$/);
-    if (id !== undefined) return { status: 200, body: renderCharge(existing(charges, id, 'charge', 'charge')) };
-    // Balance transactions and payouts (reconciliation): sandbox/stripe/reporting.ts.
+    if (id !== undefined) {
+      return { status: 200, body: renderCharge(existing(charges, id, 'charge', 'charge'), expandList(query.expand)) };
+    }
+    // One balance transaction by id: the store that books each charge's fee (sandbox/stripe/balance.ts);
+    // listing, payouts and the synthetic records of reconciliation tests: sandbox/stripe/reporting.ts.
+    id = pathParam(request, 'GET', /^\/v1\/balance_transactions\/([^/]+)$/);
+    const booked = id === undefined ? undefined : state.balance.get(id);
+    if (booked) return { status: 200, body: state.balance.render(booked) };
     try {
       const reported = state.reporting.handle(request);
       if (reported) return reported;

@@ -72,8 +72,9 @@ export function createPayment(state: StripeState, render: Renderers, ev: StripeE
       session.paymentIntentId = pi.id;
     }
     const paymentMethodId = `pm_${randomString(24)}`;
+    const chargeId = `ch_${randomString(24)}`;
     const charge: ChargeRecord = {
-      id: `ch_${randomString(24)}`,
+      id: chargeId,
       created,
       amount: pi.amount,
       currency: pi.currency,
@@ -87,16 +88,27 @@ export function createPayment(state: StripeState, render: Renderers, ev: StripeE
       billingName: name,
       metadata: { ...pi.metadata },
       refundIds: [],
-      balanceTransactionId: card.decline ? null : `txn_${randomString(24)}`,
+      balanceTransactionId: card.decline
+        ? null
+        : state.balance.recordCharge({
+            chargeId: chargeId,
+            amount: pi.amount,
+            currency: pi.currency,
+            created,
+            description: pi.description,
+          }).id,
     };
     charges.set(charge.id, charge);
-    if (charge.balanceTransactionId) {
+    const booked = charge.balanceTransactionId ? state.balance.get(charge.balanceTransactionId) : undefined;
+    if (booked) {
+      // The listing (reconciliation) shows the same transaction with the same fee as the one the charge carries.
       state.reporting.recordCharge({
-        id: charge.balanceTransactionId,
+        id: booked.id,
         chargeId: charge.id,
         amount: charge.amount,
         currency: charge.currency,
         created,
+        fee: booked.fee,
       });
     }
     pi.latestChargeId = charge.id;

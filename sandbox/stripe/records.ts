@@ -219,6 +219,7 @@ export interface StripeTemplates {
   refund: StripeObject;
   event: StripeObject;
   item: StripeObject;
+  balanceTransaction: StripeObject;
 }
 
 export function loadTemplates(): StripeTemplates {
@@ -229,5 +230,6 @@ export function loadTemplates(): StripeTemplates {
     refund: stripeObject('refund'),
     event: stripeObject('event'),
     item: stripeObject('item'),
+    balanceTransaction: stripeObject('balance_transaction'),
   };
 }

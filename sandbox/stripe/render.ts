@@ -212,14 +212,19 @@ export function createRenderers(state: StripeState) {
       customer_account: null,
       managed_payments: { enabled: false },
     });
-    if (expand.includes('latest_charge') && pi.latestChargeId) {
+    if (expand.some((e) => e === 'latest_charge' || e.startsWith('latest_charge.')) && pi.latestChargeId) {
       const charge = charges.get(pi.latestChargeId);
-      if (charge) out.latest_charge = renderCharge(charge);
+      if (charge) {
+        out.latest_charge = renderCharge(
+          charge,
+          expand.filter((e) => e.startsWith('latest_charge.')).map((e) => e.slice('latest_charge.'.length)),
+        );
+      }
     }
     return idFirst(out);
   }
 
-  function renderCharge(charge: ChargeRecord): StripeObject {
+  function renderCharge(charge: ChargeRecord, expand: readonly string[] = []): StripeObject {
     const out = cloneJson(templates.charge);
     const succeeded = charge.status === 'succeeded';
     const details = isJsonObject(out.payment_method_details) ? out.payment_method_details : {};
@@ -323,6 +328,10 @@ export function createRenderers(state: StripeState) {
       transfer_data: null,
       transfer_group: null,
     });
+    if (expand.includes('balance_transaction') && charge.balanceTransactionId) {
+      const balance = state.balance.get(charge.balanceTransactionId);
+      if (balance) out.balance_transaction = state.balance.render(balance);
+    }
     return idFirst(out);
   }
 

@@ -1,4 +1,5 @@
-import type { SandboxServer } from '../http-kit.js';
+import { randomString, type SandboxServer } from '../http-kit.js';
+import { StripeBalance } from './balance.js';
 import { StripeReportingStore } from './reporting.js';
 import {
   type ChargeRecord,
@@ -39,14 +40,17 @@ export interface StripeState {
   readonly idempotency: Map<string, IdempotencyRecord>;
   /** Balance transactions (one per succeeded charge and per refund) and payouts: what reconciliation reads. */
   readonly reporting: StripeReportingStore;
+  /** Balance transactions: one per succeeded charge (with the fee) and per refund. */
+  readonly balance: StripeBalance;
 }
 
 export function createStripeState(options: StripeSandboxOptions): StripeState {
   const now = options.now ?? (() => new Date());
   let server: SandboxServer | undefined;
   const nowSeconds = (): number => Math.floor(now().getTime() / 1000);
+  const templates = loadTemplates();
   return {
-    templates: loadTemplates(),
+    templates,
     secretKey: options.secretKey,
     now,
     nowSeconds,
@@ -70,5 +74,6 @@ export function createStripeState(options: StripeSandboxOptions): StripeState {
     refundedByPaymentIntent: new Map(),
     idempotency: new Map(),
     reporting: new StripeReportingStore({ now: nowSeconds }),
+    balance: new StripeBalance(templates.balanceTransaction, () => `txn_${randomString(24)}`),
   };
 }

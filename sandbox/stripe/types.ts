@@ -91,6 +91,8 @@ export interface StripeSandbox extends SandboxBasics {
   getSession(sessionId: string): StripeObject | undefined;
   getPaymentIntent(paymentIntentId: string): StripeObject | undefined;
   getCharge(chargeId: string): StripeObject | undefined;
+  /** Every balance transaction (one per succeeded charge, with Stripe's fee; one per refund), oldest first. */
+  balanceTransactions(): StripeObject[];
   /** All sessions created so far (rendered), oldest first. */
   listSessions(): StripeObject[];
   /** Forgets all state: objects, idempotency keys, recorded requests/webhooks, pending failures. */

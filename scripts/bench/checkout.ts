@@ -31,6 +31,8 @@ export interface BenchCheckoutOptions {
   pool?: number | string;
   /** Run the local server and the Stripe sandbox inside this process. */
   'in-process'?: boolean | string;
+  /** LEDGER_WRITES=off and the analytics triggers disabled: the baseline of the analytics bench's on/off ratio. */
+  'ledger-off'?: boolean | string;
 }
 
 const HERE = fileURLToPath(import.meta.url);
@@ -127,6 +129,7 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
   const poolMax = int(opts.pool, 20);
 
   const inProcess = opts['in-process'] === true || opts['in-process'] === 'true';
+  const ledgerOff = opts['ledger-off'] === true || opts['ledger-off'] === 'true';
 
   let sandboxChild: ChildProcess | undefined;
   let serverChild: ChildProcess | undefined;
@@ -147,8 +150,13 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
     STRIPE_SECRET_KEY: 'sk_test_bench_checkout',
     STRIPE_API_BASE: stripeUrl,
     PROVIDER_TIMEOUT_MS: '10000',
+    LEDGER_WRITES: ledgerOff ? 'off' : 'on',
   };
   const env = await startBenchEnvironment(appEnv);
+  if (ledgerOff) {
+    await db.query('ALTER TABLE orders DISABLE TRIGGER orders_analytics_insert, DISABLE TRIGGER orders_analytics_status');
+    await db.query('ALTER TABLE payment_failures DISABLE TRIGGER payment_failures_analytics');
+  }
   let serverUrl: string;
   let closeServer: () => Promise<void>;
   if (inProcess) {

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
  *   csv-export   finance CSV export of 10,000 transactions, peak RSS
  *   cold-start   every built Vercel function: import + first answer in fresh processes
  *   reconcile    one day of 20,000 transactions per provider reconciled through the sandboxes, peak RSS
+ *   analytics    the treasurer's reports over 1,000,000 seeded orders: rollups vs raw tables, p50/p95
  */
 
 type BenchFunction = (options: Record<string, string>) => Promise<unknown>;
@@ -19,6 +20,7 @@ const BENCHES: Record<string, { file: string; exportName: string }> = {
   'csv-export': { file: './csv-export.js', exportName: 'benchCsvExport' },
   'cold-start': { file: './cold-start.js', exportName: 'benchColdStart' },
   reconcile: { file: './reconcile.js', exportName: 'benchReconcile' },
+  analytics: { file: './analytics.js', exportName: 'benchAnalytics' },
 };
 
 const [name, ...rest] = process.argv.slice(2);

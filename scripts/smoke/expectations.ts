@@ -281,6 +281,40 @@ export const EXPECTATIONS: ExpectationTable = {
     },
     '*': 405,
   },
+  // Treasurer's reports (analytics:read): with a key but no event, the 400 that names the field.
+  'api/analytics/**': {
+    GET: { status: 401, also: [{ status: 400, request: withApiKey(), bodyIncludes: 'event', note: 'API key, no event' }] },
+    '*': 405,
+  },
+  'api/customers/orders': {
+    GET: {
+      status: 401,
+      also: [
+        {
+          status: 200,
+          request: withApiKey(() => ({ path: '/api/customers/orders?email=nobody%40example.test' })),
+          note: 'API key',
+        },
+      ],
+    },
+    '*': 405,
+  },
+  'api/orders/[id]/money': {
+    GET: {
+      status: 401,
+      also: [
+        {
+          status: 404,
+          request: withApiKey(() => {
+            const id = randomUUID();
+            return { path: `/api/orders/${id}/money?id=${id}` };
+          }),
+          note: 'API key, unknown order',
+        },
+      ],
+    },
+    '*': 405,
+  },
   'api/payments/transactions': {
     GET: { status: 401, also: [{ status: 200, request: withApiKey(), note: 'API key' }] },
     '*': 405,

@@ -2,6 +2,7 @@ import { db, probeNewConnection } from '../client.js';
 import { type DbErrorKind, toDbError } from '../errors.js';
 import { log } from '../../log.js';
 import { type MigrationState, readMigrationState } from '../migrate.js';
+import { findLedgerMismatches } from '../models/money-ledger.js';
 
 export interface HealthReport {
   status: 'healthy' | 'degraded' | 'unhealthy';
@@ -16,6 +17,11 @@ export interface HealthReport {
       /** Why the state could not be read (a kind, never a path or message). */
       error?: 'MIGRATIONS_UNREADABLE';
     };
+    /**
+     * The money ledger invariant over the payments changed in the last 24 hours (informational: the
+     * overall status does not depend on it; reconciliation names the payments). Counts only, never ids.
+     */
+    ledger?: { status: 'balanced' | 'unbalanced' | 'unknown'; unbalancedPayments: number };
   };
 }
 
@@ -104,6 +110,18 @@ export async function checkHealth(options: HealthOptions = {}): Promise<HealthRe
         pending: state.pending,
         missing: state.missing,
       },
+      ledger: await ledgerCheck(remaining()),
     },
   };
+}
+
+/** The ledger invariant over the last day's payments, within what is left of the deadline; any failure is `unknown`. */
+async function ledgerCheck(ms: number): Promise<NonNullable<HealthReport['checks']['ledger']>> {
+  try {
+    const since = new Date(Date.now() - 86_400_000);
+    const rows = await within(ms, findLedgerMismatches(db, undefined, 1000, since));
+    return { status: rows.length === 0 ? 'balanced' : 'unbalanced', unbalancedPayments: rows.length };
+  } catch {
+    return { status: 'unknown', unbalancedPayments: 0 };
+  }
 }

@@ -58,6 +58,7 @@ export async function captureApprovedPayPalOrder(input: {
       amountCents: result.amountCents,
       currency: result.currency,
       methodType: 'paypal',
+      fee: result.fee && { ...result.fee, providerRef: result.captureId },
       actor: input.actor,
     });
     return outcome.followUps ?? [];

@@ -25,6 +25,7 @@ export const captureSchema = z.object({
     .loose()
     .nullish(),
   links: z.array(link).nullish(),
+  seller_receivable_breakdown: z.object({ paypal_fee: money.nullish(), net_amount: money.nullish() }).loose().nullish(),
 });
 
 export const checkoutOrderSchema = z.object({
@@ -88,4 +89,18 @@ export function linkedId(
     if (match?.[1]) return decodeURIComponent(match[1]);
   }
   return undefined;
+}
+
+/** PayPal's fee of a capture (seller_receivable_breakdown.paypal_fee, and net_amount), when it is there. */
+export function feeOf(
+  capture: z.infer<typeof captureSchema>,
+): { cents: number; currency: string; netCents: number | undefined; providerRef: string } | undefined {
+  const breakdown = capture.seller_receivable_breakdown;
+  if (!breakdown?.paypal_fee) return undefined;
+  return {
+    cents: minorUnits(breakdown.paypal_fee),
+    currency: breakdown.paypal_fee.currency_code,
+    netCents: breakdown.net_amount ? minorUnits(breakdown.net_amount) : undefined,
+    providerRef: capture.id,
+  };
 }

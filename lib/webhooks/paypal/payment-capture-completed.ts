@@ -1,7 +1,7 @@
 import { finalizeFromEvent } from '../order-effects.js';
 import type { EventHandler } from '../types.js';
 import { ignored } from '../types.js';
-import { captureSchema, minorUnits, resourceOf } from './objects.js';
+import { captureSchema, feeOf, minorUnits, resourceOf } from './objects.js';
 import { resolveCaptureOrder } from './resolve.js';
 
 /** PAYMENT.CAPTURE.COMPLETED: money captured → finalize (the same function the browser return uses). */
@@ -16,6 +16,7 @@ export const paymentCaptureCompleted: EventHandler = async (tx, payload, { actor
     providerPaymentId: capture.id,
     amountCents: minorUnits(capture.amount),
     currency: capture.amount.currency_code,
+    fee: feeOf(capture),
     actor,
   });
 };

@@ -1,38 +1,28 @@
-import { appendAudit } from '../../db/models/audit-log.js';
-import { lockOrderById, updateOrder } from '../../db/models/orders.js';
-import { findPaymentByProviderPayment, lockPaymentById, updatePayment } from '../../db/models/payments.js';
+import { openDisputeInTx } from '../../disputes/record-dispute.js';
 import type { EventHandler } from '../types.js';
 import { ignored, processed } from '../types.js';
 import { dataObject, disputeSchema, idOf } from './objects.js';
 
 /**
- * charge.dispute.created: the order is flagged `disputed` and the disputed amount is set aside on
- * the payment (payments.disputed_cents), so it can no longer be refunded. Setting (not adding) the
- * amount makes a repeated or reordered delivery change nothing.
+ * charge.dispute.created: the dispute is recorded (one row per Stripe dispute id), the disputed
+ * amount is set aside on the payment (payments.disputed_cents), so it can no longer be refunded, the
+ * order is flagged `disputed`, and the ledger gets its `dispute_opened` row. A repeated or
+ * reordered delivery of the same dispute changes nothing.
  */
 export const chargeDisputeCreated: EventHandler = async (tx, payload, { actor }) => {
   const dispute = dataObject(payload, disputeSchema);
   const paymentIntentId = idOf(dispute.payment_intent);
   if (!paymentIntentId) return ignored('Dispute without payment_intent');
-  const found = await findPaymentByProviderPayment(tx, 'stripe', paymentIntentId);
-  if (!found) return ignored('No matching payment');
-  const order = await lockOrderById(tx, found.orderId);
-  const payment = await lockPaymentById(tx, found.id);
-  if (!order || !payment) return ignored('No matching payment');
-  const disputed = Math.min(dispute.amount, payment.amountCents - payment.refundedCents);
-  const moreDisputed = disputed > payment.disputedCents;
-  const flag = order.attentionReason !== 'disputed';
-  if (!moreDisputed && !flag) return processed();
-  if (moreDisputed) await updatePayment(tx, payment.id, { disputedCents: disputed });
-  if (flag) await updateOrder(tx, order.id, { attentionReason: 'disputed' });
-  await appendAudit(tx, {
-    entityType: 'order',
-    entityId: order.id,
-    action: 'payment_disputed',
-    actor,
+  const result = await openDisputeInTx(tx, {
+    provider: 'stripe',
+    providerDisputeId: dispute.id,
+    providerPaymentId: paymentIntentId,
+    amountCents: dispute.amount,
+    currency: dispute.currency,
     reason: dispute.reason ?? 'disputed',
-    oldValues: { attentionReason: order.attentionReason, disputedCents: payment.disputedCents },
-    newValues: { attentionReason: 'disputed', disputedCents: Math.max(disputed, payment.disputedCents), disputeId: dispute.id },
+    at: dispute.created ? new Date(dispute.created * 1000) : null,
+    actor,
   });
+  if (result.outcome === 'payment_not_found') return ignored('No matching payment');
   return processed();
 };

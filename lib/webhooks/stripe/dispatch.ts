@@ -1,4 +1,5 @@
 import type { EventHandler } from '../types.js';
+import { chargeDisputeClosed } from './charge-dispute-closed.js';
 import { chargeDisputeCreated } from './charge-dispute-created.js';
 import { chargeRefunded } from './charge-refunded.js';
 import { checkoutSessionAsyncPaymentFailed } from './checkout-session-async-payment-failed.js';
@@ -20,4 +21,5 @@ export const STRIPE_HANDLERS: Readonly<Record<string, EventHandler>> = {
   'refund.updated': refundChanged,
   'refund.failed': refundChanged,
   'charge.dispute.created': chargeDisputeCreated,
+  'charge.dispute.closed': chargeDisputeClosed,
 };

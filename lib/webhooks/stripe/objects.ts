@@ -69,6 +69,8 @@ export const disputeSchema = z.object({
   charge: expandable,
   payment_intent: expandable,
   reason: z.string().nullish(),
+  status: z.string().nullish(),
+  created: z.number().int().nullish(),
 });
 
 /** The event's data.object, validated (a malformed object is a failed event, visible to staff). */

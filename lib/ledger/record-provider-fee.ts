@@ -1,0 +1,64 @@
+import type { Tx } from '../db/client.js';
+import { setPaymentFeeOnce } from '../db/models/payment-fees.js';
+import { lockPaymentById } from '../db/models/payments.js';
+import { log } from '../log.js';
+import { recordMovement } from './record-movement.js';
+
+/**
+ * The provider's processing fee of a captured payment, as the provider reports it: Stripe's balance
+ * transaction (`fee`, `fee_details`), PayPal's capture `seller_receivable_breakdown` (`paypal_fee`,
+ * `net_amount`). Stored once on the payment (payments.fee_cents) and booked in the ledger as a `fee`
+ * row, in the same transaction. A second report of the same fee changes nothing.
+ */
+export interface ProviderFeeReport {
+  paymentId: string;
+  feeCents: number;
+  currency: string;
+  /** Stripe balance transaction id (txn_...) / PayPal capture id. */
+  providerRef: string;
+  /** What the provider says we get after the fee, when it says so (for reconciliation). */
+  netCents?: number | undefined;
+  /** Stripe fee_details, as given. */
+  feeDetails?: unknown;
+  occurredAt?: Date | null | undefined;
+}
+
+export type FeeOutcome = 'recorded' | 'already_recorded' | 'payment_not_captured' | 'currency_differs';
+
+export async function recordProviderFeeInTx(tx: Tx, report: ProviderFeeReport): Promise<FeeOutcome> {
+  if (!Number.isSafeInteger(report.feeCents) || report.feeCents < 0) {
+    throw new RangeError(`fee of payment ${report.paymentId} must be a non-negative integer of minor units`);
+  }
+  const payment = await lockPaymentById(tx, report.paymentId);
+  const captured =
+    payment &&
+    (['completed', 'partially_refunded', 'refunded'].includes(payment.status) ||
+      (payment.status === 'cancelled' && payment.failureCode === 'duplicate_payment'));
+  if (!payment || !captured) return 'payment_not_captured';
+  if (report.currency.toUpperCase() !== payment.currency) {
+    // A fee in another currency than the charge (a Stripe account settling in another currency) is not
+    // comparable with the order's money; reconciliation reports it from the provider's side.
+    log.warn('provider fee in another currency than the payment; not booked', {
+      paymentId: payment.id,
+      feeCurrency: report.currency,
+      paymentCurrency: payment.currency,
+    });
+    return 'currency_differs';
+  }
+  if (!(await setPaymentFeeOnce(tx, payment.id, report.feeCents))) return 'already_recorded';
+  await recordMovement(tx, {
+    kind: 'fee',
+    orderId: payment.orderId,
+    paymentId: payment.id,
+    provider: payment.provider,
+    providerRef: report.providerRef,
+    amountCents: report.feeCents,
+    currency: payment.currency,
+    occurredAt: report.occurredAt ?? payment.completedAt,
+    details: {
+      ...(report.netCents === undefined ? {} : { netCents: report.netCents }),
+      ...(report.feeDetails === undefined ? {} : { feeDetails: report.feeDetails }),
+    },
+  });
+  return 'recorded';
+}
