@@ -111,6 +111,9 @@ async function applyPaid(
     switch (result.outcome) {
       case 'completed':
         outcome = result.late ? 'late_payment_completed' : 'completed';
+        // The books need Stripe's fee (on the charge's balance transaction), read after this commits,
+        // as the webhook path does (lib/webhooks/order-effects.ts).
+        if (candidate.provider === 'stripe') followUps.push({ kind: 'record_fee', paymentId: result.payment.id });
         break;
       case 'already_final':
         outcome = 'already_final';

@@ -111,6 +111,13 @@ describe('stale-payment sweeper', () => {
     expect(await ticketCounters(ticketType.id)).toMatchObject({ sold: 2, held: 0 });
     const audit = await sweeperAudit(orderId);
     expect(audit.map((a) => a.action)).toEqual(['payment_completed']);
+    // The books: the capture and Stripe's fee (read from the charge's balance transaction) are on the ledger.
+    const ledger = await db.queryMany<{ kind: string; amountCents: number }>(
+      'SELECT kind, amount_cents AS "amountCents" FROM money_ledger WHERE order_id = $1 ORDER BY kind',
+      [orderId],
+    );
+    expect(ledger.map((row) => row.kind)).toEqual(['capture', 'fee']);
+    expect(ledger.find((row) => row.kind === 'fee')?.amountCents).toBeLessThan(0);
     // Settled: the next run does not ask again.
     const requestsBefore = stripe.requests.length;
     expect(outcomeOf(await sweepStalePayments({ actor }), orderId)).toBeUndefined();
