@@ -72,7 +72,7 @@ const envSchema = z.object({
    * on-sale). The provider's own session keeps its minimum (Stripe: 30 minutes); a payment made after
    * the hold ended is settled by the late-payment path (sold if tickets remain, else refunded).
    */
-  HOLD_MINUTES: int(30, 5, 1_440),
+  HOLD_MINUTES: int(15, 5, 1_440),
   /** Upper bound of one provider HTTP request (Stripe/PayPal), in ms; the time budget may set a lower one. */
   PROVIDER_TIMEOUT_MS: int(7_000, 200, 60_000),
   CRON_SECRET: optionalString,
