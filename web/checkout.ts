@@ -1,5 +1,5 @@
 import { MAX_SLIDING_SCALE_PERCENT, type OrderPricing, priceOrder } from '../lib/checkout/pricing.js';
-import type { Currency } from '../lib/money.js';
+import type { CatalogTicketType, TicketCatalogResponse } from '../lib/contract/types.js';
 import { type ApiAnswer, api, byId, el, formatMoney, generalErrorText, orderTokens, waitText } from './shared.js';
 
 /**
@@ -8,26 +8,9 @@ import { type ApiAnswer, api, byId, el, formatMoney, generalErrorText, orderToke
  * the provider later charges.
  */
 
-interface CatalogType {
-  code: string;
-  name: string;
-  description: string | null;
-  priceCents: number;
-  currency: Currency;
-  available: number;
-  soldOut: boolean;
-  onSale: boolean;
-  salesStartAt: string | null;
-  salesEndAt: string | null;
-  maxPerOrder: number;
-  slidingScale: boolean;
-  slidingScaleMaxPercent: number;
-}
-
-interface Catalog {
-  event: { slug: string; name: string; venue: string | null; startsAt: string; endsAt: string; onSale: boolean; ended?: boolean };
-  ticketTypes: CatalogType[];
-}
+/** The catalog's shape is the API contract's (lib/contract/types.ts): one definition, type-only here. */
+type CatalogType = CatalogTicketType;
+type Catalog = TicketCatalogResponse;
 
 interface Created {
   orderId: string;

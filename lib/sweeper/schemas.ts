@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-const outcome = z.enum([
+/** Every outcome one checkout can have in a sweep (the one list; SweepOutcome is its type). */
+export const sweepOutcome = z.enum([
   'completed',
   'late_payment_completed',
   'late_payment_no_capacity',
@@ -19,13 +20,13 @@ const outcome = z.enum([
 export const sweepResponseSchema = z.object({
   candidates: z.int(),
   checked: z.int(),
-  outcomes: z.record(outcome, z.int()),
+  outcomes: z.record(sweepOutcome, z.int()),
   stoppedByBudget: z.boolean(),
   orders: z.array(
     z.object({
       orderId: z.uuid(),
       provider: z.enum(['stripe', 'paypal']),
-      outcome,
+      outcome: sweepOutcome,
       providerState: z.string().optional(),
     }),
   ),

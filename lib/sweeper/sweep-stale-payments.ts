@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+import { sweepOutcome } from './schemas.js';
 import { expireHeldOrderInTx } from '../checkout/holds.js';
 import { getConfig } from '../config.js';
 import { db, type Queryable, transaction } from '../db/client.js';
@@ -43,19 +45,7 @@ export interface SweepOptions {
   lookbackHours?: number;
 }
 
-export type SweepOutcome =
-  | 'completed'
-  | 'late_payment_completed'
-  | 'late_payment_no_capacity'
-  | 'already_final'
-  | 'amount_mismatch'
-  | 'duplicate_payment'
-  | 'captured_pending'
-  | 'processing'
-  | 'expired'
-  | 'left_open'
-  | 'provider_error'
-  | 'not_configured';
+export type SweepOutcome = z.infer<typeof sweepOutcome>;
 
 export interface SweepSummary {
   candidates: number;
@@ -72,20 +62,7 @@ async function recordCheck(q: Queryable, paymentId: string, providerStatus: stri
   await recordProviderCheck(q, { paymentId, providerStatus, outcome, settled });
 }
 
-const OUTCOMES: SweepOutcome[] = [
-  'completed',
-  'late_payment_completed',
-  'late_payment_no_capacity',
-  'already_final',
-  'amount_mismatch',
-  'duplicate_payment',
-  'captured_pending',
-  'processing',
-  'expired',
-  'left_open',
-  'provider_error',
-  'not_configured',
-];
+const OUTCOMES: readonly SweepOutcome[] = sweepOutcome.options;
 
 /** Applies a paid answer through the one finalize function; returns the outcome and the refund follow-ups. */
 async function applyPaid(
