@@ -574,7 +574,13 @@ export const operationalMetricsResponseSchema = z.object({
   }),
 });
 
-const alertKey = z.enum(['failed_payments_hour', 'success_rate_last_100', 'dead_webhook', 'inbox_backlog']);
+const alertKey = z.enum([
+  'failed_payments_hour',
+  'success_rate_last_100',
+  'dead_webhook',
+  'inbox_backlog',
+  'reconciliation_mismatch',
+]);
 
 export const evaluateAlertsResponseSchema = z.object({
   raised: z.array(alertKey).meta({ description: 'Alerts that started now (notified).' }),
