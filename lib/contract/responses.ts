@@ -530,6 +530,14 @@ export const operationalMetricsResponseSchema = z.object({
     oldestUnprocessedAt: nullableTimestamp,
     oldestUnprocessedAgeSeconds: count.nullable(),
   }),
+  outbox: z.object({
+    byStatus: z.object({ pending: count, sending: count, sent: count, dead: count }).meta({
+      description: 'Email outbox messages by status (dead ones need a resend: POST /api/admin/messages/{id}/resend).',
+    }),
+    due: count.meta({ description: 'Pending messages whose next attempt is due, plus sending ones whose claim has lapsed.' }),
+    oldestDueAt: nullableTimestamp,
+    oldestDueAgeSeconds: count.nullable(),
+  }),
   holds: z.object({
     live: z.object({ orders: count, tickets: count }),
     expiredUnreleased: z.object({
@@ -566,7 +574,13 @@ export const operationalMetricsResponseSchema = z.object({
   }),
 });
 
-const alertKey = z.enum(['failed_payments_hour', 'success_rate_last_100', 'dead_webhook', 'inbox_backlog']);
+const alertKey = z.enum([
+  'failed_payments_hour',
+  'success_rate_last_100',
+  'dead_webhook',
+  'inbox_backlog',
+  'reconciliation_mismatch',
+]);
 
 export const evaluateAlertsResponseSchema = z.object({
   raised: z.array(alertKey).meta({ description: 'Alerts that started now (notified).' }),

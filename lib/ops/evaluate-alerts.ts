@@ -1,5 +1,5 @@
 import { getConfig } from '../config.js';
-import { db, transaction } from '../db/client.js';
+import { db, type Queryable, transaction } from '../db/client.js';
 import { log } from '../log.js';
 import { paymentFigures, webhookFigures } from './get-operational-metrics.js';
 
@@ -10,14 +10,22 @@ import { paymentFigures, webhookFigures } from './get-operational-metrics.js';
  * - success_rate_last_100: success under ALERT_MIN_SUCCESS_RATE_PERCENT over the last 100 outcomes;
  * - dead_webhook: any dead inbox event;
  * - inbox_backlog: an unprocessed inbox event older than ALERT_INBOX_BACKLOG_MINUTES.
- * (No reconciliation-mismatch alert yet: the daily reconciliation stores its report, GET /api/reconciliation.)
+ * - reconciliation_mismatch: the latest completed reconciliation run of a provider (migrations/0070, the
+ *   daily report of GET /api/reconciliation) has lines that are not `matched`. It clears when a newer run
+ *   (or a re-run of that day) has none.
  *
  * Each alert is one ops_alerts row: notified once when it starts (retried until the notification
  * succeeds), not again while it lasts, and once when it clears. Notification: a JSON POST to
  * ALERT_WEBHOOK_URL when set, and always an `alert raised` / `alert cleared` log line.
  */
 
-export const ALERT_KEYS = ['failed_payments_hour', 'success_rate_last_100', 'dead_webhook', 'inbox_backlog'] as const;
+export const ALERT_KEYS = [
+  'failed_payments_hour',
+  'success_rate_last_100',
+  'dead_webhook',
+  'inbox_backlog',
+  'reconciliation_mismatch',
+] as const;
 export type AlertKey = (typeof ALERT_KEYS)[number];
 
 export interface AlertFigures {
@@ -25,6 +33,8 @@ export interface AlertFigures {
   last100: { outcomes: number; successRate: number | null };
   deadWebhooks: number;
   oldestUnprocessedAgeSeconds: number | null;
+  /** The latest completed reconciliation run per provider, with its lines that are not `matched`. */
+  reconciliation: { provider: string; day: string; mismatches: number }[];
 }
 
 export interface AlertCondition {
@@ -35,14 +45,27 @@ export interface AlertCondition {
   message: string;
 }
 
+/** The latest completed run of each provider (by day, then completion) and its unmatched lines. */
+export async function reconciliationFigures(q: Queryable = db): Promise<AlertFigures['reconciliation']> {
+  return await q.queryMany<{ provider: string; day: string; mismatches: number }>(
+    `SELECT r.provider, to_char(r.day, 'YYYY-MM-DD') AS day,
+            (SELECT count(*)::int FROM reconciliation_lines l WHERE l.run_id = r.id AND l.class <> 'matched') AS mismatches
+       FROM (SELECT DISTINCT ON (provider) id, provider, day FROM reconciliation_runs
+              WHERE status = 'completed' ORDER BY provider, day DESC, completed_at DESC) r
+      ORDER BY r.provider`,
+  );
+}
+
 export async function readAlertFigures(): Promise<AlertFigures> {
   const payments = await paymentFigures(db);
   const webhooks = await webhookFigures(db);
+  const reconciliation = await reconciliationFigures(db);
   return {
     failuresLastHour: payments.lastHour.failures,
     last100: { outcomes: payments.last100.outcomes, successRate: payments.last100.successRate },
     deadWebhooks: webhooks.byStatus.dead,
     oldestUnprocessedAgeSeconds: webhooks.oldestUnprocessedAgeSeconds,
+    reconciliation,
   };
 }
 
@@ -50,6 +73,8 @@ export async function readAlertFigures(): Promise<AlertFigures> {
 export function alertConditions(figures: AlertFigures, thresholds = getConfig().alerts): AlertCondition[] {
   const rate = figures.last100.successRate;
   const backlogMinutes = (figures.oldestUnprocessedAgeSeconds ?? 0) / 60;
+  const mismatched = figures.reconciliation.filter((run) => run.mismatches > 0);
+  const mismatches = mismatched.reduce((sum, run) => sum + run.mismatches, 0);
   return [
     {
       key: 'failed_payments_hour',
@@ -78,6 +103,16 @@ export function alertConditions(figures: AlertFigures, thresholds = getConfig().
       value: Math.floor(backlogMinutes),
       threshold: thresholds.inboxBacklogMinutes,
       message: `the oldest unprocessed webhook event is ${Math.floor(backlogMinutes)} minutes old (alert above ${thresholds.inboxBacklogMinutes})`,
+    },
+    {
+      key: 'reconciliation_mismatch',
+      firing: mismatches > 0,
+      value: mismatches,
+      threshold: 0,
+      message:
+        mismatches > 0
+          ? `reconciliation mismatches: ${mismatched.map((run) => `${run.provider} ${run.day}: ${run.mismatches} (GET /api/reconciliation?date=${run.day}&provider=${run.provider})`).join(', ')}`
+          : 'the latest reconciliation runs match',
     },
   ];
 }

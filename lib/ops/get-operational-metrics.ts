@@ -5,7 +5,7 @@ import { db, type Queryable } from '../db/client.js';
 /**
  * GET /api/admin/metrics (scope ops:read): the operator's figures, read from the database as it is
  * now. Only what the data holds today: payment outcomes and failures (payments, payment_failures),
- * the webhook inbox, ticket holds, and PostgreSQL's own statistics. Request error rates by code are
+ * the webhook inbox, the email outbox, ticket holds, and PostgreSQL's own statistics. Request error rates by code are
  * not stored (they are in the request log lines), so they are not here. The queries run one after
  * another on one connection at a time: the endpoint must still answer when the pool is short.
  */
@@ -73,6 +73,27 @@ export async function webhookFigures(q: Queryable): Promise<OperationalMetrics['
     unprocessed: oldest?.unprocessed ?? 0,
     oldestUnprocessedAt: oldest?.oldest?.toISOString() ?? null,
     oldestUnprocessedAgeSeconds: oldest?.ageSeconds ?? null,
+  };
+}
+
+/** The email outbox (migrations/0060): depth by status, and the oldest message due and not sent yet. */
+export async function outboxFigures(q: Queryable): Promise<OperationalMetrics['outbox']> {
+  const rows = await q.queryMany<{ status: keyof OperationalMetrics['outbox']['byStatus']; messages: number }>(
+    `SELECT status, count(*)::int AS messages FROM outbox_messages GROUP BY status`,
+  );
+  const due = await q.queryOne<{ due: number; oldest: Date | null; ageSeconds: number | null }>(
+    `SELECT count(*)::int AS due, min(next_attempt_at) AS oldest,
+              floor(extract(epoch FROM now() - min(next_attempt_at)))::int AS "ageSeconds"
+       FROM outbox_messages
+      WHERE (status = 'pending' AND next_attempt_at <= now()) OR (status = 'sending' AND locked_until <= now())`,
+  );
+  const byStatus = { pending: 0, sending: 0, sent: 0, dead: 0 };
+  for (const row of rows) byStatus[row.status] = row.messages;
+  return {
+    byStatus,
+    due: due?.due ?? 0,
+    oldestDueAt: due?.oldest?.toISOString() ?? null,
+    oldestDueAgeSeconds: due?.ageSeconds === null || due?.ageSeconds === undefined ? null : Math.max(0, due.ageSeconds),
   };
 }
 
@@ -158,7 +179,8 @@ async function databaseFigures(q: Queryable): Promise<OperationalMetrics['databa
 export async function getOperationalMetrics(q: Queryable = db): Promise<OperationalMetrics> {
   const payments = await paymentFigures(q);
   const webhooks = await webhookFigures(q);
+  const outbox = await outboxFigures(q);
   const holds = await holdFigures(q);
   const database = await databaseFigures(q);
-  return { generatedAt: new Date().toISOString(), payments, webhooks, holds, database };
+  return { generatedAt: new Date().toISOString(), payments, webhooks, outbox, holds, database };
 }

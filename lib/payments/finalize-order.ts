@@ -16,6 +16,7 @@ import { recordProviderFeeInTx } from '../ledger/record-provider-fee.js';
 import { isHolding, isPaid } from './state-machine.js';
 import { transition } from './transition.js';
 import { notifyOrderCompletedInTx } from '../messages/notify-buyer.js';
+import { logBusinessEventAfterCommit } from '../ops/business-events.js';
 
 /**
  * The one finalize function: used by the PayPal return, every webhook that reports money captured,
@@ -224,6 +225,17 @@ export async function finalizeOrderPaymentInTx(tx: Tx, input: FinalizePaymentInp
   }
   // The confirmation email, queued in this transaction (sent after the commit; never fails the payment).
   await notifyOrderCompletedInTx(tx, { orderId: order.id, paymentId: payment.id });
+  logBusinessEventAfterCommit(tx, {
+    event: 'order.paid',
+    orderId: order.id,
+    orderNumber: order.orderNumber,
+    paymentId: payment.id,
+    provider: input.provider,
+    providerPaymentId: input.providerPaymentId,
+    amountCents: input.amountCents,
+    currency,
+    late,
+  });
   return { outcome: 'completed', order: completedOrder, payment: completedPayment, late };
 }
 

@@ -11,7 +11,7 @@ import {
   type RefundStatus,
 } from '../db/models/refunds.js';
 import { isUuid } from '../ids.js';
-import { moveRefundedMoney, settleRefundInTx } from './settle-refund.js';
+import { logRefundSettledAfterCommit, moveRefundedMoney, settleRefundInTx } from './settle-refund.js';
 import { notifyRefundSucceededInTx } from '../messages/notify-buyer.js';
 
 /**
@@ -115,5 +115,6 @@ export async function matchProviderRefundInTx(tx: Tx, report: ProviderRefundRepo
   if (report.status === 'succeeded') {
     await notifyRefundSucceededInTx(tx, { order: after.order, payment: after.payment, refund, releasedTickets: 0 });
   }
+  logRefundSettledAfterCommit(tx, refund, null);
   return { outcome: 'created', refund };
 }

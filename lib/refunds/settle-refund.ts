@@ -8,6 +8,7 @@ import { transition } from '../payments/transition.js';
 import { recordMovement } from '../ledger/record-movement.js';
 import { releaseOrderTicketsInTx } from './release-tickets.js';
 import { notifyRefundSucceededInTx } from '../messages/notify-buyer.js';
+import { logBusinessEventAfterCommit } from '../ops/business-events.js';
 
 /**
  * The one place a refund's status changes and its money lands on the payment and the order. Used by
@@ -104,6 +105,28 @@ export async function moveRefundedMoney(
   };
 }
 
+/**
+ * The `refund settled` business-event line (lib/ops/business-events.ts), written after the commit when a
+ * refund reaches a final status: here, and for a refund first seen already settled (made in the
+ * provider's dashboard, match-provider-refund.ts). Ids and amounts only.
+ */
+export function logRefundSettledAfterCommit(tx: Tx, refund: Refund, previousStatus: RefundStatus | null): void {
+  if (refund.status === 'pending') return;
+  logBusinessEventAfterCommit(tx, {
+    event: 'refund.settled',
+    refundId: refund.id,
+    orderId: refund.orderId,
+    paymentId: refund.paymentId,
+    provider: refund.provider,
+    providerRefundId: refund.providerRefundId,
+    status: refund.status,
+    previousStatus,
+    amountCents: refund.amountCents,
+    currency: refund.currency,
+    source: refund.source,
+  });
+}
+
 export async function settleRefundInTx(tx: Tx, context: SettleContext, report: RefundReport): Promise<SettleResult> {
   const { refund } = context;
   let { order, payment } = context;
@@ -160,5 +183,7 @@ export async function settleRefundInTx(tx: Tx, context: SettleContext, report: R
   if (moves && report.status === 'succeeded') {
     await notifyRefundSucceededInTx(tx, { order, payment, refund: updated, releasedTickets });
   }
+  // The business-event line once this commits: a refund reaching a final status (or leaving `succeeded`).
+  if (moves) logRefundSettledAfterCommit(tx, updated, refund.status);
   return { changed: true, releasedTickets, refund: updated, order, payment };
 }

@@ -1,3 +1,4 @@
+import { logBusinessEventAfterCommit } from '../ops/business-events.js';
 import { db, transaction } from '../db/client.js';
 import { isDbError } from '../db/errors.js';
 import type { Actor } from '../db/models/audit-log.js';
@@ -151,6 +152,17 @@ async function recordFailure(
       const nextAttemptAt = dead ? null : new Date(options.now.getTime() + backoffSeconds(attempts, options.policy) * 1000);
       await markWebhookEventFailed(tx, eventId, { status: dead ? 'dead' : 'failed', attempts, error: text, nextAttemptAt });
       log.warn('webhook event failed', { eventId, attempts, dead, error: text });
+      // Once, when it becomes dead (a replay of a dead event that fails again does not log it again).
+      if (dead && event.status !== 'dead') {
+        logBusinessEventAfterCommit(tx, {
+          event: 'webhook.dead',
+          webhookEventId: event.id,
+          provider: event.provider,
+          providerEventId: event.providerEventId,
+          eventType: event.eventType,
+          attempts,
+        });
+      }
       return { eventId, status: dead ? ('dead' as const) : ('failed' as const), applied: false, error: text };
     });
   } catch (recordError) {

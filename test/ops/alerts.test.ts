@@ -5,7 +5,7 @@ import * as evaluateCron from '../../api/cron/evaluate-alerts.js';
 import { resetConfigForTests } from '../../lib/config.js';
 import { db } from '../../lib/db/client.js';
 import { insertWebhookEventIfNew } from '../../lib/db/models/webhook-events.js';
-import { type AlertFigures, alertConditions, evaluateAlerts } from '../../lib/ops/evaluate-alerts.js';
+import { type AlertFigures, alertConditions, evaluateAlerts, reconciliationFigures } from '../../lib/ops/evaluate-alerts.js';
 import { call } from '../support/http.js';
 
 /**
@@ -24,6 +24,10 @@ const calm: AlertFigures = {
   last100: { outcomes: 100, successRate: 1 },
   deadWebhooks: 0,
   oldestUnprocessedAgeSeconds: null,
+  reconciliation: [
+    { provider: 'paypal', day: '2026-11-30', mismatches: 0 },
+    { provider: 'stripe', day: '2026-11-30', mismatches: 0 },
+  ],
 };
 
 beforeAll(async () => {
@@ -72,6 +76,10 @@ describe('operator alerts', () => {
     expect(firing({ deadWebhooks: 1 })).toEqual(['dead_webhook']);
     expect(firing({ oldestUnprocessedAgeSeconds: 15 * 60 })).toEqual([]);
     expect(firing({ oldestUnprocessedAgeSeconds: 16 * 60 })).toEqual(['inbox_backlog']);
+    expect(firing({ reconciliation: [] })).toEqual([]);
+    expect(firing({ reconciliation: [{ provider: 'stripe', day: '2026-11-30', mismatches: 1 }] })).toEqual([
+      'reconciliation_mismatch',
+    ]);
   });
 
   it('thresholds are configurable', () => {
@@ -133,6 +141,80 @@ describe('operator alerts', () => {
       ['dead_webhook', 'firing'],
       ['dead_webhook', 'firing'],
     ]);
+  });
+
+  it('a reconciliation mismatch fires once, is not repeated while it lasts, and clears when the run matches', async () => {
+    const mismatched = (n: number) => ({
+      ...calm,
+      reconciliation: [
+        { provider: 'paypal', day: '2026-11-30', mismatches: 0 },
+        { provider: 'stripe', day: '2026-11-30', mismatches: n },
+      ],
+    });
+    expect(await evaluateAlerts({ figures: mismatched(2) })).toMatchObject({
+      raised: ['reconciliation_mismatch'],
+      firing: ['reconciliation_mismatch'],
+      notified: 1,
+    });
+    expect(received).toEqual([
+      expect.objectContaining({
+        alert: 'reconciliation_mismatch',
+        status: 'firing',
+        value: 2,
+        threshold: 0,
+        message: expect.stringContaining('stripe 2026-11-30: 2'),
+      }),
+    ]);
+    for (let run = 0; run < 3; run++) {
+      expect(await evaluateAlerts({ figures: mismatched(3 + run) })).toMatchObject({
+        raised: [],
+        firing: ['reconciliation_mismatch'],
+        notified: 0,
+      });
+    }
+    expect(received).toHaveLength(1);
+    expect(await evaluateAlerts({ figures: calm })).toMatchObject({ cleared: ['reconciliation_mismatch'], notified: 1 });
+    expect(received.at(-1)).toMatchObject({ alert: 'reconciliation_mismatch', status: 'resolved' });
+    expect(await evaluateAlerts({ figures: calm })).toMatchObject({ raised: [], cleared: [], notified: 0 });
+    expect(received).toHaveLength(2);
+  });
+
+  it('reads the latest completed reconciliation run per provider and its unmatched lines', async () => {
+    // Days far ahead: this test's runs are the latest per provider while they exist; removed afterwards.
+    const runs = await db.queryMany<{ id: string }>(
+      `INSERT INTO reconciliation_runs (provider, day, status, completed_at)
+       VALUES ('stripe', '2999-01-01', 'completed', now()), ('stripe', '2999-01-02', 'completed', now())
+       RETURNING id`,
+    );
+    const [older, latest] = runs.map((r) => r.id);
+    try {
+      const line = (runId: string | undefined, cls: string) =>
+        db.query(`INSERT INTO reconciliation_lines (run_id, class, kind, explanation) VALUES ($1, $2, 'charge', 'alerts test')`, [
+          runId,
+          cls,
+        ]);
+      await line(older, 'amount_differs'); // an older day's mismatch does not count
+      await line(latest, 'matched');
+      let stripe = (await reconciliationFigures()).find((r) => r.provider === 'stripe');
+      expect(stripe).toEqual({ provider: 'stripe', day: '2999-01-02', mismatches: 0 });
+      await line(latest, 'books_only');
+      await line(latest, 'fee_differs');
+      stripe = (await reconciliationFigures()).find((r) => r.provider === 'stripe');
+      expect(stripe).toEqual({ provider: 'stripe', day: '2999-01-02', mismatches: 2 });
+      const response = await call(evaluateCron.GET, { path: '/api/cron/evaluate-alerts', headers: CRON });
+      expect(response.status).toBe(200);
+      expect(response.body.raised).toContain('reconciliation_mismatch');
+      expect(received).toContainEqual(
+        expect.objectContaining({
+          alert: 'reconciliation_mismatch',
+          status: 'firing',
+          message: expect.stringContaining('2999-01-02'),
+        }),
+      );
+    } finally {
+      await db.query('DELETE FROM reconciliation_runs WHERE id = ANY($1)', [[older, latest]]);
+    }
+    expect((await reconciliationFigures()).find((r) => r.day === '2999-01-02')).toBeUndefined();
   });
 
   it('the cron reads the real figures: a backlog older than 15 minutes raises inbox_backlog', async () => {

@@ -133,6 +133,38 @@ describe('GET /api/admin/metrics', () => {
     expect(Date.parse(after.holds.expiredUnreleased.oldestExpiredAt)).toBeLessThanOrEqual(Date.now() - 600_000 + 5000);
   });
 
+  it('shows the email outbox by status with the oldest due message', async () => {
+    const before = await metrics();
+    const p = await createPendingOrder();
+    const cause = `metrics-test-${randomUUID()}`;
+    const queued = await db.queryOne<{ id: string }>(
+      `INSERT INTO outbox_messages (order_id, kind, cause, recipient, next_attempt_at)
+       VALUES ($1, 'order_confirmation', $2, 'ops-metrics@example.test', now() - interval '30 minutes') RETURNING id`,
+      [p.order.id, `${cause}-queued`],
+    );
+    const dead = await db.queryOne<{ id: string }>(
+      `INSERT INTO outbox_messages (order_id, kind, cause, recipient, status, attempts, dead_at, last_error)
+       VALUES ($1, 'order_confirmation', $2, 'ops-metrics@example.test', 'dead', 8, now(), 'test: gave up') RETURNING id`,
+      [p.order.id, `${cause}-dead`],
+    );
+    // Other test files run the delivery cron (it skips locked rows): keep the queued one locked while reading.
+    const after = await transaction(async (tx) => {
+      await tx.query('SELECT id FROM outbox_messages WHERE id = ANY($1) FOR UPDATE', [[queued?.id, dead?.id]]);
+      return await metrics();
+    }).finally(async () => {
+      // Out of the way of every other test: the queued one is marked dead, never delivered.
+      await db.query(`UPDATE outbox_messages SET status = 'dead', dead_at = now() WHERE id = $1`, [queued?.id]);
+    });
+    expect(after.outbox.byStatus.dead - before.outbox.byStatus.dead).toBeGreaterThanOrEqual(1);
+    expect(after.outbox.byStatus.pending).toBeGreaterThanOrEqual(1);
+    expect(after.outbox.due).toBeGreaterThanOrEqual(1);
+    expect(after.outbox.oldestDueAgeSeconds).toBeGreaterThanOrEqual(30 * 60 - 5);
+    expect(Date.parse(after.outbox.oldestDueAt)).toBeLessThanOrEqual(Date.now() - 30 * 60 * 1000 + 5000);
+    const total = (body: typeof after) =>
+      Object.values(body.outbox.byStatus as Record<string, number>).reduce((sum, n) => sum + n, 0);
+    expect(total(after) - total(before)).toBeGreaterThanOrEqual(2);
+  });
+
   it('reports connections by state, pg_stat_statements or why not, index usage and table sizes', async () => {
     const body = await metrics();
     expect(body.database.connections.total).toBeGreaterThanOrEqual(1);
