@@ -41,7 +41,8 @@ const SECTIONS: Record<string, Section> = {
   },
   transactions: { title: 'Transactions', scopes: ['payments:read'], render: renderTransactions },
   webhooks: { title: 'Webhooks', scopes: ['webhooks:admin'], render: renderWebhooks },
-  reconciliation: { title: 'Reconciliation', scopes: ['finance:read', 'analytics:read'], render: renderReconciliation },
+  // GET /api/reconciliation needs finance:read (lib/contract/routes.ts): offered only with it.
+  reconciliation: { title: 'Reconciliation', scopes: ['finance:read'], render: renderReconciliation },
   keys: { title: 'API keys', scopes: ['keys:admin'], render: renderKeys },
 };
 
