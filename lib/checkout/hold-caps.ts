@@ -1,8 +1,8 @@
 import { getConfig } from '../config.js';
 import type { Tx } from '../db/client.js';
-import { liveHeldTickets } from '../db/models/order-buyer.js';
+import { liveHeldTickets, lockHoldKeys } from '../db/models/order-buyer.js';
 import { AppError } from '../errors.js';
-import { clientKey } from '../http/client-address.js';
+import { clientKey } from '../client-key.js';
 
 /**
  * Caps on live held tickets (issue 18: one client must not be able to hold the festival). Counted in
@@ -26,9 +26,7 @@ export function holdKeysFor(ip: string | undefined, email: string): HoldKeys {
 export async function enforceHoldCaps(tx: Tx, keys: HoldKeys, requested: number): Promise<void> {
   const { holdCapPerClient, holdCapPerEmail } = getConfig().abuse;
   // Fixed order (client, then email) so two checkouts never wait on each other in a cycle.
-  if (keys.clientKey !== null)
-    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 18))', [`hold:client:${keys.clientKey}`]);
-  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 18))', [`hold:email:${keys.emailKey}`]);
+  await lockHoldKeys(tx, keys);
   const held = await liveHeldTickets(tx, keys);
   if (keys.clientKey !== null && held.byClient + requested > holdCapPerClient) {
     throw capReached('connection', held.byClient, holdCapPerClient, requested);

@@ -1,4 +1,4 @@
-import type { Queryable } from '../client.js';
+import type { Queryable, Tx } from '../client.js';
 
 /**
  * The buyer details an order was placed with (issue 18: an unauthenticated checkout never rewrites
@@ -52,4 +52,15 @@ export async function liveHeldTickets(
     [keys.clientKey, keys.emailKey],
   );
   return row ?? { byClient: 0, byEmail: 0 };
+}
+
+/**
+ * Serialises the hold-cap count of one client and one email: transaction-level advisory locks, taken in a
+ * fixed order (client, then email) so two checkouts never wait on each other in a cycle.
+ */
+export async function lockHoldKeys(tx: Tx, keys: { clientKey: string | null; emailKey: string }): Promise<void> {
+  if (keys.clientKey !== null) {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 18))', [`hold:client:${keys.clientKey}`]);
+  }
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 18))', [`hold:email:${keys.emailKey}`]);
 }

@@ -1,5 +1,6 @@
 import type { OrderHint } from '../../reconciliation/classify.js';
 import type { BooksEntry } from '../../reconciliation/types.js';
+import { isUuid } from '../../ids.js';
 import type { Queryable } from '../client.js';
 import type { Provider } from '../models/orders.js';
 
@@ -87,7 +88,7 @@ export async function findOrderHints(
 ): Promise<{ byOrderId: Map<string, OrderHint>; byPaymentReference: Map<string, OrderHint> }> {
   const byOrderId = new Map<string, OrderHint>();
   const byPaymentReference = new Map<string, OrderHint>();
-  const uuids = orderIds.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
+  const uuids = orderIds.filter((id) => isUuid(id));
   if (uuids.length > 0) {
     const rows = await q.queryMany<OrderHint>(
       `SELECT id AS "orderId", order_number AS "orderNumber", status AS "orderStatus" FROM orders WHERE id = ANY($1::uuid[])`,
