@@ -1,7 +1,15 @@
 import { getConfig } from '../config.js';
 import { db, type Queryable, transaction } from '../db/client.js';
 import { log } from '../log.js';
-import { paymentFigures, webhookFigures } from './get-operational-metrics.js';
+import {
+  latestReconciliationMismatches,
+  lockOpsAlerts,
+  markAlertNotified,
+  raiseOpsAlert,
+  resolveOpsAlert,
+  updateFiringAlert,
+} from '../db/models/ops-alerts.js';
+import { paymentFigures, webhookFigures } from '../db/queries/operational-metrics.js';
 
 /**
  * The operator's alerts, evaluated by GET /api/cron/evaluate-alerts every five minutes. Defaults are
@@ -47,13 +55,7 @@ export interface AlertCondition {
 
 /** The latest completed run of each provider (by day, then completion) and its unmatched lines. */
 export async function reconciliationFigures(q: Queryable = db): Promise<AlertFigures['reconciliation']> {
-  return await q.queryMany<{ provider: string; day: string; mismatches: number }>(
-    `SELECT r.provider, to_char(r.day, 'YYYY-MM-DD') AS day,
-            (SELECT count(*)::int FROM reconciliation_lines l WHERE l.run_id = r.id AND l.class <> 'matched') AS mismatches
-       FROM (SELECT DISTINCT ON (provider) id, provider, day FROM reconciliation_runs
-              WHERE status = 'completed' ORDER BY provider, day DESC, completed_at DESC) r
-      ORDER BY r.provider`,
-  );
+  return await latestReconciliationMismatches(q);
 }
 
 export async function readAlertFigures(): Promise<AlertFigures> {
@@ -162,9 +164,7 @@ export async function evaluateAlerts(options: { figures?: AlertFigures; notify?:
   const notify = options.notify ?? notifyByWebhook;
   // The state change first, in one transaction (rows locked: two overlapping runs cannot both raise).
   const { raised, cleared, toNotify } = await transaction(async (tx) => {
-    const rows = await tx.queryMany<AlertRow>(
-      `SELECT key, status, fired_at AS "firedAt", notified_at AS "notifiedAt" FROM ops_alerts ORDER BY key FOR UPDATE`,
-    );
+    const rows: AlertRow[] = await lockOpsAlerts(tx);
     const byKey = new Map(rows.map((row) => [row.key, row]));
     const raised: AlertCondition[] = [];
     const cleared: AlertCondition[] = [];
@@ -173,29 +173,15 @@ export async function evaluateAlerts(options: { figures?: AlertFigures; notify?:
       const row = byKey.get(condition.key);
       const live = row?.status === 'firing';
       if (condition.firing && !live) {
-        await tx.query(
-          `INSERT INTO ops_alerts (key, status, value, threshold, message, fired_at, notified_at, resolved_at)
-           VALUES ($1, 'firing', $2, $3, $4, $5, NULL, NULL)
-           ON CONFLICT (key) DO UPDATE SET status = 'firing', value = $2, threshold = $3, message = $4, fired_at = $5,
-             notified_at = NULL, resolved_at = NULL`,
-          [condition.key, condition.value, condition.threshold, condition.message, now],
-        );
+        await raiseOpsAlert(tx, condition, now);
         raised.push(condition);
         toNotify.push({ ...notificationOf(condition, 'firing', now) });
       } else if (condition.firing && live) {
-        await tx.query(`UPDATE ops_alerts SET value = $2, message = $3 WHERE key = $1`, [
-          condition.key,
-          condition.value,
-          condition.message,
-        ]);
+        await updateFiringAlert(tx, condition);
         // The start was never notified (the webhook failed): try again, still once per alert.
         if (row.notifiedAt === null) toNotify.push(notificationOf(condition, 'firing', row.firedAt));
       } else if (!condition.firing && live) {
-        await tx.query(`UPDATE ops_alerts SET status = 'resolved', resolved_at = $2, value = $3 WHERE key = $1`, [
-          condition.key,
-          now,
-          condition.value,
-        ]);
+        await resolveOpsAlert(tx, condition, now);
         cleared.push(condition);
         toNotify.push(notificationOf(condition, 'resolved', now));
       }
@@ -222,10 +208,7 @@ export async function evaluateAlerts(options: { figures?: AlertFigures; notify?:
       await notify(notification);
       notified += 1;
       if (notification.status === 'firing') {
-        await db.query(`UPDATE ops_alerts SET notified_at = now() WHERE key = $1 AND status = 'firing' AND fired_at = $2`, [
-          notification.alert,
-          new Date(notification.at),
-        ]);
+        await markAlertNotified(db, notification.alert, new Date(notification.at));
       }
     } catch (error) {
       notificationErrors += 1;
