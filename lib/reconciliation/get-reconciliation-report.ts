@@ -1,5 +1,5 @@
 import { db, type Queryable } from '../db/client.js';
-import { findCompletedRuns, listRunLines, type CompletedRunRef } from '../db/models/reconciliation-runs.js';
+import { type CompletedRunRef, findCompletedRuns, listRunLines, type StoredLine } from '../db/models/reconciliation-runs.js';
 import type { Provider } from '../db/models/orders.js';
 import { csvField } from '../db/queries/transactions.js';
 import { AppError } from '../errors.js';
@@ -12,23 +12,9 @@ import type { ReconciliationClass, RunSummary } from './types.js';
  * explanation and the order it concerns; or, as CSV, every line of the day (matched ones too).
  */
 
-export interface MismatchLine {
-  id: number;
+/** A stored line that is not matched (the row's shape is the model's: lib/db/models/reconciliation-runs.ts). */
+export interface MismatchLine extends Omit<StoredLine, 'class'> {
   class: Exclude<ReconciliationClass, 'matched'>;
-  kind: string;
-  orderId: string | null;
-  orderNumber: string | null;
-  reference: string | null;
-  providerRecordId: string | null;
-  occurredAt: string | null;
-  providerAmountCents: number | null;
-  providerFeeCents: number | null;
-  booksAmountCents: number | null;
-  booksFeeCents: number | null;
-  currency: string | null;
-  explanation: string;
-  /** The Stripe payout that paid this record out, when it was paid out on the reconciled day. */
-  payoutId: string | null;
 }
 
 export interface ProviderReport {

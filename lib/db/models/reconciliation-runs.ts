@@ -215,6 +215,7 @@ export interface StoredLine {
   booksFeeCents: number | null;
   currency: string | null;
   explanation: string;
+  /** The Stripe payout that paid this record out, when it was paid out on the reconciled day. */
   payoutId: string | null;
 }
 
