@@ -531,10 +531,14 @@ export const operationalMetricsResponseSchema = z.object({
     oldestUnprocessedAgeSeconds: count.nullable(),
   }),
   outbox: z.object({
-    byStatus: z.object({ pending: count, sending: count, sent: count, dead: count }).meta({
-      description: 'Email outbox messages by status (dead ones need a resend: POST /api/admin/messages/{id}/resend).',
+    byStatus: z.object({ pending: count, sending: count, sent: count, dead: count, uncertain: count }).meta({
+      description:
+        'Email outbox messages by status. Dead and uncertain ones (the deliverer died mid-send: maybe delivered, never resent automatically) need staff: POST /api/admin/messages/{id}/resend.',
     }),
-    due: count.meta({ description: 'Pending messages whose next attempt is due, plus sending ones whose claim has lapsed.' }),
+    due: count.meta({
+      description:
+        'Pending messages whose next attempt is due, plus sending ones whose claim has lapsed (the next cron run makes them uncertain).',
+    }),
     oldestDueAt: nullableTimestamp,
     oldestDueAgeSeconds: count.nullable(),
   }),
@@ -603,7 +607,11 @@ export const outboxMessageSchema = z.object({
   recipient: z.string(),
   status: messageStatus,
   attempts: z.number().int().min(0),
-  nextAttemptAt: nullableTimestamp.meta({ description: 'When the cron tries again (pending messages only).' }),
+  nextAttemptAt: nullableTimestamp.meta({
+    description: 'When the cron tries again (pending messages only; later if an earlier message of the order is still unsent).',
+  }),
+  messageId: z.string().meta({ description: 'Our Message-ID header, derived from the message id (the same on every attempt).' }),
+  claimedAt: nullableTimestamp.meta({ description: 'When the current or last attempt was claimed by a deliverer.' }),
   lastAttemptAt: nullableTimestamp,
   lastError: z.string().nullable(),
   providerMessageId: z.string().nullable().meta({ description: 'The Message-ID the SMTP server accepted.' }),
@@ -611,6 +619,9 @@ export const outboxMessageSchema = z.object({
   requestedBy: z.string().nullable(),
   sentAt: nullableTimestamp,
   deadAt: nullableTimestamp,
+  uncertainAt: nullableTimestamp.meta({
+    description: 'When it became uncertain: its deliverer died mid-send, so it may have been delivered; resend it on purpose.',
+  }),
   createdAt: timestamp,
 });
 export const outboxMessageListResponseSchema = z.object({ data: z.array(outboxMessageSchema), nextCursor });
@@ -620,6 +631,11 @@ export const deliverMessagesResponseSchema = z.object({
   sent: z.number().int().min(0),
   failed: z.number().int().min(0),
   dead: z.number().int().min(0),
+  uncertain: z
+    .number()
+    .int()
+    .min(0)
+    .meta({ description: 'Claims whose deliverer died mid-send, made `uncertain` by this run (not resent: staff resend them).' }),
 });
 export const resendConfirmationResponseSchema = z.object({
   status: z.literal('accepted'),

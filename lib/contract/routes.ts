@@ -757,7 +757,7 @@ export const ROUTES: RouteSpec[] = [
       {
         method: 'get',
         operationId: 'listOutboxMessages',
-        summary: 'The buyer-email outbox (filter by status, e.g. `dead`, kind or order)',
+        summary: 'The buyer-email outbox (filter by status, e.g. `dead` or `uncertain`, kind or order)',
         tag: 'Admin',
         security: { kind: 'apiKey', scopes: ['messages:admin'] },
         query: MessageListQuery,
@@ -774,13 +774,18 @@ export const ROUTES: RouteSpec[] = [
       {
         method: 'post',
         operationId: 'resendOutboxMessage',
-        summary: 'Send a copy of a message now (a dead one included)',
+        summary: 'Resend a message now (a dead or uncertain one included)',
         description:
-          'The copy is queued (`resendOf` = the original) and sent at once; if sending fails it stays queued for the cron. The original keeps its history.',
+          'An `uncertain` message (its deliverer died mid-send, so it may have been delivered) is released: the same row, with the same Message-ID, is sent again at once (`resent.id` = `original.id`). Any other is copied (`resendOf` = the original, a new Message-ID) and sent at once; the original keeps its history. If sending fails, or an earlier email of the order is still unsent, it stays queued for the cron.',
         tag: 'Admin',
         security: { kind: 'apiKey', scopes: ['messages:admin'] },
         params: ApiKeyParams,
-        responses: { 201: { description: 'The original and the copy after the attempt', schema: R.outboxResendResponseSchema } },
+        responses: {
+          201: {
+            description: 'The original (as it was) and the resent message after the attempt',
+            schema: R.outboxResendResponseSchema,
+          },
+        },
         errors: [...API_KEY, 'NOT_FOUND'],
       },
     ],

@@ -3,6 +3,7 @@ import { db } from '../db/client.js';
 import { listOutboxMessages, MESSAGE_KINDS, MESSAGE_STATUSES, type OutboxMessage } from '../db/models/outbox-messages.js';
 import { AppError } from '../errors.js';
 import { isUuid } from '../ids.js';
+import { messageIdFor } from './message-id.js';
 
 /** GET /api/admin/messages: the outbox, newest first, for staff (scope messages:admin). */
 
@@ -16,6 +17,8 @@ export function presentMessage(message: OutboxMessage): Record<string, unknown> 
     status: message.status,
     attempts: message.attempts,
     nextAttemptAt: message.status === 'pending' ? message.nextAttemptAt.toISOString() : null,
+    messageId: messageIdFor(message),
+    claimedAt: message.claimedAt?.toISOString() ?? null,
     lastAttemptAt: message.lastAttemptAt?.toISOString() ?? null,
     lastError: message.lastError,
     providerMessageId: message.providerMessageId,
@@ -23,6 +26,7 @@ export function presentMessage(message: OutboxMessage): Record<string, unknown> 
     requestedBy: message.requestedBy,
     sentAt: message.sentAt?.toISOString() ?? null,
     deadAt: message.deadAt?.toISOString() ?? null,
+    uncertainAt: message.uncertainAt?.toISOString() ?? null,
     createdAt: message.createdAt.toISOString(),
   };
 }

@@ -66,3 +66,21 @@ export async function notifyOrderEndedInTx(
     cause: input.how,
   });
 }
+
+/**
+ * The payment failed after the buyer had started paying (Stripe checkout.session.async_payment_failed, PayPal
+ * PAYMENT.CAPTURE.DENIED / DECLINED) and the order failed with it, its tickets released (lib/payments/fail-payment.ts,
+ * in that transaction). Keyed by the payment: a replayed or duplicated webhook queues nothing new. `failureCode`
+ * is our code (e.g. `async_payment_failed`), never a provider id.
+ */
+export async function notifyPaymentFailedInTx(
+  tx: Tx,
+  input: { orderId: string; paymentId: string | undefined; failureCode: string },
+) {
+  return await enqueueMessageInTx(tx, {
+    orderId: input.orderId,
+    kind: 'payment_failed',
+    cause: input.paymentId ? `payment:${input.paymentId}` : 'order-failed',
+    payload: { failureCode: input.failureCode },
+  });
+}

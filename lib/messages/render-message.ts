@@ -7,6 +7,7 @@ import { formatMinorUnits } from '../money.js';
 import { issueTicketCodesInTx, ticketCodesForOrder } from '../tickets/ticket-codes.js';
 import { esc, href, layout, plain } from './html.js';
 import { issueOrderLinkToken } from './order-link-tokens.js';
+import { messageIdFor } from './message-id.js';
 import type { OutgoingMail } from './transport.js';
 
 /**
@@ -227,9 +228,42 @@ async function orderEnded(tx: Tx, message: OutboxMessage): Promise<OutgoingMail>
   return { to: message.recipient, subject, html, text, attachments: [], messageId: messageIdFor(message) };
 }
 
-/** Our Message-ID: the outbox row and the attempt, so every attempt is its own message at the SMTP server. */
-export function messageIdFor(message: Pick<OutboxMessage, 'id' | 'attempts'>): string {
-  return `<${message.id}.${message.attempts}@boulderfest.outbox>`;
+/**
+ * The payment failed after the buyer had started paying (a bank debit that bounced, a PayPal capture denied):
+ * the order is failed and its tickets were released (lib/payments/fail-payment.ts). Nothing was captured; what
+ * a buyer may see is an authorization their bank releases, hence "contact us" if a charge stays.
+ */
+async function paymentFailed(tx: Tx, message: OutboxMessage): Promise<OutgoingMail> {
+  const order = await loadOrder(tx, message.orderId);
+  const tickets = await loadTickets(tx, order.id);
+  const how = order.provider === 'paypal' ? 'PayPal declined the payment' : 'your bank or card issuer declined the payment';
+  const subject = `Your payment for ${plain(order.eventName)} did not go through – order ${order.orderNumber}`;
+  const what = `The payment for your order ${order.orderNumber} (${money(order.totalCents, order.currency)}) did not go through: ${how} after the order was placed.`;
+  const released = `The ${tickets.length === 1 ? 'ticket' : `${tickets.length} tickets`} you had reserved for ${order.eventName} (${eventDates(order)}) ${tickets.length === 1 ? 'was' : 'were'} released, and the order is closed.`;
+  const charged = `You have not been charged. If an amount still shows on your ${order.provider === 'paypal' ? 'PayPal account' : 'statement'} after a few days, reply to this email (or write to ${replyAddress()}) with your order number ${order.orderNumber} and we will sort it out.`;
+  const again = `You are welcome to buy tickets again: ${siteUrl()}/`;
+  const html = layout(
+    subject,
+    `<h1 style="font-size:22px;margin:0 0 8px">Your payment did not go through</h1>
+<p>Hi ${esc(order.buyerFirstName)},</p><p>${esc(what)}</p><p>${esc(released)}</p><p>${esc(charged)}</p>
+<p><a href="${href(`${siteUrl()}/`)}" style="color:#b3261e">Buy tickets</a></p>`,
+  );
+  const text = [
+    'Your payment did not go through',
+    '',
+    `Hi ${plain(order.buyerFirstName)},`,
+    '',
+    plain(what),
+    '',
+    plain(released),
+    '',
+    plain(charged),
+    '',
+    again,
+    '',
+    'A Lo Cubano Boulder Fest',
+  ].join('\n');
+  return { to: message.recipient, subject, html, text, attachments: [], messageId: messageIdFor(message) };
 }
 
 export async function renderMessage(tx: Tx, message: OutboxMessage): Promise<OutgoingMail> {
@@ -242,5 +276,7 @@ export async function renderMessage(tx: Tx, message: OutboxMessage): Promise<Out
     case 'order_expired':
     case 'order_cancelled':
       return await orderEnded(tx, message);
+    case 'payment_failed':
+      return await paymentFailed(tx, message);
   }
 }

@@ -3,6 +3,7 @@ import { type Actor, appendAudit } from '../db/models/audit-log.js';
 import { lockOrderById } from '../db/models/orders.js';
 import { recordPaymentFailure } from '../db/models/payment-failures.js';
 import { releaseOrderHolds } from '../checkout/holds.js';
+import { notifyPaymentFailedInTx } from '../messages/notify-buyer.js';
 import { type FailureReport, failureRow, lockPaymentForFailure } from './failure-report.js';
 import { canTransition, isHolding } from './state-machine.js';
 import { transition } from './transition.js';
@@ -11,7 +12,8 @@ import { transition } from './transition.js';
  * The payment failed (Stripe async payment failed, PayPal capture denied). For an order still
  * holding tickets: order and payment failed, hold released, failure recorded, one audit entry. For
  * a payment still open on an order that is no longer holding: the failure is recorded. Otherwise
- * (already paid, already failed) nothing changes.
+ * (already paid, already failed) nothing changes. An order that fails here queues the buyer's "payment did not go
+ * through" email in the same transaction.
  */
 export async function failPaymentInTx(tx: Tx, orderId: string, failure: FailureReport, actor: Actor): Promise<boolean> {
   const order = await lockOrderById(tx, orderId);
@@ -33,6 +35,8 @@ export async function failPaymentInTx(tx: Tx, orderId: string, failure: FailureR
     const to = canTransition('payment', openPayment.status, 'failed') ? 'failed' : openPayment.status;
     await transition(tx, 'payment', openPayment, to, providerPaymentId);
   }
+  // The buyer hears that the payment did not go through (queued in this transaction, sent after it commits).
+  if (endsOrder) await notifyPaymentFailedInTx(tx, { orderId: order.id, paymentId: payment?.id, failureCode: failure.code });
   await appendAudit(tx, {
     entityType: 'order',
     entityId: order.id,

@@ -12,7 +12,11 @@ export type CrashPoint =
   /** webhooks/inbox: the event stored (committed), not applied yet. */
   | 'webhook.after-store'
   /** refunds/issue-refund: the pending refund reserved (committed), the provider not asked yet. */
-  | 'refund.after-reserve';
+  | 'refund.after-reserve'
+  /** messages/deliver-messages: the email claimed (committed, status sending), not rendered or sent yet. */
+  | 'message.after-claim'
+  /** messages/deliver-messages: the SMTP server accepted the email (250), `sent` not recorded yet. */
+  | 'message.after-send';
 
 export class CrashPointError extends Error {
   override name = 'CrashPointError';

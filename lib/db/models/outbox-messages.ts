@@ -2,7 +2,9 @@ import type { Queryable } from '../client.js';
 
 /**
  * outbox_messages: buyer emails waiting to go out, written in the transaction of the change they report.
- * pending → sending (claimed by one sender, with a lease) → sent | pending again (backoff) | dead.
+ * pending → sending (claimed by one sender in one statement, with a lease) → sent | pending again (backoff) | dead;
+ * sending whose lease ran out (the sender died mid-send) → uncertain, never resent by itself: staff resend it
+ * (uncertain → pending, same row, same Message-ID). See lib/messages/deliver-messages.ts.
  */
 
 export const MESSAGE_KINDS = [
@@ -11,9 +13,10 @@ export const MESSAGE_KINDS = [
   'late_payment_refund',
   'order_expired',
   'order_cancelled',
+  'payment_failed',
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
-export const MESSAGE_STATUSES = ['pending', 'sending', 'sent', 'dead'] as const;
+export const MESSAGE_STATUSES = ['pending', 'sending', 'sent', 'dead', 'uncertain'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 export interface OutboxMessage {
@@ -26,6 +29,8 @@ export interface OutboxMessage {
   status: MessageStatus;
   attempts: number;
   nextAttemptAt: Date;
+  /** When the current (or last) claim was taken. */
+  claimedAt: Date | null;
   lockedUntil: Date | null;
   lastAttemptAt: Date | null;
   lastError: string | null;
@@ -34,14 +39,19 @@ export interface OutboxMessage {
   requestedBy: string | null;
   sentAt: Date | null;
   deadAt: Date | null;
+  /** When a lapsed claim made it uncertain (kept when staff resend it or its slow sender reports back). */
+  uncertainAt: Date | null;
+  /** Queue order (a sequence taken at the INSERT): the order gate sends a message after every earlier one of its order. */
+  seq: string;
   createdAt: Date;
   updatedAt: Date;
 }
 
 export const OUTBOX_COLUMNS = `id, order_id AS "orderId", kind, cause, recipient, payload, status, attempts,
-  next_attempt_at AS "nextAttemptAt", locked_until AS "lockedUntil", last_attempt_at AS "lastAttemptAt",
+  next_attempt_at AS "nextAttemptAt", claimed_at AS "claimedAt", locked_until AS "lockedUntil", last_attempt_at AS "lastAttemptAt",
   last_error AS "lastError", provider_message_id AS "providerMessageId", resend_of AS "resendOf",
-  requested_by AS "requestedBy", sent_at AS "sentAt", dead_at AS "deadAt", created_at AS "createdAt",
+  requested_by AS "requestedBy", sent_at AS "sentAt", dead_at AS "deadAt", uncertain_at AS "uncertainAt",
+  seq::text AS seq, created_at AS "createdAt",
   updated_at AS "updatedAt"`;
 
 export interface NewOutboxMessage {
@@ -82,10 +92,15 @@ export async function insertOutboxMessageIfNew(q: Queryable, message: NewOutboxM
 }
 
 /**
- * Claims up to `limit` due messages for this sender: pending ones whose time has come and `sending`
- * ones whose sender's lease ran out (it crashed). With `ids` (the after-commit send, a staff resend):
- * only those, and a never-tried one even inside its grace period. SKIP LOCKED: concurrent senders never get the same
- * row. Each claim counts as an attempt.
+ * Claims up to `limit` due messages for this sender, in ONE statement (committed before any SMTP call):
+ * status `sending`, claimed_at, attempt + 1, a lease (locked_until). Due: pending whose time has come; with
+ * `ids` (the after-commit send, a staff resend) only those, and a never-tried one even inside its grace period.
+ * SKIP LOCKED plus the re-check of the status on the locked row: concurrent senders (after-commit, crons) never
+ * both claim a row, and a claimed row is not due again. A `sending` row whose lease ran out is NOT claimed
+ * again (see markLapsedClaimsUncertain).
+ *
+ * The order gate: a message is claimable only when no earlier message of its order (lower `seq`) is still
+ * pending (queued, or failed and waiting for its retry) or sending. Dead and uncertain ones do not block.
  */
 export async function claimDueMessages(
   q: Queryable,
@@ -93,36 +108,59 @@ export async function claimDueMessages(
 ): Promise<OutboxMessage[]> {
   return await q.queryMany<OutboxMessage>(
     `UPDATE outbox_messages m
-     SET status = 'sending', attempts = m.attempts + 1, locked_until = now() + make_interval(secs => $2),
-       last_attempt_at = now()
+     SET status = 'sending', attempts = m.attempts + 1, claimed_at = now(),
+       locked_until = now() + make_interval(secs => $2), last_attempt_at = now()
      WHERE m.id IN (
-       SELECT id FROM outbox_messages
-       WHERE ((status = 'pending' AND (next_attempt_at <= now() OR ($3::uuid[] IS NOT NULL AND attempts = 0)))
-              OR (status = 'sending' AND locked_until < now()))
-         AND ($3::uuid[] IS NULL OR id = ANY($3::uuid[]))
-       ORDER BY next_attempt_at, id
+       SELECT d.id FROM outbox_messages d
+       WHERE d.status = 'pending' AND (d.next_attempt_at <= now() OR ($3::uuid[] IS NOT NULL AND d.attempts = 0))
+         AND ($3::uuid[] IS NULL OR d.id = ANY($3::uuid[]))
+         AND NOT EXISTS (
+           SELECT 1 FROM outbox_messages e
+           WHERE e.order_id = d.order_id AND e.seq < d.seq AND e.status IN ('pending', 'sending'))
+       ORDER BY d.next_attempt_at, d.seq
        LIMIT $1
-       FOR UPDATE SKIP LOCKED)
+       FOR UPDATE OF d SKIP LOCKED)
      RETURNING ${OUTBOX_COLUMNS}`,
     [options.limit, options.leaseSeconds, options.ids ? [...options.ids] : null],
   );
 }
 
-/** Only the sender holding the claim (status sending, same attempt) records the outcome. */
+/**
+ * Claims whose lease ran out: their sender died (or froze) between claiming and recording the outcome, so the
+ * SMTP server may or may not have accepted the message. They become `uncertain`, with the reason, and are never
+ * sent again by themselves (never twice). Returns the rows moved.
+ */
+export async function markLapsedClaimsUncertain(q: Queryable): Promise<OutboxMessage[]> {
+  return await q.queryMany<OutboxMessage>(
+    `UPDATE outbox_messages
+     SET status = 'uncertain', uncertain_at = now(), locked_until = NULL,
+       last_error = left('attempt ' || attempts || ' claimed at ' || to_char(claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+         || ' never reported back (the sender died mid-send): the SMTP server may or may not have accepted it.'
+         || ' Not resent automatically; check the mail provider''s log, then resend it on purpose.', 1000)
+     WHERE status = 'sending' AND locked_until < now()
+     RETURNING ${OUTBOX_COLUMNS}`,
+  );
+}
+
+/**
+ * Only the sender holding the claim (same attempt) records the outcome: while `sending`, or after its claim
+ * was declared uncertain (a slow sender that did finish: now it is known).
+ */
 export async function markMessageSent(
   q: Queryable,
   message: Pick<OutboxMessage, 'id' | 'attempts'>,
   providerMessageId: string | null,
 ): Promise<boolean> {
   const result = await q.query(
-    `UPDATE outbox_messages SET status = 'sent', sent_at = now(), locked_until = NULL, provider_message_id = $3
-     WHERE id = $1 AND status = 'sending' AND attempts = $2`,
+    `UPDATE outbox_messages SET status = 'sent', sent_at = now(), locked_until = NULL,
+       provider_message_id = $3
+     WHERE id = $1 AND status IN ('sending', 'uncertain') AND attempts = $2`,
     [message.id, message.attempts, providerMessageId],
   );
   return (result.rowCount ?? 0) > 0;
 }
 
-/** A failed attempt: back to pending at `retryAt`, or dead when `dead`. */
+/** A failed attempt (certainly not accepted): back to pending at `retryAt`, or dead when `dead`. */
 export async function markMessageFailed(
   q: Queryable,
   message: Pick<OutboxMessage, 'id' | 'attempts'>,
@@ -132,10 +170,23 @@ export async function markMessageFailed(
     `UPDATE outbox_messages
      SET status = CASE WHEN $3 THEN 'dead' ELSE 'pending' END, dead_at = CASE WHEN $3 THEN now() END,
        next_attempt_at = $4, locked_until = NULL, last_error = $5
-     WHERE id = $1 AND status = 'sending' AND attempts = $2`,
+     WHERE id = $1 AND status IN ('sending', 'uncertain') AND attempts = $2`,
     [message.id, message.attempts, outcome.dead, outcome.retryAt, outcome.error.slice(0, 1000)],
   );
   return (result.rowCount ?? 0) > 0;
+}
+
+/**
+ * Staff resend of an uncertain message: the same row goes back to pending, due now (same Message-ID, so a mail
+ * provider that already has it may drop the copy), `requested_by` the staff member. Undefined unless it was uncertain.
+ */
+export async function releaseUncertainMessage(q: Queryable, id: string, requestedBy: string): Promise<OutboxMessage | undefined> {
+  return await q.queryOne<OutboxMessage>(
+    `UPDATE outbox_messages SET status = 'pending', next_attempt_at = now(), requested_by = $2
+     WHERE id = $1 AND status = 'uncertain'
+     RETURNING ${OUTBOX_COLUMNS}`,
+    [id, requestedBy],
+  );
 }
 
 export async function findOutboxMessage(q: Queryable, id: string): Promise<OutboxMessage | undefined> {
@@ -143,10 +194,9 @@ export async function findOutboxMessage(q: Queryable, id: string): Promise<Outbo
 }
 
 export async function listMessagesForOrder(q: Queryable, orderId: string): Promise<OutboxMessage[]> {
-  return await q.queryMany<OutboxMessage>(
-    `SELECT ${OUTBOX_COLUMNS} FROM outbox_messages WHERE order_id = $1 ORDER BY created_at, id`,
-    [orderId],
-  );
+  return await q.queryMany<OutboxMessage>(`SELECT ${OUTBOX_COLUMNS} FROM outbox_messages WHERE order_id = $1 ORDER BY seq`, [
+    orderId,
+  ]);
 }
 
 export interface MessageListFilter {

@@ -89,7 +89,7 @@ export async function outboxFigures(q: Queryable): Promise<OperationalMetrics['o
        FROM outbox_messages
       WHERE (status = 'pending' AND next_attempt_at <= now()) OR (status = 'sending' AND locked_until <= now())`,
   );
-  const byStatus = { pending: 0, sending: 0, sent: 0, dead: 0 };
+  const byStatus = { pending: 0, sending: 0, sent: 0, dead: 0, uncertain: 0 };
   for (const row of rows) byStatus[row.status] = row.messages;
   return {
     byStatus,

@@ -5,8 +5,9 @@ import { presentMessage } from '../../../../lib/messages/list-messages.js';
 import { resendMessage } from '../../../../lib/messages/resend-message.js';
 
 /**
- * POST /api/admin/messages/{id}/resend (scope messages:admin): sends a copy of the message now (a dead
- * one included) and answers with both; a copy that fails stays queued for the cron.
+ * POST /api/admin/messages/{id}/resend (scope messages:admin): sends the message again now (an uncertain one is
+ * released as the same row, any other copied; lib/messages/resend-message.ts) and answers with both; one that
+ * fails stays queued for the cron.
  */
 export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute(
   {
