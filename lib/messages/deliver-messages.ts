@@ -63,7 +63,10 @@ export function nextAttemptAt(attempts: number, now: Date = new Date()): Date {
   return new Date(now.getTime() + seconds * 1000);
 }
 
-async function deliverOne(message: OutboxMessage, claimedAtMs: number, summary: DeliverySummary): Promise<void> {
+/** What became of one claimed message: `failed` keeps it (and so the order's later messages) waiting. */
+type Outcome = 'sent' | 'failed' | 'dead';
+
+async function deliverOne(message: OutboxMessage, claimedAtMs: number, summary: DeliverySummary): Promise<Outcome> {
   unsafeCrashPointForTests('message.after-claim');
   let sent: SentMail;
   try {
@@ -84,7 +87,7 @@ async function deliverOne(message: OutboxMessage, claimedAtMs: number, summary: 
       attempts: message.attempts,
       error: description,
     });
-    return;
+    return dead ? 'dead' : 'failed';
   }
   // ✗ here: the server has the email and we have no record of it → sending → (lease over) uncertain.
   unsafeCrashPointForTests('message.after-send');
@@ -92,12 +95,19 @@ async function deliverOne(message: OutboxMessage, claimedAtMs: number, summary: 
   summary.sent++;
   if (recorded) log.info('email sent', { messageId: message.id, kind: message.kind, attempts: message.attempts });
   else log.warn('email sent after its claim was taken over', { messageId: message.id, attempts: message.attempts });
+  return 'sent';
 }
 
 /**
  * Claims one message at a time, and only while a whole send still fits in the function's limit (claiming
  * stops at limit − one send budget − 1 s), so a claimed message is never abandoned mid-send by the platform.
+ *
+ * With `ids` (the after-commit send, a staff resend), once those are done: follow-ups. A later message of the same
+ * order that was queued while this one was still unsent could not go (the order gate) and would wait for the cron;
+ * it goes now, right behind the one that held it back (at most FOLLOW_UPS of them).
  */
+const FOLLOW_UPS = 10;
+
 export async function deliverDueMessages(
   options: { limit?: number; budgetMs?: number; ids?: readonly string[] } = {},
 ): Promise<DeliverySummary> {
@@ -116,17 +126,22 @@ export async function deliverDueMessages(
     }
   }
   let remaining = options.limit ?? 25;
-  while (remaining > 0 && Date.now() - started < budgetMs) {
+  let followUps = options.ids ? FOLLOW_UPS : 0;
+  const unblocked = new Set<string>();
+  while (Date.now() - started < budgetMs) {
     const claimedAtMs = Date.now(); // taken before the claim: the local lease can only end early, never late
-    const batch = await claimDueMessages(db, {
-      limit: 1,
-      leaseSeconds: LEASE_SECONDS,
-      ids: options.ids,
-    });
+    let batch: OutboxMessage[] = [];
+    if (remaining > 0) batch = await claimDueMessages(db, { limit: 1, leaseSeconds: LEASE_SECONDS, ids: options.ids });
+    if (batch.length === 0 && followUps > 0 && unblocked.size > 0) {
+      batch = await claimDueMessages(db, { limit: 1, leaseSeconds: LEASE_SECONDS, orderIds: [...unblocked] });
+      if (batch.length === 0) unblocked.clear();
+      else followUps--;
+    } else if (batch.length > 0) remaining--;
     if (batch.length === 0) break;
     summary.claimed += batch.length;
-    remaining -= batch.length;
-    for (const message of batch) await deliverOne(message, claimedAtMs, summary);
+    for (const message of batch) {
+      if ((await deliverOne(message, claimedAtMs, summary)) !== 'failed') unblocked.add(message.orderId);
+    }
   }
   return summary;
 }

@@ -94,7 +94,8 @@ export async function insertOutboxMessageIfNew(q: Queryable, message: NewOutboxM
 /**
  * Claims up to `limit` due messages for this sender, in ONE statement (committed before any SMTP call):
  * status `sending`, claimed_at, attempt + 1, a lease (locked_until). Due: pending whose time has come; with
- * `ids` (the after-commit send, a staff resend) only those, and a never-tried one even inside its grace period.
+ * `ids` (the after-commit send, a staff resend) only those, and a never-tried one even inside its grace period;
+ * with `orderIds` (follow-ups: messages an earlier one of their order was holding back) likewise, of those orders.
  * SKIP LOCKED plus the re-check of the status on the locked row: concurrent senders (after-commit, crons) never
  * both claim a row, and a claimed row is not due again. A `sending` row whose lease ran out is NOT claimed
  * again (see markLapsedClaimsUncertain).
@@ -104,7 +105,12 @@ export async function insertOutboxMessageIfNew(q: Queryable, message: NewOutboxM
  */
 export async function claimDueMessages(
   q: Queryable,
-  options: { limit: number; leaseSeconds: number; ids?: readonly string[] | undefined },
+  options: {
+    limit: number;
+    leaseSeconds: number;
+    ids?: readonly string[] | undefined;
+    orderIds?: readonly string[] | undefined;
+  },
 ): Promise<OutboxMessage[]> {
   return await q.queryMany<OutboxMessage>(
     `UPDATE outbox_messages m
@@ -112,8 +118,10 @@ export async function claimDueMessages(
        locked_until = now() + make_interval(secs => $2), last_attempt_at = now()
      WHERE m.id IN (
        SELECT d.id FROM outbox_messages d
-       WHERE d.status = 'pending' AND (d.next_attempt_at <= now() OR ($3::uuid[] IS NOT NULL AND d.attempts = 0))
+       WHERE d.status = 'pending'
+         AND (d.next_attempt_at <= now() OR (($3::uuid[] IS NOT NULL OR $4::uuid[] IS NOT NULL) AND d.attempts = 0))
          AND ($3::uuid[] IS NULL OR d.id = ANY($3::uuid[]))
+         AND ($4::uuid[] IS NULL OR d.order_id = ANY($4::uuid[]))
          AND NOT EXISTS (
            SELECT 1 FROM outbox_messages e
            WHERE e.order_id = d.order_id AND e.seq < d.seq AND e.status IN ('pending', 'sending'))
@@ -121,7 +129,7 @@ export async function claimDueMessages(
        LIMIT $1
        FOR UPDATE OF d SKIP LOCKED)
      RETURNING ${OUTBOX_COLUMNS}`,
-    [options.limit, options.leaseSeconds, options.ids ? [...options.ids] : null],
+    [options.limit, options.leaseSeconds, options.ids ? [...options.ids] : null, options.orderIds ? [...options.orderIds] : null],
   );
 }
 
