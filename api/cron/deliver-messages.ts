@@ -5,8 +5,9 @@ import { deliverDueMessages } from '../../lib/messages/deliver-messages.js';
 
 /**
  * GET /api/cron/deliver-messages — Vercel Cron (Authorization: Bearer $CRON_SECRET). Sends the outbox
- * messages that are due (first tries the after-commit send missed, retries after backoff, messages whose
- * sender died mid-send); dead after MAIL_MAX_ATTEMPTS. Stays inside the function's time limit (lib/time-budget.ts).
+ * messages that are due (first tries the after-commit send missed, retries after backoff), each order's in queue
+ * order; dead after MAIL_MAX_ATTEMPTS. Messages whose deliverer died mid-send become `uncertain` and are NOT sent
+ * again (staff resend them). Stays inside the function's time limit (lib/time-budget.ts).
  */
 export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute(
   {
