@@ -123,6 +123,14 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
       await server.idle();
       return renderRefund(refund, true);
     },
+    voidOrder(orderId) {
+      const order = orders.get(orderId);
+      if (!order) throw new Error(`paypal sandbox: no order ${orderId}`);
+      if (order.status === 'COMPLETED') throw new Error(`paypal sandbox: order ${orderId} is COMPLETED and cannot be voided`);
+      order.status = 'VOIDED';
+      order.updateTime = state.timestamp();
+      return renderOrder(order);
+    },
   });
 }
 

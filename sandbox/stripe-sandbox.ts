@@ -5,7 +5,8 @@
  *
  * Endpoints: POST/GET /v1/checkout/sessions, GET /v1/checkout/sessions/:id[/line_items],
  * POST /v1/checkout/sessions/:id/expire, POST /v1/refunds, GET /v1/refunds/:id,
- * GET /v1/payment_intents/:id, GET /v1/charges/:id; payment page GET/POST /pay/:id;
+ * GET /v1/payment_intents/:id, GET /v1/charges/:id; payment page GET/POST /pay/:id; test controls on the
+ * handle (expireSession, dashboardRefund, payByBankDebit / settleAsyncPayment for async methods, reporting);
  * control endpoints under /__sandbox/ (see http-kit.ts).
  *
  * One sandbox = one state (stripe/state.ts) and the parts that read and write it, each in its file under stripe/:
@@ -51,7 +52,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     return refund ? renderRefund(refund) : undefined;
   });
   const { events, buildEvent, signPayload } = ev;
-  const { pay, findSession } = payment;
+  const { pay, payByBankDebit, settleAsyncPayment, findSession } = payment;
 
   const server = await SandboxServer.start({
     name: 'stripe',
@@ -91,6 +92,8 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
       if (secret !== undefined) state.webhookSecret = secret;
     },
     pay,
+    payByBankDebit,
+    settleAsyncPayment,
     buildEvent: (type, object) => buildEvent(type, object),
     signPayload,
     deliverEvent: (event) => events.deliver(event),

@@ -115,6 +115,7 @@ export function buildFixtureCopies(sharedDir = SHARED_FIXTURES_DIR): FixtureCopy
       T0006: 'PayPal Checkout APIs payment',
       T1107: 'Payment refund',
       T0400: 'General withdrawal from PayPal account',
+      T0100: 'General non-payment fee',
     },
   };
   return [

@@ -407,7 +407,7 @@ export const ROUTES: RouteSpec[] = [
         operationId: 'getReconciliation',
         summary: "A day's reconciliation with Stripe and PayPal",
         description:
-          "The stored report of one UTC day (the daily cron, or `npm run reconcile`): per provider, the provider's gross, refunds, fees and net against our books, counts per class (matched, amount_differs, fee_differs, provider_only, books_only), the payouts with whether every transaction in them matched, and every mismatch with a plain-words explanation and the order it concerns. `format=csv`: every line. 404 when the day has not been reconciled.",
+          "The stored report of one UTC day (the daily cron, or `npm run reconcile`): per provider, the provider's gross, refunds, fees and net against our books, counts per class (matched, amount_differs, fee_differs, provider_only, books_only, account_fee), the payouts with whether every transaction in them matched (a Stripe payout lists its transactions; a PayPal withdrawal does not, says so, and is compared with the day's net), every mismatch with a plain-words explanation and the order it concerns, and the account fees (no order: book them by hand). `format=csv`: every line (PayPal withdrawals included, kind payout). 404 when the day has not been reconciled.",
         tag: 'Payments',
         security: { kind: 'apiKey', scopes: ['finance:read'] },
         query: ReconciliationQuery,

@@ -4,7 +4,7 @@ import type { Provider } from '../db/models/orders.js';
 import { csvField } from '../db/queries/transactions.js';
 import { AppError } from '../errors.js';
 import { dayRange } from './reconcile-day.js';
-import type { ReconciliationClass, RunSummary } from './types.js';
+import type { MismatchClass, RunSummary } from './types.js';
 
 /**
  * The stored report of a day (GET /api/reconciliation): per provider the run's summary (provider
@@ -12,9 +12,14 @@ import type { ReconciliationClass, RunSummary } from './types.js';
  * explanation and the order it concerns; or, as CSV, every line of the day (matched ones too).
  */
 
-/** A stored line that is not matched (the row's shape is the model's: lib/db/models/reconciliation-runs.ts). */
+/** A stored line that is a mismatch (the row's shape is the model's: lib/db/models/reconciliation-runs.ts). */
 export interface MismatchLine extends Omit<StoredLine, 'class'> {
-  class: Exclude<ReconciliationClass, 'matched'>;
+  class: MismatchClass;
+}
+
+/** A provider fee of the account (no order): not a mismatch, listed so that staff book it by hand. */
+export interface AccountFeeLine extends Omit<StoredLine, 'class'> {
+  class: 'account_fee';
 }
 
 export interface ProviderReport {
@@ -25,6 +30,8 @@ export interface ProviderReport {
   mismatches: MismatchLine[];
   /** True when there are more mismatches than the JSON answer carries (the CSV has them all). */
   mismatchesTruncated: boolean;
+  /** Account fees of the day (class account_fee): no order, book them by hand (at most MAX_JSON_MISMATCHES). */
+  accountFees: AccountFeeLine[];
 }
 
 export interface ReconciliationReport {
@@ -56,8 +63,13 @@ export async function getReconciliationReport(input: {
     const mismatches = (await listRunLines(db, run.id, {
       afterId: 0,
       limit: MAX_JSON_MISMATCHES + 1,
-      mismatchesOnly: true,
+      only: 'mismatches',
     })) as MismatchLine[];
+    const accountFees = (await listRunLines(db, run.id, {
+      afterId: 0,
+      limit: MAX_JSON_MISMATCHES,
+      only: 'account_fee',
+    })) as AccountFeeLine[];
     providers.push({
       provider: run.provider,
       runId: run.id,
@@ -65,6 +77,7 @@ export async function getReconciliationReport(input: {
       summary: run.summary,
       mismatches: mismatches.slice(0, MAX_JSON_MISMATCHES),
       mismatchesTruncated: mismatches.length > MAX_JSON_MISMATCHES,
+      accountFees,
     });
   }
   return { day: input.day, providers };
@@ -114,7 +127,7 @@ export async function streamReconciliationCsv(input: {
           controller.close();
           return;
         }
-        const rows = await listRunLines(db, run.id, { afterId: after, limit: batchSize, mismatchesOnly: false });
+        const rows = await listRunLines(db, run.id, { afterId: after, limit: batchSize, only: 'all' });
         if (rows.length > 0) {
           const text = rows
             .map(

@@ -7,10 +7,17 @@ import {
   booksSource,
   type BooksSource,
   findBooksEntries,
+  findDisputeEntries,
   findOrderHints,
   unmatchedBooksEntries,
 } from '../db/queries/reconciliation-books.js';
-import { classifyProviderRecord, explainBooksOnly, type OrderHint } from './classify.js';
+import {
+  classifyProviderRecord,
+  explainBooksOnly,
+  explainPayPalWithdrawal,
+  explainStripePayout,
+  type OrderHint,
+} from './classify.js';
 import { firstPayPalCursor, type PayPalCursor, paypalDayChunks, type PayPalWithdrawal } from './paypal-records.js';
 import {
   advanceRun,
@@ -24,12 +31,13 @@ import {
   lineTotals,
   lockReconciliationDay,
   lockRun,
-  providerLinesUpTo,
+  providerLinesBetween,
   type RunRow,
   setLinesPayout,
 } from '../db/models/reconciliation-runs.js';
 import { stripeDayChunks, stripeDayPayouts } from './stripe-records.js';
 import {
+  MISMATCH_CLASSES,
   type Payout,
   RECONCILIATION_CLASSES,
   type ReconcileOutcome,
@@ -46,8 +54,10 @@ import {
  *     lines together with the run's cursor in one short transaction, so a run that runs out of time
  *     (`timeBudgetMs`, kept under the function's maxDuration) continues exactly where it stopped.
  *  2. books phase: our movements of the day that no provider record named → `books_only` lines.
- *  3. finish: payouts with their totals and whether every transaction in them matched; totals and
- *     counts; then, in one transaction, this run replaces the day's previous report.
+ *  3. finish: payouts with their totals and whether every transaction in them matched (Stripe lists a
+ *     payout's transactions; a PayPal withdrawal does not, so it is compared with the day's net and
+ *     written as a `payout` line); totals and counts; then, in one transaction, this run replaces the
+ *     day's previous report.
  *
  * Idempotent: re-running a day builds a new run and swaps it in when it is complete; the old report
  * stays readable until then. Safe beside webhooks: lines read the books as they are when their chunk
@@ -126,7 +136,9 @@ async function writeChunk(run: RunRow, lines: LineInput[], cursor: RunCursor, re
 async function classifyChunk(provider: Provider, source: BooksSource, records: ProviderRecord[]): Promise<LineInput[]> {
   const references = [...new Set(records.flatMap((r) => (r.reference ? [r.reference] : [])))];
   const books = await findBooksEntries(db, source, provider, references);
-  const unmatched = records.filter((r) => !r.reference || !books.has(r.reference));
+  const disputeIds = records.flatMap((r) => (r.kind === 'adjustment' && r.reference ? [r.reference] : []));
+  const disputes = await findDisputeEntries(db, source, provider, disputeIds);
+  const unmatched = records.filter((r) => !r.reference || (!books.has(r.reference) && !disputes.has(r.reference)));
   const hints =
     unmatched.length > 0
       ? await findOrderHints(
@@ -146,7 +158,13 @@ async function classifyChunk(provider: Provider, source: BooksSource, records: P
         null;
     }
     return {
-      classified: classifyProviderRecord(provider, record, entry, hint),
+      classified: classifyProviderRecord(
+        provider,
+        record,
+        entry,
+        hint,
+        record.kind === 'adjustment' && record.reference ? disputes.get(record.reference) : undefined,
+      ),
       kind: record.kind,
       record,
       books: entry ?? null,
@@ -161,9 +179,9 @@ async function stripePayouts(run: RunRow, dayStart: Date, dayEnd: Date): Promise
   for await (const { payout, transactionIds } of stripeDayPayouts({ dayStart, dayEnd })) {
     const classes = await classesOfRecords(db, 'stripe', run.id, transactionIds);
     await setLinesPayout(db, run.id, transactionIds, payout.id);
-    const matched = transactionIds.filter((id) => classes.get(id) === 'matched').length;
+    const matched = transactionIds.filter((id) => classes.get(id) === 'matched' || classes.get(id) === 'account_fee').length;
     const notReconciled = transactionIds.filter((id) => !classes.has(id)).length;
-    payouts.push({
+    const counted = {
       id: payout.id,
       amountCents: payout.amount,
       currency: payout.currency.toUpperCase(),
@@ -175,22 +193,37 @@ async function stripePayouts(run: RunRow, dayStart: Date, dayEnd: Date): Promise
       notMatched: transactionIds.length - matched - notReconciled,
       notReconciled,
       allMatched: matched === transactionIds.length,
+    };
+    payouts.push({
+      ...counted,
+      transactionsListed: true,
+      dayNetCents: null,
+      matchesDayNet: null,
+      explanation: explainStripePayout(counted),
     });
   }
   return payouts;
 }
 
 /**
- * PayPal does not say which transactions a withdrawal paid out; we report, for each withdrawal of the
- * day, whether every transaction of the run before it matched.
+ * PayPal does not say which transactions a withdrawal paid out (it is one T04xx transaction of an amount). So each
+ * withdrawal of the day is compared with the net of the day's transactions in its currency since the previous
+ * withdrawal of the day (or the day's start) up to it: equal → it matches the day's net (a `matched` payout line),
+ * else a named mismatch (`amount_differs` payout line). Its counts are those transactions and how many matched.
  */
-async function paypalPayouts(run: RunRow, withdrawals: PayPalWithdrawal[]): Promise<Payout[]> {
+async function paypalPayouts(run: RunRow, withdrawals: PayPalWithdrawal[]): Promise<{ payouts: Payout[]; lines: LineInput[] }> {
   const payouts: Payout[] = [];
-  for (const w of withdrawals) {
-    const { total, matched } = await providerLinesUpTo(db, run.id, w.at);
-    payouts.push({
+  const lines: LineInput[] = [];
+  const sorted = [...withdrawals].sort((a, b) => a.at.localeCompare(b.at) || a.id.localeCompare(b.id));
+  const previous = new Map<string, string>();
+  for (const w of sorted) {
+    const after = previous.get(w.currency) ?? null;
+    previous.set(w.currency, w.at);
+    const { total, matched, netCents } = await providerLinesBetween(db, run.id, { after, upTo: w.at, currency: w.currency });
+    const amountCents = -w.amountCents;
+    const payout: Payout = {
       id: w.id,
-      amountCents: -w.amountCents,
+      amountCents,
       currency: w.currency,
       createdAt: w.at,
       arrivalDate: null,
@@ -200,51 +233,70 @@ async function paypalPayouts(run: RunRow, withdrawals: PayPalWithdrawal[]): Prom
       notMatched: total - matched,
       notReconciled: 0,
       allMatched: matched === total,
+      transactionsListed: false,
+      dayNetCents: netCents,
+      matchesDayNet: amountCents === netCents,
+      explanation: '',
+    };
+    payout.explanation = explainPayPalWithdrawal(payout, after);
+    payouts.push(payout);
+    lines.push({
+      classified: { class: payout.matchesDayNet ? 'matched' : 'amount_differs', explanation: payout.explanation, order: null },
+      kind: 'payout',
+      record: { recordId: w.id, sourceId: w.id, amountCents: w.amountCents, currency: w.currency, feeCents: 0, payoutId: w.id },
+      books: null,
+      reference: w.id,
+      occurredAt: new Date(w.at),
     });
   }
-  return payouts;
+  return { payouts, lines };
 }
 
 async function finish(run: RunRow, source: BooksSource, withdrawals: PayPalWithdrawal[]): Promise<RunSummary> {
   const { dayStart, dayEnd } = dayRange(run.day);
-  const payouts = run.provider === 'stripe' ? await stripePayouts(run, dayStart, dayEnd) : await paypalPayouts(run, withdrawals);
-  const lines = await lineTotals(db, run.id);
+  let payouts: Payout[];
+  let payoutLines: LineInput[] = [];
+  if (run.provider === 'stripe') payouts = await stripePayouts(run, dayStart, dayEnd);
+  else ({ payouts, lines: payoutLines } = await paypalPayouts(run, withdrawals));
   const books = await booksDayTotals(db, source, run.provider, dayStart, dayEnd);
-  const counts = Object.fromEntries(RECONCILIATION_CLASSES.map((c) => [c, lines.counts[c] ?? 0])) as Record<
-    ReconciliationClass,
-    number
-  >;
-  const currencies = [...new Set([...lines.currencies, ...books.currencies])].sort();
-  const summary: RunSummary = {
-    provider: run.provider,
-    day: run.day,
-    source,
-    totals: {
-      provider: {
-        grossCents: lines.grossCents,
-        refundsCents: lines.refundsCents,
-        feesCents: lines.feesCents,
-        netCents: lines.netCents,
-        records: lines.records,
-      },
-      books: {
-        grossCents: books.grossCents,
-        refundsCents: books.refundsCents,
-        feesCents: books.feesCents,
-        netCents: books.grossCents + books.refundsCents - (books.feesCents ?? 0),
-        records: books.records,
-      },
-    },
-    counts,
-    mismatches: RECONCILIATION_CLASSES.filter((c) => c !== 'matched').reduce((sum, c) => sum + counts[c], 0),
-    payouts,
-    currency: currencies.length === 1 ? (currencies[0] ?? null) : currencies.length === 0 ? null : currencies.join(','),
-  };
-  await transaction(async (tx) => {
+  return await transaction(async (tx) => {
     await assertRunUnchanged(tx, run);
+    // The payout lines, the totals and the swap in one transaction: a run finished twice writes them once.
+    await insertLines(tx, run.id, payoutLines);
+    const lines = await lineTotals(tx, run.id);
+    const counts = Object.fromEntries(RECONCILIATION_CLASSES.map((c) => [c, lines.counts[c] ?? 0])) as Record<
+      ReconciliationClass,
+      number
+    >;
+    const currencies = [...new Set([...lines.currencies, ...books.currencies])].sort();
+    const summary: RunSummary = {
+      provider: run.provider,
+      day: run.day,
+      source,
+      totals: {
+        provider: {
+          grossCents: lines.grossCents,
+          refundsCents: lines.refundsCents,
+          feesCents: lines.feesCents,
+          netCents: lines.netCents,
+          records: lines.records,
+        },
+        books: {
+          grossCents: books.grossCents,
+          refundsCents: books.refundsCents,
+          feesCents: books.feesCents,
+          netCents: books.grossCents + books.refundsCents - (books.feesCents ?? 0),
+          records: books.records,
+        },
+      },
+      counts,
+      mismatches: MISMATCH_CLASSES.reduce((sum, c) => sum + counts[c], 0),
+      payouts,
+      currency: currencies.length === 1 ? (currencies[0] ?? null) : currencies.length === 0 ? null : currencies.join(','),
+    };
     await completeRun(tx, run, summary);
+    return summary;
   });
-  return summary;
 }
 
 export async function reconcileDay(input: ReconcileDayInput): Promise<ReconcileOutcome> {

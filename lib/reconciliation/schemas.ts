@@ -15,6 +15,7 @@ const classCounts = z.object({
   fee_differs: z.int(),
   provider_only: z.int(),
   books_only: z.int(),
+  account_fee: z.int().describe('Provider fees of the account (no order): not mismatches; book them by hand'),
 });
 
 const providerTotals = z.object({
@@ -48,15 +49,30 @@ export const reconciliationSummarySchema = z.object({
       notMatched: z.int(),
       notReconciled: z.int(),
       allMatched: z.boolean(),
+      transactionsListed: z
+        .boolean()
+        .describe(
+          'Whether the provider says which transactions the payout paid out (Stripe: yes; PayPal: no, a withdrawal is one amount)',
+        ),
+      dayNetCents: z
+        .int()
+        .nullable()
+        .describe("PayPal: the net of the day's transactions since the previous withdrawal of the day up to this one"),
+      matchesDayNet: z
+        .boolean()
+        .nullable()
+        .describe('PayPal: whether the withdrawal equals that net (false: a named mismatch line); null for Stripe'),
+      explanation: z.string().describe('The payout in plain words: what it paid out and whether that is matched'),
     }),
   ),
   currency: z.string().nullable(),
 });
 
-export const reconciliationMismatchSchema = z.object({
+const lineFields = {
   id: z.int(),
-  class: z.enum(['amount_differs', 'fee_differs', 'provider_only', 'books_only']),
-  kind: z.enum(['charge', 'refund', 'adjustment', 'fee']),
+  kind: z
+    .enum(['charge', 'refund', 'adjustment', 'fee', 'payout'])
+    .describe("payout: a PayPal withdrawal compared with the day's net"),
   orderId: z.uuid().nullable(),
   orderNumber: z.string().nullable(),
   reference: z.string().nullable(),
@@ -69,6 +85,16 @@ export const reconciliationMismatchSchema = z.object({
   currency: z.string().nullable(),
   explanation: z.string().describe('What is wrong, in plain words, and what to do'),
   payoutId: z.string().nullable(),
+};
+
+export const reconciliationMismatchSchema = z.object({
+  ...lineFields,
+  class: z.enum(['amount_differs', 'fee_differs', 'provider_only', 'books_only']),
+});
+
+export const reconciliationAccountFeeSchema = z.object({
+  ...lineFields,
+  class: z.literal('account_fee'),
 });
 
 export const reconciliationReportResponseSchema = z.object({
@@ -81,6 +107,11 @@ export const reconciliationReportResponseSchema = z.object({
       summary: reconciliationSummarySchema,
       mismatches: z.array(reconciliationMismatchSchema),
       mismatchesTruncated: z.boolean(),
+      accountFees: z
+        .array(reconciliationAccountFeeSchema)
+        .describe(
+          'Provider fees of the account with no order (Stripe stripe_fee, PayPal fees): not mismatches; book them by hand',
+        ),
     }),
   ),
 });

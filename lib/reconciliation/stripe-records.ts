@@ -9,8 +9,9 @@ import type { ProviderRecord, RecordKind } from './types.js';
  * order id in the metadata, are). Pages are handed out in chunks; the last transaction id of a chunk
  * is the cursor a run continues from (`starting_after`).
  *
- * Types: charge / payment (money in), refund / payment_refund (money out), adjustment (disputes,
- * refund failures: Stripe moved money on its own), stripe_fee (account fees not tied to a sale),
+ * Types: charge / payment (money in), refund / payment_refund (money out), adjustment (disputes: the
+ * source is the dispute, whose payment_intent names our payment; refund failures: Stripe moved money on
+ * its own), stripe_fee (account fees not tied to a sale: Radar, billing),
  * payout (collected apart: payouts are listed with their own totals).
  */
 
@@ -72,6 +73,14 @@ export function stripeRecord(bt: Stripe.BalanceTransaction): ProviderRecord | un
     feeCents: bt.fee,
     orderIdHint: typeof metadata.order_id === 'string' ? metadata.order_id : null,
     payoutId: null,
+    // A dispute's withdrawal, reinstatement or fee is an adjustment whose source is the dispute (dp_… / du_…).
+    sourceType:
+      typeof sourceObject?.object === 'string'
+        ? sourceObject.object
+        : typeof source === 'string' && /^(dp|du)_/.test(source)
+          ? 'dispute'
+          : null,
+    description: bt.description ?? null,
   };
 }
 

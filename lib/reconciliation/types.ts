@@ -5,11 +5,31 @@ import type { Provider } from '../db/models/orders.js';
  * lib/reconciliation/: what a provider record becomes once read, the classes it can end in, and a run.
  */
 
-export const RECONCILIATION_CLASSES = ['matched', 'amount_differs', 'fee_differs', 'provider_only', 'books_only'] as const;
+export const RECONCILIATION_CLASSES = [
+  'matched',
+  'amount_differs',
+  'fee_differs',
+  'provider_only',
+  'books_only',
+  'account_fee',
+] as const;
 export type ReconciliationClass = (typeof RECONCILIATION_CLASSES)[number];
+
+/**
+ * Classes that are not mismatches: `matched`, and `account_fee` (a provider fee of the account, not of an order:
+ * nothing of ours can match it; staff book it by hand). Everything else is a mismatch (the one list: the report,
+ * the summary's count and the ops alert use it).
+ */
+export const NOT_MISMATCH_CLASSES = ['matched', 'account_fee'] as const satisfies readonly ReconciliationClass[];
+export type MismatchClass = Exclude<ReconciliationClass, (typeof NOT_MISMATCH_CLASSES)[number]>;
+export const MISMATCH_CLASSES = RECONCILIATION_CLASSES.filter(
+  (c): c is MismatchClass => !(NOT_MISMATCH_CLASSES as readonly string[]).includes(c),
+);
 
 /** charge: money in; refund: money out; adjustment: the provider moved money on its own; fee: a provider fee not tied to a sale. */
 export type RecordKind = 'charge' | 'refund' | 'adjustment' | 'fee';
+/** What a stored line is about: a provider record's kind, or `payout` (a PayPal withdrawal compared with the day's net). */
+export type LineKind = RecordKind | 'payout';
 
 /** One provider record, normalised (amounts signed from the festival's side, fee positive = what the provider kept). */
 export interface ProviderRecord {
@@ -30,6 +50,22 @@ export interface ProviderRecord {
   /** Our order id as the provider echoes it (Stripe metadata.order_id, PayPal custom_field). */
   orderIdHint: string | null;
   payoutId: string | null;
+  /** What the record is about when the provider says (Stripe: the source's `object`, e.g. `dispute`); else null. */
+  sourceType?: string | null;
+  /** The provider's own words for it (Stripe balance transaction description), when it has some. */
+  description?: string | null;
+}
+
+/** A dispute our books hold (lib/disputes, the disputes table), by the provider's dispute id. */
+export interface DisputeEntry {
+  disputeId: string;
+  orderId: string;
+  orderNumber: string;
+  orderStatus: string;
+  /** The contested amount (positive). */
+  amountCents: number;
+  currency: string;
+  status: 'open' | 'won' | 'lost';
 }
 
 /** What our books hold for one provider reference. */
@@ -59,6 +95,17 @@ export interface Payout {
   /** In the payout but not (yet) in any completed reconciliation run. */
   notReconciled: number;
   allMatched: boolean;
+  /**
+   * Whether the provider says which transactions the payout paid out: Stripe does (the payout's balance
+   * transactions); PayPal does not (a withdrawal is one amount), so its counts are the day's transactions up to it.
+   */
+  transactionsListed: boolean;
+  /** PayPal: the net of the day's transactions since the previous withdrawal of the day (or the day's start) up to this one. */
+  dayNetCents: number | null;
+  /** PayPal: whether the withdrawal equals that net; null for Stripe (its payouts are matched transaction by transaction). */
+  matchesDayNet: boolean | null;
+  /** The payout in plain words: what it paid out, and whether that is matched. */
+  explanation: string;
 }
 
 export interface RunSummary {

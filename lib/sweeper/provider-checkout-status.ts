@@ -24,6 +24,8 @@ export type CheckoutStatus =
     }
   /** Paid with an async method still clearing (Stripe) or a capture PayPal holds as pending. */
   | { state: 'processing'; providerPaymentId: string | undefined }
+  /** Stripe: the async payment (e.g. a bank debit) failed after Checkout completed: nothing will be paid. */
+  | { state: 'failed'; providerPaymentId: string | undefined; code: string; message: string; declineCode?: string | undefined }
   /** PayPal: the buyer approved, nobody captured. */
   | { state: 'approved' }
   /** Nothing paid and the checkout can no longer be paid (Stripe expired, PayPal VOIDED). */
@@ -71,8 +73,17 @@ export async function stripeCheckoutStatus(sessionId: string): Promise<CheckoutS
     };
   }
   if (session.status === 'complete') {
+    // Checkout completed unpaid: an async method (bank debit) still clearing (`processing`), or it failed (the
+    // PaymentIntent went back to requires_payment_method, or was canceled): Stripe's async_payment_failed case.
     if (intent && (intent.status === 'canceled' || intent.status === 'requires_payment_method')) {
-      return { state: 'open', detail: `async payment ${intent.status}` };
+      const error = intent.last_payment_error;
+      return {
+        state: 'failed',
+        providerPaymentId: intentId,
+        code: 'async_payment_failed',
+        message: error?.message ?? `The delayed payment method failed (payment intent ${intent.status})`,
+        declineCode: error?.decline_code ?? error?.code ?? undefined,
+      };
     }
     return { state: 'processing', providerPaymentId: intentId };
   }

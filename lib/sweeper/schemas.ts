@@ -10,6 +10,7 @@ export const sweepOutcome = z.enum([
   'duplicate_payment',
   'captured_pending',
   'processing',
+  'failed',
   'expired',
   'left_open',
   'provider_error',

@@ -11,6 +11,7 @@ import { finalizeOrderPaymentInTx } from '../payments/finalize-order.js';
 import { isPaid } from '../payments/state-machine.js';
 import { ProviderError } from '../providers/checkout-provider.js';
 import { runFollowUp } from '../webhooks/follow-ups.js';
+import { failPaymentInTx } from '../payments/fail-payment.js';
 import { markPaymentProcessingInTx } from '../payments/mark-payment-processing.js';
 import { captureApprovedPayPalOrder } from '../webhooks/paypal/capture.js';
 import type { FollowUp } from '../webhooks/types.js';
@@ -26,6 +27,9 @@ import { type CheckoutStatus, checkoutStatus } from './provider-checkout-status.
  *    flagged and refunded in full through the refund follow-up);
  *  - PayPal approved but never captured → captured with the browser's and the webhook's
  *    PayPal-Request-Id (`capture-<orderId>`: one capture whoever asks), then finalized;
+ *  - Stripe async method (bank debit) still clearing → order and payment `processing` (the hold stays: the hold
+ *    cron never expires a processing order), asked again until it clears → completed, or fails → failed (hold
+ *    released, failure recorded, through the same fail-payment function as async_payment_failed);
  *  - expired / voided → the order expires (hold released), if it has not already;
  *  - still open → left alone, asked again later (backing off: 5, 10, 20 … minutes, at most 6 hours).
  * Every change is audited with actor `cron:sweeper`. Webhooks racing the sweeper are harmless: the
@@ -153,6 +157,27 @@ async function applyProcessing(candidate: Candidate, providerPaymentId: string |
   });
 }
 
+/** Stripe's async payment failed (its webhook lost): order and payment failed, hold released, as the webhook does. */
+async function applyFailed(candidate: Candidate, status: Extract<CheckoutStatus, { state: 'failed' }>, actor: Actor) {
+  return await transaction(async (tx) => {
+    const changed = await failPaymentInTx(
+      tx,
+      candidate.orderId,
+      {
+        provider: candidate.provider,
+        code: status.code,
+        declineCode: status.declineCode,
+        message: status.message,
+        providerPaymentId: status.providerPaymentId,
+      },
+      actor,
+    );
+    const outcome: SweepOutcome = changed ? 'failed' : 'already_final';
+    await recordCheck(tx, candidate.paymentId, 'failed', outcome, true);
+    return outcome;
+  });
+}
+
 /** PayPal approved, never captured: capture (same request id as browser and webhook), then finalize. */
 async function applyApproved(candidate: Candidate, actor: Actor): Promise<{ outcome: SweepOutcome; followUps: FollowUp[] }> {
   const followUps = await captureApprovedPayPalOrder({ orderId: candidate.orderId, paypalOrderId: candidate.sessionId, actor });
@@ -188,6 +213,9 @@ async function sweepOne(candidate: Candidate, actor: Actor): Promise<{ outcome: 
       break;
     case 'processing':
       outcome = await applyProcessing(candidate, status.providerPaymentId, actor);
+      break;
+    case 'failed':
+      outcome = await applyFailed(candidate, status, actor);
       break;
     case 'expired':
       outcome = await applyExpired(candidate, status.detail, actor);

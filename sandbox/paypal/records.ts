@@ -42,7 +42,8 @@ export interface PayerRecord {
   surname: string;
 }
 
-export type OrderStatus = 'CREATED' | 'PAYER_ACTION_REQUIRED' | 'APPROVED' | 'COMPLETED';
+/** Order statuses (PayPal's `order_status` enum, checkout_orders_v2.json; SAVED is not used here). */
+export type OrderStatus = 'CREATED' | 'PAYER_ACTION_REQUIRED' | 'APPROVED' | 'COMPLETED' | 'VOIDED';
 
 export interface OrderRecord {
   id: string;

@@ -6,7 +6,8 @@
  * page (1-based), transaction_id, transaction_type (event code), transaction_status.
  *
  * Event codes: T0006 a checkout capture (amount positive, fee negative), T1107 a refund (amount
- * negative, the fee PayPal keeps: 0 here), T0400 a withdrawal to the bank (a payout). A query that
+ * negative, the fee PayPal keeps: 0 here), T0400 a withdrawal to the bank (a payout), T0100 a fee of
+ * the account not tied to a sale (amount negative). A query that
  * would return more than 10,000 items is refused with RESULTSET_TOO_LARGE, as PayPal does, so the
  * caller has to narrow the time range.
  *
@@ -17,7 +18,7 @@
 import { paypalReportingReference } from '../fixtures/index.js';
 import { type JsonObject, type JsonValue, minorToDecimal, randomString, UPPER_ALPHANUMERIC } from '../http-kit.js';
 
-export type PayPalEventCode = 'T0006' | 'T1107' | 'T0400';
+export type PayPalEventCode = 'T0006' | 'T1107' | 'T0400' | 'T0100';
 
 export interface PayPalTransactionRecord {
   id: string;
@@ -215,8 +216,11 @@ export class PayPalReportingStore {
     return record;
   }
 
-  /** A withdrawal to the bank of the net balance so far (a payout), as transaction T0400. */
-  withdraw(input: { at?: number; currency?: string } = {}): PayPalTransactionRecord {
+  /**
+   * A withdrawal to the bank (a payout), as transaction T0400: of the net balance so far (default), or of
+   * `amountMinor` (a withdrawal made by hand). Like PayPal's, it does not say which transactions it pays out.
+   */
+  withdraw(input: { at?: number; currency?: string; amountMinor?: number } = {}): PayPalTransactionRecord {
     const at = input.at ?? this.options.now();
     const currency = (input.currency ?? 'USD').toUpperCase();
     let balance = 0;
@@ -227,9 +231,25 @@ export class PayPalReportingStore {
     return this.add({
       at,
       eventCode: 'T0400',
-      amountMinor: -balance,
+      amountMinor: -(input.amountMinor ?? balance),
       feeMinor: 0,
       currency,
+      status: 'S',
+      referenceId: null,
+      invoiceId: null,
+      customField: null,
+      payerEmail: null,
+    });
+  }
+
+  /** A fee PayPal charges the account, tied to no sale (T0100 "General non-payment fee"; amount negative). */
+  injectAccountFee(input: { amountMinor: number; currency?: string; at?: number }): PayPalTransactionRecord {
+    return this.add({
+      at: input.at ?? this.options.now(),
+      eventCode: 'T0100',
+      amountMinor: -Math.abs(input.amountMinor),
+      feeMinor: 0,
+      currency: (input.currency ?? 'USD').toUpperCase(),
       status: 'S',
       referenceId: null,
       invoiceId: null,

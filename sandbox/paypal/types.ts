@@ -95,4 +95,10 @@ export interface PayPalSandbox extends SandboxBasics {
   readonly reporting: PayPalReportingStore;
   /** A refund made in PayPal's dashboard: the money goes back, its webhook (PAYMENT.CAPTURE.REFUNDED) is dropped. */
   dashboardRefund(captureId: string, amountMinor?: number): Promise<PayPalObject>;
+  /**
+   * PayPal voids an order that was never captured (status VOIDED, as PayPal does when an approval ages out or the
+   * buyer's payment is reversed before capture): it can no longer be approved or captured. PayPal sends the app no
+   * webhook for it. Throws for an unknown or completed order. Returns the order as GET shows it.
+   */
+  voidOrder(orderId: string): PayPalObject;
 }

@@ -73,13 +73,16 @@ export interface PaymentIntentRecord {
   created: number;
   amount: number;
   currency: string;
-  status: 'requires_payment_method' | 'succeeded';
+  /** `processing`: an async method (a US bank account debit) was submitted and has not cleared yet. */
+  status: 'requires_payment_method' | 'processing' | 'succeeded';
   latestChargeId: string | null;
   paymentMethodId: string | null;
   metadata: Record<string, string>;
   description: string | null;
   receiptEmail: string | null;
-  lastPaymentError: (DeclineInfo & { chargeId: string; card: TestCard; paymentMethodId: string }) | null;
+  lastPaymentError:
+    | (DeclineInfo & { chargeId: string; card: TestCard; paymentMethodId: string; bankAccount?: BankAccount | undefined })
+    | null;
   clientSecret: string;
 }
 
@@ -90,8 +93,11 @@ export interface ChargeRecord {
   currency: string;
   paymentIntentId: string;
   paymentMethodId: string;
-  status: 'succeeded' | 'failed';
+  /** `pending`: an async debit not cleared yet (Stripe's charge status while the PaymentIntent is `processing`). */
+  status: 'succeeded' | 'failed' | 'pending';
   card: TestCard;
+  /** Set when paid by US bank account debit (ACH): rendered as payment_method_details.us_bank_account instead of the card. */
+  bankAccount?: BankAccount | undefined;
   amountRefunded: number;
   failure: DeclineInfo | null;
   billingEmail: string | null;
@@ -120,6 +126,21 @@ export interface IdempotencyRecord {
   body: string;
   requestId: string;
 }
+
+/** A US bank account (Stripe's ACH Direct Debit test accounts: routing 110000000). */
+export interface BankAccount {
+  last4: string;
+  bankName: string;
+  routingNumber: string;
+}
+
+/** Stripe's test bank account 000123456789 (the debit succeeds) and 000222222227 (fails: insufficient funds). */
+export const TEST_BANK_ACCOUNT: BankAccount = { last4: '6789', bankName: 'STRIPE TEST BANK', routingNumber: '110000000' };
+export const BANK_DEBIT_FAILURE: DeclineInfo = {
+  code: 'insufficient_funds',
+  declineCode: 'insufficient_funds',
+  message: "The customer's account has insufficient funds to cover this payment.",
+};
 
 export interface TestCard {
   number: string;

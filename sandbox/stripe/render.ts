@@ -1,12 +1,25 @@
 import { cloneJson, isJsonObject, type JsonValue } from '../http-kit.js';
 import { idFirst } from './helpers.js';
-import type { ChargeRecord, LineItemRecord, PaymentIntentRecord, RefundRecord, SessionRecord } from './records.js';
+import type { BankAccount, ChargeRecord, LineItemRecord, PaymentIntentRecord, RefundRecord, SessionRecord } from './records.js';
 import type { StripeObject } from './types.js';
 import type { StripeState } from './state.js';
 
 /** Rendering: each Stripe object as the API returns it, the fixture template with the sandbox's state written over it. */
 export function createRenderers(state: StripeState) {
   const { templates, paymentIntents, charges, refunds } = state;
+
+  function bankAccountDetails(account: BankAccount): JsonValue {
+    return {
+      account_holder_type: 'individual',
+      account_type: 'checking',
+      bank_name: account.bankName,
+      fingerprint: `sbxbank${account.last4}`,
+      last4: account.last4,
+      mandate: null,
+      payment_reference: null,
+      routing_number: account.routingNumber,
+    };
+  }
 
   function renderLineItem(item: LineItemRecord): StripeObject {
     const out = cloneJson(templates.item);
@@ -158,13 +171,24 @@ export function createRenderers(state: StripeState) {
         decline_code: e.declineCode,
         doc_url: `https://stripe.com/docs/error-codes/${e.code.replaceAll('_', '-')}`,
         message: e.message,
-        payment_method: {
-          id: e.paymentMethodId,
-          object: 'payment_method',
-          type: 'card',
-          card: { brand: e.card.brand, last4: e.card.number.slice(-4), funding: e.card.funding, country: e.card.country },
-        },
+        payment_method: e.bankAccount
+          ? {
+              id: e.paymentMethodId,
+              object: 'payment_method',
+              type: 'us_bank_account',
+              us_bank_account: bankAccountDetails(e.bankAccount),
+            }
+          : {
+              id: e.paymentMethodId,
+              object: 'payment_method',
+              type: 'card',
+              card: { brand: e.card.brand, last4: e.card.number.slice(-4), funding: e.card.funding, country: e.card.country },
+            },
       };
+      if (e.bankAccount) {
+        // A failed bank debit is not a card decline: Stripe gives no decline_code and types it as an API error.
+        Object.assign(lastPaymentError, { type: 'invalid_request_error', decline_code: null });
+      }
     }
     Object.assign(out, {
       id: pi.id,
@@ -247,6 +271,11 @@ export function createRenderers(state: StripeState) {
     });
     details.card = card;
     details.type = 'card';
+    if (charge.bankAccount) {
+      delete details.card;
+      details.type = 'us_bank_account';
+      details.us_bank_account = bankAccountDetails(charge.bankAccount);
+    }
     Object.assign(out, {
       id: charge.id,
       object: 'charge',
@@ -278,29 +307,32 @@ export function createRenderers(state: StripeState) {
       livemode: false,
       metadata: { ...charge.metadata },
       on_behalf_of: null,
-      outcome: succeeded
-        ? {
-            advice_code: null,
-            network_advice_code: null,
-            network_decline_code: null,
-            network_status: 'approved_by_network',
-            reason: null,
-            risk_level: 'normal',
-            risk_score: 20,
-            seller_message: 'Payment complete.',
-            type: 'authorized',
-          }
-        : {
-            advice_code: 'try_again_later',
-            network_advice_code: null,
-            network_decline_code: null,
-            network_status: 'declined_by_network',
-            reason: charge.failure?.declineCode ?? 'generic_decline',
-            risk_level: 'normal',
-            risk_score: 20,
-            seller_message: 'The bank did not return any further details with this decline.',
-            type: 'issuer_declined',
-          },
+      outcome:
+        charge.status === 'pending'
+          ? null
+          : succeeded
+            ? {
+                advice_code: null,
+                network_advice_code: null,
+                network_decline_code: null,
+                network_status: 'approved_by_network',
+                reason: null,
+                risk_level: 'normal',
+                risk_score: 20,
+                seller_message: 'Payment complete.',
+                type: 'authorized',
+              }
+            : {
+                advice_code: 'try_again_later',
+                network_advice_code: null,
+                network_decline_code: null,
+                network_status: 'declined_by_network',
+                reason: charge.failure?.declineCode ?? 'generic_decline',
+                risk_level: 'normal',
+                risk_score: 20,
+                seller_message: 'The bank did not return any further details with this decline.',
+                type: 'issuer_declined',
+              },
       paid: succeeded,
       payment_intent: charge.paymentIntentId,
       payment_method: charge.paymentMethodId,

@@ -12,7 +12,8 @@
  * fixtures3.json). The store is fed by the sandbox (one
  * balance transaction per succeeded charge and per refund) and by test controls: a whole generated
  * day, a charge our books never saw, a refund made "in the dashboard", an amount or fee changed, a
- * record removed, a payout. Sources the sandbox does not know (generated, injected) are kept here as
+ * record removed, a dispute's withdrawal or reinstatement (an adjustment whose source is the dispute), an
+ * account fee (stripe_fee), a payout. Sources the sandbox does not know (generated, injected) are kept here as
  * charge/refund objects built from the sandbox's own charge/refund fixtures, so `expand` works for them.
  */
 import { stripeObject } from '../fixtures/index.js';
@@ -41,6 +42,22 @@ export interface BalanceTransactionRecord {
   sourceId: string | null;
   description: string | null;
   payoutId: string | null;
+  /** Stripe's reporting_category when it is not the type's usual one (a dispute: `dispute`, `dispute_reversal`). */
+  reportingCategory?: string | undefined;
+  /** What fee_details says the fee is (default "Stripe processing fees"; a dispute: "Dispute fee"). */
+  feeDescription?: string | undefined;
+}
+
+export interface GeneratedDispute {
+  disputeId: string;
+  chargeId: string;
+  paymentIntentId: string | null;
+  balanceTransactionId: string;
+  /** Signed, as the balance transaction says: negative withdrawn, positive given back. */
+  amount: number;
+  fee: number;
+  currency: string;
+  created: number;
 }
 
 export interface PayoutRecord {
@@ -91,6 +108,7 @@ export class StripeApiErrorLike extends Error {
 }
 
 interface Templates {
+  dispute: JsonObject;
   balanceTransaction: JsonObject;
   payout: JsonObject;
   charge: JsonObject;
@@ -99,6 +117,7 @@ interface Templates {
 
 function loadTemplates(): Templates {
   return {
+    dispute: stripeObject('dispute') as JsonObject,
     balanceTransaction: stripeObject('balance_transaction') as JsonObject,
     payout: stripeObject('payout') as JsonObject,
     charge: stripeObject('charge') as JsonObject,
@@ -170,6 +189,8 @@ export class StripeReportingStore {
       sourceId: input.sourceId,
       description: input.description,
       payoutId: null,
+      reportingCategory: input.reportingCategory,
+      feeDescription: input.feeDescription,
     };
     // Mostly appended in time order: search from the end.
     let index = this.transactions.length;
@@ -342,6 +363,67 @@ export class StripeReportingStore {
     return record;
   }
 
+  /**
+   * A dispute (chargeback) on a charge, as Stripe books it: an `adjustment` balance transaction whose source is the
+   * dispute (from the `dispute` fixture: charge, payment_intent, amount, status). `withdrawn` (default): the disputed
+   * amount taken back (negative) with Stripe's dispute fee (default 1500, fee_details "Dispute fee"), reporting
+   * category `dispute`. `reinstated`: the dispute was won and the amount comes back (positive, fee 0 by default),
+   * category `dispute_reversal`; pass the same `disputeId` as the withdrawal.
+   */
+  injectDispute(input: {
+    chargeId: string;
+    paymentIntentId: string | null;
+    amount: number;
+    currency?: string;
+    created?: number;
+    fee?: number;
+    phase?: 'withdrawn' | 'reinstated';
+    disputeId?: string;
+  }): GeneratedDispute {
+    const phase = input.phase ?? 'withdrawn';
+    const currency = (input.currency ?? 'usd').toLowerCase();
+    const created = input.created ?? this.options.now();
+    const disputeId = input.disputeId ?? `dp_${randomString(24)}`;
+    const fee = input.fee ?? (phase === 'withdrawn' ? 1_500 : 0);
+    const dispute = cloneJson(this.templates.dispute);
+    Object.assign(dispute, {
+      id: disputeId,
+      object: 'dispute',
+      amount: input.amount,
+      charge: input.chargeId,
+      payment_intent: input.paymentIntentId,
+      created,
+      currency,
+      livemode: false,
+      reason: 'fraudulent',
+      status: phase === 'withdrawn' ? 'needs_response' : 'won',
+      is_charge_refundable: false,
+    });
+    this.syntheticSources.set(disputeId, dispute);
+    const bt = this.add({
+      created,
+      type: 'adjustment',
+      amount: phase === 'withdrawn' ? -Math.abs(input.amount) : Math.abs(input.amount),
+      currency,
+      fee,
+      sourceId: disputeId,
+      description: `${phase === 'withdrawn' ? 'Chargeback withdrawal' : 'Chargeback reversal'} for ${input.chargeId}`,
+      reportingCategory: phase === 'withdrawn' ? 'dispute' : 'dispute_reversal',
+      feeDescription: 'Dispute fee',
+    });
+    dispute.balance_transactions = [this.renderBalanceTransaction(bt, false)];
+    return {
+      disputeId,
+      chargeId: input.chargeId,
+      paymentIntentId: input.paymentIntentId,
+      balanceTransactionId: bt.id,
+      amount: bt.amount,
+      fee,
+      currency,
+      created,
+    };
+  }
+
   /** An account-level Stripe fee (not tied to a sale). */
   injectStripeFee(input: { amount: number; currency?: string; created?: number; description?: string }) {
     return this.add({
@@ -475,12 +557,12 @@ export class StripeReportingStore {
                 amount: record.fee,
                 application: null,
                 currency: record.currency,
-                description: 'Stripe processing fees',
+                description: record.feeDescription ?? 'Stripe processing fees',
                 type: 'stripe_fee',
               },
             ],
       net: record.amount - record.fee,
-      reporting_category: reportingCategory[record.type],
+      reporting_category: record.reportingCategory ?? reportingCategory[record.type],
       source: record.sourceId === null ? null : expandSource ? this.renderSource(record.sourceId) : record.sourceId,
       status: record.created + 2 * 86_400 <= this.options.now() ? 'available' : 'pending',
       type: record.type,

@@ -48,6 +48,9 @@ export interface StripeChargeAttempt {
   delivery: WebhookDelivery;
 }
 
+/** What an async (bank debit) payment step leaves: the objects as rendered after it, the webhook event it sent. */
+export type StripeAsyncPayment = StripeChargeAttempt;
+
 export type StripePayResult =
   | (StripeChargeAttempt & {
       outcome: 'succeeded';
@@ -76,6 +79,16 @@ export interface StripeSandbox extends SandboxBasics {
   setWebhookTarget(url: string | undefined, secret?: string): void;
   /** Pays a session as the payment page would (same state changes and webhook), without HTTP. */
   pay(sessionId: string, card: string | StripeCardInput): Promise<StripePayResult>;
+  /**
+   * Pays a session by US bank account debit (ACH), an async method: the session completes `unpaid`, the
+   * PaymentIntent is `processing` (charge `pending`), and `checkout.session.completed` is sent.
+   */
+  payByBankDebit(sessionId: string, buyer?: { email?: string; name?: string }): Promise<StripeAsyncPayment>;
+  /**
+   * The processing debit clears (`succeeded`: paid, `checkout.session.async_payment_succeeded`) or fails (`failed`:
+   * PaymentIntent back to requires_payment_method, `checkout.session.async_payment_failed`).
+   */
+  settleAsyncPayment(sessionId: string, outcome: 'succeeded' | 'failed'): Promise<StripeAsyncPayment>;
   /** Builds an event envelope (from the fixture `event`) around `object`; it is stored, so resendEvent() works. */
   buildEvent(type: string, object: StripeObject): StripeObject;
   /** The `Stripe-Signature` header value for `payload`: `t=<ts>,v1=<hex HMAC-SHA256 of "<ts>.<payload>">`. */

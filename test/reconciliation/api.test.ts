@@ -81,6 +81,57 @@ describe('GET /api/reconciliation', () => {
     expect(rows.filter((r) => r.includes(',amount_differs,'))).toHaveLength(1);
   });
 
+  it('says per payout whether its transactions are listed, lists account fees apart, and exports both as CSV', async () => {
+    const other = isolatedDay();
+    const start = Date.parse(`${other}T00:00:00Z`);
+    const s = stripe.store.generateDay({ day: other, charges: 4 });
+    const p = paypal.store.generateDay({ day: other, captures: 4 });
+    await booksForStripe(s.charges, s.refunds);
+    await booksForPayPal(p.captures, p.refunds);
+    const fee = stripe.store.injectStripeFee({
+      amount: 1_999,
+      created: start / 1000 + 80_000,
+      description: 'Radar for Fraud Teams',
+    });
+    const dayNet = p.captures.reduce((sum, c) => sum + c.amountMinor - c.feeMinor, 0);
+    const withdrawal = paypal.store.withdraw({ at: start + 86_000_000, amountMinor: dayNet + 500 });
+    await reconcileDay({ provider: 'stripe', day: other });
+    await reconcileDay({ provider: 'paypal', day: other });
+
+    const key = await makeKey(['finance:read']);
+    // call() validates the answer against the OpenAPI document (lib/contract): the new fields are in it.
+    const response = await get({ date: other }, key.header);
+    expect(response.status).toBe(200);
+    const report = reconciliationReportResponseSchema.parse(response.body);
+    const [pp, st] = report.providers as [(typeof report.providers)[0], (typeof report.providers)[0]];
+    expect(st.summary.counts).toMatchObject({ matched: 4, account_fee: 1 });
+    expect(st.summary.mismatches).toBe(0);
+    expect(st.mismatches).toEqual([]);
+    expect(st.accountFees).toEqual([
+      expect.objectContaining({ class: 'account_fee', kind: 'fee', providerRecordId: fee.id, orderId: null }),
+    ]);
+    expect(pp.summary.payouts).toEqual([
+      expect.objectContaining({
+        id: withdrawal.id,
+        amountCents: dayNet + 500,
+        transactionsListed: false,
+        dayNetCents: dayNet,
+        matchesDayNet: false,
+        explanation: expect.stringContaining('PayPal does not say which transactions a withdrawal pays out'),
+      }),
+    ]);
+    expect(pp.mismatches).toEqual([
+      expect.objectContaining({ class: 'amount_differs', kind: 'payout', providerRecordId: withdrawal.id }),
+    ]);
+
+    const csv = await get({ date: other, format: 'csv' }, key.header);
+    const rows = csv.text.trim().split('\r\n');
+    expect(rows.filter((r) => r.startsWith('stripe,') && r.includes(',account_fee,fee,'))).toHaveLength(1);
+    const payoutRows = rows.filter((r) => r.startsWith('paypal,') && r.includes(',amount_differs,payout,'));
+    expect(payoutRows).toHaveLength(1);
+    expect(payoutRows[0]).toContain('does not match the day');
+  });
+
   it('refuses without the scope, and names what is wrong', async () => {
     expect((await get({ date: day })).status).toBe(401);
     const analytics = await makeKey(['analytics:read', 'payments:read']);

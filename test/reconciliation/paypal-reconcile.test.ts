@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getReconciliationReport } from '../../lib/reconciliation/get-reconciliation-report.js';
 import { reconcileDay } from '../../lib/reconciliation/reconcile-day.js';
 import type { PayPalReportingStore } from '../../sandbox/paypal/reporting.js';
 import { isolatedDay } from '../support/recon-books.js';
@@ -35,7 +36,15 @@ describe('PayPal daily reconciliation', () => {
     const outcome = await reconcileDay({ provider: 'paypal', day });
     const summary = outcome.summary;
     if (!summary) throw new Error('no summary');
-    expect(summary.counts).toEqual({ matched: 35, amount_differs: 0, fee_differs: 0, provider_only: 0, books_only: 0 });
+    // 35 transactions and the withdrawal's payout line, which matches the day's net.
+    expect(summary.counts).toEqual({
+      matched: 36,
+      amount_differs: 0,
+      fee_differs: 0,
+      provider_only: 0,
+      books_only: 0,
+      account_fee: 0,
+    });
     const gross = captures.reduce((s, c) => s + c.amountMinor, 0);
     const refunded = refunds.reduce((s, r) => s + r.amountMinor, 0);
     const fees = captures.reduce((s, c) => s + c.feeMinor, 0);
@@ -48,7 +57,15 @@ describe('PayPal daily reconciliation', () => {
     });
     expect(summary.totals.books).toMatchObject({ grossCents: gross, refundsCents: -refunded, records: 35 });
     expect(summary.payouts).toEqual([
-      expect.objectContaining({ id: withdrawal.id, amountCents: gross - refunded - fees, transactions: 35, allMatched: true }),
+      expect.objectContaining({
+        id: withdrawal.id,
+        amountCents: gross - refunded - fees,
+        transactions: 35,
+        allMatched: true,
+        transactionsListed: false,
+        dayNetCents: gross - refunded - fees,
+        matchesDayNet: true,
+      }),
     ]);
   });
 
@@ -110,10 +127,74 @@ describe('PayPal daily reconciliation', () => {
       fee_differs: feesKnown ? 1 : 0,
       provider_only: 2,
       books_only: 1,
+      account_fee: 0,
     });
     const again = await reconcileDay({ provider: 'paypal', day, restart: true });
     expect(again.summary?.counts).toEqual(summary.counts);
     expect(await runsOfDay('paypal', day)).toEqual([{ id: again.runId, status: 'completed' }]);
+  });
+
+  it("a withdrawal says it does not list its transactions; equal to the day's net it matches, else it is a named mismatch", async () => {
+    const day = isolatedDay();
+    const start = dayStart(day);
+    const { captures, refunds } = sandbox.store.generateDay({ day, captures: 10, refundEvery: 5 });
+    await booksForPayPal(captures, refunds);
+    const net = (cs: typeof captures, rs: typeof refunds) =>
+      cs.reduce((s, c) => s + c.amountMinor - c.feeMinor, 0) - rs.reduce((s, r) => s + r.amountMinor, 0);
+    // Two withdrawals: at noon, the net of the morning (it matches); at the day's end, the net of the afternoon plus
+    // 12.34 USD nobody can trace to a transaction (a named mismatch).
+    const noon = start + 43_200_000;
+    const firstHalf = { captures: captures.filter((c) => c.at <= noon), refunds: refunds.filter((r) => r.at <= noon) };
+    const secondHalf = { captures: captures.filter((c) => c.at > noon), refunds: refunds.filter((r) => r.at > noon) };
+    expect(firstHalf.captures.length).toBeGreaterThan(0);
+    expect(secondHalf.captures.length).toBeGreaterThan(0);
+    const morning = sandbox.store.withdraw({ at: noon, amountMinor: net(firstHalf.captures, firstHalf.refunds) });
+    const evening = sandbox.store.withdraw({
+      at: start + 86_300_000,
+      // The afternoon's sales less the account fee below (3.00 USD, before the withdrawal), plus the 12.34.
+      amountMinor: net(secondHalf.captures, secondHalf.refunds) - 300 + 1_234,
+    });
+    const fee = sandbox.store.injectAccountFee({ amountMinor: 300, at: start + 80_000_000 });
+
+    const outcome = await reconcileDay({ provider: 'paypal', day });
+    const summary = outcome.summary;
+    if (!summary) throw new Error('no summary');
+    const [first, second] = summary.payouts;
+    expect(first).toMatchObject({
+      id: morning.id,
+      transactionsListed: false,
+      matchesDayNet: true,
+      dayNetCents: net(firstHalf.captures, firstHalf.refunds),
+      transactions: firstHalf.captures.length + firstHalf.refunds.length,
+      allMatched: true,
+    });
+    expect(first?.explanation).toMatch(/PayPal does not say which transactions a withdrawal pays out; it matches the day's net/);
+    expect(second).toMatchObject({ id: evening.id, transactionsListed: false, matchesDayNet: false });
+    expect((second?.amountCents ?? 0) - (second?.dayNetCents ?? 0)).toBe(1_234);
+    expect(second?.explanation).toMatch(/does not match the day's net: .* a difference of 12\.34 USD/);
+
+    const lines = await linesOf(outcome.runId);
+    const payoutLines = lines.filter((l) => l.kind === 'payout');
+    expect(payoutLines.map((l) => [l.providerRecordId, l.class])).toEqual([
+      [morning.id, 'matched'],
+      [evening.id, 'amount_differs'],
+    ]);
+    expect(lines.find((l) => l.providerRecordId === fee.id)).toMatchObject({ class: 'account_fee', kind: 'fee', orderId: null });
+    // 12 transactions (10 captures, 2 refunds) + the fee; payouts apart from the totals, counted as lines.
+    expect(summary.totals.provider.records).toBe(13);
+    expect(summary.counts).toEqual({
+      matched: 13,
+      amount_differs: 1,
+      fee_differs: 0,
+      provider_only: 0,
+      books_only: 0,
+      account_fee: 1,
+    });
+    expect(summary.mismatches).toBe(1);
+    const report = await getReconciliationReport({ day, provider: 'paypal' });
+    expect(report.providers[0]?.mismatches).toEqual([
+      expect.objectContaining({ class: 'amount_differs', kind: 'payout', providerRecordId: evening.id, payoutId: evening.id }),
+    ]);
   });
 
   it('reconciles 1,200 transactions in a day completely (pages of 500)', async () => {

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { db } from '../../lib/db/client.js';
+import { randomUUID } from 'node:crypto';
+import { db, transaction } from '../../lib/db/client.js';
+import { closeDisputeInTx, openDisputeInTx } from '../../lib/disputes/record-dispute.js';
+import { getReconciliationReport } from '../../lib/reconciliation/get-reconciliation-report.js';
 import { reconcileDay } from '../../lib/reconciliation/reconcile-day.js';
-import type { StripeReportingStore } from '../../sandbox/stripe/reporting.js';
+import type { GeneratedCharge, StripeReportingStore } from '../../sandbox/stripe/reporting.js';
 import { dayStartSeconds } from '../../sandbox/stripe/reporting.js';
 import { isolatedDay, seedBooks } from '../support/recon-books.js';
 import { type ReportingSandbox, startStripeReportingSandbox } from '../../sandbox/reporting-servers.js';
@@ -14,6 +17,7 @@ import { expectedBooksSource, booksForStripe, configureProviders, linesOf, runsO
  */
 
 let sandbox: ReportingSandbox<StripeReportingStore>;
+type Charge = GeneratedCharge;
 
 beforeAll(async () => {
   sandbox = await startStripeReportingSandbox();
@@ -36,7 +40,14 @@ describe('Stripe daily reconciliation', () => {
     expect(outcome.status).toBe('completed');
     const summary = outcome.summary;
     if (!summary) throw new Error('no summary');
-    expect(summary.counts).toEqual({ matched: 45, amount_differs: 0, fee_differs: 0, provider_only: 0, books_only: 0 });
+    expect(summary.counts).toEqual({
+      matched: 45,
+      amount_differs: 0,
+      fee_differs: 0,
+      provider_only: 0,
+      books_only: 0,
+      account_fee: 0,
+    });
     expect(summary.mismatches).toBe(0);
     const gross = charges.reduce((s, c) => s + c.amount, 0);
     const refunded = refunds.reduce((s, r) => s + r.amount, 0);
@@ -60,6 +71,9 @@ describe('Stripe daily reconciliation', () => {
         transactions: 45,
         matched: 45,
         allMatched: true,
+        transactionsListed: true,
+        matchesDayNet: null,
+        explanation: expect.stringMatching(/Stripe lists the 45 transaction\(s\) it paid out: every one is matched/),
       }),
     ]);
     const paidOut = await db.queryOne<{ n: number }>(
@@ -152,6 +166,7 @@ describe('Stripe daily reconciliation', () => {
       fee_differs: feesKnown ? 1 : 0,
       provider_only: 3,
       books_only: 1,
+      account_fee: 0,
     });
     expect(summary.totals.provider.records).toBe(24);
 
@@ -164,6 +179,133 @@ describe('Stripe daily reconciliation', () => {
     // Without restart the completed report is returned as it is.
     const cached = await reconcileDay({ provider: 'stripe', day });
     expect(cached.runId).toBe(again.runId);
+  });
+
+  it('matches dispute adjustments with the disputes in our books, and puts account fees in their own class', async () => {
+    const day = isolatedDay();
+    const start = dayStartSeconds(day);
+    const { charges } = sandbox.store.generateDay({ day, charges: 8 });
+    const books = await booksForStripe(charges, []);
+    expect(await expectedBooksSource()).toBe('money_ledger');
+    const [ours, lost, differs, won] = charges as [Charge, Charge, Charge, Charge];
+    const actor = { type: 'system' as const, id: 'test' };
+    const disputeId = () => `dp_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
+    const ourDispute = disputeId();
+    const wonDispute = disputeId();
+    const differsDispute = disputeId();
+    await transaction(async (tx) => {
+      const report = (c: Charge, id: string, amountCents = c.amount) => ({
+        provider: 'stripe' as const,
+        providerDisputeId: id,
+        providerPaymentId: c.paymentIntentId,
+        amountCents,
+        currency: 'USD',
+        reason: 'fraudulent',
+        actor,
+      });
+      expect((await openDisputeInTx(tx, report(ours, ourDispute))).outcome).toBe('recorded');
+      expect((await openDisputeInTx(tx, report(differs, differsDispute, differs.amount - 500))).outcome).toBe('recorded');
+      expect((await closeDisputeInTx(tx, { ...report(won, wonDispute), status: 'won' })).outcome).toBe('recorded');
+    });
+    // At Stripe: the disputes' withdrawals (with the dispute fee), one we never heard of, a won one given back.
+    const matched = sandbox.store.injectDispute({
+      chargeId: ours.chargeId,
+      paymentIntentId: ours.paymentIntentId,
+      amount: ours.amount,
+      disputeId: ourDispute,
+      created: start + 50_000,
+    });
+    const unknown = sandbox.store.injectDispute({
+      chargeId: lost.chargeId,
+      paymentIntentId: lost.paymentIntentId,
+      amount: lost.amount,
+      created: start + 50_100,
+    });
+    const other = sandbox.store.injectDispute({
+      chargeId: differs.chargeId,
+      paymentIntentId: differs.paymentIntentId,
+      amount: differs.amount,
+      disputeId: differsDispute,
+      created: start + 50_200,
+    });
+    const withdrawn = sandbox.store.injectDispute({
+      chargeId: won.chargeId,
+      paymentIntentId: won.paymentIntentId,
+      amount: won.amount,
+      disputeId: wonDispute,
+      created: start + 50_300,
+    });
+    const reinstated = sandbox.store.injectDispute({
+      chargeId: won.chargeId,
+      paymentIntentId: won.paymentIntentId,
+      amount: won.amount,
+      disputeId: wonDispute,
+      phase: 'reinstated',
+      created: start + 60_000,
+    });
+    const fee = sandbox.store.injectStripeFee({
+      amount: 2_500,
+      description: 'Billing - Usage Fee (2026-06-01)',
+      created: start + 70_000,
+    });
+
+    const outcome = await reconcileDay({ provider: 'stripe', day });
+    const summary = outcome.summary;
+    if (!summary) throw new Error('no summary');
+    const byRecord = new Map((await linesOf(outcome.runId)).map((l) => [l.providerRecordId, l]));
+
+    expect(byRecord.get(matched.balanceTransactionId)).toMatchObject({
+      class: 'matched',
+      kind: 'adjustment',
+      reference: ourDispute,
+      orderId: books.orderIdByReference.get(ours.paymentIntentId),
+    });
+    expect(byRecord.get(matched.balanceTransactionId)?.explanation).toMatch(
+      /^Matched with dispute .* \(open in our books\): Stripe withdrew .* and kept a dispute fee of 15\.00 USD\. The dispute fee is an account cost/,
+    );
+    expect(byRecord.get(unknown.balanceTransactionId)).toMatchObject({
+      class: 'provider_only',
+      kind: 'adjustment',
+      reference: unknown.disputeId,
+      orderId: books.orderIdByReference.get(lost.paymentIntentId),
+    });
+    expect(byRecord.get(unknown.balanceTransactionId)?.explanation).toMatch(
+      /our books hold no such dispute: its webhook never arrived/,
+    );
+    expect(byRecord.get(other.balanceTransactionId)).toMatchObject({
+      class: 'amount_differs',
+      orderId: books.orderIdByReference.get(differs.paymentIntentId),
+    });
+    expect(byRecord.get(other.balanceTransactionId)?.explanation).toMatch(/our books hold .* contested \(open\)/);
+    for (const id of [withdrawn.balanceTransactionId, reinstated.balanceTransactionId]) {
+      expect(byRecord.get(id)).toMatchObject({ class: 'matched', orderId: books.orderIdByReference.get(won.paymentIntentId) });
+    }
+    expect(byRecord.get(reinstated.balanceTransactionId)?.explanation).toMatch(/\(won in our books\): Stripe gave back/);
+
+    const feeLine = byRecord.get(fee.id);
+    expect(feeLine).toMatchObject({ class: 'account_fee', kind: 'fee', orderId: null });
+    expect(feeLine?.explanation).toMatch(
+      /^Account fee: not an order, book manually\. Stripe charged 25\.00 USD "Billing - Usage Fee/,
+    );
+
+    // 8 charges + 5 dispute adjustments + 1 account fee; 2 mismatches; the fee is counted apart, not as one.
+    expect(summary.counts).toEqual({
+      matched: 11,
+      amount_differs: 1,
+      fee_differs: 0,
+      provider_only: 1,
+      books_only: 0,
+      account_fee: 1,
+    });
+    expect(summary.mismatches).toBe(2);
+    expect(summary.totals.provider.records).toBe(14);
+    // The report: mismatches without the account fee, which is listed apart to be booked by hand.
+    const report = await getReconciliationReport({ day, provider: 'stripe' });
+    const stripeReport = report.providers[0];
+    expect(stripeReport?.mismatches.map((m) => m.class).sort()).toEqual(['amount_differs', 'provider_only']);
+    expect(stripeReport?.accountFees).toEqual([
+      expect.objectContaining({ class: 'account_fee', providerRecordId: fee.id, providerAmountCents: -2_500 }),
+    ]);
   });
 
   it('reconciles 2,500 balance transactions in a day completely, across runs that continue from a cursor', async () => {

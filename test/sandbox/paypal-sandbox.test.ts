@@ -248,6 +248,32 @@ describe('approval and capture', () => {
     expect(error.result?.details?.[0]?.issue).toBe('ORDER_NOT_APPROVED');
   });
 
+  it('voidOrder: a created or approved order becomes VOIDED (read by the SDK), cannot be approved or captured; a completed one cannot be voided', async () => {
+    const created = await paypal.ordersController.createOrder({ body: orderRequest() });
+    const createdId = created.result.id ?? '';
+    expect(sandbox.voidOrder(createdId).status).toBe('VOIDED');
+    const got = await paypal.ordersController.getOrder({ id: createdId });
+    expect(got.result.status).toBe('VOIDED');
+    expect(got.result.purchaseUnits?.[0]?.payments).toBeUndefined();
+    expect(got.result.links?.map((l) => l.rel)).toEqual(['self']);
+    expect(await sandbox.approve(createdId)).toMatchObject({ outcome: 'rejected', reason: 'not_approvable' });
+
+    const approved = await paypal.ordersController.createOrder({ body: orderRequest() });
+    const approvedId = approved.result.id ?? '';
+    await sandbox.approve(approvedId);
+    sandbox.voidOrder(approvedId);
+    const refused = await apiError(paypal.ordersController.captureOrder({ id: approvedId }));
+    expect(refused.statusCode).toBe(422);
+    expect(refused.result?.details?.[0]?.issue).toBe('ORDER_NOT_APPROVED');
+
+    const done = await paypal.ordersController.createOrder({ body: orderRequest() });
+    const doneId = done.result.id ?? '';
+    await sandbox.approve(doneId);
+    await paypal.ordersController.captureOrder({ id: doneId });
+    expect(() => sandbox.voidOrder(doneId)).toThrow(/COMPLETED/);
+    expect(() => sandbox.voidOrder('NOSUCHORDER000000')).toThrow(/no order/);
+  });
+
   it('approval page: approve → APPROVED, signed CHECKOUT.ORDER.APPROVED, 303 to return_url with token and PayerID', async () => {
     const created = await paypal.ordersController.createOrder({ body: orderRequest() });
     const approveUrl = created.result.links?.find((l) => l.rel === 'approve')?.href ?? '';

@@ -343,6 +343,51 @@ describe('payment page', () => {
     expect(await sandbox.pay(session.id, '4242424242424242')).toMatchObject({ outcome: 'rejected', reason: 'session_not_open' });
   });
 
+  it('bank debit (async): session complete unpaid, PaymentIntent processing; then it clears (paid) or fails, each with its signed event', async () => {
+    const clears = await stripe.checkout.sessions.create(sessionParams());
+    const submitted = await sandbox.payByBankDebit(clears.id, { name: 'Ana García' });
+    expect(submitted.event.type).toBe('checkout.session.completed');
+    expect(submitted.delivery.status).toBe(200);
+    const processing = await stripe.checkout.sessions.retrieve(clears.id, { expand: ['payment_intent.latest_charge'] });
+    expect(processing).toMatchObject({ status: 'complete', payment_status: 'unpaid' });
+    const intent = processing.payment_intent as Stripe.PaymentIntent;
+    expect(intent.status).toBe('processing');
+    expect(intent.latest_charge).toMatchObject({
+      status: 'pending',
+      payment_method_details: { type: 'us_bank_account', us_bank_account: { last4: '6789', routing_number: '110000000' } },
+    });
+    expect(sandbox.balanceTransactions().some((bt) => bt.source === (intent.latest_charge as Stripe.Charge).id)).toBe(false);
+    // Only a processing payment settles; a card session cannot be paid by debit once complete.
+    await expect(
+      sandbox.settleAsyncPayment((await stripe.checkout.sessions.create(sessionParams())).id, 'succeeded'),
+    ).rejects.toThrow(/no payment processing/);
+    await expect(sandbox.payByBankDebit(clears.id)).rejects.toThrow(/not open/);
+
+    const cleared = await sandbox.settleAsyncPayment(clears.id, 'succeeded');
+    expect(cleared.event.type).toBe('checkout.session.async_payment_succeeded');
+    expect(cleared.delivery.status).toBe(200);
+    const paid = await stripe.checkout.sessions.retrieve(clears.id, { expand: ['payment_intent.latest_charge'] });
+    expect(paid.payment_status).toBe('paid');
+    const paidIntent = paid.payment_intent as Stripe.PaymentIntent;
+    expect(paidIntent).toMatchObject({ status: 'succeeded', amount_received: paid.amount_total });
+    const charge = paidIntent.latest_charge as Stripe.Charge;
+    expect(charge.status).toBe('succeeded');
+    const booked = await stripe.balanceTransactions.retrieve(String(charge.balance_transaction));
+    expect(booked).toMatchObject({ type: 'charge', amount: paid.amount_total, source: charge.id });
+    expect(booked.fee).toBeGreaterThan(0);
+
+    const fails = await stripe.checkout.sessions.create(sessionParams());
+    await sandbox.payByBankDebit(fails.id);
+    const failed = await sandbox.settleAsyncPayment(fails.id, 'failed');
+    expect(failed.event.type).toBe('checkout.session.async_payment_failed');
+    const unpaid = await stripe.checkout.sessions.retrieve(fails.id, { expand: ['payment_intent'] });
+    expect(unpaid).toMatchObject({ status: 'complete', payment_status: 'unpaid' });
+    expect(unpaid.payment_intent).toMatchObject({
+      status: 'requires_payment_method',
+      last_payment_error: { code: 'insufficient_funds', payment_method: { type: 'us_bank_account' } },
+    });
+  });
+
   it('records an unreachable webhook target instead of failing the payment', async () => {
     const down = await startWebhookReceiver(() => 'ok');
     const downUrl = down.url;

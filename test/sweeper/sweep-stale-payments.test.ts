@@ -4,6 +4,7 @@ import { resetConfigForTests } from '../../lib/config.js';
 import { db } from '../../lib/db/client.js';
 import { listAuditForEntity } from '../../lib/db/models/audit-log.js';
 import { findOrderById } from '../../lib/db/models/orders.js';
+import { checkoutStatus } from '../../lib/sweeper/provider-checkout-status.js';
 import { type SweepSummary, sweepStalePayments } from '../../lib/sweeper/sweep-stale-payments.js';
 import { type PayPalSandbox, startPayPalSandbox } from '../../sandbox/paypal-sandbox.js';
 import { type StripeSandbox, startStripeSandbox } from '../../sandbox/stripe-sandbox.js';
@@ -70,6 +71,20 @@ async function checkout(provider: 'stripe' | 'paypal', capacity = 20) {
 /** Makes the checkout as old as the sweeper's threshold wants (the hold plus five minutes by default). */
 async function age(orderId: string, minutes = 40) {
   await db.query(`UPDATE payments SET created_at = now() - make_interval(mins => $2) WHERE order_id = $1`, [orderId, minutes]);
+}
+
+/** Lets the next run ask about this checkout now (past the back-off after its last question). */
+async function askAgainNow(orderId: string) {
+  await db.query(
+    `UPDATE payment_provider_checks SET last_checked_at = now() - interval '7 hours'
+     WHERE payment_id IN (SELECT id FROM payments WHERE order_id = $1)`,
+    [orderId],
+  );
+}
+
+async function ledgerKinds(orderId: string) {
+  const rows = await db.queryMany<{ kind: string }>('SELECT kind FROM money_ledger WHERE order_id = $1 ORDER BY kind', [orderId]);
+  return rows.map((row) => row.kind);
 }
 
 function outcomeOf(summary: SweepSummary, orderId: string) {
@@ -238,6 +253,112 @@ describe('stale-payment sweeper', () => {
     // A budget already spent asks nobody.
     const none = await sweepStalePayments({ actor, timeBudgetMs: 0 });
     expect(none.checked).toBe(0);
+  });
+
+  it('expires a stale PayPal order that PayPal voided: hold released, audited as the sweeper, nothing booked', async () => {
+    const { orderId, sessionId, ticketType } = await checkout('paypal');
+    expect(await ticketCounters(ticketType.id)).toMatchObject({ sold: 0, held: 2 });
+    const voided = paypal.voidOrder(sessionId);
+    expect(voided.status).toBe('VOIDED');
+    // The order as the SDK reads it: VOIDED, nothing captured.
+    expect(await checkoutStatus('paypal', sessionId)).toEqual({ state: 'expired', detail: 'order voided' });
+    await age(orderId);
+    const summary = await sweepStalePayments({ actor });
+    expect(outcomeOf(summary, orderId)).toBe('expired');
+    expect(summary.orders.find((o) => o.orderId === orderId)?.providerState).toBe('expired');
+    expect((await findOrderById(db, orderId))?.status).toBe('expired');
+    expect(await ticketCounters(ticketType.id)).toMatchObject({ sold: 0, held: 0 });
+    const audit = await sweeperAudit(orderId);
+    expect(audit.map((a) => [a.action, a.reason])).toEqual([['hold_expired', 'sweeper: paypal order voided']]);
+    expect(await ledgerKinds(orderId)).toEqual([]);
+    const payments = await db.queryMany<{ status: string }>('SELECT status FROM payments WHERE order_id = $1', [orderId]);
+    expect(payments).toEqual([{ status: 'expired' }]);
+    // Settled: a second run asks PayPal nothing about it and changes nothing.
+    const requestsBefore = paypal.requests.length;
+    const again = await sweepStalePayments({ actor });
+    expect(outcomeOf(again, orderId)).toBeUndefined();
+    expect(paypal.requests.slice(requestsBefore).some((r) => r.path.includes(sessionId))).toBe(false);
+    expect((await sweeperAudit(orderId)).length).toBe(1);
+    expect(await ticketCounters(ticketType.id)).toMatchObject({ sold: 0, held: 0 });
+  });
+
+  it('a Stripe bank debit still processing is left processing with its hold, then completed when it clears', async () => {
+    const { orderId, sessionId, ticketType } = await checkout('stripe');
+    stripe.dropWebhooks({ match: /^checkout\.session\.(completed|async_payment_succeeded)$/, times: 2 });
+    const submitted = await stripe.payByBankDebit(sessionId);
+    expect(submitted.session).toMatchObject({ status: 'complete', payment_status: 'unpaid' });
+    expect(submitted.paymentIntent.status).toBe('processing');
+    expect(submitted.charge).toMatchObject({ status: 'pending', payment_method_details: { type: 'us_bank_account' } });
+    expect(submitted.delivery.error).toContain('dropped');
+    await age(orderId);
+
+    const first = await sweepStalePayments({ actor });
+    expect(outcomeOf(first, orderId)).toBe('processing');
+    expect((await findOrderById(db, orderId))?.status).toBe('processing');
+    expect(await ticketCounters(ticketType.id)).toMatchObject({ sold: 0, held: 2 });
+    // The hold cron never expires a processing order, even past its hold.
+    await db.query(`UPDATE orders SET hold_expires_at = now() - interval '1 minute' WHERE id = $1`, [orderId]);
+    const { expireDueHolds } = await import('../../lib/checkout/expire-holds.js');
+    await expireDueHolds({ actor: { type: 'cron', id: 'expire-holds' } });
+    expect((await findOrderById(db, orderId))?.status).toBe('processing');
+    expect(await ticketCounters(ticketType.id)).toMatchObject({ sold: 0, held: 2 });
+    // Still processing at Stripe: asked again after its back-off, nothing changes.
+    await askAgainNow(orderId);
+    expect(outcomeOf(await sweepStalePayments({ actor }), orderId)).toBe('processing');
+    expect((await sweeperAudit(orderId)).map((a) => a.action)).toEqual(['payment_processing']);
+
+    const cleared = await stripe.settleAsyncPayment(sessionId, 'succeeded');
+    expect(cleared.event.type).toBe('checkout.session.async_payment_succeeded');
+    expect(cleared.delivery.error).toContain('dropped');
+    await askAgainNow(orderId);
+    const paid = await sweepStalePayments({ actor });
+    expect(outcomeOf(paid, orderId)).toBe('completed');
+    expect((await findOrderById(db, orderId))?.status).toBe('completed');
+    expect(await ticketCounters(ticketType.id)).toMatchObject({ sold: 2, held: 0 });
+    expect((await sweeperAudit(orderId)).map((a) => a.action)).toEqual(['payment_processing', 'payment_completed']);
+    expect(await ledgerKinds(orderId)).toEqual(['capture', 'fee']);
+    const payment = await db.queryOne<{ status: string; methodType: string | null }>(
+      'SELECT status, method_type AS "methodType" FROM payments WHERE order_id = $1',
+      [orderId],
+    );
+    expect(payment).toEqual({ status: 'completed', methodType: 'us_bank_account' });
+    // Settled: not asked again.
+    await askAgainNow(orderId);
+    expect(outcomeOf(await sweepStalePayments({ actor }), orderId)).toBeUndefined();
+  });
+
+  it('a Stripe bank debit that fails while its webhook is lost: order failed, hold released, nothing booked', async () => {
+    const { orderId, sessionId, ticketType } = await checkout('stripe');
+    stripe.dropWebhooks({ match: /^checkout\.session\.(completed|async_payment_failed)$/, times: 2 });
+    await stripe.payByBankDebit(sessionId);
+    await age(orderId);
+    expect(outcomeOf(await sweepStalePayments({ actor }), orderId)).toBe('processing');
+    expect(await ticketCounters(ticketType.id)).toMatchObject({ sold: 0, held: 2 });
+
+    const failed = await stripe.settleAsyncPayment(sessionId, 'failed');
+    expect(failed.paymentIntent).toMatchObject({
+      status: 'requires_payment_method',
+      last_payment_error: { code: 'insufficient_funds' },
+    });
+    expect(failed.session).toMatchObject({ status: 'complete', payment_status: 'unpaid' });
+    await askAgainNow(orderId);
+    const summary = await sweepStalePayments({ actor });
+    expect(outcomeOf(summary, orderId)).toBe('failed');
+    expect(summary.outcomes.failed).toBeGreaterThanOrEqual(1);
+    expect((await findOrderById(db, orderId))?.status).toBe('failed');
+    expect(await ticketCounters(ticketType.id)).toMatchObject({ sold: 0, held: 0 });
+    expect((await sweeperAudit(orderId)).map((a) => a.action)).toEqual(['payment_processing', 'payment_failed']);
+    const failures = await db.queryMany<{ code: string }>('SELECT code FROM payment_failures WHERE order_id = $1', [orderId]);
+    expect(failures).toEqual([{ code: 'async_payment_failed' }]);
+    expect(await ledgerKinds(orderId)).toEqual([]);
+    // The lost webhook arriving late changes nothing more.
+    const delivery = stripe.webhooks.find(
+      (w) => w.eventType === 'checkout.session.async_payment_failed' && w.payload.includes(sessionId),
+    );
+    if (!delivery) throw new Error('no dropped webhook');
+    expect((await deliverStripe(delivery.payload)).status).toBe(200);
+    expect((await listAuditForEntity(db, 'order', orderId)).filter((a) => a.action === 'payment_failed')).toHaveLength(1);
+    expect(await ticketCounters(ticketType.id)).toMatchObject({ sold: 0, held: 0 });
   });
 
   it('GET /api/cron/sweep-stale-payments needs CRON_SECRET', async () => {

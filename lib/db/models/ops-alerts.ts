@@ -1,4 +1,5 @@
 import type { Queryable, Tx } from '../client.js';
+import { NOT_MISMATCH_CLASSES } from '../../reconciliation/types.js';
 
 /** ops_alerts: one row per alert key (migration 0031), its state and when it was raised, notified, resolved. */
 
@@ -53,15 +54,17 @@ export async function markAlertNotified(q: Queryable, key: string, firedAt: Date
   ]);
 }
 
-/** The latest completed reconciliation run of each provider (by day, then completion) and its unmatched lines. */
+/** The latest completed reconciliation run of each provider (by day, then completion) and its mismatched lines (NOT_MISMATCH_CLASSES apart). */
 export async function latestReconciliationMismatches(
   q: Queryable,
 ): Promise<{ provider: string; day: string; mismatches: number }[]> {
   return await q.queryMany<{ provider: string; day: string; mismatches: number }>(
     `SELECT r.provider, to_char(r.day, 'YYYY-MM-DD') AS day,
-            (SELECT count(*)::int FROM reconciliation_lines l WHERE l.run_id = r.id AND l.class <> 'matched') AS mismatches
+            (SELECT count(*)::int FROM reconciliation_lines l
+              WHERE l.run_id = r.id AND l.class <> ALL($1::text[])) AS mismatches
        FROM (SELECT DISTINCT ON (provider) id, provider, day FROM reconciliation_runs
               WHERE status = 'completed' ORDER BY provider, day DESC, completed_at DESC) r
       ORDER BY r.provider`,
+    [NOT_MISMATCH_CLASSES],
   );
 }

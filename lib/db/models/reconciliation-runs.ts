@@ -1,5 +1,11 @@
 import type { Classified } from '../../reconciliation/classify.js';
-import type { BooksEntry, ProviderRecord, RecordKind, RunSummary } from '../../reconciliation/types.js';
+import {
+  type BooksEntry,
+  type LineKind,
+  NOT_MISMATCH_CLASSES,
+  type ProviderRecord,
+  type RunSummary,
+} from '../../reconciliation/types.js';
 import type { Queryable, Tx } from '../client.js';
 import type { Provider } from './orders.js';
 
@@ -62,8 +68,9 @@ export async function advanceRun(
 
 export interface LineInput {
   classified: Classified;
-  kind: RecordKind;
-  record: ProviderRecord | null;
+  kind: LineKind;
+  /** The provider's side (a record, or a PayPal withdrawal); null for books_only. */
+  record: Pick<ProviderRecord, 'recordId' | 'sourceId' | 'amountCents' | 'currency' | 'feeCents' | 'payoutId'> | null;
   books: BooksEntry | null;
   reference: string | null;
   occurredAt: Date | null;
@@ -102,7 +109,10 @@ export async function insertLines(tx: Tx, runId: string, lines: LineInput[]): Pr
   );
 }
 
-/** Provider totals and class counts of a run, from its lines. */
+/**
+ * Provider totals and class counts of a run, from its lines. Totals and `records` are the provider's transactions
+ * (payout lines apart: a withdrawal moves the balance to the bank, it is no sale); counts are per class of every line.
+ */
 export async function lineTotals(q: Queryable, runId: string) {
   const row = await q.queryOne<{
     gross: string;
@@ -115,9 +125,10 @@ export async function lineTotals(q: Queryable, runId: string) {
   }>(
     `SELECT coalesce(sum(provider_amount_cents) FILTER (WHERE kind = 'charge'), 0)::text AS gross,
             coalesce(sum(provider_amount_cents) FILTER (WHERE kind = 'refund'), 0)::text AS refunds,
-            (coalesce(sum(provider_fee_cents), 0) - coalesce(sum(provider_amount_cents) FILTER (WHERE kind = 'fee'), 0))::text AS fees,
-            coalesce(sum(provider_amount_cents - provider_fee_cents), 0)::text AS net,
-            count(provider_record_id)::int AS records,
+            (coalesce(sum(provider_fee_cents) FILTER (WHERE kind <> 'payout'), 0)
+             - coalesce(sum(provider_amount_cents) FILTER (WHERE kind = 'fee'), 0))::text AS fees,
+            coalesce(sum(provider_amount_cents - provider_fee_cents) FILTER (WHERE kind <> 'payout'), 0)::text AS net,
+            (count(provider_record_id) FILTER (WHERE kind <> 'payout'))::int AS records,
             (SELECT jsonb_object_agg(class, n) FROM (
                SELECT class, count(*)::int AS n FROM reconciliation_lines WHERE run_id = $1 GROUP BY class) c) AS counts,
             coalesce(array_agg(DISTINCT provider_currency) FILTER (WHERE provider_currency IS NOT NULL), '{}') AS currencies
@@ -174,14 +185,24 @@ export async function setLinesPayout(q: Queryable, runId: string, recordIds: str
   ]);
 }
 
-/** Provider lines of the run up to `at`, and how many of them matched. */
-export async function providerLinesUpTo(q: Queryable, runId: string, at: string): Promise<{ total: number; matched: number }> {
-  const row = await q.queryOne<{ total: number; matched: number }>(
-    `SELECT count(*)::int AS total, count(*) FILTER (WHERE class = 'matched')::int AS matched
-     FROM reconciliation_lines WHERE run_id = $1 AND provider_record_id IS NOT NULL AND occurred_at <= $2`,
-    [runId, at],
+/**
+ * The run's provider transactions (payout lines apart) in one currency after `after` (exclusive; null: from the
+ * start) up to `upTo` (inclusive): how many, how many matched, and their net (amount less fee).
+ */
+export async function providerLinesBetween(
+  q: Queryable,
+  runId: string,
+  window: { after: string | null; upTo: string; currency: string },
+): Promise<{ total: number; matched: number; netCents: number }> {
+  const row = await q.queryOne<{ total: number; matched: number; net: string }>(
+    `SELECT count(*)::int AS total, count(*) FILTER (WHERE class = 'matched')::int AS matched,
+            coalesce(sum(provider_amount_cents - provider_fee_cents), 0)::text AS net
+     FROM reconciliation_lines
+     WHERE run_id = $1 AND provider_record_id IS NOT NULL AND kind <> 'payout' AND provider_currency = $4
+       AND ($2::timestamptz IS NULL OR occurred_at > $2) AND occurred_at <= $3`,
+    [runId, window.after, window.upTo, window.currency],
   );
-  return { total: row?.total ?? 0, matched: row?.matched ?? 0 };
+  return { total: row?.total ?? 0, matched: row?.matched ?? 0, netCents: Number(row?.net ?? 0) };
 }
 
 export interface CompletedRunRef {
@@ -225,15 +246,17 @@ const LINE_COLUMNS = `id::int AS id, class, kind, order_id AS "orderId", order_n
   books_amount_cents::int AS "booksAmountCents", books_fee_cents::int AS "booksFeeCents",
   coalesce(provider_currency, books_currency) AS currency, explanation, payout_id AS "payoutId"`;
 
-/** A run's lines in id order after `afterId` (all, or only the mismatches). */
+/** A run's lines in id order after `afterId`: all, only the mismatches (NOT_MISMATCH_CLASSES apart), or one class. */
 export async function listRunLines(
   q: Queryable,
   runId: string,
-  options: { afterId: number; limit: number; mismatchesOnly: boolean },
+  options: { afterId: number; limit: number; only: 'all' | 'mismatches' | 'account_fee' },
 ): Promise<StoredLine[]> {
   return await q.queryMany<StoredLine>(
     `SELECT ${LINE_COLUMNS} FROM reconciliation_lines
-     WHERE run_id = $1 AND id > $2 AND (NOT $4::boolean OR class <> 'matched') ORDER BY id LIMIT $3`,
-    [runId, options.afterId, options.limit, options.mismatchesOnly],
+     WHERE run_id = $1 AND id > $2
+       AND CASE $4::text WHEN 'all' THEN true WHEN 'mismatches' THEN class <> ALL($5::text[]) ELSE class = $4 END
+     ORDER BY id LIMIT $3`,
+    [runId, options.afterId, options.limit, options.only, NOT_MISMATCH_CLASSES],
   );
 }

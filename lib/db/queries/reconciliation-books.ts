@@ -1,5 +1,5 @@
 import type { OrderHint } from '../../reconciliation/classify.js';
-import type { BooksEntry } from '../../reconciliation/types.js';
+import type { BooksEntry, DisputeEntry } from '../../reconciliation/types.js';
 import { isUuid } from '../../ids.js';
 import type { Queryable } from '../client.js';
 import type { Provider } from '../models/orders.js';
@@ -76,6 +76,29 @@ export async function findBooksEntries(
   if (references.length === 0) return found;
   const rows = await q.queryMany<BooksRow>(booksRowsSql(source, 'refs'), [provider, references]);
   for (const row of rows) found.set(row.reference, toEntry(row));
+  return found;
+}
+
+/**
+ * The disputes our books hold (lib/disputes: the disputes table, whose movements are the ledger's dispute rows) for
+ * these provider dispute ids. The table comes with the money ledger: none without it.
+ */
+export async function findDisputeEntries(
+  q: Queryable,
+  source: BooksSource,
+  provider: Provider,
+  disputeIds: string[],
+): Promise<Map<string, DisputeEntry>> {
+  const found = new Map<string, DisputeEntry>();
+  if (source !== 'money_ledger' || disputeIds.length === 0) return found;
+  const rows = await q.queryMany<DisputeEntry>(
+    `SELECT d.provider_dispute_id AS "disputeId", o.id AS "orderId", o.order_number AS "orderNumber",
+            o.status AS "orderStatus", d.amount_cents::int AS "amountCents", d.currency::text AS currency, d.status
+     FROM disputes d JOIN orders o ON o.id = d.order_id
+     WHERE d.provider = $1 AND d.provider_dispute_id = ANY($2::text[])`,
+    [provider, disputeIds],
+  );
+  for (const row of rows) found.set(row.disputeId, row);
   return found;
 }
 

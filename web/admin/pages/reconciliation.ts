@@ -18,8 +18,9 @@ import {
 
 /**
  * Reconciliation (finance:read): GET /api/reconciliation?date=&provider= — one UTC day's stored report,
- * per provider: the mismatches first (each linked to its order), then the totals, class counts and
- * payouts. On a deployment without the endpoint (a 404 no function answered) the page says so.
+ * per provider: the mismatches first (each linked to its order), then the totals, class counts,
+ * payouts (each saying whether the provider lists what it paid out: a PayPal withdrawal does not, and is
+ * compared with the day's net) and the account fees to book by hand. On a deployment without the endpoint (a 404 no function answered) the page says so.
  */
 
 interface Mismatch {
@@ -29,6 +30,7 @@ interface Mismatch {
   orderId: string | null;
   orderNumber: string | null;
   reference: string | null;
+  providerRecordId?: string | null;
   providerAmountCents: number | null;
   booksAmountCents: number | null;
   providerFeeCents: number | null;
@@ -56,10 +58,15 @@ interface ProviderReport {
       status: string;
       allMatched: boolean;
       arrivalDate: string | null;
+      transactionsListed: boolean;
+      matchesDayNet: boolean | null;
+      explanation: string;
     }[];
   };
   mismatches: Mismatch[];
   mismatchesTruncated: boolean;
+  /** Provider fees of the account (no order): not mismatches, booked by hand. */
+  accountFees?: Mismatch[];
 }
 
 function yesterday(): string {
@@ -167,9 +174,27 @@ export async function renderReconciliation(view: HTMLElement, ctx: PageContext):
           { label: 'Status', cell: (p) => p.status },
           { label: 'Arrives', cell: (p) => p.arrivalDate ?? '—' },
           { label: 'All matched', cell: (p) => (p.allMatched ? 'yes' : 'no') },
+          {
+            label: 'Transactions',
+            cell: (p) =>
+              p.transactionsListed
+                ? 'listed by the provider'
+                : `not listed by the provider: ${p.matchesDayNet ? "matches the day's net" : "differs from the day's net"}`,
+          },
+          { label: 'What it is', cell: (p) => p.explanation },
         ],
         report.summary.payouts,
-        { empty: 'No payouts that day.' },
+        { id: `rc-payouts-${report.provider}`, empty: 'No payouts that day.' },
+      ),
+      table(
+        'Account fees (not an order: book by hand)',
+        [
+          { label: 'Record', cell: (m) => el('code', {}, m.providerRecordId ?? m.reference ?? '—') },
+          { label: 'Amount', num: true, cell: (m) => money(m.providerAmountCents, m.currency ?? c) },
+          { label: 'What to do', cell: (m) => m.explanation },
+        ],
+        report.accountFees ?? [],
+        { id: `rc-account-fees-${report.provider}`, empty: 'No account fees that day.' },
       ),
     );
   }
