@@ -508,12 +508,10 @@ const requestWindow = z.object({
     .max(1)
     .nullable()
     .meta({ description: 'serverErrors / total, 4 decimals; null with no answer. 4xx answers are not errors here.' }),
-  byCode: z
-    .record(z.string(), count)
-    .meta({
-      description:
-        '`ok` and each error code with its count, e.g. `{ "ok": 40, "SOLD_OUT": 3 }`; codes without answers are left out.',
-    }),
+  byCode: z.record(z.string(), count).meta({
+    description:
+      '`ok` and each error code with its count, e.g. `{ "ok": 40, "SOLD_OUT": 3 }`; codes without answers are left out.',
+  }),
 });
 
 export const operationalMetricsResponseSchema = z.object({

@@ -1,5 +1,6 @@
 import { getConfig } from '../config.js';
 import { db, type Queryable } from '../db/client.js';
+import { DbError, type DbErrorKind } from '../db/errors.js';
 import { addRequestOutcomes, type RequestOutcomeCount } from '../db/models/request-outcomes.js';
 import type { ErrorCode } from '../errors.js';
 import { ERROR_STATUS } from '../http/error-status.js';
@@ -48,6 +49,14 @@ export function outcomeClass(code: string): 'ok' | 'clientError' | 'serverError'
 const MINUTE_MS = 60_000;
 /** Counts a failed flush puts back are dropped once older than this (the metrics show 24 hours). */
 const KEEP_UNFLUSHED_MS = 24 * 60 * MINUTE_MS;
+/** Failures after which the statement surely changed nothing and may work next time: the counts are kept. */
+const TRANSIENT: readonly DbErrorKind[] = [
+  'CONNECTION_ERROR',
+  'STATEMENT_TIMEOUT',
+  'LOCK_NOT_AVAILABLE',
+  'DEADLOCK',
+  'SERIALIZATION_FAILURE',
+];
 
 /**
  * One instance's counts. The module keeps one; tests make several to act as several function instances
@@ -69,8 +78,10 @@ export class RequestOutcomeCounter {
   }
 
   /**
-   * Writes every count in one statement and forgets them. On failure they are put back (the next flush
-   * carries them) and the error is thrown. Rows are sorted: concurrent flushes lock shared rows in one order.
+   * Writes every count in one statement and forgets them. Rows are sorted: concurrent flushes lock shared rows
+   * in one order. On a transient failure (connection, time-out, lock) the counts are put back for the next
+   * flush; any other failure (a row the table refuses) drops them, so one bad row cannot block every later
+   * flush. Either way the error is thrown (and logged by the background runner).
    */
   async flush(q: Queryable = db): Promise<{ rows: number; requests: number }> {
     const rows = [...this.#counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
@@ -79,8 +90,10 @@ export class RequestOutcomeCounter {
     try {
       await addRequestOutcomes(q, rows);
     } catch (error) {
-      const keepAfter = Date.now() - KEEP_UNFLUSHED_MS;
-      for (const row of rows) if (row.bucket.getTime() >= keepAfter) this.#add(row);
+      if (error instanceof DbError && TRANSIENT.includes(error.kind)) {
+        const keepAfter = Date.now() - KEEP_UNFLUSHED_MS;
+        for (const row of rows) if (row.bucket.getTime() >= keepAfter) this.#add(row);
+      }
       throw error;
     }
     return { rows: rows.length, requests: rows.reduce((sum, row) => sum + row.count, 0) };
