@@ -4,15 +4,17 @@ import * as metricsRoute from '../../api/admin/metrics.js';
 import * as checkout from '../../api/payments/checkout-session.js';
 import * as paypalCapture from '../../api/payments/paypal-capture.js';
 import * as paypalWebhook from '../../api/webhooks/paypal.js';
+import * as stripeWebhook from '../../api/webhooks/stripe.js';
 import { resetConfigForTests } from '../../lib/config.js';
 import { db, transaction } from '../../lib/db/client.js';
 import { DbError } from '../../lib/db/errors.js';
 import { requestOutcomeCounts } from '../../lib/db/models/request-outcomes.js';
 import { setRateLimitClockForTests } from '../../lib/http/rate-limit.js';
+import { settleScheduledDeliveries } from '../../lib/messages/schedule-delivery.js';
 import { flushRequestMetrics, pendingRequestOutcomes, RequestOutcomeCounter } from '../../lib/ops/request-metrics.js';
 import { makeKey, type TestKey } from '../backoffice/support.js';
 import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
-import { call } from '../support/http.js';
+import { buildRequest, call } from '../support/http.js';
 import { configureStripe, useProviderSandboxes } from '../support/providers.js';
 import { startCountingRoundTrips } from '../support/round-trips.js';
 import { deliverStripe, stripeEvent } from '../webhooks/support.js';
@@ -268,5 +270,44 @@ describe('request outcomes by code', () => {
     await expect(counter.flush(db)).rejects.toMatchObject({ kind: 'CHECK_VIOLATION' });
     expect(counter.pending()).toBe(0);
     await db.query('DELETE FROM request_outcomes WHERE route = $1', [route]);
+  });
+
+  it('flushes by itself after an answer once the interval has passed, not before, and never on the request path', async () => {
+    await flushRequestMetrics();
+    const forged = () =>
+      buildRequest({
+        method: 'POST',
+        path: '/api/webhooks/stripe',
+        headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=00' },
+        rawBody: '{"id":"evt_forged","type":"customer.created"}',
+      });
+    try {
+      // Interval 0: the first answer starts a flush, in the background, after the answer.
+      process.env.REQUEST_METRICS_FLUSH_MS = '0';
+      resetConfigForTests();
+      const trips = startCountingRoundTrips();
+      const answer = await stripeWebhook.POST(forged());
+      trips.mark('answered');
+      expect(answer.status).toBe(400);
+      expect(pendingRequestOutcomes()).toBe(1); // the flush waits until the answer has been handed back
+      await settleScheduledDeliveries();
+      expect(pendingRequestOutcomes()).toBe(0);
+      trips.stop();
+      expect(trips.countBefore('answered'), trips.statements().join('\n')).toBe(0);
+      expect(trips.countAfter('answered'), trips.statements().join('\n')).toBe(1);
+      expect(trips.statements().at(-1)).toContain('INSERT INTO request_outcomes');
+
+      // An hour's interval: the next answers are only counted, until a flush is due.
+      process.env.REQUEST_METRICS_FLUSH_MS = '3600000';
+      resetConfigForTests();
+      await stripeWebhook.POST(forged());
+      await stripeWebhook.POST(forged());
+      await settleScheduledDeliveries();
+      expect(pendingRequestOutcomes()).toBe(2);
+    } finally {
+      process.env.REQUEST_METRICS_FLUSH_MS = '2147483647';
+      resetConfigForTests();
+      await flushRequestMetrics();
+    }
   });
 });
