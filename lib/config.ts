@@ -143,6 +143,18 @@ const envSchema = z.object({
   ALERT_FAILED_PAYMENTS_PER_HOUR: int(10, 1, 1_000_000),
   ALERT_MIN_SUCCESS_RATE_PERCENT: int(99, 1, 100),
   ALERT_INBOX_BACKLOG_MINUTES: int(15, 1, 1_440),
+  /** 5xx share (percent) of the checkout / webhook routes' last ALERT_ERROR_RATE_REQUESTS answers above which an alert fires. */
+  ALERT_MAX_ERROR_RATE_PERCENT: int(1, 0, 100),
+  ALERT_ERROR_RATE_REQUESTS: int(100, 1, 1_000_000),
+  /** Fewer answers than this in the last hour: no error-rate verdict (one 502 of three is not a trend). */
+  ALERT_ERROR_RATE_MIN_REQUESTS: int(20, 1, 1_000_000),
+  /** A due email older than this many minutes (or any dead one nobody resent) raises email_backlog. */
+  ALERT_EMAIL_BACKLOG_MINUTES: int(15, 1, 1_440),
+  /**
+   * Request outcome counts (lib/ops/request-metrics.ts) are kept in memory per instance and written at most
+   * once per this many ms, after a response. Tests set it out of reach and flush by hand.
+   */
+  REQUEST_METRICS_FLUSH_MS: int(10_000, 0, 2_147_483_647),
   /** Money ledger writes (lib/ledger). `off` only for the checkout bench's on/off comparison and the backfill test; refused in production. */
   LEDGER_WRITES: z.enum(['on', 'off']).default('on'),
 });
@@ -204,7 +216,12 @@ export interface Config {
     failedPaymentsPerHour: number;
     minSuccessRatePercent: number;
     inboxBacklogMinutes: number;
+    maxErrorRatePercent: number;
+    errorRateRequests: number;
+    errorRateMinRequests: number;
+    emailBacklogMinutes: number;
   };
+  requestMetrics: { flushIntervalMs: number };
   ledger: { writes: boolean };
 }
 
@@ -316,7 +333,12 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
       failedPaymentsPerHour: env.ALERT_FAILED_PAYMENTS_PER_HOUR,
       minSuccessRatePercent: env.ALERT_MIN_SUCCESS_RATE_PERCENT,
       inboxBacklogMinutes: env.ALERT_INBOX_BACKLOG_MINUTES,
+      maxErrorRatePercent: env.ALERT_MAX_ERROR_RATE_PERCENT,
+      errorRateRequests: env.ALERT_ERROR_RATE_REQUESTS,
+      errorRateMinRequests: env.ALERT_ERROR_RATE_MIN_REQUESTS,
+      emailBacklogMinutes: env.ALERT_EMAIL_BACKLOG_MINUTES,
     },
+    requestMetrics: { flushIntervalMs: env.REQUEST_METRICS_FLUSH_MS },
     ledger: { writes: env.LEDGER_WRITES === 'on' },
   };
 }

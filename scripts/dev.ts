@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { resetConfigForTests } from '../lib/config.js';
 import { closePool, db } from '../lib/db/client.js';
+import { flushRequestMetrics } from '../lib/ops/request-metrics.js';
 import { migrateUp } from '../lib/db/migrate.js';
 import { BACKOFFICE_KEY_EXAMPLE, removeDevDatabase, writeDevDatabase } from './lib/dev-database.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './lib/embedded-postgres.js';
@@ -133,6 +134,8 @@ function announceDatabase(databaseUrl: string): void {
 
 async function shutdown(signal: string): Promise<void> {
   say(`${signal}: stopping`);
+  // The request outcome counts the local server has not written yet (lib/ops/request-metrics.ts).
+  await flushRequestMetrics().catch(() => undefined);
   await closePool().catch(() => undefined);
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   process.exit(0);

@@ -3,7 +3,7 @@ import { requireApiKey } from '../../lib/http/require-api-key.js';
 import { json } from '../../lib/http/response.js';
 import { getOperationalMetrics } from '../../lib/ops/get-operational-metrics.js';
 
-/** GET /api/admin/metrics (scope ops:read): payments, webhook inbox, holds and database figures. */
+/** GET /api/admin/metrics (scope ops:read): payments, webhook inbox, outbox, holds, request outcomes by code, database. */
 export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute(
   {
     GET: async (ctx) => {

@@ -494,6 +494,26 @@ const successRate = z
   .nullable()
   .meta({ description: 'succeeded / (succeeded + failed), 4 decimals; null with no outcome.' });
 
+const requestWindow = z.object({
+  total: count,
+  ok: count.meta({ description: 'Answers under 400.' }),
+  clientErrors: count.meta({
+    description:
+      '4xx answers: refusals working as designed (validation, sold out, rate limits, bad signatures), by code in byCode.',
+  }),
+  serverErrors: count.meta({ description: '5xx answers (a bug, the database or a provider unavailable).' }),
+  errorRate: z
+    .number()
+    .min(0)
+    .max(1)
+    .nullable()
+    .meta({ description: 'serverErrors / total, 4 decimals; null with no answer. 4xx answers are not errors here.' }),
+  byCode: z.record(z.string(), count).meta({
+    description:
+      '`ok` and each error code with its count, e.g. `{ "ok": 40, "SOLD_OUT": 3 }`; codes without answers are left out.',
+  }),
+});
+
 export const operationalMetricsResponseSchema = z.object({
   generatedAt: timestamp,
   payments: z.object({
@@ -541,7 +561,27 @@ export const operationalMetricsResponseSchema = z.object({
     }),
     oldestDueAt: nullableTimestamp,
     oldestDueAgeSeconds: count.nullable(),
+    deadNotResent: count.meta({ description: 'Dead messages no resend has been queued for (raises email_backlog).' }),
   }),
+  requests: z
+    .object({
+      flushIntervalMs: count.meta({
+        description:
+          'Counts reach the database at most this often per function instance (REQUEST_METRICS_FLUSH_MS): the newest answers may not be here yet.',
+      }),
+      routes: z.array(
+        z.object({
+          route: z.string().meta({ description: 'The path of a POST route counted, e.g. `/api/payments/checkout-session`.' }),
+          group: z.enum(['checkout', 'webhook']).meta({ description: 'Which error-rate alert the route feeds.' }),
+          lastHour: requestWindow,
+          last24Hours: requestWindow,
+        }),
+      ),
+    })
+    .meta({
+      description:
+        'Answers of the checkout and webhook routes by code (minute buckets, counted in memory and flushed after responses).',
+    }),
   holds: z.object({
     live: z.object({ orders: count, tickets: count }),
     expiredUnreleased: z.object({
@@ -584,6 +624,9 @@ const alertKey = z.enum([
   'dead_webhook',
   'inbox_backlog',
   'reconciliation_mismatch',
+  'checkout_error_rate',
+  'webhook_error_rate',
+  'email_backlog',
 ]);
 
 export const evaluateAlertsResponseSchema = z.object({

@@ -4,8 +4,9 @@ import { getConfig } from '../config.js';
 import { AppError } from '../errors.js';
 import { platformClientIp } from './client-address.js';
 import { log } from '../log.js';
+import { countRequestOutcome } from '../ops/request-metrics.js';
 import { corsHeaders, isAllowedOrigin, preflightHeaders } from './cors.js';
-import { errorResponse, toErrorResponse } from './response.js';
+import { errorCodeOf, errorResponse, toErrorResponse } from './response.js';
 
 /**
  * The wrapper every api/ function uses. One call to `defineRoute` gives a file all its HTTP method
@@ -130,13 +131,17 @@ export function defineRoute(handlers: Partial<Record<Method, Handler>>, options:
         response = toErrorResponse(error, ctx.requestId);
       }
       const final = finish(response, ctx, cors);
+      const code = final.status < 400 ? 'ok' : (errorCodeOf(response) ?? (`HTTP_${final.status}` as const));
       log.info('request', {
         requestId: ctx.requestId,
         method,
         path: url.pathname,
         status: final.status,
+        code,
         durationMs: Math.round(performance.now() - started),
       });
+      // Counted in memory (checkout and webhook routes); written later, never on this request's path.
+      countRequestOutcome(method, url.pathname, code);
       return final;
     };
 

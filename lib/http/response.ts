@@ -14,6 +14,14 @@ export function json(data: unknown, init: { status?: number; headers?: HeadersIn
   return new Response(JSON.stringify(data), { status: init.status ?? 200, headers });
 }
 
+/** The error code each error answer carries in its body, kept beside it (the request metrics count by it). */
+const errorCodes = new WeakMap<Response, ErrorCode>();
+
+/** The `error.code` of an answer made by errorResponse (every error answer is), else undefined. */
+export function errorCodeOf(response: Response): ErrorCode | undefined {
+  return errorCodes.get(response);
+}
+
 export function errorResponse(
   code: ErrorCode,
   message: string,
@@ -24,7 +32,9 @@ export function errorResponse(
   } = {},
 ): Response {
   const body: ErrorBody = { error: { code, message, requestId, ...(extra.details ? { details: extra.details } : {}) } };
-  return json(body, { status: ERROR_STATUS[code], headers: { 'cache-control': 'no-store', ...extra.headers } });
+  const response = json(body, { status: ERROR_STATUS[code], headers: { 'cache-control': 'no-store', ...extra.headers } });
+  errorCodes.set(response, code);
+  return response;
 }
 
 /**

@@ -9,7 +9,9 @@ import {
   resolveOpsAlert,
   updateFiringAlert,
 } from '../db/models/ops-alerts.js';
-import { paymentFigures, webhookFigures } from '../db/queries/operational-metrics.js';
+import { deleteRequestOutcomesBefore } from '../db/models/request-outcomes.js';
+import { outboxFigures, paymentFigures, webhookFigures } from '../db/queries/operational-metrics.js';
+import { type RecentErrorShare, recentErrorShare } from './request-figures.js';
 
 /**
  * The operator's alerts, evaluated by GET /api/cron/evaluate-alerts every five minutes. Defaults are
@@ -21,6 +23,13 @@ import { paymentFigures, webhookFigures } from '../db/queries/operational-metric
  * - reconciliation_mismatch: the latest completed reconciliation run of a provider (migrations/0070, the
  *   daily report of GET /api/reconciliation) has lines that are not `matched`. It clears when a newer run
  *   (or a re-run of that day) has none.
+ * - checkout_error_rate / webhook_error_rate: more than ALERT_MAX_ERROR_RATE_PERCENT of 5xx answers among the
+ *   last ALERT_ERROR_RATE_REQUESTS answers of the checkout routes (checkout-session, paypal-capture) / the
+ *   webhook receivers, counted by lib/ops/request-metrics.ts (whole minutes of the last hour, newest first);
+ *   no verdict under ALERT_ERROR_RATE_MIN_REQUESTS answers in the hour. 4xx answers never count.
+ * - email_backlog: a dead email nobody resent, an uncertain one (its sender died mid-send), or a due email older than ALERT_EMAIL_BACKLOG_MINUTES.
+ *
+ * The cron also drops request outcome minutes older than eight days (REQUEST_OUTCOMES_KEEP_DAYS).
  *
  * Each alert is one ops_alerts row: notified once when it starts (retried until the notification
  * succeeds), not again while it lasts, and once when it clears. Notification: a JSON POST to
@@ -33,6 +42,9 @@ export const ALERT_KEYS = [
   'dead_webhook',
   'inbox_backlog',
   'reconciliation_mismatch',
+  'checkout_error_rate',
+  'webhook_error_rate',
+  'email_backlog',
 ] as const;
 export type AlertKey = (typeof ALERT_KEYS)[number];
 
@@ -43,7 +55,15 @@ export interface AlertFigures {
   oldestUnprocessedAgeSeconds: number | null;
   /** The latest completed reconciliation run per provider, with its lines that are not `matched`. */
   reconciliation: { provider: string; day: string; mismatches: number }[];
+  /** 5xx among the newest answers of the checkout routes / the webhook receivers (lib/ops/request-figures.ts). */
+  checkoutRequests: RecentErrorShare;
+  webhookRequests: RecentErrorShare;
+  /** The email outbox: dead messages nobody resent, and how long the oldest due one has waited. */
+  email: { deadNotResent: number; uncertain: number; oldestDueAgeSeconds: number | null };
 }
+
+/** Request outcome minutes are kept this long (the metrics show 24 hours; a week more for looking back by SQL). */
+export const REQUEST_OUTCOMES_KEEP_DAYS = 8;
 
 export interface AlertCondition {
   key: AlertKey;
@@ -62,12 +82,41 @@ export async function readAlertFigures(): Promise<AlertFigures> {
   const payments = await paymentFigures(db);
   const webhooks = await webhookFigures(db);
   const reconciliation = await reconciliationFigures(db);
+  const checkoutRequests = await recentErrorShare(db, 'checkout');
+  const webhookRequests = await recentErrorShare(db, 'webhook');
+  const outbox = await outboxFigures(db);
   return {
     failuresLastHour: payments.lastHour.failures,
     last100: { outcomes: payments.last100.outcomes, successRate: payments.last100.successRate },
     deadWebhooks: webhooks.byStatus.dead,
     oldestUnprocessedAgeSeconds: webhooks.oldestUnprocessedAgeSeconds,
     reconciliation,
+    checkoutRequests,
+    webhookRequests,
+    email: {
+      deadNotResent: outbox.deadNotResent,
+      uncertain: outbox.byStatus.uncertain,
+      oldestDueAgeSeconds: outbox.oldestDueAgeSeconds,
+    },
+  };
+}
+
+function errorRateCondition(
+  key: 'checkout_error_rate' | 'webhook_error_rate',
+  what: string,
+  share: RecentErrorShare,
+  thresholds: ReturnType<typeof getConfig>['alerts'],
+): AlertCondition {
+  const percent = share.requests === 0 ? 0 : Math.round((share.serverErrors / share.requests) * 10_000) / 100;
+  const judged = share.requests >= thresholds.errorRateMinRequests;
+  return {
+    key,
+    firing: judged && percent > thresholds.maxErrorRatePercent,
+    value: percent,
+    threshold: thresholds.maxErrorRatePercent,
+    message: judged
+      ? `${what}: ${share.serverErrors} of the last ${share.requests} answers were 5xx (${percent} %, alert above ${thresholds.maxErrorRatePercent} %): GET /api/admin/metrics, requests`
+      : `${what}: ${share.requests} answers in the last hour, under ${thresholds.errorRateMinRequests}: no verdict`,
   };
 }
 
@@ -77,6 +126,7 @@ export function alertConditions(figures: AlertFigures, thresholds = getConfig().
   const backlogMinutes = (figures.oldestUnprocessedAgeSeconds ?? 0) / 60;
   const mismatched = figures.reconciliation.filter((run) => run.mismatches > 0);
   const mismatches = mismatched.reduce((sum, run) => sum + run.mismatches, 0);
+  const emailMinutes = (figures.email.oldestDueAgeSeconds ?? 0) / 60;
   return [
     {
       key: 'failed_payments_hour',
@@ -115,6 +165,19 @@ export function alertConditions(figures: AlertFigures, thresholds = getConfig().
         mismatches > 0
           ? `reconciliation mismatches: ${mismatched.map((run) => `${run.provider} ${run.day}: ${run.mismatches} (GET /api/reconciliation?date=${run.day}&provider=${run.provider})`).join(', ')}`
           : 'the latest reconciliation runs match',
+    },
+    errorRateCondition('checkout_error_rate', 'checkout', figures.checkoutRequests, thresholds),
+    errorRateCondition('webhook_error_rate', 'webhook receivers', figures.webhookRequests, thresholds),
+    {
+      key: 'email_backlog',
+      firing:
+        figures.email.deadNotResent > 0 ||
+        figures.email.uncertain > 0 ||
+        emailMinutes > thresholds.emailBacklogMinutes,
+      // The value is the oldest due email's wait in minutes; the message also names the dead ones.
+      value: Math.floor(emailMinutes),
+      threshold: thresholds.emailBacklogMinutes,
+      message: `emails: ${figures.email.deadNotResent} dead and not resent, ${figures.email.uncertain} uncertain (GET /api/admin/messages?status=uncertain), the oldest due one waiting ${Math.floor(emailMinutes)} minutes (alert above ${thresholds.emailBacklogMinutes}): GET /api/admin/messages?status=dead`,
     },
   ];
 }
@@ -159,8 +222,9 @@ interface AlertRow {
 }
 
 export async function evaluateAlerts(options: { figures?: AlertFigures; notify?: Notifier; now?: Date } = {}): Promise<AlertRun> {
-  const conditions = alertConditions(options.figures ?? (await readAlertFigures()));
   const now = options.now ?? new Date();
+  await deleteRequestOutcomesBefore(db, new Date(now.getTime() - REQUEST_OUTCOMES_KEEP_DAYS * 86_400_000));
+  const conditions = alertConditions(options.figures ?? (await readAlertFigures()));
   const notify = options.notify ?? notifyByWebhook;
   // The state change first, in one transaction (rows locked: two overlapping runs cannot both raise).
   const { raised, cleared, toNotify } = await transaction(async (tx) => {

@@ -7,11 +7,13 @@ import {
   paymentFigures,
   webhookFigures,
 } from '../db/queries/operational-metrics.js';
+import { requestFigures } from './request-figures.js';
 
 export type { OperationalMetrics };
 
 /**
- * GET /api/admin/metrics (scope ops:read): the operator's figures, read one after another on one
+ * GET /api/admin/metrics (scope ops:read): the operator's figures (payments, webhook inbox, email outbox,
+ * holds, checkout and webhook answers by code, database), read one after another on one
  * connection at a time (the SQL lives in lib/db/queries/operational-metrics.ts).
  */
 export async function getOperationalMetrics(q: Queryable = db): Promise<OperationalMetrics> {
@@ -19,6 +21,7 @@ export async function getOperationalMetrics(q: Queryable = db): Promise<Operatio
   const webhooks = await webhookFigures(q);
   const outbox = await outboxFigures(q);
   const holds = await holdFigures(q);
+  const requests = await requestFigures(q);
   const database = await databaseFigures(q);
-  return { generatedAt: new Date().toISOString(), payments, webhooks, outbox, holds, database };
+  return { generatedAt: new Date().toISOString(), payments, webhooks, outbox, holds, requests, database };
 }

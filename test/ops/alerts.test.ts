@@ -6,6 +6,8 @@ import { resetConfigForTests } from '../../lib/config.js';
 import { db } from '../../lib/db/client.js';
 import { insertWebhookEventIfNew } from '../../lib/db/models/webhook-events.js';
 import { type AlertFigures, alertConditions, evaluateAlerts, reconciliationFigures } from '../../lib/ops/evaluate-alerts.js';
+import { recentErrorShare } from '../../lib/ops/request-figures.js';
+import { RequestOutcomeCounter } from '../../lib/ops/request-metrics.js';
 import { call } from '../support/http.js';
 
 /**
@@ -28,6 +30,9 @@ const calm: AlertFigures = {
     { provider: 'paypal', day: '2026-11-30', mismatches: 0 },
     { provider: 'stripe', day: '2026-11-30', mismatches: 0 },
   ],
+  checkoutRequests: { requests: 100, serverErrors: 0 },
+  webhookRequests: { requests: 100, serverErrors: 0 },
+  email: { deadNotResent: 0, uncertain: 0, oldestDueAgeSeconds: null },
 };
 
 beforeAll(async () => {
@@ -243,5 +248,116 @@ describe('operator alerts', () => {
       await db.query(`UPDATE webhook_events SET status = 'ignored', processed_at = now() WHERE id = $1`, [stored?.id]);
     }
     expect((await call(evaluateCron.GET, { path: '/api/cron/evaluate-alerts' })).status).toBe(401);
+  });
+
+  it('error rates: more than 1 % of 5xx among the last 100 answers, judged from 20 answers; email: dead or due > 15 min', () => {
+    const firing = (figures: Partial<AlertFigures>) =>
+      alertConditions({ ...calm, ...figures })
+        .filter((c) => c.firing)
+        .map((c) => c.key);
+    expect(firing({ checkoutRequests: { requests: 100, serverErrors: 1 } })).toEqual([]);
+    expect(firing({ checkoutRequests: { requests: 100, serverErrors: 2 } })).toEqual(['checkout_error_rate']);
+    expect(firing({ webhookRequests: { requests: 100, serverErrors: 2 } })).toEqual(['webhook_error_rate']);
+    // Too few answers for a verdict: 19 of 19 failing is not judged, 1 of 20 (5 %) is.
+    expect(firing({ checkoutRequests: { requests: 19, serverErrors: 19 } })).toEqual([]);
+    expect(firing({ checkoutRequests: { requests: 20, serverErrors: 1 } })).toEqual(['checkout_error_rate']);
+    expect(firing({ checkoutRequests: { requests: 0, serverErrors: 0 } })).toEqual([]);
+    expect(firing({ email: { deadNotResent: 1, uncertain: 0, oldestDueAgeSeconds: null } })).toEqual(['email_backlog']);
+    expect(firing({ email: { deadNotResent: 0, uncertain: 0, oldestDueAgeSeconds: 15 * 60 } })).toEqual([]);
+    expect(firing({ email: { deadNotResent: 0, uncertain: 0, oldestDueAgeSeconds: 16 * 60 } })).toEqual(['email_backlog']);
+    expect(firing({ email: { deadNotResent: 0, uncertain: 1, oldestDueAgeSeconds: null } })).toEqual(['email_backlog']);
+    const condition = alertConditions({ ...calm, checkoutRequests: { requests: 150, serverErrors: 3 } }).find(
+      (c) => c.key === 'checkout_error_rate',
+    );
+    expect(condition).toMatchObject({ firing: true, value: 2, threshold: 1 });
+    expect(condition?.message).toContain('3 of the last 150 answers were 5xx');
+  });
+
+  it('error-rate thresholds are configurable', () => {
+    Object.assign(process.env, {
+      ALERT_MAX_ERROR_RATE_PERCENT: '10',
+      ALERT_ERROR_RATE_MIN_REQUESTS: '5',
+      ALERT_EMAIL_BACKLOG_MINUTES: '60',
+    });
+    resetConfigForTests();
+    try {
+      const firing = (figures: Partial<AlertFigures>) =>
+        alertConditions({ ...calm, ...figures })
+          .filter((c) => c.firing)
+          .map((c) => c.key);
+      expect(firing({ checkoutRequests: { requests: 100, serverErrors: 10 } })).toEqual([]);
+      expect(firing({ checkoutRequests: { requests: 100, serverErrors: 11 } })).toEqual(['checkout_error_rate']);
+      expect(firing({ webhookRequests: { requests: 5, serverErrors: 1 } })).toEqual(['webhook_error_rate']);
+      expect(firing({ email: { deadNotResent: 0, uncertain: 0, oldestDueAgeSeconds: 59 * 60 } })).toEqual([]);
+    } finally {
+      delete process.env.ALERT_MAX_ERROR_RATE_PERCENT;
+      delete process.env.ALERT_ERROR_RATE_MIN_REQUESTS;
+      delete process.env.ALERT_EMAIL_BACKLOG_MINUTES;
+      resetConfigForTests();
+    }
+  });
+
+  it('reads the 5xx share of the newest answers (whole minutes of the last hour, newest first, until 100)', async () => {
+    // A route of this test's own (the counted routes are shared with other files): flushed as the hook flushes.
+    const route = `/test/alerts-${randomUUID()}`;
+    const counter = new RequestOutcomeCounter();
+    const now = Date.now();
+    const minutesAgo = (m: number) => new Date(now - m * 60_000);
+    const record = (code: string, n: number, at: Date) => {
+      for (let i = 0; i < n; i++) counter.record(route, code, at);
+    };
+    record('ok', 60, minutesAgo(0));
+    record('SOLD_OUT', 10, minutesAgo(0)); // 4xx: never an error here
+    record('ok', 27, minutesAgo(3));
+    record('PROVIDER_UNAVAILABLE', 3, minutesAgo(3));
+    record('INTERNAL_ERROR', 50, minutesAgo(10)); // beyond the newest 100: not in the window
+    record('INTERNAL_ERROR', 70, minutesAgo(61)); // older than an hour
+    expect(await counter.flush(db)).toEqual({ rows: 6, requests: 220 });
+    const share = await recentErrorShare(db, 'checkout', { routes: [route] });
+    expect(share).toEqual({ requests: 100, serverErrors: 3 });
+
+    // Fires once (notified), not again while it lasts, clears when the share drops.
+    const first = await evaluateAlerts({ figures: { ...calm, checkoutRequests: share } });
+    expect(first).toMatchObject({ raised: ['checkout_error_rate'], firing: ['checkout_error_rate'], notified: 1 });
+    expect(received).toEqual([
+      expect.objectContaining({ alert: 'checkout_error_rate', status: 'firing', value: 3, threshold: 1 }),
+    ]);
+    record('ok', 100, minutesAgo(0)); // the same minute as the first 70 (no minute boundary in between)
+    await counter.flush(db);
+    const after = await recentErrorShare(db, 'checkout', { routes: [route] });
+    expect(after).toEqual({ requests: 170, serverErrors: 0 });
+    expect(await evaluateAlerts({ figures: { ...calm, checkoutRequests: share } })).toMatchObject({ raised: [], notified: 0 });
+    expect(await evaluateAlerts({ figures: { ...calm, checkoutRequests: after } })).toMatchObject({
+      cleared: ['checkout_error_rate'],
+      notified: 1,
+    });
+    expect(received.map((r) => [r.alert, r.status])).toEqual([
+      ['checkout_error_rate', 'firing'],
+      ['checkout_error_rate', 'resolved'],
+    ]);
+    await db.query('DELETE FROM request_outcomes WHERE route = $1', [route]);
+  });
+
+  it('email_backlog fires once on a dead email nobody resent and clears once it is resent', async () => {
+    const dead = { ...calm, email: { deadNotResent: 1, uncertain: 0, oldestDueAgeSeconds: null } };
+    expect(await evaluateAlerts({ figures: dead })).toMatchObject({ raised: ['email_backlog'], notified: 1 });
+    expect(await evaluateAlerts({ figures: dead })).toMatchObject({ raised: [], firing: ['email_backlog'], notified: 0 });
+    expect(await evaluateAlerts({ figures: calm })).toMatchObject({ cleared: ['email_backlog'], notified: 1 });
+    expect(received.map((r) => [r.alert, r.status])).toEqual([
+      ['email_backlog', 'firing'],
+      ['email_backlog', 'resolved'],
+    ]);
+  });
+
+  it('the cron drops request outcome minutes older than eight days', async () => {
+    const route = `/test/alerts-prune-${randomUUID()}`;
+    const counter = new RequestOutcomeCounter();
+    counter.record(route, 'ok', new Date(Date.now() - 8 * 86_400_000 - 120_000));
+    counter.record(route, 'ok', new Date(Date.now() - 7 * 86_400_000));
+    await counter.flush(db);
+    expect((await call(evaluateCron.GET, { path: '/api/cron/evaluate-alerts', headers: CRON })).status).toBe(200);
+    const left = await db.queryMany<{ bucket: Date }>('SELECT bucket FROM request_outcomes WHERE route = $1', [route]);
+    expect(left).toHaveLength(1);
+    await db.query('DELETE FROM request_outcomes WHERE route = $1', [route]);
   });
 });

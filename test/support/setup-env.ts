@@ -7,6 +7,8 @@ process.env.DATABASE_URL = inject('databaseUrl');
 process.env.NODE_ENV = 'test';
 process.env.LOG_LEVEL ??= 'silent';
 process.env.ALLOWED_ORIGINS ??= 'https://www.alocubanoboulderfest.org,http://localhost:3000';
+// Request outcome counts stay in memory until a test calls flushRequestMetrics() (lib/ops/request-metrics.ts).
+process.env.REQUEST_METRICS_FLUSH_MS = '2147483647';
 resetConfigForTests();
 
 afterAll(async () => {

@@ -6,9 +6,10 @@ import { CAPTURED_PAYMENT_STATUSES } from '../models/payments.js';
 /**
  * GET /api/admin/metrics (scope ops:read): the operator's figures, read from the database as it is
  * now. Only what the data holds today: payment outcomes and failures (payments, payment_failures),
- * the webhook inbox, the email outbox, ticket holds, and PostgreSQL's own statistics. Request error rates by code are
- * not stored (they are in the request log lines), so they are not here. The queries run one after
- * another on one connection at a time: the endpoint must still answer when the pool is short.
+ * the webhook inbox, the email outbox, ticket holds, and PostgreSQL's own statistics. Request outcomes by
+ * code come from request_outcomes (lib/ops/request-figures.ts; SQL in lib/db/models/request-outcomes.ts).
+ * The queries run one after another on one connection at a time: the endpoint must still answer when the
+ * pool is short.
  */
 
 /** The captured statuses as an SQL list, built from the one definition (CAPTURED_PAYMENT_STATUSES). */
@@ -89,6 +90,11 @@ export async function outboxFigures(q: Queryable): Promise<OperationalMetrics['o
        FROM outbox_messages
       WHERE (status = 'pending' AND next_attempt_at <= now()) OR (status = 'sending' AND locked_until <= now())`,
   );
+  // A dead message stays dead after a resend (the copy points at it): the ones nobody resent need staff.
+  const dead = await q.queryOne<{ deadNotResent: number }>(
+    `SELECT count(*)::int AS "deadNotResent" FROM outbox_messages m
+      WHERE m.status = 'dead' AND NOT EXISTS (SELECT 1 FROM outbox_messages r WHERE r.resend_of = m.id)`,
+  );
   const byStatus = { pending: 0, sending: 0, sent: 0, dead: 0, uncertain: 0 };
   for (const row of rows) byStatus[row.status] = row.messages;
   return {
@@ -96,6 +102,7 @@ export async function outboxFigures(q: Queryable): Promise<OperationalMetrics['o
     due: due?.due ?? 0,
     oldestDueAt: due?.oldest?.toISOString() ?? null,
     oldestDueAgeSeconds: due?.ageSeconds === null || due?.ageSeconds === undefined ? null : Math.max(0, due.ageSeconds),
+    deadNotResent: dead?.deadNotResent ?? 0,
   };
 }
 
