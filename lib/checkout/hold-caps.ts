@@ -22,16 +22,37 @@ export function holdKeysFor(ip: string | undefined, email: string): HoldKeys {
   return { clientKey: key, emailKey: email.trim().toLowerCase() };
 }
 
+/** The caps (HOLD_CAP_PER_CLIENT, HOLD_CAP_PER_EMAIL). */
+export function holdCaps(): { perClient: number; perEmail: number } {
+  const { holdCapPerClient, holdCapPerEmail } = getConfig().abuse;
+  return { perClient: holdCapPerClient, perEmail: holdCapPerEmail };
+}
+
+/**
+ * THE cap rule: the 429 HOLD_LIMIT_REACHED when `requested` more tickets would take the client or the email
+ * over its cap (the client first), undefined when they fit. Checkout's one statement (checkout_place_order,
+ * migration 0100) counts under the advisory locks, refuses with the same comparison before writing anything,
+ * and this names the refusal from its counts.
+ */
+export function holdCapError(
+  keys: HoldKeys,
+  held: { byClient: number; byEmail: number },
+  requested: number,
+): AppError | undefined {
+  const caps = holdCaps();
+  if (keys.clientKey !== null && held.byClient + requested > caps.perClient) {
+    return capReached('connection', held.byClient, caps.perClient, requested);
+  }
+  if (held.byEmail + requested > caps.perEmail) return capReached('email address', held.byEmail, caps.perEmail, requested);
+  return undefined;
+}
+
 /** Throws 429 HOLD_LIMIT_REACHED when `requested` more tickets would take a client or an email over its cap. */
 export async function enforceHoldCaps(tx: Tx, keys: HoldKeys, requested: number): Promise<void> {
-  const { holdCapPerClient, holdCapPerEmail } = getConfig().abuse;
   // Fixed order (client, then email) so two checkouts never wait on each other in a cycle.
   await lockHoldKeys(tx, keys);
-  const held = await liveHeldTickets(tx, keys);
-  if (keys.clientKey !== null && held.byClient + requested > holdCapPerClient) {
-    throw capReached('connection', held.byClient, holdCapPerClient, requested);
-  }
-  if (held.byEmail + requested > holdCapPerEmail) throw capReached('email address', held.byEmail, holdCapPerEmail, requested);
+  const refused = holdCapError(keys, await liveHeldTickets(tx, keys), requested);
+  if (refused) throw refused;
 }
 
 function capReached(what: 'connection' | 'email address', held: number, cap: number, requested: number): AppError {
