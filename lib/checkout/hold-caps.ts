@@ -1,13 +1,12 @@
 import { getConfig } from '../config.js';
-import type { Tx } from '../db/client.js';
-import { liveHeldTickets, lockHoldKeys } from '../db/models/order-buyer.js';
 import { AppError } from '../errors.js';
 import { clientKey } from '../client-key.js';
 
 /**
  * Caps on live held tickets (issue 18: one client must not be able to hold the festival). Counted in
- * the checkout transaction, under a transaction-level advisory lock per client key and per email, so
- * concurrent checkouts of one client are counted one after the other and can never overshoot.
+ * checkout's one write statement (checkout_place_order, migration 0100), under a transaction-level advisory
+ * lock per client key and per email taken in a fixed order (client, then email), so concurrent checkouts of
+ * one client are counted one after the other and can never overshoot.
  * A client address counts IPv6 per /64 and `::ffff:a.b.c.d` as `a.b.c.d` (lib/http/client-address.ts).
  * Holds of pending/processing orders whose hold has not expired count; paid orders do not.
  */
@@ -45,14 +44,6 @@ export function holdCapError(
   }
   if (held.byEmail + requested > caps.perEmail) return capReached('email address', held.byEmail, caps.perEmail, requested);
   return undefined;
-}
-
-/** Throws 429 HOLD_LIMIT_REACHED when `requested` more tickets would take a client or an email over its cap. */
-export async function enforceHoldCaps(tx: Tx, keys: HoldKeys, requested: number): Promise<void> {
-  // Fixed order (client, then email) so two checkouts never wait on each other in a cycle.
-  await lockHoldKeys(tx, keys);
-  const refused = holdCapError(keys, await liveHeldTickets(tx, keys), requested);
-  if (refused) throw refused;
 }
 
 function capReached(what: 'connection' | 'email address', held: number, cap: number, requested: number): AppError {
