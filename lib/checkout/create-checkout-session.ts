@@ -1,21 +1,18 @@
 import { getConfig } from '../config.js';
-import { db, transaction, type Tx } from '../db/client.js';
-import { type Actor, appendAudit } from '../db/models/audit-log.js';
-import { findOrCreateCustomerByEmail } from '../db/models/customers.js';
-import { recordOrderBuyer } from '../db/models/order-buyer.js';
-import { type FestivalEvent, findEventBySlug } from '../db/models/events.js';
-import { enforceHoldCaps, holdKeysFor } from './hold-caps.js';
-import { insertOrderItems, type NewOrderItem } from '../db/models/order-items.js';
-import { insertOrder, type Order, type Provider } from '../db/models/orders.js';
-import { insertPayment, type Payment, updatePayment } from '../db/models/payments.js';
+import { db } from '../db/client.js';
+import type { Actor } from '../db/models/audit-log.js';
+import type { FestivalEvent } from '../db/models/events.js';
+import type { NewOrderItem } from '../db/models/order-items.js';
+import type { Order, Provider } from '../db/models/orders.js';
+import type { SlidingCount, SlidingWindowHit } from '../db/models/rate-limits.js';
 import {
-  findTicketTypesByCodes,
-  listTicketAvailability,
-  type TicketAvailability,
-  type TicketType,
-  tryTakeHold,
-} from '../db/models/ticket-types.js';
-import { tagOrderIdempotencyKey } from '../db/models/checkout-recovery.js';
+  type CatalogTicketType,
+  type CheckoutRead,
+  type PlaceCheckoutOrderOutcome,
+  placeCheckoutOrder,
+  readCheckout,
+  recordCheckoutSession,
+} from '../db/queries/checkout.js';
 import { AppError } from '../errors.js';
 import { log } from '../log.js';
 import type { Currency } from '../money.js';
@@ -24,6 +21,7 @@ import { getCheckoutProvider } from '../providers/index.js';
 import { unsafeCrashPointForTests } from '../testing/crash-points.js';
 import { generateAccessToken } from './access-token.js';
 import { failCheckoutAfterProviderError } from './fail-checkout.js';
+import { holdCapError, holdCaps, holdKeysFor } from './hold-caps.js';
 import { reclaimExpiredHolds } from './holds.js';
 import { releaseCheckoutsLeftByKey } from './release-abandoned-checkouts.js';
 import { type OrderPricing, type PricedLine, PricingError, priceOrder } from './pricing.js';
@@ -31,23 +29,59 @@ import { eventHasEnded, isEventOnSale } from './sales-window.js';
 import type { CheckoutSessionRequest } from './schemas.js';
 
 /**
- * POST /api/payments/checkout-session, the domain side.
+ * POST /api/payments/checkout-session, the domain side. Issue 17 (flash-sale speed): a successful
+ * checkout is THREE statements, a sold-out answer ONE (lib/db/queries/checkout.ts, migration 0100).
  *
- * 1. Validate everything that can be validated without writing (event, ticket types, sale window,
- *    max per order, return URLs, provider configured). A refusal here writes nothing.
- * 2. ONE short transaction: upsert the customer, insert the order (pending, with its hold expiry),
- *    one item per ticket, a pending payment and an audit entry, and LAST take the hold of every
- *    ticket type with a conditional UPDATE (all or nothing: one failure rolls everything back).
- *    Taking the holds last keeps the hot ticket_types row locked only from its UPDATE to COMMIT.
+ * 1. One fresh read (no lock): the event and the requested ticket types with their counters and
+ *    reclaimable holds, plus what the HTTP layer folds in (the rate-limit hits, the Idempotency-Key
+ *    look-up). Everything that can be refused without writing is refused from it (event, ticket types,
+ *    sale window, max per order, return URLs, provider configured) and so is a line that is short
+ *    (SOLD_OUT with `remaining`): a refusal may come from a fresh read, a grant never does.
+ *    No catalogue cache: the read is fresh, and the write below still re-checks the catalogue versions
+ *    ('stale' → read again, once).
+ * 2. ONE statement, its own transaction (checkout_place_order): the hold caps (advisory locks per client
+ *    and email, then the count), the Idempotency-Key claim, customer, order (pending, with its hold
+ *    expiry, buyer snapshot and key hash), one item per ticket, a pending payment and an audit entry, and
+ *    LAST the conditional UPDATE of every ticket type's hold, all or nothing. The hot ticket_types row
+ *    is locked from its UPDATE to the commit that ends the same statement: no round trip in between.
  * 3. When a hold cannot be taken, reclaim the EXPIRED holds of that ticket type (when there are
  *    any) and try once more, so an expired hold never blocks a sale even if the cron has not run.
  * 4. Outside any transaction: create the provider checkout with the deterministic idempotency key
- *    `checkout-<orderId>`, then record its id and URL on the payment. A provider failure or
- *    time-out releases the hold, fails the order and records the failure (one transaction) → 502.
+ *    `checkout-<orderId>`, then ONE statement records its id and URL on the payment together with the
+ *    stored answer of the Idempotency-Key (checkout_record_session). A provider failure or time-out
+ *    releases the hold, fails the order and records the failure (one transaction) → 502.
  *    A crash between 2 and 4 leaves a hold no one can pay: the retry with the same Idempotency-Key
  *    releases it first, and the hold cron releases it once the request is over
  *    (release-abandoned-checkouts.ts).
  */
+
+/**
+ * Per-request writes of the HTTP layer folded into checkout's statements (issue 17), so that they cost
+ * no round trip of their own. The domain does not interpret them: it runs them where they belong and
+ * hands back what they found.
+ */
+export interface FoldedRequestWork {
+  /** Counted in the first statement; `admit` decides on the counts (throws to refuse) before anything else. */
+  rateLimits?: { hits: SlidingWindowHit[]; now: Date; admit(counts: SlidingCount[]): void } | undefined;
+  /**
+   * The request's Idempotency-Key: looked up in the first statement (a row already there → the attempt
+   * answers `idempotency_key_in_use` and the caller takes the ordinary idempotent path), claimed in the
+   * order's statement (undone with it) and completed with `storedAnswer` in the after-provider statement.
+   */
+  idempotency?: FoldedIdempotencyKey | undefined;
+  /** Runs after the checks that write nothing and before the first write (the on-sale challenge). */
+  beforeWriting?: (() => Promise<void>) | undefined;
+}
+
+export interface FoldedIdempotencyKey {
+  scope: string;
+  keyHash: string;
+  requestHash: string;
+  staleAfterSeconds: number;
+  storedAnswer(created: CheckoutSessionCreated): { status: number; body: unknown };
+  /** Called once the claim is committed: from then on a failure must give the key back. */
+  onClaimed(): void;
+}
 
 export interface CheckoutContext {
   actor: Actor;
@@ -56,7 +90,13 @@ export interface CheckoutContext {
    * a retry after a crash releases what the dead attempt held (release-abandoned-checkouts.ts).
    */
   idempotencyKeyHash?: string | undefined;
+  folded?: FoldedRequestWork | undefined;
 }
+
+export type CheckoutAttempt =
+  | { kind: 'created'; created: CheckoutSessionCreated }
+  /** The folded Idempotency-Key already has a row: nothing was done; take the ordinary idempotent path. */
+  | { kind: 'idempotency_key_in_use' };
 
 export interface CheckoutSessionCreated {
   orderId: string;
@@ -132,19 +172,17 @@ function withQuery(url: string, params: Record<string, string>, raw = ''): strin
 }
 
 interface CheckedOrder {
-  event: FestivalEvent;
+  event: FestivalEvent & { catalogVersion: string };
   pricing: OrderPricing;
   /** Per ticket type: the request item, for attendees. */
-  items: { type: TicketType; quantity: number; attendees: CheckoutSessionRequest['items'][number]['attendees'] }[];
+  items: { type: CatalogTicketType; quantity: number; attendees: CheckoutSessionRequest['items'][number]['attendees'] }[];
 }
 
-/** Everything that can be refused without writing anything. */
-async function checkOrder(request: CheckoutSessionRequest, now: Date): Promise<CheckedOrder> {
-  const event = await findEventBySlug(db, request.event);
+/** Everything that can be refused without writing anything, from the fresh read. */
+function checkOrder(request: CheckoutSessionRequest, read: CheckoutRead, now: Date): CheckedOrder {
+  const event = read.event;
   if (!event || event.status === 'draft') throw fieldError('event', 'no such event');
-  const codes = request.items.map((item) => item.ticketType);
-  const types = await findTicketTypesByCodes(db, event.id, codes);
-  const byCode = new Map(types.map((t) => [t.code, t]));
+  const byCode = new Map(read.types.map((t) => [t.code, t]));
   request.items.forEach((item, index) => {
     if (!byCode.has(item.ticketType)) throw fieldError(`items.${index}.ticketType`, 'no such ticket type for this event');
   });
@@ -200,18 +238,6 @@ async function checkOrder(request: CheckoutSessionRequest, now: Date): Promise<C
   return { event, pricing, items };
 }
 
-class HoldUnavailable extends Error {
-  constructor(readonly ticketTypeId: string) {
-    super('hold unavailable');
-  }
-}
-
-interface CreatedOrder {
-  order: Order;
-  payment: Payment;
-  accessToken: string;
-}
-
 function ticketRows(checked: CheckedOrder): NewOrderItem[] {
   const rows: NewOrderItem[] = [];
   for (const item of checked.items) {
@@ -234,80 +260,16 @@ function ticketRows(checked: CheckedOrder): NewOrderItem[] {
   return rows;
 }
 
-async function insertOrderWithHolds(
-  tx: Tx,
-  request: CheckoutSessionRequest,
-  checked: CheckedOrder,
-  holdExpiresAt: Date,
-  accessTokenHash: string,
-  actor: Actor,
-  idempotencyKeyHash?: string,
-): Promise<{ order: Order; payment: Payment }> {
-  const { pricing } = checked;
-  const holdKeys = holdKeysFor(actor.ip, request.customer.email);
-  await enforceHoldCaps(
-    tx,
-    holdKeys,
-    pricing.lines.reduce((sum, line) => sum + line.quantity, 0),
-  );
-  const buyer = {
-    email: request.customer.email,
-    firstName: request.customer.firstName,
-    lastName: request.customer.lastName,
-    phone: request.customer.phone ?? null,
-  };
-  // Never rewrites an existing customer (an unauthenticated request); the order keeps its own copy.
-  const customer = await findOrCreateCustomerByEmail(tx, { ...buyer, phone: buyer.phone ?? undefined });
-  const order = await insertOrder(tx, {
-    eventId: checked.event.id,
-    customerId: customer.id,
-    currency: pricing.currency,
-    subtotalCents: pricing.subtotalCents,
-    discountCents: pricing.discountCents,
-    totalCents: pricing.totalCents,
-    slidingScalePercent: pricing.slidingScalePercent,
-    provider: request.provider,
-    accessTokenHash,
-    holdExpiresAt,
-    metadata: actor.requestId ? { requestId: actor.requestId } : {},
-  });
-  await recordOrderBuyer(tx, order.id, buyer, holdKeys);
-  if (idempotencyKeyHash) await tagOrderIdempotencyKey(tx, order.id, idempotencyKeyHash);
-  await insertOrderItems(tx, order.id, ticketRows(checked));
-  const payment = await insertPayment(tx, {
-    orderId: order.id,
-    provider: request.provider,
-    amountCents: pricing.totalCents,
-    currency: pricing.currency,
-  });
-  await appendAudit(tx, {
-    entityType: 'order',
-    entityId: order.id,
-    action: 'checkout_started',
-    actor: { ...actor, id: actor.id ?? customer.id },
-    newValues: {
-      status: order.status,
-      orderNumber: order.orderNumber,
-      provider: request.provider,
-      currency: pricing.currency,
-      subtotalCents: pricing.subtotalCents,
-      discountCents: pricing.discountCents,
-      totalCents: pricing.totalCents,
-      slidingScalePercent: pricing.slidingScalePercent,
-      holdExpiresAt: holdExpiresAt.toISOString(),
-      items: pricing.lines.map((l) => ({ ticketType: l.code, quantity: l.quantity, unitNetCents: l.unitNetCents })),
-    },
-  });
-  // Last, in a fixed order (by id) so two multi-type orders never wait on each other in a cycle.
-  const byId = [...pricing.lines].sort((a, b) => (a.ticketTypeId < b.ticketTypeId ? -1 : 1));
-  for (const line of byId) {
-    if (!(await tryTakeHold(tx, line.ticketTypeId, line.quantity))) throw new HoldUnavailable(line.ticketTypeId);
-  }
-  return { order, payment };
+interface Counters {
+  capacity: number;
+  sold: number;
+  held: number;
+  expiredHeld: number;
 }
 
-function soldOut(line: PricedLine, availability: TicketAvailability | undefined): AppError {
-  const remaining = availability ? Math.max(0, availability.capacity - availability.sold - availability.held) : 0;
+function soldOut(line: PricedLine, counters: Counters | undefined): AppError {
+  // HOT ROW, what is left (issue 17 merge point: with a `taken` counter this is capacity - taken).
+  const remaining = counters ? Math.max(0, counters.capacity - counters.sold - counters.held) : 0;
   return new AppError(
     'SOLD_OUT',
     remaining === 0 ? `${line.name} is sold out` : `Only ${remaining} ${line.name} ticket${remaining === 1 ? '' : 's'} left`,
@@ -315,55 +277,145 @@ function soldOut(line: PricedLine, availability: TicketAvailability | undefined)
   );
 }
 
-/** Holds the tickets and writes the order; SOLD_OUT when a type cannot be held even after reclaiming expired holds. */
+/** The first line whose known counters cannot cover it (an advisory look: only the conditional UPDATE grants). */
+function shortLine(checked: CheckedOrder, counters: Map<string, Counters>): PricedLine | undefined {
+  return checked.pricing.lines.find((l) => {
+    const c = counters.get(l.ticketTypeId);
+    // HOT ROW, what is left (issue 17 merge point, as in soldOut above).
+    return c !== undefined && c.capacity - c.sold - c.held < l.quantity;
+  });
+}
+
+type Placed = Extract<PlaceCheckoutOrderOutcome, { outcome: 'created' }> & { accessToken: string };
+
+/**
+ * Holds the tickets and writes the order (one statement per try); SOLD_OUT when a type cannot be held
+ * even after reclaiming its expired holds; 'key_in_use' when the folded Idempotency-Key was claimed
+ * meanwhile (or an earlier attempt under it left an order to release).
+ */
 async function holdAndInsert(
   request: CheckoutSessionRequest,
-  checked: CheckedOrder,
+  initial: CheckedOrder,
   holdExpiresAt: Date,
-  actor: Actor,
-  idempotencyKeyHash?: string,
-): Promise<CreatedOrder> {
-  const lines = checked.pricing.lines;
-  // The counters read by checkOrder a moment ago are the first (advisory) look at what is left.
-  let counters = new Map<string, Pick<TicketAvailability, 'capacity' | 'sold' | 'held'>>(
-    checked.items.map(({ type }) => [type.id, type]),
-  );
+  context: CheckoutContext,
+): Promise<Placed | 'key_in_use'> {
+  const { actor } = context;
+  let checked = initial;
+  let counters = new Map<string, Counters>(checked.items.map(({ type }) => [type.id, type]));
   let reclaimed = false;
+  let reread = false;
+  let tries = 0;
+  const holdKeys = holdKeysFor(actor.ip, request.customer.email);
+  const caps = holdCaps();
+  const claim = context.folded?.idempotency;
   for (;;) {
-    // When a type is clearly short, refuse (or reclaim) without opening a transaction. The
-    // conditional UPDATE in the transaction stays the only authority for taking tickets.
-    let failing = lines.find((l) => {
-      const c = counters.get(l.ticketTypeId);
-      return !c || c.capacity - c.sold - c.held < l.quantity;
-    });
-    if (!failing) {
-      const { token, hash } = generateAccessToken();
-      try {
-        const created = await transaction((tx) =>
-          insertOrderWithHolds(tx, request, checked, holdExpiresAt, hash, actor, idempotencyKeyHash),
-        );
-        return { ...created, accessToken: token };
-      } catch (error) {
-        if (!(error instanceof HoldUnavailable)) throw error;
-        failing = lines.find((l) => l.ticketTypeId === error.ticketTypeId);
-        if (!failing) throw error;
-      }
-    }
-    // Short: is it only short because of holds that have already expired?
-    const [current] = await listTicketAvailability(db, { ticketTypeIds: [failing.ticketTypeId] });
-    if (!reclaimed && current && current.expiredHeld > 0) {
+    // Short from a fresh read: refuse, or reclaim the expired holds first (once). Never a grant.
+    const failing = shortLine(checked, counters);
+    if (failing) {
+      const c = counters.get(failing.ticketTypeId);
+      if (reclaimed || !c || c.expiredHeld === 0) throw soldOut(failing, c);
       reclaimed = true;
       await reclaimExpiredHolds({
         ticketTypeId: failing.ticketTypeId,
         actor: { ...actor, type: 'system' },
         reason: 'expired hold reclaimed by checkout',
       });
-      counters = new Map(
-        (await listTicketAvailability(db, { ticketTypeIds: lines.map((l) => l.ticketTypeId) })).map((a) => [a.id, a]),
-      );
-      continue;
+      counters = new Map(); // unknown now: the statement below reads them afresh
     }
-    throw soldOut(failing, current);
+    const { pricing } = checked;
+    const { token, hash } = generateAccessToken();
+    const outcome = await placeCheckoutOrder(db, {
+      eventId: checked.event.id,
+      eventVersion: checked.event.catalogVersion,
+      lines: [...pricing.lines]
+        .sort((a, b) => (a.ticketTypeId < b.ticketTypeId ? -1 : 1))
+        .map((l) => ({
+          ticketTypeId: l.ticketTypeId,
+          quantity: l.quantity,
+          catalogVersion: checked.items.find((i) => i.type.id === l.ticketTypeId)?.type.catalogVersion ?? '',
+        })),
+      order: {
+        currency: pricing.currency,
+        subtotalCents: pricing.subtotalCents,
+        discountCents: pricing.discountCents,
+        totalCents: pricing.totalCents,
+        slidingScalePercent: pricing.slidingScalePercent,
+        provider: request.provider,
+        accessTokenHash: hash,
+        holdExpiresAt,
+        metadata: actor.requestId ? { requestId: actor.requestId } : {},
+        idempotencyKeyHash: context.idempotencyKeyHash ?? null,
+      },
+      buyer: {
+        email: request.customer.email,
+        firstName: request.customer.firstName,
+        lastName: request.customer.lastName,
+        phone: request.customer.phone ?? null,
+        clientKey: holdKeys.clientKey,
+        emailKey: holdKeys.emailKey,
+        capPerClient: caps.perClient,
+        capPerEmail: caps.perEmail,
+      },
+      items: ticketRows(checked).map((r) => ({
+        ...r,
+        attendeeFirstName: r.attendeeFirstName ?? null,
+        attendeeLastName: r.attendeeLastName ?? null,
+        attendeeEmail: r.attendeeEmail ?? null,
+      })),
+      audit: {
+        actorType: actor.type,
+        actorId: actor.id ?? null,
+        ip: actor.ip ?? null,
+        userAgent: actor.userAgent ?? null,
+        requestId: actor.requestId ?? null,
+        newValues: {
+          provider: request.provider,
+          currency: pricing.currency,
+          subtotalCents: pricing.subtotalCents,
+          discountCents: pricing.discountCents,
+          totalCents: pricing.totalCents,
+          slidingScalePercent: pricing.slidingScalePercent,
+          holdExpiresAt: holdExpiresAt.toISOString(),
+          items: pricing.lines.map((l) => ({ ticketType: l.code, quantity: l.quantity, unitNetCents: l.unitNetCents })),
+        },
+      },
+      claim: claim
+        ? { scope: claim.scope, key: claim.keyHash, requestHash: claim.requestHash, staleAfterSeconds: claim.staleAfterSeconds }
+        : null,
+    });
+    switch (outcome.outcome) {
+      case 'created':
+        claim?.onClaimed();
+        return { ...outcome, accessToken: token };
+      case 'key_in_use':
+        return 'key_in_use';
+      case 'hold_limit':
+        throw (
+          holdCapError(holdKeys, outcome, outcome.requested) ??
+          new Error('checkout_place_order refused a hold cap the rule lets through')
+        );
+      case 'sold_out': {
+        counters = new Map([[outcome.ticketTypeId, outcome]]);
+        // Refused, then tickets came back before the counters were read: try again (a few times at most).
+        tries += 1;
+        const line = checked.pricing.lines.find((l) => l.ticketTypeId === outcome.ticketTypeId);
+        if (line && !shortLine(checked, counters) && tries >= 3) throw soldOut(line, outcome);
+        continue;
+      }
+      case 'stale': {
+        // The catalogue changed between the read and the write: read it again (once) and check afresh.
+        if (reread) throw new AppError('CONFLICT', 'The ticket catalogue changed during checkout; please try again');
+        reread = true;
+        const read = await readCheckout(db, {
+          eventSlug: request.event,
+          codes: request.items.map((i) => i.ticketType),
+          now: new Date(),
+        });
+        checked = checkOrder(request, read, new Date());
+        counters = new Map(checked.items.map(({ type }) => [type.id, type]));
+        continue;
+      }
+    }
   }
 }
 
@@ -376,32 +428,58 @@ function providerLines(pricing: OrderPricing) {
   }));
 }
 
+/** The checkout for callers that hold the Idempotency-Key claim themselves (or have no key). */
 export async function createCheckoutSession(
   request: CheckoutSessionRequest,
   context: CheckoutContext,
 ): Promise<CheckoutSessionCreated> {
+  const attempt = await attemptCheckoutSession(request, { ...context, folded: undefined });
+  if (attempt.kind !== 'created') throw new Error('checkout without a folded Idempotency-Key cannot find it in use');
+  return attempt.created;
+}
+
+/** The checkout with the HTTP layer's per-request writes folded into its statements (the route). */
+export async function attemptCheckoutSession(
+  request: CheckoutSessionRequest,
+  context: CheckoutContext,
+): Promise<CheckoutAttempt> {
   const config = getConfig();
   const returnUrls = resolveReturnUrls(request);
   const now = new Date();
+  const folded = context.folded;
   // The provider's SDK loads (first use in this instance) while the order is checked against the database;
   // it is awaited before anything is written, so a ConfigError (provider not configured) still writes nothing.
   const providerReady = getCheckoutProvider(request.provider);
-  providerReady.catch(() => undefined); // rethrown below; no unhandled rejection when checkOrder throws first
-  const checked = await checkOrder(request, now);
+  providerReady.catch(() => undefined); // rethrown below; no unhandled rejection when a check throws first
+  const read = await readCheckout(db, {
+    eventSlug: request.event,
+    codes: request.items.map((item) => item.ticketType),
+    hits: folded?.rateLimits?.hits,
+    now: folded?.rateLimits?.now ?? now,
+    idempotencyKey: folded?.idempotency ? { scope: folded.idempotency.scope, keyHash: folded.idempotency.keyHash } : undefined,
+  });
+  folded?.rateLimits?.admit(read.rateLimitCounts);
+  if (folded?.idempotency && read.idempotencyKeyInUse) return { kind: 'idempotency_key_in_use' };
+  const checked = checkOrder(request, read, now);
   const provider: CheckoutProvider = await providerReady;
 
+  // Sold out from the fresh read: one round trip, no lock, nothing written.
+  const failing = shortLine(checked, new Map(checked.items.map(({ type }) => [type.id, type])));
+  const failingType = failing && checked.items.find((i) => i.type.id === failing.ticketTypeId)?.type;
+  if (failing && failingType?.expiredHeld === 0) throw soldOut(failing, failingType);
+
+  await folded?.beforeWriting?.();
   // A retry of a request that died after its hold: release what that attempt left before holding again.
-  if (context.idempotencyKeyHash) await releaseCheckoutsLeftByKey(context.idempotencyKeyHash, context.actor);
+  // (With a folded key, the order's statement itself refuses while such an order exists: 'key_in_use'.)
+  if (context.idempotencyKeyHash && !folded?.idempotency) {
+    await releaseCheckoutsLeftByKey(context.idempotencyKeyHash, context.actor);
+  }
 
   const holdMs = config.checkout.holdMinutes * 60_000 + HOLD_SLACK_MS;
   const holdExpiresAt = new Date(Math.ceil((Date.now() + holdMs) / 1000) * 1000);
-  const { order, payment, accessToken } = await holdAndInsert(
-    request,
-    checked,
-    holdExpiresAt,
-    context.actor,
-    context.idempotencyKeyHash,
-  );
+  const placed = await holdAndInsert(request, checked, holdExpiresAt, context);
+  if (placed === 'key_in_use') return { kind: 'idempotency_key_in_use' };
+  const { order, paymentId, accessToken } = placed;
   unsafeCrashPointForTests('checkout.after-hold');
 
   const orderParams = { order_id: order.id };
@@ -439,7 +517,7 @@ export async function createCheckoutSession(
       requestId: context.actor.requestId,
     });
     try {
-      await failCheckoutAfterProviderError(order, payment, providerError, context.actor);
+      await failCheckoutAfterProviderError(order, { id: paymentId }, providerError, context.actor);
     } catch (cleanupError) {
       // The hold then ends with its expiry (cron / reclaim); the buyer still gets the 502.
       log.error('releasing the hold after a provider failure failed', { orderId: order.id, error: cleanupError });
@@ -451,8 +529,7 @@ export async function createCheckoutSession(
     );
   }
 
-  await updatePayment(db, payment.id, { providerSessionId: created.sessionId, checkoutUrl: created.checkoutUrl });
-  return {
+  const answer: CheckoutSessionCreated = {
     orderId: order.id,
     orderNumber: order.orderNumber,
     status: order.status,
@@ -463,4 +540,15 @@ export async function createCheckoutSession(
     expiresAt: holdExpiresAt.toISOString(),
     accessToken,
   };
+  const claim = folded?.idempotency;
+  const stored = claim?.storedAnswer(answer);
+  await recordCheckoutSession(
+    db,
+    paymentId,
+    created,
+    claim && stored
+      ? { claim: { scope: claim.scope, key: claim.keyHash, requestHash: claim.requestHash }, ...stored }
+      : undefined,
+  );
+  return { kind: 'created', created: answer };
 }

@@ -14,8 +14,8 @@ import { releaseOrderHolds } from './holds.js';
  * is still pending.
  */
 export async function failCheckoutAfterProviderError(
-  order: Order,
-  payment: Payment,
+  order: Pick<Order, 'id'>,
+  payment: Pick<Payment, 'id'>,
   error: ProviderError,
   actor: Actor,
 ): Promise<void> {

@@ -1,13 +1,12 @@
 import { getConfig } from '../config.js';
-import type { Tx } from '../db/client.js';
-import { liveHeldTickets, lockHoldKeys } from '../db/models/order-buyer.js';
 import { AppError } from '../errors.js';
 import { clientKey } from '../client-key.js';
 
 /**
  * Caps on live held tickets (issue 18: one client must not be able to hold the festival). Counted in
- * the checkout transaction, under a transaction-level advisory lock per client key and per email, so
- * concurrent checkouts of one client are counted one after the other and can never overshoot.
+ * checkout's one write statement (checkout_place_order, migration 0100), under a transaction-level advisory
+ * lock per client key and per email taken in a fixed order (client, then email), so concurrent checkouts of
+ * one client are counted one after the other and can never overshoot.
  * A client address counts IPv6 per /64 and `::ffff:a.b.c.d` as `a.b.c.d` (lib/http/client-address.ts).
  * Holds of pending/processing orders whose hold has not expired count; paid orders do not.
  */
@@ -22,16 +21,29 @@ export function holdKeysFor(ip: string | undefined, email: string): HoldKeys {
   return { clientKey: key, emailKey: email.trim().toLowerCase() };
 }
 
-/** Throws 429 HOLD_LIMIT_REACHED when `requested` more tickets would take a client or an email over its cap. */
-export async function enforceHoldCaps(tx: Tx, keys: HoldKeys, requested: number): Promise<void> {
+/** The caps (HOLD_CAP_PER_CLIENT, HOLD_CAP_PER_EMAIL). */
+export function holdCaps(): { perClient: number; perEmail: number } {
   const { holdCapPerClient, holdCapPerEmail } = getConfig().abuse;
-  // Fixed order (client, then email) so two checkouts never wait on each other in a cycle.
-  await lockHoldKeys(tx, keys);
-  const held = await liveHeldTickets(tx, keys);
-  if (keys.clientKey !== null && held.byClient + requested > holdCapPerClient) {
-    throw capReached('connection', held.byClient, holdCapPerClient, requested);
+  return { perClient: holdCapPerClient, perEmail: holdCapPerEmail };
+}
+
+/**
+ * THE cap rule: the 429 HOLD_LIMIT_REACHED when `requested` more tickets would take the client or the email
+ * over its cap (the client first), undefined when they fit. Checkout's one statement (checkout_place_order,
+ * migration 0100) counts under the advisory locks, refuses with the same comparison before writing anything,
+ * and this names the refusal from its counts.
+ */
+export function holdCapError(
+  keys: HoldKeys,
+  held: { byClient: number; byEmail: number },
+  requested: number,
+): AppError | undefined {
+  const caps = holdCaps();
+  if (keys.clientKey !== null && held.byClient + requested > caps.perClient) {
+    return capReached('connection', held.byClient, caps.perClient, requested);
   }
-  if (held.byEmail + requested > holdCapPerEmail) throw capReached('email address', held.byEmail, holdCapPerEmail, requested);
+  if (held.byEmail + requested > caps.perEmail) return capReached('email address', held.byEmail, caps.perEmail, requested);
+  return undefined;
 }
 
 function capReached(what: 'connection' | 'email address', held: number, cap: number, requested: number): AppError {

@@ -214,6 +214,45 @@ async function releaseQuietly(ref: { scope: string; keyHash: string; requestHash
 }
 
 /**
+ * Issue 17: the key folded into the statements of the work itself (checkout), instead of a claim and a
+ * completion of its own: the work looks the key up in its first statement, claims it in its write (undone
+ * with it) and stores the sealed answer in its last write. When the key already has a row the work does
+ * nothing and the route takes respondIdempotently (replay, wait, 422), which behaves as before.
+ * `guard` gives the key back when the work fails after its claim was committed (as runClaimed does).
+ */
+export interface FoldedKey {
+  scope: string;
+  keyHash: string;
+  requestHash: string;
+  staleAfterSeconds: number;
+  storedAnswer(body: unknown): { status: number; body: unknown };
+  onClaimed(): void;
+  guard<T>(work: () => Promise<T>): Promise<T>;
+}
+
+export function foldIdempotencyKey(options: { scope: string; key: string; request: unknown; status: number }): FoldedKey {
+  const { scope, key } = options;
+  const ref = { scope, keyHash: keyHashOf(scope, key), requestHash: hashRequest(options.request) };
+  let claimed = false;
+  return {
+    ...ref,
+    staleAfterSeconds: staleAfterSeconds(),
+    storedAnswer: (body) => ({ status: options.status, body: sealBody(scope, key, body) }),
+    onClaimed() {
+      claimed = true;
+    },
+    async guard(work) {
+      try {
+        return await work();
+      } catch (error) {
+        if (claimed) await releaseQuietly(ref);
+        throw error;
+      }
+    },
+  };
+}
+
+/**
  * Route helper: reads the Idempotency-Key header, runs `run` idempotently and answers with JSON
  * (`Idempotent-Replayed: true` on a replay).
  */

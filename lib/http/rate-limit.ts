@@ -1,6 +1,11 @@
 import { getConfig } from '../config.js';
 import { db } from '../db/client.js';
-import { deleteExpiredWindows, incrementSlidingWindow } from '../db/models/rate-limits.js';
+import {
+  deleteExpiredWindows,
+  incrementSlidingWindow,
+  type SlidingCount,
+  type SlidingWindowHit,
+} from '../db/models/rate-limits.js';
 import { AppError } from '../errors.js';
 import { log } from '../log.js';
 import { clientKey } from './client-address.js';
@@ -102,17 +107,19 @@ export function slidingWindowState(
   };
 }
 
+async function cleanUp(now: Date): Promise<void> {
+  try {
+    await deleteExpiredWindows(db, new Date(now.getTime() - KEEP_AFTER_END_MS));
+  } catch (error) {
+    log.warn('rate limit cleanup failed', { error });
+  }
+}
+
 /** Counts one hit and reports the state; does not touch the response. */
 export async function hitRateLimit(rule: RateLimitRule): Promise<RateLimitState> {
   const now = clock();
   const counted = await incrementSlidingWindow(db, bucketName(rule.bucket), rule.windowSeconds, now);
-  if (Math.random() < cleanupChance) {
-    try {
-      await deleteExpiredWindows(db, new Date(now.getTime() - KEEP_AFTER_END_MS));
-    } catch (error) {
-      log.warn('rate limit cleanup failed', { error });
-    }
-  }
+  if (Math.random() < cleanupChance) await cleanUp(now);
   return slidingWindowState(rule, counted, now);
 }
 
@@ -134,13 +141,15 @@ export async function enforceRateLimit(ctx: RequestContext, rule: RateLimitRule)
   if (!rateLimitsEnabled()) return undefined;
   const state = await hitRateLimit(rule);
   setHeaders(ctx, state);
-  if (!state.allowed) {
-    throw new AppError('RATE_LIMITED', 'Too many requests; try again later', {
-      headers: { 'retry-after': String(state.resetSeconds) },
-      details: { retryAfterSeconds: state.resetSeconds },
-    });
-  }
+  if (!state.allowed) throw rateLimited(state);
   return state;
+}
+
+function rateLimited(state: RateLimitState): AppError {
+  return new AppError('RATE_LIMITED', 'Too many requests; try again later', {
+    headers: { 'retry-after': String(state.resetSeconds) },
+    details: { retryAfterSeconds: state.resetSeconds },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -159,6 +168,48 @@ function ipKey(ctx: RequestContext): string | undefined {
   const key = clientKey(ctx.ip);
   if (key) return key;
   return getConfig().isProduction ? 'unknown' : undefined;
+}
+
+/**
+ * Checkout's two limits (per client IP, per buyer email) counted INSIDE checkout's first statement (issue 17:
+ * no round trip of their own; lib/db/queries/checkout.ts): the hits to count and `admit`, which decides on
+ * the counts exactly as enforceRateLimit does (headers, 429 RATE_LIMITED). The occasional clean-up of ended
+ * windows runs after the response (waitUntil on Vercel). Undefined when rate limits are off.
+ * Counted once the body is valid: a 400 costs no database work.
+ */
+export function checkoutRateLimits(
+  ctx: RequestContext,
+  email: string,
+): { hits: SlidingWindowHit[]; now: Date; admit(counts: SlidingCount[]): void } | undefined {
+  if (!rateLimitsEnabled()) return undefined;
+  const ip = ipKey(ctx);
+  const rules: RateLimitRule[] = [
+    ...(ip === undefined ? [] : [{ bucket: `checkout:ip:${ip}`, ...CHECKOUT_LIMIT }]),
+    { bucket: `checkout:email:${email.trim().toLowerCase()}`, ...CHECKOUT_LIMIT },
+  ];
+  const now = clock();
+  return {
+    hits: rules.map((rule) => ({ bucket: bucketName(rule.bucket), windowSeconds: rule.windowSeconds })),
+    now,
+    admit(counts) {
+      if (Math.random() < cleanupChance) afterResponse(() => cleanUp(now));
+      let refused: RateLimitState | undefined;
+      rules.forEach((rule, i) => {
+        const counted = counts[i];
+        if (!counted) throw new Error(`no count for ${rule.bucket}`);
+        const state = slidingWindowState(rule, counted, now);
+        setHeaders(ctx, state);
+        if (!state.allowed && !refused) refused = state;
+      });
+      if (refused) throw rateLimited(refused);
+    },
+  };
+}
+
+/** Work after the response: waitUntil on Vercel, the background elsewhere. */
+function afterResponse(fn: () => Promise<void>): void {
+  const work = fn();
+  void import('@vercel/functions').then(({ waitUntil }) => waitUntil(work)).catch(() => undefined);
 }
 
 export async function limitCheckoutByIp(ctx: RequestContext): Promise<void> {

@@ -10,9 +10,11 @@ import { upsertTicketType } from '../../lib/db/models/ticket-types.js';
 import { startStripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { startLocalServer } from '../local-server.js';
 import { percentile, startBenchEnvironment } from './environment.js';
+import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js';
 
 /**
- * `npm run bench -- checkout [--attempts 10000] [--tickets 5000] [--concurrency 50] [--pool 20] [--in-process]`
+ * `npm run bench -- checkout [--attempts 10000] [--tickets 5000] [--concurrency 50] [--pool 20] [--in-process]
+ *   [--db-latency-ms N]`
  *
  * A flash sale through the real stack: the local server (api/ as on Vercel) with the Stripe
  * sandbox behind the real SDK, on a fresh migrated database. `concurrency` buyers send `attempts`
@@ -22,6 +24,10 @@ import { percentile, startBenchEnvironment } from './environment.js';
  * the same number of attempts at the same concurrency straight through `pg` (one transaction each:
  * the conditional UPDATE of one ticket row, and the INSERT of one order when it took a ticket).
  * A measurement, not a test: the numbers depend on the machine. `oversold` must be 0.
+ *
+ * `--db-latency-ms N` puts a TCP proxy (latency-proxy.ts) that delays every packet by N ms between
+ * PostgreSQL and both the app and the raw-SQL ceiling (Vercel → Neon): one round trip costs 2·N ms more.
+ * The bench's own setup and consistency queries go straight to the database.
  */
 
 export interface BenchCheckoutOptions {
@@ -33,6 +39,8 @@ export interface BenchCheckoutOptions {
   'in-process'?: boolean | string;
   /** LEDGER_WRITES=off and the analytics triggers disabled: the baseline of the analytics bench's on/off ratio. */
   'ledger-off'?: boolean | string;
+  /** Delay (ms) added to every packet between the database and the app / the raw-SQL ceiling (0: no proxy). */
+  'db-latency-ms'?: number | string;
 }
 
 const HERE = fileURLToPath(import.meta.url);
@@ -130,6 +138,8 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
 
   const inProcess = opts['in-process'] === true || opts['in-process'] === 'true';
   const ledgerOff = opts['ledger-off'] === true || opts['ledger-off'] === 'true';
+  const dbLatencyMs = Number(opts['db-latency-ms'] ?? 0);
+  if (!Number.isFinite(dbLatencyMs) || dbLatencyMs < 0) throw new Error(`not a latency: ${String(opts['db-latency-ms'])}`);
 
   let sandboxChild: ChildProcess | undefined;
   let serverChild: ChildProcess | undefined;
@@ -153,6 +163,13 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
     LEDGER_WRITES: ledgerOff ? 'off' : 'on',
   };
   const env = await startBenchEnvironment(appEnv);
+  // The app and the ceiling reach the database through the proxy; this process's own queries go direct.
+  let proxy: LatencyProxy | undefined;
+  let appDatabaseUrl = env.databaseUrl;
+  if (dbLatencyMs > 0) {
+    proxy = await startLatencyProxy({ targetUrl: env.databaseUrl, delayMs: dbLatencyMs });
+    appDatabaseUrl = proxy.url(env.databaseUrl);
+  }
   if (ledgerOff) {
     await db.query('ALTER TABLE orders DISABLE TRIGGER orders_analytics_insert, DISABLE TRIGGER orders_analytics_status');
     await db.query('ALTER TABLE payment_failures DISABLE TRIGGER payment_failures_analytics');
@@ -160,6 +177,7 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
   let serverUrl: string;
   let closeServer: () => Promise<void>;
   if (inProcess) {
+    if (proxy) throw new Error('--db-latency-ms needs the separate server process (not --in-process)');
     const server = await startLocalServer({ port: 0, trustForwardedFor: true });
     serverUrl = server.url;
     closeServer = () => server.close();
@@ -169,14 +187,14 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
       NODE_ENV: 'test',
       LOG_LEVEL: 'silent',
       RATE_LIMIT_ENABLED: 'false',
-      DATABASE_URL: env.databaseUrl,
+      DATABASE_URL: appDatabaseUrl,
       ALLOWED_ORIGINS: process.env.ALLOWED_ORIGINS ?? 'http://localhost:3000',
     });
     serverChild = started.child;
     serverUrl = String(started.info.url);
     closeServer = () => stopChild(serverChild);
   }
-  const raw = new pg.Pool({ connectionString: env.databaseUrl, max: poolMax });
+  const raw = new pg.Pool({ connectionString: appDatabaseUrl, max: poolMax });
   try {
     const event = await upsertEvent(db, {
       slug: 'bench-flash-sale',
@@ -314,6 +332,7 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
         dbPoolMax: poolMax,
         provider: 'stripe (local sandbox, real SDK)',
         processes: inProcess ? 'one' : 'load generator | local server | sandbox',
+        dbLatencyMs,
       },
       attemptsPerSecond: round(appRate),
       latencyMs: summarize(app.durations),
@@ -337,10 +356,13 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
         oversold: Math.max(0, (rawCounters?.held ?? 0) + (rawCounters?.sold ?? 0) - tickets),
       },
       ratioOfRawCeiling: Math.round((appRate / rawRate) * 1000) / 1000,
+      p99RatioToRawCeiling:
+        Math.round((summarize(app.durations).p99 / Math.max(0.01, summarize(rawRun.durations).p99)) * 100) / 100,
     };
   } finally {
     await raw.end();
     await closeServer();
+    await proxy?.close();
     await closeInProcess?.();
     await stopChild(sandboxChild);
     await env.close();

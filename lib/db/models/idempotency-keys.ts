@@ -35,19 +35,13 @@ export interface ClaimIdempotencyKeyInput {
  * undefined when somebody else holds it (read it with findIdempotencyKey).
  */
 export async function claimIdempotencyKey(q: Queryable, input: ClaimIdempotencyKeyInput): Promise<IdempotencyKeyRow | undefined> {
-  return await q.queryOne<IdempotencyKeyRow>(
-    `INSERT INTO idempotency_keys (scope, key, request_hash, status, locked_at)
-     VALUES ($1, $2, $3, 'in_progress', now())
-     ON CONFLICT (scope, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, status = 'in_progress',
-       response_status = NULL, response_body = NULL, locked_at = now(), created_at = now(),
-       expires_at = now() + interval '24 hours'
-     WHERE idempotency_keys.expires_at <= now()
-        OR (idempotency_keys.status = 'in_progress'
-            AND idempotency_keys.request_hash = EXCLUDED.request_hash
-            AND idempotency_keys.locked_at < now() - make_interval(secs => $4))
-     RETURNING ${COLUMNS}`,
-    [input.scope, input.keyHash, input.requestHash, input.staleAfterSeconds],
-  );
+  // The claim rule lives in the database (migration 0100), where checkout's one statement claims with it too.
+  return await q.queryOne<IdempotencyKeyRow>(`SELECT ${COLUMNS} FROM claim_idempotency_key($1, $2, $3, $4)`, [
+    input.scope,
+    input.keyHash,
+    input.requestHash,
+    input.staleAfterSeconds,
+  ]);
 }
 
 export async function findIdempotencyKey(q: Queryable, scope: string, keyHash: string): Promise<IdempotencyKeyRow | undefined> {
@@ -63,12 +57,14 @@ export async function completeIdempotencyKey(
   row: { scope: string; keyHash: string; requestHash: string },
   response: { status: number; body: unknown },
 ): Promise<void> {
-  await q.query(
-    `UPDATE idempotency_keys SET status = 'completed', response_status = $4, response_body = $5, locked_at = NULL,
-       expires_at = GREATEST(expires_at, now() + interval '24 hours')
-     WHERE scope = $1 AND key = $2 AND request_hash = $3 AND status = 'in_progress'`,
-    [row.scope, row.keyHash, row.requestHash, response.status, JSON.stringify(response.body)],
-  );
+  // One definition (migration 0100), shared with checkout's after-provider statement.
+  await q.query('SELECT complete_idempotency_key($1, $2, $3, $4, $5)', [
+    row.scope,
+    row.keyHash,
+    row.requestHash,
+    response.status,
+    JSON.stringify(response.body),
+  ]);
 }
 
 /** Gives the key back (the request ended without a lasting result): a retry with it runs again. */

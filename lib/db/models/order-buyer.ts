@@ -1,4 +1,4 @@
-import type { Queryable, Tx } from '../client.js';
+import type { Queryable } from '../client.js';
 
 /**
  * The buyer details an order was placed with (issue 18: an unauthenticated checkout never rewrites
@@ -37,30 +37,5 @@ export async function findOrderBuyer(q: Queryable, orderId: string): Promise<Ord
   );
 }
 
-/** Tickets (one order_items row each) held right now (pending / processing orders with a live hold) by one client address and by one email. */
-export async function liveHeldTickets(
-  q: Queryable,
-  keys: { clientKey: string | null; emailKey: string },
-): Promise<{ byClient: number; byEmail: number }> {
-  const row = await q.queryOne<{ byClient: number; byEmail: number }>(
-    `SELECT
-       count(*) FILTER (WHERE o.client_key = $1)::int AS "byClient",
-       count(*) FILTER (WHERE o.held_email_key = $2)::int AS "byEmail"
-     FROM orders o JOIN order_items i ON i.order_id = o.id AND i.status = 'active'
-     WHERE o.status IN ('pending', 'processing') AND o.hold_expires_at > now()
-       AND (o.client_key = $1 OR o.held_email_key = $2)`,
-    [keys.clientKey, keys.emailKey],
-  );
-  return row ?? { byClient: 0, byEmail: 0 };
-}
-
-/**
- * Serialises the hold-cap count of one client and one email: transaction-level advisory locks, taken in a
- * fixed order (client, then email) so two checkouts never wait on each other in a cycle.
- */
-export async function lockHoldKeys(tx: Tx, keys: { clientKey: string | null; emailKey: string }): Promise<void> {
-  if (keys.clientKey !== null) {
-    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 18))', [`hold:client:${keys.clientKey}`]);
-  }
-  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 18))', [`hold:email:${keys.emailKey}`]);
-}
+// The live-hold count per client / email and its advisory locks (issue 18 caps) are taken inside checkout's
+// one write statement (checkout_place_order, migration 0100; lib/checkout/hold-caps.ts names the refusal).

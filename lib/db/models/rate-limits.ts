@@ -35,6 +35,70 @@ export interface SlidingCount {
   windowStart: Date;
 }
 
+/** One hit to count: the bucket and its window length. */
+export interface SlidingWindowHit {
+  bucket: string;
+  windowSeconds: number;
+}
+
+/** The window containing `now`, the one before it, and how long a counter row is kept (two windows). */
+function windowsOf(windowSeconds: number, now: Date) {
+  const windowMs = windowSeconds * 1000;
+  const windowStart = new Date(Math.floor(now.getTime() / windowMs) * windowMs);
+  return {
+    windowStart,
+    previousStart: new Date(windowStart.getTime() - windowMs),
+    expiresAt: new Date(windowStart.getTime() + 2 * windowMs),
+  };
+}
+
+/**
+ * The sliding-window hit as SQL, for one statement or folded into a bigger one (checkout's first
+ * statement, lib/db/queries/checkout.ts): a CTE named `hits` that adds one hit per bucket and a select
+ * list expression `counted` giving, per bucket in the order given, `{bucket, current, previous}`. Its
+ * four parameters are arrays starting at `$first` (buckets must be distinct).
+ */
+export function slidingWindowHitsSql(first: number): { cte: string; counted: string } {
+  const [b, start, previous, expires] = [first, first + 1, first + 2, first + 3].map((n) => `$${n}`);
+  return {
+    cte: `hits AS (
+       INSERT INTO rate_limit_counters AS c (bucket, window_start, count, expires_at)
+       SELECT h.bucket, h.window_start, 1, h.expires_at
+       FROM unnest(${b}::text[], ${start}::timestamptz[], ${expires}::timestamptz[]) AS h(bucket, window_start, expires_at)
+       ON CONFLICT (bucket, window_start) DO UPDATE SET count = c.count + 1, expires_at = EXCLUDED.expires_at
+       RETURNING c.bucket, c.count)`,
+    counted: `(SELECT coalesce(json_agg(json_build_object('bucket', h.bucket, 'current', hits.count,
+         'previous', coalesce(p.count, 0)) ORDER BY h.ord), '[]'::json)
+       FROM unnest(${b}::text[], ${previous}::timestamptz[]) WITH ORDINALITY AS h(bucket, previous_start, ord)
+       JOIN hits ON hits.bucket = h.bucket
+       LEFT JOIN rate_limit_counters p ON p.bucket = h.bucket AND p.window_start = h.previous_start)`,
+  };
+}
+
+/** The parameters of slidingWindowHitsSql for these hits at `now`. */
+export function slidingWindowHitsParams(hits: readonly SlidingWindowHit[], now: Date): unknown[] {
+  const windows = hits.map((h) => windowsOf(h.windowSeconds, now));
+  return [
+    hits.map((h) => h.bucket),
+    windows.map((w) => w.windowStart),
+    windows.map((w) => w.previousStart),
+    windows.map((w) => w.expiresAt),
+  ];
+}
+
+/** Turns the `counted` JSON of slidingWindowHitsSql into counts, in the order of `hits`. */
+export function slidingCountsOf(
+  hits: readonly SlidingWindowHit[],
+  counted: readonly { bucket: string; current: number; previous: number }[],
+  now: Date,
+): SlidingCount[] {
+  return hits.map((hit, i) => {
+    const row = counted[i];
+    if (!row || row.bucket !== hit.bucket) throw new Error(`rate limit count missing for ${hit.bucket}`);
+    return { current: row.current, previous: row.previous, windowStart: windowsOf(hit.windowSeconds, now).windowStart };
+  });
+}
+
 /**
  * Sliding-window counter (lib/http/rate-limit.ts weighs the previous window by how much of it still
  * overlaps the last `windowSeconds`): adds one hit to the current window and reads the previous one,
@@ -46,22 +110,15 @@ export async function incrementSlidingWindow(
   windowSeconds: number,
   now: Date,
 ): Promise<SlidingCount> {
-  const windowMs = windowSeconds * 1000;
-  const windowStart = new Date(Math.floor(now.getTime() / windowMs) * windowMs);
-  const previousStart = new Date(windowStart.getTime() - windowMs);
-  const expiresAt = new Date(windowStart.getTime() + 2 * windowMs);
-  const row = await q.queryOne<{ current: number; previous: number }>(
-    `WITH hit AS (
-       INSERT INTO rate_limit_counters AS c (bucket, window_start, count, expires_at)
-       VALUES ($1, $2, 1, $3)
-       ON CONFLICT (bucket, window_start) DO UPDATE SET count = c.count + 1, expires_at = EXCLUDED.expires_at
-       RETURNING c.count)
-     SELECT (SELECT count FROM hit) AS current,
-       coalesce((SELECT count FROM rate_limit_counters WHERE bucket = $1 AND window_start = $4), 0) AS previous`,
-    [bucket, windowStart, expiresAt, previousStart],
+  const hits = [{ bucket, windowSeconds }];
+  const sql = slidingWindowHitsSql(1);
+  const row = await q.queryOne<{ counted: { bucket: string; current: number; previous: number }[] }>(
+    `WITH ${sql.cte} SELECT ${sql.counted} AS counted`,
+    slidingWindowHitsParams(hits, now),
   );
-  if (!row) throw new Error('incrementSlidingWindow returned no row');
-  return { current: row.current, previous: row.previous, windowStart };
+  const [count] = slidingCountsOf(hits, row?.counted ?? [], now);
+  if (!count) throw new Error('incrementSlidingWindow returned no row');
+  return count;
 }
 
 /** The same counts without adding a hit. */

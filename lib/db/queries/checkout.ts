@@ -1,0 +1,228 @@
+import type { Queryable } from '../client.js';
+import type { FestivalEvent } from '../models/events.js';
+import type { Order } from '../models/orders.js';
+import {
+  type SlidingCount,
+  type SlidingWindowHit,
+  slidingCountsOf,
+  slidingWindowHitsParams,
+  slidingWindowHitsSql,
+} from '../models/rate-limits.js';
+import { TICKET_TYPE_COLUMNS, type TicketType } from '../models/ticket-types.js';
+
+/**
+ * Checkout's statements (issue 17, flash-sale speed): a successful checkout is the catalogue read, the one
+ * write (checkout_place_order, migration 0100) and, after the provider call, the one session write; a
+ * sold-out answer is the catalogue read alone. See lib/checkout/create-checkout-session.ts.
+ */
+
+export interface CatalogTicketType extends TicketType {
+  /** ticket_type_catalog_version(): checkout_place_order refuses when the row no longer has it. */
+  catalogVersion: string;
+  /** Held tickets of pending orders whose hold has already passed (reclaimable). */
+  expiredHeld: number;
+}
+
+export interface CheckoutRead {
+  /** Per hit, in the order given (empty without hits). */
+  rateLimitCounts: SlidingCount[];
+  /** Whether the Idempotency-Key already has a row (then the request takes the ordinary idempotent path). */
+  idempotencyKeyInUse: boolean;
+  event: (FestivalEvent & { catalogVersion: string }) | undefined;
+  types: CatalogTicketType[];
+}
+
+export interface CheckoutReadInput {
+  eventSlug: string;
+  codes: readonly string[];
+  /** Rate-limit hits counted in the same statement (lib/http/rate-limit.ts decides on the counts). */
+  hits?: readonly SlidingWindowHit[];
+  /** The Idempotency-Key row to look for (scope + key hash). */
+  idempotencyKey?: { scope: string; keyHash: string } | undefined;
+  now: Date;
+}
+
+interface JsonTicketType extends Omit<CatalogTicketType, 'salesStartAt' | 'salesEndAt'> {
+  salesStartAt: string | null;
+  salesEndAt: string | null;
+}
+
+/**
+ * Checkout's first statement: a FRESH read (no lock) of the event and the requested ticket types with
+ * their counters and reclaimable holds, plus the rate-limit hits and the Idempotency-Key look-up folded
+ * in, so a sold-out answer costs one round trip. Reads only what it may refuse from; never grants.
+ */
+export async function readCheckout(q: Queryable, input: CheckoutReadInput): Promise<CheckoutRead> {
+  const hits = input.hits ?? [];
+  const sql = slidingWindowHitsSql(5);
+  const row = await q.queryOne<{
+    counted: { bucket: string; current: number; previous: number }[];
+    keyInUse: boolean;
+    event: (Omit<FestivalEvent, 'startsAt' | 'endsAt'> & { startsAt: string; endsAt: string; catalogVersion: string }) | null;
+    types: JsonTicketType[] | null;
+  }>(
+    `WITH ${sql.cte},
+     ev AS (SELECT e.id, e.slug, e.name, e.venue, e.timezone, e.starts_at AS "startsAt", e.ends_at AS "endsAt", e.currency,
+              e.status, event_catalog_version(e) AS "catalogVersion"
+            FROM events e WHERE e.slug = $1),
+     tt AS (SELECT ${TICKET_TYPE_COLUMNS}, ticket_type_catalog_version(t) AS "catalogVersion",
+              coalesce((SELECT x.n FROM expired_held_tickets(ARRAY[t.id]) x), 0) AS "expiredHeld"
+            FROM ticket_types t WHERE t.event_id = (SELECT id FROM ev) AND t.code = ANY($2::text[]))
+     SELECT ${sql.counted} AS counted,
+       EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.scope = $3 AND k.key = $4) AS "keyInUse",
+       (SELECT row_to_json(ev) FROM ev) AS event,
+       (SELECT json_agg(tt ORDER BY tt.code) FROM tt) AS types`,
+    [
+      input.eventSlug,
+      input.codes,
+      input.idempotencyKey?.scope ?? null,
+      input.idempotencyKey?.keyHash ?? null,
+      ...slidingWindowHitsParams(hits, input.now),
+    ],
+  );
+  const event = row?.event
+    ? { ...row.event, startsAt: new Date(row.event.startsAt), endsAt: new Date(row.event.endsAt) }
+    : undefined;
+  return {
+    rateLimitCounts: slidingCountsOf(hits, row?.counted ?? [], input.now),
+    idempotencyKeyInUse: row?.keyInUse ?? false,
+    event,
+    types: (row?.types ?? []).map((t) => ({
+      ...t,
+      salesStartAt: t.salesStartAt === null ? null : new Date(t.salesStartAt),
+      salesEndAt: t.salesEndAt === null ? null : new Date(t.salesEndAt),
+    })),
+  };
+}
+
+export interface PlaceCheckoutOrderInput {
+  eventId: string;
+  eventVersion: string;
+  /** Sorted by ticket type id (the order the hot rows are locked in). */
+  lines: { ticketTypeId: string; quantity: number; catalogVersion: string }[];
+  order: {
+    currency: string;
+    subtotalCents: number;
+    discountCents: number;
+    totalCents: number;
+    slidingScalePercent: number;
+    provider: string;
+    accessTokenHash: string;
+    holdExpiresAt: Date;
+    metadata: Record<string, unknown>;
+    idempotencyKeyHash: string | null;
+  };
+  buyer: {
+    email: string;
+    firstName: string;
+    lastName: string;
+    phone: string | null;
+    clientKey: string | null;
+    emailKey: string;
+    capPerClient: number;
+    capPerEmail: number;
+  };
+  items: {
+    ticketTypeId: string;
+    unitPriceCents: number;
+    discountCents: number;
+    priceCents: number;
+    currency: string;
+    attendeeFirstName: string | null;
+    attendeeLastName: string | null;
+    attendeeEmail: string | null;
+  }[];
+  audit: {
+    actorType: string;
+    actorId: string | null;
+    ip: string | null;
+    userAgent: string | null;
+    requestId: string | null;
+    /** status and orderNumber are added by the statement. */
+    newValues: Record<string, unknown>;
+  };
+  /** The Idempotency-Key to claim with the order (undone with it). */
+  claim: { scope: string; key: string; requestHash: string; staleAfterSeconds: number } | null;
+}
+
+export type PlaceCheckoutOrderOutcome =
+  | { outcome: 'created'; order: Order; paymentId: string; customerId: string }
+  | { outcome: 'sold_out'; ticketTypeId: string; capacity: number; sold: number; held: number; expiredHeld: number }
+  | { outcome: 'hold_limit'; byClient: number; byEmail: number; requested: number }
+  | { outcome: 'stale' }
+  | { outcome: 'key_in_use' };
+
+type Raw = Record<string, unknown>;
+
+function orderOf(raw: Raw): Order {
+  const date = (v: unknown) => (v === null || v === undefined ? null : new Date(String(v)));
+  return {
+    id: String(raw.id),
+    orderNumber: String(raw.order_number),
+    eventId: String(raw.event_id),
+    customerId: String(raw.customer_id),
+    status: raw.status as Order['status'],
+    currency: raw.currency as Order['currency'],
+    subtotalCents: Number(raw.subtotal_cents),
+    discountCents: Number(raw.discount_cents),
+    totalCents: Number(raw.total_cents),
+    refundedCents: Number(raw.refunded_cents),
+    slidingScalePercent: Number(raw.sliding_scale_percent),
+    provider: raw.provider as Order['provider'],
+    accessTokenHash: String(raw.access_token_hash),
+    holdExpiresAt: date(raw.hold_expires_at),
+    attentionReason: (raw.attention_reason ?? null) as Order['attentionReason'],
+    metadata: (raw.metadata ?? {}) as Record<string, unknown>,
+    completedAt: date(raw.completed_at),
+    createdAt: date(raw.created_at) ?? new Date(0),
+    updatedAt: date(raw.updated_at) ?? new Date(0),
+  };
+}
+
+/**
+ * The whole checkout write in ONE statement (a single-statement transaction: no BEGIN/COMMIT round trips):
+ * checkout_place_order (migration 0100) re-checks the catalogue versions, refuses a short line from a fresh
+ * read, enforces the hold caps under advisory locks, claims the Idempotency-Key, writes customer, order
+ * (with the buyer snapshot and key hash), items, payment and audit, and takes the holds last, all or nothing.
+ */
+export async function placeCheckoutOrder(q: Queryable, input: PlaceCheckoutOrderInput): Promise<PlaceCheckoutOrderOutcome> {
+  const row = await q.queryOne<{ result: Raw }>('SELECT checkout_place_order($1, $2, $3, $4, $5, $6) AS result', [
+    JSON.stringify(input.lines),
+    JSON.stringify({ eventId: input.eventId, eventVersion: input.eventVersion, ...input.order }),
+    JSON.stringify(input.buyer),
+    JSON.stringify(input.items),
+    JSON.stringify(input.audit),
+    input.claim ? JSON.stringify(input.claim) : null,
+  ]);
+  const result = row?.result;
+  if (!result) throw new Error('checkout_place_order returned nothing');
+  if (result.outcome === 'created') {
+    return {
+      outcome: 'created',
+      order: orderOf(result.order as Raw),
+      paymentId: String(result.paymentId),
+      customerId: String(result.customerId),
+    };
+  }
+  return result as unknown as PlaceCheckoutOrderOutcome;
+}
+
+/**
+ * The one statement after the provider call: the session on the payment and, for a request whose
+ * Idempotency-Key checkout_place_order claimed, its stored answer (checkout_record_session, migration 0100).
+ */
+export async function recordCheckoutSession(
+  q: Queryable,
+  paymentId: string,
+  session: { sessionId: string; checkoutUrl: string },
+  completion?: { claim: { scope: string; key: string; requestHash: string }; status: number; body: unknown },
+): Promise<void> {
+  await q.query('SELECT checkout_record_session($1, $2, $3, $4, $5, $6)', [
+    paymentId,
+    session.sessionId,
+    session.checkoutUrl,
+    completion ? JSON.stringify(completion.claim) : null,
+    completion?.status ?? null,
+    completion ? JSON.stringify(completion.body) : null,
+  ]);
+}
