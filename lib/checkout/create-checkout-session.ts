@@ -307,7 +307,7 @@ async function insertOrderWithHolds(
 }
 
 function soldOut(line: PricedLine, availability: TicketAvailability | undefined): AppError {
-  const remaining = availability ? Math.max(0, availability.capacity - availability.sold - availability.held) : 0;
+  const remaining = availability ? Math.max(0, availability.capacity - availability.taken) : 0;
   return new AppError(
     'SOLD_OUT',
     remaining === 0 ? `${line.name} is sold out` : `Only ${remaining} ${line.name} ticket${remaining === 1 ? '' : 's'} left`,
@@ -325,7 +325,7 @@ async function holdAndInsert(
 ): Promise<CreatedOrder> {
   const lines = checked.pricing.lines;
   // The counters read by checkOrder a moment ago are the first (advisory) look at what is left.
-  let counters = new Map<string, Pick<TicketAvailability, 'capacity' | 'sold' | 'held'>>(
+  let counters = new Map<string, Pick<TicketAvailability, 'capacity' | 'taken'>>(
     checked.items.map(({ type }) => [type.id, type]),
   );
   let reclaimed = false;
@@ -334,7 +334,7 @@ async function holdAndInsert(
     // conditional UPDATE in the transaction stays the only authority for taking tickets.
     let failing = lines.find((l) => {
       const c = counters.get(l.ticketTypeId);
-      return !c || c.capacity - c.sold - c.held < l.quantity;
+      return !c || c.capacity - c.taken < l.quantity;
     });
     if (!failing) {
       const { token, hash } = generateAccessToken();

@@ -126,7 +126,7 @@ async function seedOrders(unique: number): Promise<{ priceCents: number }> {
      VALUES ('bench-webhooks', 'Bench', now() + interval '60 days', now() + interval '62 days', 'USD', 'on_sale') RETURNING id`,
   );
   const type = await db.queryOne<{ id: string }>(
-    `INSERT INTO ticket_types (event_id, code, name, price_cents, currency, capacity, held)
+    `INSERT INTO ticket_types (event_id, code, name, price_cents, currency, capacity, taken)
      VALUES ($1, 'pass', 'Pass', $2, 'USD', $3, $4) RETURNING id`,
     [event?.id, priceCents, unique * 2, unique],
   );
@@ -226,8 +226,10 @@ export async function benchWebhooks(options: Record<string, string> = {}): Promi
     }>(
       `SELECT (SELECT count(*)::int FROM orders WHERE metadata ? 'bench' AND status = 'completed') AS completed,
               (SELECT count(*)::int FROM payment_audit_log WHERE action = 'payment_completed') AS audit,
-              (SELECT sold FROM ticket_types WHERE code = 'pass' AND event_id = (SELECT id FROM events WHERE slug = 'bench-webhooks')) AS sold,
-              (SELECT held FROM ticket_types WHERE code = 'pass' AND event_id = (SELECT id FROM events WHERE slug = 'bench-webhooks')) AS held,
+              (SELECT count(*)::int FROM order_items i JOIN orders o ON o.id = i.order_id
+                WHERE o.metadata ? 'bench' AND i.status = 'active' AND o.status = 'completed') AS sold,
+              (SELECT count(*)::int FROM order_items i JOIN orders o ON o.id = i.order_id
+                WHERE o.metadata ? 'bench' AND i.status = 'active' AND o.status IN ('pending', 'processing')) AS held,
               (SELECT count(*)::int FROM webhook_events WHERE provider_event_id LIKE 'evt_real_%') AS inbox,
               (SELECT count(*)::int FROM webhook_events WHERE provider_event_id LIKE 'evt_real_%' AND status <> 'processed') AS "notProcessed"`,
     );
