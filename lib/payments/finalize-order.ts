@@ -268,6 +268,8 @@ export async function finalizeHeldOrderInOneStatement(
   inbox: { eventId: string; leaseUntil: Date | null },
 ): Promise<OneStatementFinalizeResult | undefined> {
   if (!isUuid(input.orderId)) return undefined;
+  // A fee that is not whole minor units is refused by recordProviderFeeInTx on the usual path.
+  if (input.fee && !(Number.isSafeInteger(input.fee.cents) && input.fee.cents >= 0)) return undefined;
   const currency = input.currency.toUpperCase();
   const card = cardDetails(input);
   const completed = await completeHeldOrderInOneStatement(db, {
