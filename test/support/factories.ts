@@ -190,6 +190,10 @@ export async function eventFootprint(eventId: string, emails: readonly string[] 
        (SELECT count(*)::int FROM payment_audit_log a WHERE a.entity_type = 'order'
           AND a.entity_id IN (SELECT id::text FROM orders WHERE event_id = $1)) AS "auditEntries",
        (SELECT coalesce(sum(taken), 0)::int FROM ticket_types WHERE event_id = $1) AS taken,
+       (SELECT count(*)::int FROM order_items i JOIN orders o ON o.id = i.order_id
+          WHERE o.event_id = $1 AND i.status = 'active' AND o.status IN ('completed', 'partially_refunded', 'refunded')) AS sold,
+       (SELECT count(*)::int FROM order_items i JOIN orders o ON o.id = i.order_id
+          WHERE o.event_id = $1 AND i.status = 'active' AND o.status IN ('pending', 'processing')) AS held,
        (SELECT count(*)::int FROM customers WHERE lower(email) = ANY($2::text[])) AS customers`,
     [eventId, emails.map((e) => e.toLowerCase())],
   );
