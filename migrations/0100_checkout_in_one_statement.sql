@@ -106,8 +106,8 @@ BEGIN
       RETURN jsonb_build_object('outcome', 'stale');
     END IF;
     v_requested := v_requested + (v_line->>'quantity')::int;
-    -- HOT ROW, what is left (issue 17 merge point: with a `taken` counter this is capacity - taken).
-    IF v_type.capacity - v_type.sold - v_type.held < (v_line->>'quantity')::int THEN
+    -- HOT ROW, what is left: capacity - taken (migration 0099: holds and releases change taken, completion does not).
+    IF v_type.capacity - v_type.taken < (v_line->>'quantity')::int THEN
       v_short := v_type.id;
       EXIT;
     END IF;
@@ -187,10 +187,9 @@ BEGIN
       -- (5) LAST, in id order (two multi-type orders never wait on each other in a cycle): the hot rows are
       -- locked from here to the end of this statement's transaction, which commits right after it.
       FOR v_line IN SELECT * FROM jsonb_array_elements(p_lines) LOOP
-        -- HOT ROW, the one place a hold is taken (issue 17 merge point: with a `taken` counter this is
-        -- `SET taken = taken + n WHERE taken + n <= capacity`).
-        UPDATE ticket_types SET held = held + (v_line->>'quantity')::int
-        WHERE id = (v_line->>'ticketTypeId')::uuid AND sold + held + (v_line->>'quantity')::int <= capacity;
+        -- HOT ROW, the one place checkout takes a hold: a conditional write, the only grant.
+        UPDATE ticket_types SET taken = taken + (v_line->>'quantity')::int
+        WHERE id = (v_line->>'ticketTypeId')::uuid AND taken + (v_line->>'quantity')::int <= capacity;
         IF NOT FOUND THEN
           v_short := (v_line->>'ticketTypeId')::uuid;
           RAISE EXCEPTION USING ERRCODE = 'BF017', MESSAGE = 'sold_out';
@@ -207,7 +206,7 @@ BEGIN
   IF v_short IS NOT NULL THEN
     SELECT * INTO v_type FROM ticket_types WHERE id = v_short;
     RETURN jsonb_build_object('outcome', 'sold_out', 'ticketTypeId', v_short, 'capacity', v_type.capacity,
-      'sold', v_type.sold, 'held', v_type.held,
+      'taken', v_type.taken,
       'expiredHeld', coalesce((SELECT n FROM expired_held_tickets(ARRAY[v_short])), 0));
   END IF;
 

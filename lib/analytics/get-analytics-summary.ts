@@ -224,7 +224,8 @@ export async function getAnalyticsSummary(range: ReportRange, q: Queryable = db)
     currency: range.event.currency,
     range: { from: range.from.toISOString(), to: range.to.toISOString() },
     ...section(money, counts, types),
-    capacity: capacity.map((t) => ({ ...t, available: Math.max(0, t.capacity - t.sold - t.held) })),
+    // sold / held are derived from the order items; what is left comes from the one counter, `taken`.
+    capacity: capacity.map(({ taken, ...t }) => ({ ...t, available: Math.max(0, t.capacity - taken) })),
     providers: {
       stripe: section(filterProvider(money, 'stripe'), filterProvider(counts, 'stripe'), types),
       paypal: section(filterProvider(money, 'paypal'), filterProvider(counts, 'paypal'), types),

@@ -262,14 +262,13 @@ function ticketRows(checked: CheckedOrder): NewOrderItem[] {
 
 interface Counters {
   capacity: number;
-  sold: number;
-  held: number;
+  /** Held + sold (migration 0099): what checkout may not give again. */
+  taken: number;
   expiredHeld: number;
 }
 
 function soldOut(line: PricedLine, counters: Counters | undefined): AppError {
-  // HOT ROW, what is left (issue 17 merge point: with a `taken` counter this is capacity - taken).
-  const remaining = counters ? Math.max(0, counters.capacity - counters.sold - counters.held) : 0;
+  const remaining = counters ? Math.max(0, counters.capacity - counters.taken) : 0;
   return new AppError(
     'SOLD_OUT',
     remaining === 0 ? `${line.name} is sold out` : `Only ${remaining} ${line.name} ticket${remaining === 1 ? '' : 's'} left`,
@@ -281,8 +280,7 @@ function soldOut(line: PricedLine, counters: Counters | undefined): AppError {
 function shortLine(checked: CheckedOrder, counters: Map<string, Counters>): PricedLine | undefined {
   return checked.pricing.lines.find((l) => {
     const c = counters.get(l.ticketTypeId);
-    // HOT ROW, what is left (issue 17 merge point, as in soldOut above).
-    return c !== undefined && c.capacity - c.sold - c.held < l.quantity;
+    return c !== undefined && c.capacity - c.taken < l.quantity;
   });
 }
 

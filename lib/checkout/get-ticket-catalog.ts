@@ -71,8 +71,9 @@ export async function getTicketCatalog(slug: string, now = new Date()): Promise<
       .filter((t) => t.isActive)
       .map((t) => {
         const a = byId.get(t.id);
-        const liveHeld = a ? Math.max(0, a.held - a.expiredHeld) : t.held;
-        const available = Math.max(0, t.capacity - t.sold - liveHeld);
+        // In use: taken, less the holds whose time has run out (checkout reclaims those).
+        const inUse = a ? Math.max(0, a.taken - a.expiredHeld) : t.taken;
+        const available = Math.max(0, t.capacity - inUse);
         const inWindow = (!t.salesStartAt || now >= t.salesStartAt) && (!t.salesEndAt || now < t.salesEndAt);
         return {
           code: t.code,

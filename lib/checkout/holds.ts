@@ -9,7 +9,7 @@ import { transition } from '../payments/transition.js';
 import { notifyOrderEndedInTx } from '../messages/notify-buyer.js';
 
 /**
- * Holds that end. A pending order keeps its tickets in ticket_types.held until it is paid, fails
+ * Holds that end. A pending order keeps its tickets counted in ticket_types.taken (shown as held) until it is paid, fails
  * or its hold expires. Expiry happens in two places, both through `expireHeldOrderInTx`:
  *  - the cron (api/cron/expire-holds.ts → expireDueHolds in expire-holds.ts), every few minutes;
  *  - checkout itself: when a hold cannot be taken, the expired holds of that ticket type are

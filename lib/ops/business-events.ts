@@ -59,5 +59,10 @@ const LEVELS: Record<BusinessEvent['event'], 'info' | 'warn'> = {
 
 /** Logs the event once `tx` commits (never when it rolls back). */
 export function logBusinessEventAfterCommit(tx: Tx, fields: BusinessEvent): void {
-  afterCommit(tx, () => log[LEVELS[fields.event]](MESSAGES[fields.event], { ...fields }));
+  afterCommit(tx, () => logBusinessEvent(fields));
+}
+
+/** Logs the event of a change that has already committed (e.g. a one-statement write, its own transaction). */
+export function logBusinessEvent(fields: BusinessEvent): void {
+  log[LEVELS[fields.event]](MESSAGES[fields.event], { ...fields });
 }

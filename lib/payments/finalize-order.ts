@@ -1,4 +1,5 @@
-import { type Tx, transaction } from '../db/client.js';
+import { getConfig } from '../config.js';
+import { db, type Tx, transaction } from '../db/client.js';
 import { type Actor, appendAudit } from '../db/models/audit-log.js';
 import { countActiveItemsByType } from '../db/models/order-items.js';
 import { type AttentionReason, lockOrderById, type Order, type Provider, updateOrder } from '../db/models/orders.js';
@@ -10,13 +11,17 @@ import {
   lockPaymentById,
   type Payment,
 } from '../db/models/payments.js';
-import { convertHoldToSold, trySellAllWithoutHold } from '../db/models/ticket-types.js';
+import { trySellAllWithoutHold } from '../db/models/ticket-types.js';
 import { recordMovement } from '../ledger/record-movement.js';
 import { recordProviderFeeInTx } from '../ledger/record-provider-fee.js';
-import { isHolding, isPaid } from './state-machine.js';
+import { HOLDING_ORDER_STATUSES, isHolding, isPaid, statusesMovingTo } from './state-machine.js';
 import { transition } from './transition.js';
 import { notifyOrderCompletedInTx } from '../messages/notify-buyer.js';
-import { logBusinessEventAfterCommit } from '../ops/business-events.js';
+import { logBusinessEvent, logBusinessEventAfterCommit } from '../ops/business-events.js';
+import { completeHeldOrderInOneStatement } from '../db/models/order-completion.js';
+import { isUuid } from '../ids.js';
+import { log } from '../log.js';
+import { scheduleDelivery } from '../messages/schedule-delivery.js';
 
 /**
  * The one finalize function: used by the PayPal return, every webhook that reports money captured,
@@ -216,13 +221,9 @@ export async function finalizeOrderPaymentInTx(tx: Tx, input: FinalizePaymentInp
       currency,
     },
   });
-  if (!late) {
-    // The hold becomes sold. Last, so that the ticket type's row (the counter every buyer and every
-    // completion of that type updates) stays locked for as short a time as possible.
-    for (const item of await countActiveItemsByType(tx, order.id)) {
-      await convertHoldToSold(tx, item.ticketTypeId, item.quantity);
-    }
-  }
+  // An order paid in time changes no ticket-type counter: its hold is already counted in `taken`, and
+  // it is "sold" because its status is now paid (sold / held derive from the order items). The hot
+  // ticket-type row every checkout locks is not touched by a completion (issue 17).
   // The confirmation email, queued in this transaction (sent after the commit; never fails the payment).
   await notifyOrderCompletedInTx(tx, { orderId: order.id, paymentId: payment.id });
   logBusinessEventAfterCommit(tx, {
@@ -242,4 +243,81 @@ export async function finalizeOrderPaymentInTx(tx: Tx, input: FinalizePaymentInp
 /** Finalize in its own short transaction. */
 export async function finalizeOrderPayment(input: FinalizePaymentInput): Promise<FinalizeResult> {
   return await transaction((tx) => finalizeOrderPaymentInTx(tx, input));
+}
+
+/** Order statuses the one-statement completion may complete: a live hold the state machine lets complete. */
+const ON_TIME_ORDER_FROM = statusesMovingTo('order', 'completed', HOLDING_ORDER_STATUSES);
+/** Payment statuses the state machine lets complete. */
+const PAYMENT_FROM = statusesMovingTo('payment', 'completed');
+
+export type OneStatementFinalizeResult = { outcome: 'completed'; orderId: string; paymentId: string; late: false };
+
+/**
+ * The common case of finalize, for a webhook event just stored in the inbox: the order's hold is live,
+ * nothing is flagged, the amount and currency are the order's. Everything finalizeOrderPaymentInTx
+ * writes for that case (payment + order completed through the state machine's allowed moves, the
+ * ledger capture and a reported fee, the audit entry, the queued confirmation, the inbox row processed
+ * or leased for its follow-ups) is written by ONE statement (lib/db/models/order-completion.ts), one
+ * database round trip, all or nothing. Undefined when it is not that case, and then nothing was written:
+ * the caller applies the event the usual way (finalizeOrderPaymentInTx decides every other outcome:
+ * already paid, duplicate, mismatch, late payment). The after-commit work is the same: the email is
+ * scheduled and the business event logged once the statement has committed.
+ */
+export async function finalizeHeldOrderInOneStatement(
+  input: FinalizePaymentInput,
+  inbox: { eventId: string; leaseUntil: Date | null },
+): Promise<OneStatementFinalizeResult | undefined> {
+  if (!isUuid(input.orderId)) return undefined;
+  // A fee that is not whole minor units is refused by recordProviderFeeInTx on the usual path.
+  if (input.fee && !(Number.isSafeInteger(input.fee.cents) && input.fee.cents >= 0)) return undefined;
+  const currency = input.currency.toUpperCase();
+  const card = cardDetails(input);
+  const completed = await completeHeldOrderInOneStatement(db, {
+    inboxEventId: inbox.eventId,
+    orderId: input.orderId,
+    provider: input.provider,
+    providerSessionId: input.providerSessionId ?? null,
+    providerPaymentId: input.providerPaymentId,
+    amountCents: input.amountCents,
+    currency,
+    methodType: card.methodType,
+    methodBrand: card.methodBrand,
+    methodLast4: card.methodLast4,
+    fee: input.fee
+      ? {
+          cents: input.fee.cents,
+          currency: input.fee.currency,
+          netCents: input.fee.netCents ?? null,
+          providerRef: input.fee.providerRef,
+        }
+      : null,
+    actor: input.actor,
+    orderFrom: ON_TIME_ORDER_FROM,
+    paymentFrom: PAYMENT_FROM,
+    leaseUntil: inbox.leaseUntil,
+    ledgerWrites: getConfig().ledger.writes,
+    at: new Date(),
+  });
+  if (!completed) return undefined;
+  if (input.fee && input.fee.currency.toUpperCase() !== currency) {
+    log.warn('provider fee in another currency than the payment; not booked', {
+      paymentId: completed.paymentId,
+      feeCurrency: input.fee.currency,
+      paymentCurrency: currency,
+    });
+  }
+  // After the commit (the statement was its own transaction): the email, then the business event.
+  if (completed.outboxMessageId) scheduleDelivery([completed.outboxMessageId]);
+  logBusinessEvent({
+    event: 'order.paid',
+    orderId: completed.orderId,
+    orderNumber: completed.orderNumber,
+    paymentId: completed.paymentId,
+    provider: input.provider,
+    providerPaymentId: input.providerPaymentId,
+    amountCents: input.amountCents,
+    currency,
+    late: false,
+  });
+  return { outcome: 'completed', orderId: completed.orderId, paymentId: completed.paymentId, late: false };
 }

@@ -60,9 +60,22 @@ export function assertTransition<E extends StatefulEntity>(entity: E, from: Stat
   }
 }
 
+/**
+ * Every status the table lets move to `to`, from the given candidates: for a write folded into one SQL
+ * statement, whose WHERE clause takes this list (`status = ANY($n)`) so that the allowed transitions
+ * are still decided here, in this one table (finalize-order.ts's one-statement completion).
+ */
+export function statusesMovingTo<E extends StatefulEntity>(
+  entity: E,
+  to: StatusOf[E],
+  candidates: readonly StatusOf[E][] = Object.keys(TABLES[entity]) as StatusOf[E][],
+): StatusOf[E][] {
+  return candidates.filter((from) => from !== to && canTransition(entity, from, to));
+}
+
 /** Paid orders: their money was captured (whatever was refunded since). */
 export const PAID_ORDER_STATUSES: readonly OrderStatus[] = ['completed', 'partially_refunded', 'refunded'];
-/** Orders whose hold is live (capacity counted in ticket_types.held). */
+/** Orders whose hold is live (capacity counted in ticket_types.taken, shown as held). */
 export const HOLDING_ORDER_STATUSES: readonly OrderStatus[] = ['pending', 'processing'];
 /** Orders that ended without payment; money arriving now is a late payment. */
 export const UNPAID_ENDED_ORDER_STATUSES: readonly OrderStatus[] = ['expired', 'failed', 'cancelled'];

@@ -18,6 +18,7 @@ import {
 } from '../db/models/webhook-events.js';
 import { AppError } from '../errors.js';
 import { log } from '../log.js';
+import { runInBackground } from '../messages/schedule-delivery.js';
 import { unsafeCrashPointForTests } from '../testing/crash-points.js';
 import { handlerFor } from './dispatch.js';
 import { runFollowUp } from './follow-ups.js';
@@ -199,13 +200,59 @@ export async function processWebhookEvent(eventId: string, options: ProcessOptio
     // A replayed finished event keeps its status (its handler found nothing to change).
     return { eventId, status: applied.wasFinished ? applied.previousStatus : outcome.status, applied: true };
   }
+  return await finishFollowUps(eventId, outcome.followUps, options.actor, policy, now);
+}
+
+/** The provider calls of an applied event (it is `processing` under its lease), then processed; a failure is recorded. */
+async function finishFollowUps(
+  eventId: string,
+  followUps: readonly FollowUp[],
+  actor: Actor,
+  policy: RetryPolicy,
+  now: Date,
+): Promise<ProcessResult> {
   try {
-    await runFollowUps(outcome.followUps, options.actor);
+    await runFollowUps(followUps, actor);
     await finishWebhookEventInFlight(db, eventId);
   } catch (error) {
     return await recordFailure(eventId, error, { countAttempt: false, policy, now });
   }
   return { eventId, status: 'processed', applied: true };
+}
+
+/**
+ * A just-stored event whose handler has a one-statement form (`applyAlone`, e.g. a paid Stripe session
+ * of a live hold): applied in that one statement, inbox row included. Its follow-ups (the Stripe fee
+ * read) run after the response (waitUntil on Vercel), under the lease the statement took: if the
+ * function dies first, the retry cron runs them when the lease ends. Undefined when the handler has
+ * none, answered "not that case" (nothing written) or failed (a statement is all or nothing): the
+ * event is then applied the usual way.
+ */
+async function applyAlone(eventId: string, incoming: IncomingEvent, actor: Actor): Promise<ReceiveResult | undefined> {
+  const apply = handlerFor(incoming.provider, incoming.eventType)?.applyAlone;
+  if (!apply) return undefined;
+  const policy = DEFAULT_RETRY_POLICY;
+  const now = new Date();
+  let outcome: ApplyOutcome | undefined;
+  try {
+    outcome = await apply(incoming.payload, {
+      actor,
+      eventId,
+      leaseUntil: new Date(now.getTime() + policy.leaseSeconds * 1000),
+    });
+  } catch (error) {
+    log.warn('webhook event not applied in one statement; applying it the usual way', { eventId, error: errorText(error) });
+    return undefined;
+  }
+  if (!outcome) return undefined;
+  const followUps = outcome.followUps ?? [];
+  if (followUps.length === 0) return { eventId, duplicate: false, status: outcome.status };
+  // Started on the next turn of the event loop: the response is on its way before the first query.
+  runInBackground('webhook follow-ups', async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    return await finishFollowUps(eventId, followUps, actor, policy, now);
+  });
+  return { eventId, duplicate: false, status: 'processing' };
 }
 
 export interface IncomingEvent {
@@ -230,6 +277,8 @@ export async function receiveWebhookEvent(incoming: IncomingEvent, actor: Actor)
   const stored = await insertWebhookEventIfNew(db, incoming);
   if (!stored) return await receiveDuplicate(incoming, actor);
   unsafeCrashPointForTests('webhook.after-store');
+  const appliedAlone = await applyAlone(stored.id, incoming, actor);
+  if (appliedAlone) return appliedAlone;
   try {
     const result = await processWebhookEvent(stored.id, { actor });
     return { eventId: stored.id, duplicate: false, status: result.status };

@@ -4,8 +4,12 @@ import type { Actor } from '../db/models/audit-log.js';
 import { findOrderById, type Provider } from '../db/models/orders.js';
 import { findPaymentByProviderPayment, findPaymentByProviderSession } from '../db/models/payments.js';
 import { expireHeldOrderInTx } from '../checkout/holds.js';
-import { finalizeOrderPaymentInTx, type FinalizePaymentInput } from '../payments/finalize-order.js';
-import { type ApplyOutcome, type FollowUp, ignored, processed } from './types.js';
+import {
+  finalizeHeldOrderInOneStatement,
+  finalizeOrderPaymentInTx,
+  type FinalizePaymentInput,
+} from '../payments/finalize-order.js';
+import { type ApplyAloneContext, type ApplyOutcome, type FollowUp, ignored, processed } from './types.js';
 
 /**
  * What the Stripe and PayPal handlers share: finding our order for a provider object and turning
@@ -34,12 +38,15 @@ export async function resolveOrderId(
   return undefined;
 }
 
+/** Stripe's fee is on the charge's balance transaction: read after the completion commits (a provider call). */
+function feeFollowUps(input: FinalizePaymentInput, paymentId: string): FollowUp[] {
+  return input.provider === 'stripe' && !input.fee ? [{ kind: 'record_fee', paymentId }] : [];
+}
+
 /** Runs finalize and turns its outcome into the event outcome (refunds are follow-ups, after commit). */
 export async function finalizeFromEvent(tx: Tx, input: FinalizePaymentInput): Promise<ApplyOutcome> {
   const result = await finalizeOrderPaymentInTx(tx, input);
-  // Stripe's fee is on the charge's balance transaction: read after this commits (a provider call).
-  const fee = (paymentId: string): FollowUp[] =>
-    input.provider === 'stripe' && !input.fee ? [{ kind: 'record_fee', paymentId }] : [];
+  const fee = (paymentId: string) => feeFollowUps(input, paymentId);
   switch (result.outcome) {
     case 'completed':
       return processed(fee(result.payment.id));
@@ -61,6 +68,24 @@ export async function finalizeFromEvent(tx: Tx, input: FinalizePaymentInput): Pr
     case 'order_not_found':
       return ignored('No matching order');
   }
+}
+
+/**
+ * The paid-in-time case of finalizeFromEvent in one statement, inbox row included (an event's
+ * `applyAlone`); undefined, nothing written, for every other case. The Stripe fee read is the same
+ * follow-up, run after the response under the lease the statement took.
+ */
+export async function finalizeFromEventInOneStatement(
+  input: FinalizePaymentInput,
+  ctx: ApplyAloneContext,
+): Promise<ApplyOutcome | undefined> {
+  const leased = feeFollowUps(input, 'any').length > 0;
+  const result = await finalizeHeldOrderInOneStatement(input, {
+    eventId: ctx.eventId,
+    leaseUntil: leased ? ctx.leaseUntil : null,
+  });
+  if (!result) return undefined;
+  return processed(feeFollowUps(input, result.paymentId));
 }
 
 /** Checkout session / PayPal order abandoned: the checkout's own hold expiry, now (not waiting for the clock). */

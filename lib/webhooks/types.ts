@@ -29,7 +29,23 @@ export interface ApplyContext {
   event: WebhookEvent;
 }
 
-export type EventHandler = (tx: Tx, payload: unknown, ctx: ApplyContext) => Promise<ApplyOutcome>;
+export interface EventHandler {
+  (tx: Tx, payload: unknown, ctx: ApplyContext): Promise<ApplyOutcome>;
+  /**
+   * Optional: the event's common case applied in ONE statement, inbox row included, for a delivery just
+   * stored (issue 17: the flash-sale path). Answers undefined, having written nothing, when the event is
+   * not that case; the inbox then applies it the usual way (the handler above, in a transaction).
+   */
+  applyAlone?: (payload: unknown, ctx: ApplyAloneContext) => Promise<ApplyOutcome | undefined>;
+}
+
+export interface ApplyAloneContext {
+  actor: Actor;
+  /** The inbox row, still `received`: the statement marks it processed (or leased, see leaseUntil). */
+  eventId: string;
+  /** When follow-ups are asked for, the event stays `processing` until then (the retry cron's lease). */
+  leaseUntil: Date;
+}
 
 /** Thrown by a handler when the event cannot be applied yet (e.g. a refund before its payment was captured). */
 export class NotYetApplicableError extends Error {

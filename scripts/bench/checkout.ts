@@ -267,8 +267,8 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
       list.push(performance.now() - t0);
       byStatus[key] = list;
     });
-    const counters = await db.queryOne<{ capacity: number; sold: number; held: number }>(
-      'SELECT capacity, sold, held FROM ticket_types WHERE id = $1',
+    const counters = await db.queryOne<{ capacity: number; taken: number }>(
+      'SELECT capacity, taken FROM ticket_types WHERE id = $1',
       [appType.id],
     );
     const itemCount = await db.queryOne<{ n: number }>(
@@ -276,7 +276,7 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
        WHERE i.ticket_type_id = $1 AND o.status IN ('pending', 'processing', 'completed')`,
       [appType.id],
     );
-    const taken = (counters?.sold ?? 0) + (counters?.held ?? 0);
+    const taken = counters?.taken ?? 0;
     const sessions = await db.queryOne<{ n: number }>(
       `SELECT count(*)::int AS n FROM payments p
        WHERE p.provider_session_id IS NOT NULL
@@ -297,7 +297,7 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
       try {
         await client.query('BEGIN');
         const held = await client.query(
-          'UPDATE ticket_types SET held = held + 1 WHERE id = $1 AND sold + held + 1 <= capacity RETURNING id',
+          'UPDATE ticket_types SET taken = taken + 1 WHERE id = $1 AND taken + 1 <= capacity RETURNING id',
           [rawType.id],
         );
         if (held.rowCount === 1) {
@@ -317,9 +317,7 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
         client.release();
       }
     });
-    const rawCounters = await db.queryOne<{ held: number; sold: number }>('SELECT held, sold FROM ticket_types WHERE id = $1', [
-      rawType.id,
-    ]);
+    const rawCounters = await db.queryOne<{ taken: number }>('SELECT taken FROM ticket_types WHERE id = $1', [rawType.id]);
 
     const appRate = attempts / (app.elapsedMs / 1000);
     const rawRate = attempts / (rawRun.elapsedMs / 1000);
@@ -353,7 +351,7 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
         latencyMs: summarize(rawRun.durations),
         durationMs: Math.round(rawRun.elapsedMs),
         sold: rawTaken,
-        oversold: Math.max(0, (rawCounters?.held ?? 0) + (rawCounters?.sold ?? 0) - tickets),
+        oversold: Math.max(0, (rawCounters?.taken ?? 0) - tickets),
       },
       ratioOfRawCeiling: Math.round((appRate / rawRate) * 1000) / 1000,
       p99RatioToRawCeiling:

@@ -66,7 +66,7 @@ export async function seedTransactions(rows: number, small: number, xl = 0): Pro
   ] as const) {
     if (count <= 0) continue;
     const type = await db.queryOne<{ id: string }>(
-      `INSERT INTO ticket_types (event_id, code, name, price_cents, currency, capacity, sold)
+      `INSERT INTO ticket_types (event_id, code, name, price_cents, currency, capacity, taken)
        VALUES ($1, $2, 'Bench pass ' || $2, 6500, 'USD', $3, $3) RETURNING id`,
       [event.id, code, count],
     );

@@ -4,7 +4,7 @@ import { type TicketType, upsertTicketType } from '../../lib/db/models/ticket-ty
 
 /**
  * Demo data for `npm run dev`: the A Lo Cubano Boulder Fest edition and its five ticket types.
- * Re-runnable: existing rows are updated, counters (sold, held) are never touched.
+ * Re-runnable: existing rows are updated, the counter (taken) is never touched.
  *
  * The festival is dated relative to today (a Friday-to-Sunday weekend about 8 weeks ahead, see
  * demoFestivalDates), so `npm run dev` always shows a festival on sale, whatever the day of the year:

@@ -114,7 +114,7 @@ describe('Idempotency-Key on checkout', () => {
     const refused = await post(body, key);
     expect(refused.status).toBe(409);
     expect(refused.body.error.code).toBe('SOLD_OUT');
-    await db.query('UPDATE ticket_types SET held = 0 WHERE id = $1', [types.pass.id]);
+    await db.query('UPDATE ticket_types SET capacity = 2 WHERE id = $1', [types.pass.id]);
     const retry = await post(body, key);
     expect(retry.status).toBe(201);
     expect(retry.headers.get('idempotent-replayed')).toBeNull();

@@ -52,7 +52,7 @@ beforeAll(async () => {
 });
 
 describe('the database refuses bad money', () => {
-  it('refuses sold + held over capacity', async () => {
+  it('refuses taken (held + sold) over capacity, and below zero', async () => {
     const type = await upsertTicketType(db, {
       eventId,
       code: `cap_${unique()}`,
@@ -61,10 +61,13 @@ describe('the database refuses bad money', () => {
       currency: 'USD',
       capacity: 2,
     });
-    await db.query('UPDATE ticket_types SET held = 1, sold = 1 WHERE id = $1', [type.id]);
-    const error = await rejection(db.query('UPDATE ticket_types SET held = held + 1 WHERE id = $1', [type.id]));
+    await db.query('UPDATE ticket_types SET taken = 2 WHERE id = $1', [type.id]);
+    const error = await rejection(db.query('UPDATE ticket_types SET taken = taken + 1 WHERE id = $1', [type.id]));
     expect(error.kind).toBe('CHECK_VIOLATION');
-    expect(error.constraint).toBe('ticket_types_capacity_not_exceeded');
+    expect(error.constraint).toBe('ticket_types_taken_within_capacity');
+    const below = await rejection(db.query('UPDATE ticket_types SET taken = -1 WHERE id = $1', [type.id]));
+    expect(below.kind).toBe('CHECK_VIOLATION');
+    expect(below.constraint).toBe('ticket_types_taken_within_capacity');
   });
 
   it('refuses a refund over the order total', async () => {
@@ -203,15 +206,15 @@ describe('transaction()', () => {
       transaction(
         async (tx) => {
           attempts++;
-          const row = await tx.queryOne<{ sold: number }>('SELECT sold FROM ticket_types WHERE id = $1', [type.id]);
+          const row = await tx.queryOne<{ taken: number }>('SELECT taken FROM ticket_types WHERE id = $1', [type.id]);
           await new Promise((r) => setTimeout(r, 50));
-          await tx.query('UPDATE ticket_types SET sold = $2 WHERE id = $1', [type.id, (row?.sold ?? 0) + 1]);
+          await tx.query('UPDATE ticket_types SET taken = $2 WHERE id = $1', [type.id, (row?.taken ?? 0) + 1]);
         },
         { isolation: 'serializable', maxRetries: 5 },
       );
     await Promise.all([bump(), bump()]);
-    const final = await db.queryOne<{ sold: number }>('SELECT sold FROM ticket_types WHERE id = $1', [type.id]);
-    expect(final?.sold).toBe(2);
+    const final = await db.queryOne<{ taken: number }>('SELECT taken FROM ticket_types WHERE id = $1', [type.id]);
+    expect(final?.taken).toBe(2);
     expect(attempts).toBeGreaterThan(2);
   });
 

@@ -97,7 +97,7 @@ export async function makeOrder(input: PaidOrderInput, within?: Tx): Promise<Boo
     }
     if (status === 'pending') {
       for (const item of input.items) {
-        await tx.query('UPDATE ticket_types SET held = held + $2 WHERE id = $1', [item.ticketTypeId, item.quantity]);
+        await tx.query('UPDATE ticket_types SET taken = taken + $2 WHERE id = $1', [item.ticketTypeId, item.quantity]);
       }
     }
     const paymentStatus = status === 'completed' ? 'completed' : status === 'pending' ? 'pending' : status;

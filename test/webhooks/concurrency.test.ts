@@ -19,7 +19,7 @@ describe('concurrent deliveries', () => {
     expect(await countInbox(String(event.id))).toBe(1);
     const s = await orderState(p.order.id, p.ticketType.id);
     expect(s.order.status).toBe('completed');
-    expect(s.counters).toEqual({ capacity: 3, sold: 3, held: 0 });
+    expect(s.counters).toEqual({ capacity: 3, taken: 3, sold: 3, held: 0 });
     expect(s.audit.map((a) => a.action)).toEqual(['payment_completed']);
   });
 
@@ -37,7 +37,7 @@ describe('concurrent deliveries', () => {
     const s = await orderState(p.order.id, p.ticketType.id);
     expect(s.order.status).toBe('completed');
     // Whether the expiry won the race or not, the tickets are sold exactly once.
-    expect(s.counters).toEqual({ capacity: 2, sold: 2, held: 0 });
+    expect(s.counters).toEqual({ capacity: 2, taken: 2, sold: 2, held: 0 });
     const completions = s.audit.filter((a) => a.action === 'payment_completed' || a.action === 'late_payment_completed');
     expect(completions).toHaveLength(1);
     expect(s.payments).toHaveLength(1);

@@ -159,7 +159,7 @@ describe('PayPal events', () => {
     await Promise.all([sandbox.resendEvent(String(completed[0]?.eventId)), sandbox.resendEvent(String(completed[0]?.eventId))]);
     const s = await orderState(created.orderId, ticketType.id);
     expect(s.order.status).toBe('completed');
-    expect(s.counters).toEqual({ capacity: 3, sold: 3, held: 0 });
+    expect(s.counters).toEqual({ capacity: 3, taken: 3, sold: 3, held: 0 });
     expect(s.payments.filter((p) => p.status === 'completed')).toHaveLength(1);
     expect(s.audit.filter((a) => a.action === 'payment_completed' || a.action === 'late_payment_completed')).toHaveLength(1);
     expect(

@@ -62,7 +62,7 @@ async function runSequence(sequence: readonly Step[]): Promise<void> {
     label,
   ).toEqual([['provider', 'succeeded', total, refund.id]]);
   // Capacity counted once: the two tickets are sold, nothing is held.
-  expect(s.counters, label).toEqual({ capacity: 10, sold: 2, held: 0 });
+  expect(s.counters, label).toEqual({ capacity: 10, taken: 2, sold: 2, held: 0 });
 
   // One audit entry per real change: the expiry only happened if it came before any payment event.
   const firstPayment = Math.min(...[0, 1].map((step) => sequence.indexOf(step as Step)).filter((i) => i >= 0));

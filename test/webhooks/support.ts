@@ -10,6 +10,7 @@ import { insertPayment, listPaymentsForOrder, type Payment, updatePayment } from
 import { listRefundsForOrder } from '../../lib/db/models/refunds.js';
 import { type TicketType, tryTakeHold } from '../../lib/db/models/ticket-types.js';
 import { type StripeResource, stripeObject } from '../../sandbox/fixtures/index.js';
+import { settleScheduledDeliveries } from '../../lib/messages/schedule-delivery.js';
 import { call } from '../support/http.js';
 import { TEST_STRIPE_WEBHOOK_SECRET } from '../support/providers.js';
 import { createEventWithTicketTypes, ticketCounters, uniqueEmail } from '../support/factories.js';
@@ -154,6 +155,8 @@ export async function deliverStripe(
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
   if (signature !== null) headers['stripe-signature'] = signature;
   const response = await call(stripeWebhook, { method: 'POST', path: '/api/webhooks/stripe', headers, rawBody: payload });
+  // And its after-response work (waitUntil on Vercel: the Stripe fee read, email), so tests see it done.
+  await settleScheduledDeliveries();
   return { status: response.status, body: response.body };
 }
 

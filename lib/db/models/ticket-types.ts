@@ -2,9 +2,12 @@ import type { Queryable } from '../client.js';
 import type { Currency } from '../../money.js';
 
 /**
- * ticket_types: price, capacity and the two counters. `sold + held <= capacity` is a CHECK in the
- * database; every counter change below is one conditional UPDATE (never read-then-write), so
- * concurrent buyers can never oversell.
+ * ticket_types: price, capacity and one counter, `taken` (capacity in use: held by live checkouts or
+ * sold). `0 <= taken <= capacity` is a CHECK in the database (migration 0099); every counter change
+ * below is one conditional UPDATE (never read-then-write), so concurrent buyers can never oversell.
+ * Only holds and releases change it: completing a paid order does not touch the row (issue 17: the
+ * row every checkout of the type locks). How many are sold / held is derived from the order items
+ * (ticketTypeCounts below), never stored.
  */
 export interface TicketType {
   id: string;
@@ -15,8 +18,8 @@ export interface TicketType {
   priceCents: number;
   currency: Currency;
   capacity: number;
-  sold: number;
-  held: number;
+  /** Capacity in use: held by pending / processing orders plus sold (see ticketTypeCounts). */
+  taken: number;
   salesStartAt: Date | null;
   salesEndAt: Date | null;
   slidingScale: boolean;
@@ -26,7 +29,7 @@ export interface TicketType {
 }
 
 export const TICKET_TYPE_COLUMNS = `id, event_id AS "eventId", code, name, description, price_cents AS "priceCents", currency,
-  capacity, sold, held, sales_start_at AS "salesStartAt", sales_end_at AS "salesEndAt", sliding_scale AS "slidingScale",
+  capacity, taken, sales_start_at AS "salesStartAt", sales_end_at AS "salesEndAt", sliding_scale AS "slidingScale",
   max_per_order AS "maxPerOrder", is_active AS "isActive", sort_order AS "sortOrder"`;
 
 export async function listTicketTypesForEvent(q: Queryable, eventId: string): Promise<TicketType[]> {
@@ -47,27 +50,33 @@ export async function findTicketTypeById(q: Queryable, id: string): Promise<Tick
   return await q.queryOne<TicketType>(`SELECT ${TICKET_TYPE_COLUMNS} FROM ticket_types WHERE id = $1`, [id]);
 }
 
-/** Holds `quantity` if it fits; undefined when it does not (nothing changed). */
+/**
+ * Takes a hold of `quantity` if it fits; undefined when it does not (nothing changed).
+ *   UPDATE ticket_types SET taken = taken + n WHERE id = $1 AND taken + n <= capacity
+ */
 export async function tryTakeHold(q: Queryable, id: string, quantity: number): Promise<TicketType | undefined> {
   return await q.queryOne<TicketType>(
-    `UPDATE ticket_types SET held = held + $2 WHERE id = $1 AND sold + held + $2 <= capacity RETURNING ${TICKET_TYPE_COLUMNS}`,
+    `UPDATE ticket_types SET taken = taken + $2 WHERE id = $1 AND taken + $2 <= capacity RETURNING ${TICKET_TYPE_COLUMNS}`,
     [id, quantity],
   );
 }
 
-/** Gives held tickets back to sale (expired, failed or cancelled checkout). */
-export async function releaseHold(q: Queryable, id: string, quantity: number): Promise<void> {
-  await q.query('UPDATE ticket_types SET held = held - $2 WHERE id = $1', [id, quantity]);
+/**
+ * Gives capacity back to sale: a hold that ended (expired, failed, cancelled checkout) or sold tickets
+ * released by a refund. `UPDATE ticket_types SET taken = taken - n WHERE id = $1`.
+ */
+export async function releaseTaken(q: Queryable, id: string, quantity: number): Promise<void> {
+  await q.query('UPDATE ticket_types SET taken = taken - $2 WHERE id = $1', [id, quantity]);
 }
 
-/** Turns held tickets into sold ones (payment completed in time). */
-export async function convertHoldToSold(q: Queryable, id: string, quantity: number): Promise<void> {
-  await q.query('UPDATE ticket_types SET held = held - $2, sold = sold + $2 WHERE id = $1', [id, quantity]);
+/** Gives held tickets back to sale (expired, failed or cancelled checkout). */
+export async function releaseHold(q: Queryable, id: string, quantity: number): Promise<void> {
+  await releaseTaken(q, id, quantity);
 }
 
 /** Sells without a hold (late payment after the hold expired) if capacity is there; false when not. */
 export async function trySellWithoutHold(q: Queryable, id: string, quantity: number): Promise<boolean> {
-  const result = await q.query('UPDATE ticket_types SET sold = sold + $2 WHERE id = $1 AND sold + held + $2 <= capacity', [
+  const result = await q.query('UPDATE ticket_types SET taken = taken + $2 WHERE id = $1 AND taken + $2 <= capacity', [
     id,
     quantity,
   ]);
@@ -95,7 +104,50 @@ export async function trySellAllWithoutHold(
 
 /** Returns sold tickets to sale (refund with releaseTickets). */
 export async function releaseSold(q: Queryable, id: string, quantity: number): Promise<void> {
-  await q.query('UPDATE ticket_types SET sold = sold - $2 WHERE id = $1', [id, quantity]);
+  await releaseTaken(q, id, quantity);
+}
+
+/** Order statuses whose active items are sold tickets (paid, whatever was refunded since without release). */
+const SOLD_ORDER_STATUSES = ['completed', 'partially_refunded', 'refunded'];
+/** Order statuses whose active items hold capacity (a live checkout, paid or not yet). */
+const HELD_ORDER_STATUSES = ['pending', 'processing'];
+
+export interface TicketTypeCounts {
+  id: string;
+  code: string;
+  name: string;
+  capacity: number;
+  taken: number;
+  /** Active tickets of paid orders. */
+  sold: number;
+  /** Active tickets of pending / processing orders (including holds whose time ran out, not yet reclaimed). */
+  held: number;
+}
+
+/**
+ * The one definition of `sold` and `held`, derived from the order items (they are not stored since
+ * migration 0099): for reports, the dashboard and the capacity figures. `sold + held = taken` for
+ * every type whose counter only ever moved through this model.
+ */
+export async function ticketTypeCounts(
+  q: Queryable,
+  where: { eventId: string } | { ticketTypeIds: readonly string[] },
+): Promise<TicketTypeCounts[]> {
+  const byEvent = 'eventId' in where;
+  return await q.queryMany<TicketTypeCounts>(
+    `SELECT t.id, t.code, t.name, t.capacity, t.taken,
+            COALESCE(c.sold, 0)::int AS sold, COALESCE(c.held, 0)::int AS held
+     FROM ticket_types t
+     LEFT JOIN LATERAL (
+       SELECT count(*) FILTER (WHERE o.status = ANY($2::text[])) AS sold,
+              count(*) FILTER (WHERE o.status = ANY($3::text[])) AS held
+       FROM order_items i JOIN orders o ON o.id = i.order_id
+       WHERE i.ticket_type_id = t.id AND i.status = 'active'
+     ) c ON true
+     WHERE ${byEvent ? 't.event_id = $1' : 't.id = ANY($1::uuid[])'}
+     ORDER BY t.sort_order, t.code`,
+    [byEvent ? where.eventId : where.ticketTypeIds, SOLD_ORDER_STATUSES, HELD_ORDER_STATUSES],
+  );
 }
 
 export interface NewTicketType {
@@ -148,9 +200,8 @@ export async function upsertTicketType(q: Queryable, t: NewTicketType): Promise<
 export interface TicketAvailability {
   id: string;
   capacity: number;
-  sold: number;
-  held: number;
-  /** Tickets still counted in `held` by pending orders whose hold has already expired (reclaimable). */
+  taken: number;
+  /** Tickets still counted in `taken` by pending orders whose hold has already expired (reclaimable). */
   expiredHeld: number;
 }
 
@@ -165,7 +216,7 @@ export async function listTicketAvailability(
 ): Promise<TicketAvailability[]> {
   const byEvent = 'eventId' in where;
   return await q.queryMany<TicketAvailability>(
-    `SELECT t.id, t.capacity, t.sold, t.held, COALESCE(x.n, 0)::int AS "expiredHeld"
+    `SELECT t.id, t.capacity, t.taken, COALESCE(x.n, 0)::int AS "expiredHeld"
      FROM ticket_types t
      LEFT JOIN (
        SELECT i.ticket_type_id, count(*) AS n

@@ -1,5 +1,6 @@
 import { db, type Queryable, transaction } from '../client.js';
 import { countFactsSql, MONEY_COLUMNS, moneyFactsSql } from './analytics-sql.js';
+import { ticketTypeCounts } from '../models/ticket-types.js';
 
 /**
  * Reads the rollups of one event over [from, to) plus the live tail (source rows past the
@@ -239,16 +240,17 @@ export interface TicketCapacity {
   code: string;
   name: string;
   capacity: number;
+  /** Capacity in use (held + sold), the stored counter. */
+  taken: number;
+  /** Derived from the order items (ticketTypeCounts: not stored since migration 0099). */
   sold: number;
   held: number;
 }
 
-/** Every ticket type of an event with its capacity and live counters. */
+/** Every ticket type of an event with its capacity, its counter and the sold / held it is made of. */
 export async function listTicketCapacity(q: Queryable, eventId: string): Promise<TicketCapacity[]> {
-  return await q.queryMany<TicketCapacity>(
-    `SELECT id AS "ticketTypeId", code, name, capacity, sold, held FROM ticket_types WHERE event_id = $1 ORDER BY sort_order, code`,
-    [eventId],
-  );
+  const rows = await ticketTypeCounts(q, { eventId });
+  return rows.map(({ id, ...t }) => ({ ticketTypeId: id, ...t }));
 }
 
 /** Local midnight of a calendar day (+ `plusDays`) in a zone, as an instant (PostgreSQL's zone rules). */

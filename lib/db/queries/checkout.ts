@@ -147,7 +147,7 @@ export interface PlaceCheckoutOrderInput {
 
 export type PlaceCheckoutOrderOutcome =
   | { outcome: 'created'; order: Order; paymentId: string; customerId: string }
-  | { outcome: 'sold_out'; ticketTypeId: string; capacity: number; sold: number; held: number; expiredHeld: number }
+  | { outcome: 'sold_out'; ticketTypeId: string; capacity: number; taken: number; expiredHeld: number }
   | { outcome: 'hold_limit'; byClient: number; byEmail: number; requested: number }
   | { outcome: 'stale' }
   | { outcome: 'key_in_use' };

@@ -1,7 +1,8 @@
-import { finalizeFromEvent } from '../order-effects.js';
+import { isUuid } from '../../ids.js';
+import { finalizeFromEvent, finalizeFromEventInOneStatement } from '../order-effects.js';
 import type { EventHandler } from '../types.js';
 import { ignored } from '../types.js';
-import { captureSchema, feeOf, minorUnits, resourceOf } from './objects.js';
+import { captureSchema, feeOf, linkedId, minorUnits, resourceOf } from './objects.js';
 import { resolveCaptureOrder } from './resolve.js';
 
 /** PAYMENT.CAPTURE.COMPLETED: money captured → finalize (the same function the browser return uses). */
@@ -19,4 +20,27 @@ export const paymentCaptureCompleted: EventHandler = async (tx, payload, { actor
     fee: feeOf(capture),
     actor,
   });
+};
+
+/**
+ * The flash-sale case in one statement: a capture naming our order (custom_id) whose hold is live,
+ * with PayPal's fee from the capture booked in the same statement; else undefined (nothing written).
+ */
+paymentCaptureCompleted.applyAlone = async (payload, ctx) => {
+  const capture = resourceOf(payload, captureSchema);
+  if (!isUuid(capture.custom_id)) return undefined;
+  return await finalizeFromEventInOneStatement(
+    {
+      orderId: capture.custom_id,
+      provider: 'paypal',
+      providerSessionId:
+        capture.supplementary_data?.related_ids?.order_id ?? linkedId(capture.links, 'up', 'orders') ?? undefined,
+      providerPaymentId: capture.id,
+      amountCents: minorUnits(capture.amount),
+      currency: capture.amount.currency_code,
+      fee: feeOf(capture),
+      actor: ctx.actor,
+    },
+    ctx,
+  );
 };

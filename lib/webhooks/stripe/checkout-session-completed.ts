@@ -1,7 +1,7 @@
 import type { EventHandler } from '../types.js';
 import { ignored, processed } from '../types.js';
 import { markPaymentProcessingInTx } from '../../payments/mark-payment-processing.js';
-import { finalizePaidSession, orderIdForSession } from './session-order.js';
+import { finalizePaidSession, finalizePaidSessionInOneStatement, orderIdForSession } from './session-order.js';
 import { checkoutSessionSchema, dataObject, idOf } from './objects.js';
 
 /**
@@ -18,4 +18,11 @@ export const checkoutSessionCompleted: EventHandler = async (tx, payload, { acto
   }
   await markPaymentProcessingInTx(tx, orderId, { providerSessionId: session.id, providerPaymentId: paymentIntentId }, actor);
   return processed();
+};
+
+/** The flash-sale case in one statement: a paid session of an order whose hold is live (else undefined). */
+checkoutSessionCompleted.applyAlone = async (payload, ctx) => {
+  const session = dataObject(payload, checkoutSessionSchema);
+  if (session.payment_status !== 'paid' && session.payment_status !== 'no_payment_required') return undefined;
+  return await finalizePaidSessionInOneStatement(session, ctx);
 };

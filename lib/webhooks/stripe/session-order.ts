@@ -1,8 +1,8 @@
 import type { z } from 'zod';
 import type { Tx } from '../../db/client.js';
 import type { Actor } from '../../db/models/audit-log.js';
-import { finalizeFromEvent, resolveOrderId } from '../order-effects.js';
-import type { ApplyOutcome } from '../types.js';
+import { finalizeFromEvent, finalizeFromEventInOneStatement, resolveOrderId } from '../order-effects.js';
+import type { ApplyAloneContext, ApplyOutcome } from '../types.js';
 import { type checkoutSessionSchema, idOf } from './objects.js';
 
 /** What every checkout.session.* handler shares: finding our order, and finalizing a paid session. */
@@ -26,13 +26,31 @@ export async function finalizePaidSession(
 ): Promise<ApplyOutcome> {
   const paymentIntentId = idOf(session.payment_intent);
   if (!paymentIntentId) throw new Error(`Paid session ${session.id} has no payment_intent`);
-  return await finalizeFromEvent(tx, {
+  return await finalizeFromEvent(tx, paidSessionInput(orderId, paymentIntentId, session, actor));
+}
+
+function paidSessionInput(orderId: string, paymentIntentId: string, session: CheckoutSessionObject, actor: Actor) {
+  return {
     orderId,
-    provider: 'stripe',
+    provider: 'stripe' as const,
     providerSessionId: session.id,
     providerPaymentId: paymentIntentId,
     amountCents: session.amount_total ?? 0,
     currency: session.currency ?? '',
     actor,
-  });
+  };
+}
+
+/**
+ * A paid session naming our order (client_reference_id / metadata.order_id) in one statement, when the
+ * order's hold is live; undefined (nothing written) for anything else, which finalizePaidSession handles.
+ */
+export async function finalizePaidSessionInOneStatement(
+  session: CheckoutSessionObject,
+  ctx: ApplyAloneContext,
+): Promise<ApplyOutcome | undefined> {
+  const orderId = session.client_reference_id ?? session.metadata.order_id;
+  const paymentIntentId = idOf(session.payment_intent);
+  if (!orderId || !paymentIntentId) return undefined;
+  return await finalizeFromEventInOneStatement(paidSessionInput(orderId, paymentIntentId, session, ctx.actor), ctx);
 }
