@@ -92,16 +92,19 @@ describe('request outcomes by code', () => {
     expect((await post(checkoutBody(event, [{ ticketType: 'last', quantity: 1 }]))).status).toBe(201);
     const soldOut = await post(checkoutBody(event, [{ ticketType: 'last', quantity: 1 }]));
     expect(soldOut.body.error.code).toBe('SOLD_OUT');
-    // Ten invalid bodies from one client address (each a VALIDATION_ERROR, each counted by the IP limit), the
-    // eleventh is RATE_LIMITED before its body is read.
+    // An invalid body: VALIDATION_ERROR before any database work (not counted by the rate limits). Then ten
+    // sold-out attempts from one client address (each counted by the IP limit in checkout's first statement),
+    // the eleventh is RATE_LIMITED.
     process.env.RATE_LIMIT_ENABLED = 'true';
     resetConfigForTests();
     setRateLimitClockForTests(() => new Date('2033-03-03T12:00:20Z'));
     const ip = freshIp();
+    expect((await post({ event: event.slug, items: [] }, { 'x-forwarded-for': ip })).body.error.code).toBe('VALIDATION_ERROR');
+    const lastOne = checkoutBody(event, [{ ticketType: 'last', quantity: 1 }]);
     for (let i = 0; i < 10; i++) {
-      expect((await post({ event: event.slug, items: [] }, { 'x-forwarded-for': ip })).body.error.code).toBe('VALIDATION_ERROR');
+      expect((await post(lastOne, { 'x-forwarded-for': ip })).body.error.code).toBe('SOLD_OUT');
     }
-    expect((await post({ event: event.slug, items: [] }, { 'x-forwarded-for': ip })).body.error.code).toBe('RATE_LIMITED');
+    expect((await post(lastOne, { 'x-forwarded-for': ip })).body.error.code).toBe('RATE_LIMITED');
     process.env.RATE_LIMIT_ENABLED = 'false';
     resetConfigForTests();
     // Stripe unreachable: 502 PROVIDER_UNAVAILABLE (a server error, counted in errorRate).
@@ -140,7 +143,7 @@ describe('request outcomes by code', () => {
     expect(paypalForged.body.error.code).toBe('WEBHOOK_SIGNATURE_INVALID');
 
     // Counted in memory; no statement touched request_outcomes; the forged Stripe delivery sent none at all.
-    expect(pendingRequestOutcomes()).toBe(2 + 11 + 1 + 1 + 2 + 1);
+    expect(pendingRequestOutcomes()).toBe(2 + 12 + 1 + 1 + 2 + 1);
     expect(trips.statements().filter((s) => s.includes('request_outcomes'))).toEqual([]);
     expect(trips.countAfter('bad signature') - trips.countAfter('bad signature answered'), trips.statements().join('\n')).toBe(0);
 
@@ -150,7 +153,7 @@ describe('request outcomes by code', () => {
     flushTrips.stop();
     expect(flushTrips.count(), flushTrips.statements().join('\n')).toBe(1);
     expect(flushTrips.statements()[0]).toContain('INSERT INTO request_outcomes');
-    expect(flushed.requests).toBe(18);
+    expect(flushed.requests).toBe(19);
     expect(pendingRequestOutcomes()).toBe(0);
 
     const after = await metrics();
@@ -158,8 +161,8 @@ describe('request outcomes by code', () => {
     const checkoutAfter = routeOf(after, CHECKOUT);
     expect(codeDelta(checkoutBefore.lastHour, checkoutAfter.lastHour)).toEqual({
       ok: 1,
-      SOLD_OUT: 1,
-      VALIDATION_ERROR: 10,
+      SOLD_OUT: 11,
+      VALIDATION_ERROR: 1,
       RATE_LIMITED: 1,
       PROVIDER_UNAVAILABLE: 1,
     });
@@ -168,7 +171,7 @@ describe('request outcomes by code', () => {
     );
     expect(checkoutAfter.lastHour.total - checkoutBefore.lastHour.total).toBe(14);
     expect(checkoutAfter.lastHour.ok - checkoutBefore.lastHour.ok).toBe(1);
-    expect(checkoutAfter.lastHour.clientErrors - checkoutBefore.lastHour.clientErrors).toBe(12);
+    expect(checkoutAfter.lastHour.clientErrors - checkoutBefore.lastHour.clientErrors).toBe(13);
     expect(checkoutAfter.lastHour.serverErrors - checkoutBefore.lastHour.serverErrors).toBe(1);
     const { total, serverErrors } = checkoutAfter.lastHour;
     expect(checkoutAfter.lastHour.errorRate).toBe(Math.round((serverErrors / total) * 10_000) / 10_000);
