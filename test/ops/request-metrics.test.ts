@@ -169,7 +169,7 @@ describe('request outcomes by code', () => {
     expect(codeDelta(checkoutBefore.last24Hours, checkoutAfter.last24Hours)).toEqual(
       codeDelta(checkoutBefore.lastHour, checkoutAfter.lastHour),
     );
-    expect(checkoutAfter.lastHour.total - checkoutBefore.lastHour.total).toBe(14);
+    expect(checkoutAfter.lastHour.total - checkoutBefore.lastHour.total).toBe(15);
     expect(checkoutAfter.lastHour.ok - checkoutBefore.lastHour.ok).toBe(1);
     expect(checkoutAfter.lastHour.clientErrors - checkoutBefore.lastHour.clientErrors).toBe(13);
     expect(checkoutAfter.lastHour.serverErrors - checkoutBefore.lastHour.serverErrors).toBe(1);
