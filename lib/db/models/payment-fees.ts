@@ -20,3 +20,24 @@ export async function setPaymentFeeOnce(q: Queryable, paymentId: string, feeCent
   const updated = await q.query('UPDATE payments SET fee_cents = $2 WHERE id = $1 AND fee_cents IS NULL', [paymentId, feeCents]);
   return (updated.rowCount ?? 0) > 0;
 }
+
+/**
+ * refunds.fee_returned_cents: the provider's fee given back with a refund (negative: a fee charged for
+ * it), set once (NULL: not known). False when it already was known (the first report wins).
+ */
+export async function setRefundFeeReturnedOnce(q: Queryable, refundId: string, feeReturnedCents: number): Promise<boolean> {
+  const updated = await q.query('UPDATE refunds SET fee_returned_cents = $2 WHERE id = $1 AND fee_returned_cents IS NULL', [
+    refundId,
+    feeReturnedCents,
+  ]);
+  return (updated.rowCount ?? 0) > 0;
+}
+
+/** What the provider gave back of its fee with this refund; null when not known. */
+export async function findRefundFeeReturned(q: Queryable, refundId: string): Promise<number | null> {
+  const row = await q.queryOne<{ feeReturnedCents: number | null }>(
+    'SELECT fee_returned_cents AS "feeReturnedCents" FROM refunds WHERE id = $1',
+    [refundId],
+  );
+  return row?.feeReturnedCents ?? null;
+}
