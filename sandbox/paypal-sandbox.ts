@@ -111,6 +111,9 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
       return capture ? renderCapture(capture, true) : undefined;
     },
     reporting: state.reporting,
+    setReturnFeesOnRefund(on) {
+      state.returnFeesOnRefund = on;
+    },
     async dashboardRefund(captureId, amountMinor) {
       // Made in PayPal's dashboard: not through our API, and its webhook never reaches the app.
       server.drops.add({ match: 'PAYMENT.CAPTURE.REFUNDED', times: 1 });

@@ -886,6 +886,15 @@ export const orderMoneyResponseSchema = z.object({
   ),
 });
 
+export const recordMissingFeesResponseSchema = z.object({
+  picked: nonNegative,
+  recorded: nonNegative,
+  notAvailable: nonNegative,
+  unchanged: nonNegative,
+  failed: nonNegative,
+  truncated: z.boolean(),
+});
+
 export const foldAnalyticsResponseSchema = z.object({
   moneyRows: nonNegative,
   countRows: nonNegative,

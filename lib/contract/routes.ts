@@ -910,4 +910,22 @@ export const ROUTES: RouteSpec[] = [
       },
     ],
   },
+  {
+    file: 'api/cron/record-missing-fees.ts',
+    path: '/api/cron/record-missing-fees',
+    cors: 'none',
+    operations: [
+      {
+        method: 'get',
+        operationId: 'cronRecordMissingFees',
+        summary: 'Vercel Cron: read the Stripe fee of completed payments whose fee read failed (every 15 minutes)',
+        description:
+          "Completed Stripe payments without a fee, completed 10 minutes to 72 hours ago, oldest first, at most 25 a run: the fee is read from the charge's balance transaction and booked once.",
+        tag: 'Cron',
+        security: { kind: 'cronSecret' },
+        responses: { 200: { description: 'What the run did', schema: R.recordMissingFeesResponseSchema } },
+        errors: ['UNAUTHORIZED'],
+      },
+    ],
+  },
 ];

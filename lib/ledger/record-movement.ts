@@ -13,6 +13,12 @@ import type { Provider } from '../db/models/orders.js';
  * dispute_opened / dispute_won 0 (they move nothing until a dispute is lost; the contested amount
  * goes in details.disputedCents). Each movement has one source key, so a repeated report writes
  * nothing the second time (the function then answers undefined).
+ *
+ * `fee_returned` is the one signed input: the provider's fee given back with a refund (PayPal's refund
+ * seller_payable_breakdown.paypal_fee, Stripe's refund balance transaction fee negated), booked as a
+ * `fee` row naming the refund: + when given back, - when a provider charged a fee for the refund;
+ * `reversal`: the refund failed after succeeding, so the returned fee goes again (the opposite sign).
+ * Fee rows thus net to the fees actually paid.
  */
 
 export type MovementInput =
@@ -25,6 +31,14 @@ export type MovementInput =
       providerRef: string;
       /** The contested amount. */
       amountCents: number;
+    }
+  | {
+      kind: 'fee_returned';
+      paymentId: string;
+      refundId: string;
+      /** Signed: positive = fee given back to the festival. */
+      returnedCents: number;
+      reversal?: boolean;
     };
 
 export type RecordMovementInput = MovementInput & {
@@ -50,6 +64,8 @@ const SIGN: Record<LedgerKind, 1 | -1 | 0> = {
 
 export function sourceKeyOf(input: RecordMovementInput): string {
   switch (input.kind) {
+    case 'fee_returned':
+      return `${input.reversal ? 'fee_returned_reversal' : 'fee_returned'}:${input.refundId}`;
     case 'capture':
     case 'fee':
       return `${input.kind}:${input.paymentId}`;
@@ -71,6 +87,23 @@ export function signedAmount(kind: LedgerKind, magnitudeCents: number): number {
 
 export async function recordMovement(tx: Tx, input: RecordMovementInput): Promise<LedgerEntry | undefined> {
   if (!getConfig().ledger.writes) return undefined;
+  if (input.kind === 'fee_returned') {
+    if (!Number.isSafeInteger(input.returnedCents))
+      throw new RangeError('ledger fee_returned: amount must be an integer of minor units');
+    return await insertLedgerEntry(tx, {
+      kind: 'fee',
+      orderId: input.orderId,
+      paymentId: input.paymentId,
+      refundId: input.refundId,
+      provider: input.provider,
+      providerRef: input.providerRef ?? null,
+      sourceKey: sourceKeyOf(input),
+      amountCents: input.reversal ? -input.returnedCents : input.returnedCents,
+      currency: input.currency.toUpperCase(),
+      details: { returned: true, ...(input.reversal ? { reversal: true } : {}), ...input.details },
+      occurredAt: input.occurredAt ?? null,
+    });
+  }
   const isDispute = input.kind === 'dispute_opened' || input.kind === 'dispute_won' || input.kind === 'dispute_lost';
   const details = isDispute ? { disputedCents: input.amountCents, ...input.details } : (input.details ?? null);
   return await insertLedgerEntry(tx, {

@@ -39,10 +39,16 @@ export class PayPalRefundProvider implements RefundProvider {
       throw refundFailure(new ProviderError('paypal', 'missing_refund_id', 'PayPal refund answer has no id', { kind: 'api' }));
     }
     const value = result.amount?.value;
+    // seller_payable_breakdown.paypal_fee: the part of PayPal's fee refunded with it.
+    const paypalFee = result.sellerPayableBreakdown?.paypalFee;
+    const feeCents = paypalFee?.value ? parseDecimalAmount(paypalFee.value) : undefined;
     return {
       providerRefundId: result.id,
       status: mapPayPalRefundStatus(result.status),
       amountCents: (value ? parseDecimalAmount(value) : undefined) ?? request.amountCents ?? 0,
+      ...(paypalFee && feeCents !== undefined
+        ? { fee: { feeReturnedCents: feeCents, currency: paypalFee.currencyCode, providerRef: result.id } }
+        : {}),
     };
   }
 }

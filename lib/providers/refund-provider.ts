@@ -33,6 +33,12 @@ export interface ProviderRefundResult {
   providerRefundId: string;
   status: RefundStatus;
   amountCents: number;
+  /**
+   * The provider's fee given back with the refund, when the answer says (PayPal
+   * seller_payable_breakdown.paypal_fee; Stripe's refund balance transaction fee, negated). Signed:
+   * positive is given back.
+   */
+  fee?: { feeReturnedCents: number; currency: string; providerRef: string } | undefined;
 }
 
 export interface RefundProvider {

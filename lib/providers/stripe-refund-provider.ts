@@ -14,6 +14,8 @@ function stripeRefundParams(request: ProviderRefundRequest): Stripe.RefundCreate
     payment_intent: request.providerPaymentId,
     ...(request.amountCents !== undefined ? { amount: request.amountCents } : {}),
     ...(request.stripeReason ? { reason: request.stripeReason } : {}),
+    // Its fee (usually 0: Stripe keeps its fees on refunds) is on the refund's balance transaction.
+    expand: ['balance_transaction'],
     metadata: {
       refund_id: request.refundId,
       order_id: request.orderId,
@@ -32,7 +34,14 @@ export function createStripeRefundProvider(stripe: Stripe): RefundProvider {
         .catch((error: unknown) => {
           throw refundFailure(toStripeProviderError(error));
         });
-      return { providerRefundId: refund.id, status: mapStripeRefundStatus(refund.status), amountCents: refund.amount };
+      const balance = typeof refund.balance_transaction === 'object' ? refund.balance_transaction : null;
+      return {
+        providerRefundId: refund.id,
+        status: mapStripeRefundStatus(refund.status),
+        amountCents: refund.amount,
+        // A refund's balance transaction fee is what Stripe kept (+) or gave back (-) for it.
+        ...(balance ? { fee: { feeReturnedCents: 0 - balance.fee, currency: balance.currency, providerRef: balance.id } } : {}),
+      };
     },
   };
 }

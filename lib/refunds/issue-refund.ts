@@ -171,7 +171,11 @@ export async function callProviderForRefund(
   if (answer.amountCents !== refund.amountCents) {
     log.warn('provider refund amount differs', { refundId: refund.id, asked: refund.amountCents, got: answer.amountCents });
   }
-  const settled = await settleIssuedRefund(reserved, plan, { status: answer.status, providerRefundId: answer.providerRefundId });
+  const settled = await settleIssuedRefund(reserved, plan, {
+    status: answer.status,
+    providerRefundId: answer.providerRefundId,
+    fee: answer.fee,
+  });
   return { kind: 'answered', settled };
 }
 

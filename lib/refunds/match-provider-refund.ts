@@ -13,6 +13,7 @@ import {
 import { isUuid } from '../ids.js';
 import { logRefundSettledAfterCommit, moveRefundedMoney, settleRefundInTx } from './settle-refund.js';
 import { notifyRefundSucceededInTx } from '../messages/notify-buyer.js';
+import { type RefundFeeReport, recordRefundFeeInTx } from '../ledger/record-refund-fee.js';
 
 /**
  * A refund as a provider reports it (Stripe refund / charge.refunded, PayPal PAYMENT.CAPTURE.REFUNDED),
@@ -33,6 +34,8 @@ export interface ProviderRefundReport {
   currency: string;
   status: RefundStatus;
   failureReason?: string | undefined;
+  /** The provider's fee given back with the refund, when the refund object says (PayPal seller_payable_breakdown). */
+  fee?: RefundFeeReport | undefined;
 }
 
 export type MatchRefundResult =
@@ -76,7 +79,12 @@ export async function matchProviderRefundInTx(tx: Tx, report: ProviderRefundRepo
     const result = await settleRefundInTx(
       tx,
       { order, payment, refund: existing, actor },
-      { status: report.status, providerRefundId: report.providerRefundId, failureReason: report.failureReason },
+      {
+        status: report.status,
+        providerRefundId: report.providerRefundId,
+        failureReason: report.failureReason,
+        fee: report.fee,
+      },
     );
     return { outcome: result.changed ? 'updated' : 'unchanged', refund: result.refund };
   }
@@ -95,6 +103,7 @@ export async function matchProviderRefundInTx(tx: Tx, report: ProviderRefundRepo
   });
   const after =
     report.status === 'succeeded' ? await moveRefundedMoney(tx, order, payment, refund.amountCents, refund) : { order, payment };
+  if (report.fee) await recordRefundFeeInTx(tx, payment, refund, report.fee);
   await appendAudit(tx, {
     entityType: 'order',
     entityId: order.id,

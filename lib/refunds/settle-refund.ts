@@ -6,6 +6,7 @@ import { type Refund, type RefundChanges, type RefundStatus, updateRefund } from
 import { canTransition, isPaid } from '../payments/state-machine.js';
 import { transition } from '../payments/transition.js';
 import { recordMovement } from '../ledger/record-movement.js';
+import { type RefundFeeReport, recordRefundFeeInTx, reverseRefundFeeInTx } from '../ledger/record-refund-fee.js';
 import { releaseOrderTicketsInTx } from './release-tickets.js';
 import { notifyRefundSucceededInTx } from '../messages/notify-buyer.js';
 import { logBusinessEventAfterCommit } from '../ops/business-events.js';
@@ -26,6 +27,12 @@ export interface RefundReport {
   status: RefundStatus;
   providerRefundId?: string | undefined;
   failureReason?: string | undefined;
+  /**
+   * The provider's fee given back with this refund, when its refund object says (PayPal
+   * seller_payable_breakdown.paypal_fee, Stripe's refund balance transaction): booked on the ledger in
+   * this transaction once the refund has succeeded (lib/ledger/record-refund-fee.ts).
+   */
+  fee?: RefundFeeReport | undefined;
 }
 
 export interface SettleContext {
@@ -145,16 +152,23 @@ export async function settleRefundInTx(tx: Tx, context: SettleContext, report: R
       changes.failureReason = (report.failureReason ?? `Reported ${report.status} by ${refund.provider}`).slice(0, 1000);
     }
   }
-  if (Object.keys(changes).length === 0) return { changed: false, releasedTickets: 0, refund, order, payment };
+  if (Object.keys(changes).length === 0) {
+    // Settled already (e.g. by the webhook, whose refund object had no fee): the provider's answer may still bring the fee.
+    const fee = report.fee ? await recordRefundFeeInTx(tx, payment, refund, report.fee) : undefined;
+    return { changed: fee === 'recorded', releasedTickets: 0, refund, order, payment };
+  }
 
   const updated = await updateRefund(tx, refund.id, changes);
   let releasedTickets = 0;
   if (moves && report.status === 'succeeded') {
     ({ order, payment } = await moveRefundedMoney(tx, order, payment, refund.amountCents, updated));
   } else if (moves && refund.status === 'succeeded') {
-    // Succeeded earlier, failed now (Stripe refund.failed): the money came back to us.
+    // Succeeded earlier, failed now (Stripe refund.failed): the money came back to us, the returned fee went again.
     ({ order, payment } = await moveRefundedMoney(tx, order, payment, -refund.amountCents, updated));
+    await reverseRefundFeeInTx(tx, payment, updated);
   }
+  // The fee the provider gave back with it, booked with the refund (same transaction).
+  if (report.fee) await recordRefundFeeInTx(tx, payment, updated, report.fee);
   await appendAudit(tx, {
     entityType: 'order',
     entityId: order.id,

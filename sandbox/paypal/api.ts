@@ -17,7 +17,7 @@ import {
   textReply,
   UPPER_ALPHANUMERIC,
 } from '../http-kit.js';
-import { formatMinor, optionalText, optionalUrl, pageShell, paypalFee } from './helpers.js';
+import { formatMinor, optionalText, optionalUrl, pageShell, paypalFee, returnedRefundFee } from './helpers.js';
 import {
   type CaptureRecord,
   type IdempotencyRecord,
@@ -298,11 +298,13 @@ export function createApi(state: PayPalState, errors: PayPalErrors, render: Rend
       amountMinor = amount.minor;
     }
     const time = timestamp();
+    const alreadyReturned = capture.refundIds.reduce((sum, id) => sum + (refunds.get(id)?.feeMinor ?? 0), 0);
     const refund: RefundRecord = {
       id: randomString(17, UPPER_ALPHANUMERIC),
       captureId,
       currency: capture.currency,
       amountMinor,
+      feeMinor: state.returnFeesOnRefund ? returnedRefundFee(amountMinor, capture.feeMinor, alreadyReturned) : 0,
       invoiceId: optionalText(body.invoice_id, '/invoice_id', 127),
       customId: optionalText(body.custom_id, '/custom_id', 127),
       noteToPayer: optionalText(body.note_to_payer, '/note_to_payer', 255),

@@ -13,6 +13,16 @@ export function paypalFee(_currency: string, amountMinor: number): number {
   return Math.floor((amountMinor * 349 + 5000) / 10000) + 49;
 }
 
+/**
+ * The fee a refund gives back when the sandbox returns fees: the percentage part of paypalFee for the
+ * amount refunded (3.49 %, half up), never more than what is left of the capture's fee beyond its fixed
+ * part (49) once earlier refunds gave theirs back.
+ */
+export function returnedRefundFee(refundMinor: number, captureFeeMinor: number, alreadyReturnedMinor: number): number {
+  const share = Math.floor((refundMinor * 349 + 5000) / 10000);
+  return Math.max(0, Math.min(share, captureFeeMinor - 49 - alreadyReturnedMinor));
+}
+
 export function optionalText(value: JsonValue | undefined, field: string, maxLength: number): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string') throw new PayPalApiError(400, [{ issue: 'INVALID_PARAMETER_SYNTAX', field, location: 'body' }]);

@@ -81,6 +81,8 @@ export interface RefundRecord {
   captureId: string;
   currency: string;
   amountMinor: number;
+  /** The part of the capture's fee given back with this refund (seller_payable_breakdown.paypal_fee). */
+  feeMinor: number;
   invoiceId: string | null;
   customId: string | null;
   noteToPayer: string | null;

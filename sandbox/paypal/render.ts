@@ -96,8 +96,8 @@ export function createRenderers(state: PayPalState, errors: PayPalErrors) {
       amount: money(refund.currency, refund.amountMinor),
       seller_payable_breakdown: {
         gross_amount: money(refund.currency, refund.amountMinor),
-        paypal_fee: money(refund.currency, 0),
-        net_amount: money(refund.currency, refund.amountMinor),
+        paypal_fee: money(refund.currency, refund.feeMinor),
+        net_amount: money(refund.currency, refund.amountMinor - refund.feeMinor),
         total_refunded_amount: money(refund.currency, capture?.refundedMinor ?? refund.amountMinor),
       },
       status: 'COMPLETED',

@@ -38,6 +38,8 @@ export interface PayPalState {
   readonly webhookTimeoutMs: number;
   readonly tokenTtlSeconds: number;
   readonly blockDuplicateInvoiceId: boolean;
+  /** Refunds give the percentage part of the fee back, in proportion (default false: PayPal keeps it). */
+  returnFeesOnRefund: boolean;
   webhookUrl: string | undefined;
   webhookId: string | undefined;
   readonly certificate: { cert: string };
@@ -89,6 +91,7 @@ export async function createPayPalState(options: PayPalSandboxOptions): Promise<
     webhookTimeoutMs: options.webhookTimeoutMs ?? 10_000,
     tokenTtlSeconds: options.tokenTtlSeconds ?? 32_400,
     blockDuplicateInvoiceId: options.blockDuplicateInvoiceId ?? true,
+    returnFeesOnRefund: options.returnFeesOnRefund ?? false,
     webhookUrl: options.webhookUrl,
     webhookId: options.webhookId,
     certificate,

@@ -27,6 +27,12 @@ export interface PayPalSandboxOptions {
   webhookTimeoutMs?: number;
   /** CA that issues the webhook signing certificate (default: the sandbox CA in sandbox/fixtures; null: self-signed, as a forger would). */
   signingCa?: { key: string; cert: string } | null;
+  /**
+   * Give part of PayPal's fee back on refunds (seller_payable_breakdown.paypal_fee of the refund): the
+   * percentage part of the fee in proportion to the amount refunded, the fixed part kept. Default false:
+   * PayPal keeps its fees (paypal_fee 0). Also settable later with setReturnFeesOnRefund.
+   */
+  returnFeesOnRefund?: boolean;
 }
 
 /** A PayPal API object or webhook event as JSON. */
@@ -101,4 +107,6 @@ export interface PayPalSandbox extends SandboxBasics {
    * webhook for it. Throws for an unknown or completed order. Returns the order as GET shows it.
    */
   voidOrder(orderId: string): PayPalObject;
+  /** Whether later refunds give part of the fee back (see PayPalSandboxOptions.returnFeesOnRefund). */
+  setReturnFeesOnRefund(on: boolean): void;
 }

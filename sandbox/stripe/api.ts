@@ -347,7 +347,8 @@ export function createApi(state: StripeState, render: Renderers, ev: StripeEvent
       emitInBackground('charge.refunded', renderCharge(charge), request);
       emitInBackground('refund.created', rendered, request);
     }
-    return rendered;
+    const expand = expandList(form.expand);
+    return expand.length > 0 ? renderRefund(refund, expand) : rendered;
   }
 
   function listSessions(query: FormObject): StripeObject {
@@ -421,7 +422,8 @@ export function createApi(state: StripeState, render: Renderers, ev: StripeEvent
       return { status: 200, body: createRefund(form, { id: requestId, idempotencyKey }) };
     }
     id = pathParam(request, 'GET', /^\/v1\/refunds\/([^/]+)$/);
-    if (id !== undefined) return { status: 200, body: renderRefund(existing(refunds, id, 'refund', 'refund')) };
+    if (id !== undefined)
+      return { status: 200, body: renderRefund(existing(refunds, id, 'refund', 'refund'), expandList(query.expand)) };
     id = pathParam(request, 'GET', /^\/v1\/payment_intents\/([^/]+)$/);
     if (id !== undefined) {
       const pi = existing(paymentIntents, id, 'payment_intent', 'intent');

@@ -367,7 +367,8 @@ export function createRenderers(state: StripeState) {
     return idFirst(out);
   }
 
-  function renderRefund(refund: RefundRecord): StripeObject {
+  /** `expand`: `balance_transaction` embeds the refund's balance transaction (its fee), as Stripe does. */
+  function renderRefund(refund: RefundRecord, expand: string[] = []): StripeObject {
     const out = cloneJson(templates.refund);
     Object.assign(out, {
       id: refund.id,
@@ -392,6 +393,10 @@ export function createRenderers(state: StripeState) {
       customer_account: null,
       payment_method: null,
     });
+    if (expand.includes('balance_transaction') && refund.balanceTransactionId) {
+      const balance = state.balance.get(refund.balanceTransactionId);
+      if (balance) out.balance_transaction = state.balance.render(balance);
+    }
     return idFirst(out);
   }
 

@@ -12,7 +12,7 @@ import { rawFigures, rawSeries } from '../support/raw-books.js';
 /**
  * The reports against an INDEPENDENT aggregation of the raw tables (test/support/raw-books.ts):
  * every sliding-scale bucket, a refunded, a partly refunded, a reversed-refund, a disputed (lost,
- * won, open) order, both providers, fees, failures and unpaid orders, around Boulder's DST change
+ * won, open) order, both providers, fees (and fees given back with refunds), failures and unpaid orders, around Boulder's DST change
  * (America/Denver: 2026-03-08 has 23 hours, 2026-11-01 has 25). Checked with nothing folded (all
  * tail), after a fold, and with new rows past the watermark.
  */
@@ -158,8 +158,9 @@ async function seed(): Promise<void> {
   const [o0, o1, o2, o3, o4, o5, , , o8, o9] = orders as BookOrder[];
   if (!o0 || !o1 || !o2 || !o3 || !o4 || !o5 || !o8 || !o9) throw new Error('seed');
   await refundOrder(o0, o0.totalCents, Z('2026-03-08T10:15:00Z')); // refunded in full
-  await refundOrder(o1, 1_000, Z('2026-03-08T12:00:00Z')); // partly
-  await refundOrder(o5, 2_000, Z('2026-03-08T21:00:00Z'), Z('2026-03-09T15:00:00Z')); // refunded, then reversed (next day)
+  await refundOrder(o1, 1_000, Z('2026-03-08T12:00:00Z'), undefined, 35); // partly, PayPal gave 35 of its fee back
+  // Refunded with 70 of the fee given back, then reversed (next day): the returned fee goes again.
+  await refundOrder(o5, 2_000, Z('2026-03-08T21:00:00Z'), Z('2026-03-09T15:00:00Z'), 70);
   await disputeOrder(o2, o2.totalCents, Z('2026-03-08T11:00:00Z'), { status: 'lost', at: Z('2026-03-09T07:30:00Z') });
   await disputeOrder(o3, 5_000, Z('2026-03-08T13:00:00Z'), { status: 'won', at: Z('2026-03-08T14:00:00Z') });
   await disputeOrder(o4, 10_000, Z('2026-03-08T16:00:00Z')); // still open

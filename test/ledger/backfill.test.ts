@@ -16,7 +16,8 @@ import { deliverStripe, stripeDispute, stripeEvent } from '../webhooks/support.j
 /**
  * The backfill (migration 0051's money_ledger_backfill) on a database filled by the existing flows
  * with the ledger writes off, as a database from before the ledger: checkout, Stripe webhooks, the
- * PayPal return, staff refunds through both providers, a dispute opened and lost, provider fees.
+ * PayPal return, staff refunds through both providers, a dispute opened and lost, provider fees (and a
+ * fee PayPal gave back with a refund, migration 0120's part of the backfill).
  * Afterwards every payment balances, a second run adds nothing, and the live writes carry on from there.
  */
 
@@ -76,7 +77,17 @@ describe('ledger backfill', () => {
     const b = await stripePaid(event);
     const c = await paypalPaid(event);
     await refundPayment({ orderId: a.orderId, amountCents: 2_500, reason: 'Backfill test: partial refund', actor });
-    await refundPayment({ orderId: c.orderId, reason: 'Backfill test: full refund', actor });
+    // PayPal gives part of its fee back with this refund (refunds.fee_returned_cents): the backfill books it too.
+    providers.paypal.setReturnFeesOnRefund(true);
+    try {
+      await refundPayment({ orderId: c.orderId, reason: 'Backfill test: full refund', actor });
+    } finally {
+      providers.paypal.setReturnFeesOnRefund(false);
+    }
+    const returned = (
+      await db.queryOne<{ fee: number }>('SELECT fee_returned_cents AS fee FROM refunds WHERE order_id = $1', [c.orderId])
+    )?.fee as number;
+    expect(returned).toBeGreaterThan(0);
     const charge = String(providers.stripe.getPaymentIntent(b.paymentIntentId)?.latest_charge);
     const dispute = stripeDispute({ paymentIntentId: b.paymentIntentId, chargeId: charge, amount: 4_000 });
     expect((await deliverStripe(stripeEvent('charge.dispute.created', dispute))).status).toBe(200);
@@ -113,6 +124,7 @@ describe('ledger backfill', () => {
       ['capture', c.totalCents],
       ['refund', -c.totalCents],
       ['fee', -feeOf(c.orderId)],
+      ['fee', returned],
     ]);
 
     // Re-runnable: nothing new the second time.

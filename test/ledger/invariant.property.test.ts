@@ -13,16 +13,25 @@ import { createEventWithTicketTypes } from '../support/factories.js';
 /**
  * The ledger invariant, for every order, over random sequences of the real money paths: the capture
  * (finalize, also delivered twice), refunds (as the provider reports them), refunds reversed after
- * succeeding (Stripe refund.failed), disputes opened, won and lost, and the provider's fee. After
- * every step: the order's ledger sum equals what its books say it kept (captured - refunded - lost
- * disputes), its fee rows equal its fee, and both equal an independent model kept by this test.
+ * succeeding (Stripe refund.failed), disputes opened, won and lost, the provider's fee and the fee
+ * it gives back with a refund (reported again: the first report wins). After every step: the order's
+ * ledger sum equals what its books say it kept (captured - refunded - lost disputes), its fee rows
+ * equal its fee less the fees given back with its standing refunds, and both equal an independent
+ * model kept by this test.
  */
 
 const actor = { type: 'provider' as const, id: 'property-test' };
 
 const stepArb = fc.oneof(
   fc.record({ kind: fc.constant('capture' as const) }),
-  fc.record({ kind: fc.constant('refund' as const), share: fc.integer({ min: 1, max: 100 }) }),
+  // feeBack: the fee the provider gave back with the refund (negative: charged one for it), when it said.
+  fc.record({
+    kind: fc.constant('refund' as const),
+    share: fc.integer({ min: 1, max: 100 }),
+    feeBack: fc.option(fc.integer({ min: -50, max: 300 }), { nil: undefined }),
+  }),
+  // The same refund reported again, with another fee: the first report wins.
+  fc.record({ kind: fc.constant('rereport' as const), pick: fc.nat(), feeBack: fc.integer({ min: 0, max: 300 }) }),
   fc.record({ kind: fc.constant('reverse' as const), pick: fc.nat() }),
   fc.record({ kind: fc.constant('dispute' as const), share: fc.integer({ min: 1, max: 100 }) }),
   fc.record({ kind: fc.constant('close' as const), pick: fc.nat(), won: fc.boolean() }),
@@ -30,7 +39,7 @@ const stepArb = fc.oneof(
 );
 
 describe('ledger invariant', () => {
-  it('holds for every order over random captures, refunds, reversals, disputes and fees', async () => {
+  it('holds for every order over random captures, refunds (with fees given back), reversals, disputes and fees', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom('stripe' as const, 'paypal' as const),
@@ -49,7 +58,7 @@ describe('ledger invariant', () => {
           });
           const model = {
             captured: false,
-            refunds: [] as { id: string; amount: number; reversed: boolean }[],
+            refunds: [] as { id: string; amount: number; reversed: boolean; feeBack: number | undefined }[],
             disputes: [] as { id: string; amount: number; status: 'open' | 'won' | 'lost' }[],
             fee: null as number | null,
           };
@@ -87,12 +96,33 @@ describe('ledger invariant', () => {
                     amountCents: amount,
                     currency: 'USD',
                     status: 'succeeded',
+                    fee: step.feeBack === undefined ? undefined : { feeReturnedCents: step.feeBack, currency: 'USD' },
                   },
                   actor,
                 ),
               );
               expect(result.outcome).toBe('created');
-              model.refunds.push({ id, amount, reversed: false });
+              model.refunds.push({ id, amount, reversed: false, feeBack: step.feeBack });
+            } else if (step.kind === 'rereport') {
+              const target = model.refunds[step.pick % Math.max(1, model.refunds.length)];
+              if (!target) continue;
+              await transaction((tx) =>
+                matchProviderRefundInTx(
+                  tx,
+                  {
+                    provider,
+                    providerRefundId: target.id,
+                    providerPaymentId: order.providerPaymentId,
+                    amountCents: target.amount,
+                    currency: 'USD',
+                    status: target.reversed ? 'failed' : 'succeeded',
+                    fee: { feeReturnedCents: step.feeBack, currency: 'USD' },
+                  },
+                  actor,
+                ),
+              );
+              // A fee not known yet is taken from this report (only while the refund stands).
+              if (!target.reversed) target.feeBack ??= step.feeBack;
             } else if (step.kind === 'reverse') {
               const live = model.refunds.filter((r) => !r.reversed);
               const target = live[step.pick % Math.max(1, live.length)];
@@ -161,7 +191,8 @@ describe('ledger invariant', () => {
             const money = entries.filter((e) => e.kind !== 'fee').reduce((a, e) => a + e.amountCents, 0);
             const fees = entries.filter((e) => e.kind === 'fee').reduce((a, e) => a + e.amountCents, 0);
             expect(money).toBe(model.captured ? order.totalCents - refunded() - lost() : 0);
-            expect(fees).toBe(model.fee ? -model.fee : 0);
+            const feesBack = model.refunds.filter((r) => !r.reversed).reduce((a, r) => a + (r.feeBack ?? 0), 0);
+            expect(fees).toBe((model.fee ? -model.fee : 0) + feesBack);
           }
         },
       ),

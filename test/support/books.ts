@@ -149,13 +149,22 @@ export async function recordFailure(order: BookOrder, code: string, declineCode:
   );
 }
 
-/** A succeeded refund at `at` (the books and the ledger, as settleRefund does). `reversedAt`: it failed later. */
-export async function refundOrder(order: BookOrder, amountCents: number, at: Date, reversedAt?: Date): Promise<string> {
+/**
+ * A succeeded refund at `at` (the books and the ledger, as settleRefund does). `reversedAt`: it failed later.
+ * `feeReturnedCents`: the provider gave that much of its fee back with it (booked with it, taken back with a reversal).
+ */
+export async function refundOrder(
+  order: BookOrder,
+  amountCents: number,
+  at: Date,
+  reversedAt?: Date,
+  feeReturnedCents?: number,
+): Promise<string> {
   return await transaction(async (tx) => {
     const refund = await tx.queryOne<{ id: string }>(
       `INSERT INTO refunds (payment_id, order_id, provider, amount_cents, currency, status, reason, provider_refund_id,
-         completed_at, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, 'Customer asked for a refund', $7, $8, $8, $9) RETURNING id`,
+         completed_at, created_at, updated_at, fee_returned_cents)
+       VALUES ($1, $2, $3, $4, $5, $6, 'Customer asked for a refund', $7, $8, $8, $9, $10) RETURNING id`,
       [
         order.paymentId,
         order.orderId,
@@ -166,6 +175,7 @@ export async function refundOrder(order: BookOrder, amountCents: number, at: Dat
         `re_${randomUUID().slice(0, 12)}`,
         at,
         reversedAt ?? at,
+        feeReturnedCents ?? null,
       ],
     );
     if (!refund) throw new Error('refund not inserted');
@@ -192,6 +202,11 @@ export async function refundOrder(order: BookOrder, amountCents: number, at: Dat
     };
     await recordMovement(tx, { ...base, kind: 'refund', occurredAt: at });
     if (reversedAt) await recordMovement(tx, { ...base, kind: 'refund_reversal', occurredAt: reversedAt });
+    if (feeReturnedCents) {
+      const fee = { ...base, kind: 'fee_returned' as const, returnedCents: feeReturnedCents };
+      await recordMovement(tx, { ...fee, occurredAt: at });
+      if (reversedAt) await recordMovement(tx, { ...fee, reversal: true, occurredAt: reversedAt });
+    }
     return refund.id;
   });
 }

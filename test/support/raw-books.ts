@@ -8,7 +8,9 @@ import { db } from '../../lib/db/client.js';
  * Timing rules (the same facts the flows record): a capture counts when its payment completed, with
  * its fee and its items; a refund when it completed, and a refund reversed later (status failed after
  * completing) comes back when it was last updated; a dispute is opened at opened_at and won or lost
- * at closed_at; an order counts as started when it was created.
+ * at closed_at; an order counts as started when it was created. A fee the provider gave back with a
+ * refund (refunds.fee_returned_cents) lowers the fees when the refund completed, and counts again
+ * when a reversed refund was last updated: fees are net of returned fees.
  */
 
 export interface RawFigures {
@@ -51,8 +53,18 @@ export async function rawFigures(eventId: string, from: Date, to: Date, provider
      GROUP BY i.ticket_type_id`,
     args,
   );
-  const refunds = await db.queryOne<{ done: number; doneCount: number; back: number; backCount: number }>(
+  const refunds = await db.queryOne<{
+    done: number;
+    doneCount: number;
+    back: number;
+    backCount: number;
+    feeReturned: number;
+    feeTakenBack: number;
+  }>(
     `SELECT
+       coalesce(sum(r.fee_returned_cents) FILTER (WHERE r.completed_at >= $2 AND r.completed_at < $3), 0)::int AS "feeReturned",
+       coalesce(sum(r.fee_returned_cents) FILTER (WHERE r.status = 'failed' AND r.updated_at >= $2 AND r.updated_at < $3), 0)::int
+         AS "feeTakenBack",
        coalesce(sum(r.amount_cents) FILTER (WHERE r.completed_at >= $2 AND r.completed_at < $3), 0)::int AS done,
        count(*) FILTER (WHERE r.completed_at >= $2 AND r.completed_at < $3)::int AS "doneCount",
        coalesce(sum(r.amount_cents) FILTER (WHERE r.status = 'failed' AND r.updated_at >= $2 AND r.updated_at < $3), 0)::int AS back,
@@ -103,7 +115,7 @@ export async function rawFigures(eventId: string, from: Date, to: Date, provider
     outcomes.started = (outcomes.started ?? 0) + o.n;
   }
   const gross = captures.reduce((a, c) => a + c.amount, 0);
-  const fees = captures.reduce((a, c) => a + c.fee, 0);
+  const fees = captures.reduce((a, c) => a + c.fee, 0) - (refunds?.feeReturned ?? 0) + (refunds?.feeTakenBack ?? 0);
   const refunded = (refunds?.done ?? 0) - (refunds?.back ?? 0);
   const lostCents = disputes?.lostCents ?? 0;
   return {
@@ -154,10 +166,12 @@ export async function rawSeries(
        FROM payments p JOIN orders o ON o.id = p.order_id
        WHERE o.event_id = $1 AND ${CAPTURED} AND p.completed_at >= $2 AND p.completed_at < $3 AND $4::text IS NOT NULL
        UNION ALL
-       SELECT ${bucket('r.completed_at')}, 0, r.amount_cents, 0, 0, 0, 0 FROM refunds r JOIN orders o ON o.id = r.order_id
+       SELECT ${bucket('r.completed_at')}, 0, r.amount_cents, -coalesce(r.fee_returned_cents, 0), 0, 0, 0
+       FROM refunds r JOIN orders o ON o.id = r.order_id
        WHERE o.event_id = $1 AND r.completed_at IS NOT NULL AND r.status IN ('succeeded', 'failed') AND r.completed_at >= $2 AND r.completed_at < $3
        UNION ALL
-       SELECT ${bucket('r.updated_at')}, 0, -r.amount_cents, 0, 0, 0, 0 FROM refunds r JOIN orders o ON o.id = r.order_id
+       SELECT ${bucket('r.updated_at')}, 0, -r.amount_cents, coalesce(r.fee_returned_cents, 0), 0, 0, 0
+       FROM refunds r JOIN orders o ON o.id = r.order_id
        WHERE o.event_id = $1 AND r.completed_at IS NOT NULL AND r.status = 'failed' AND r.updated_at >= $2 AND r.updated_at < $3
        UNION ALL
        SELECT ${bucket('d.closed_at')}, 0, 0, 0, d.amount_cents, 0, 0 FROM disputes d JOIN orders o ON o.id = d.order_id

@@ -3,7 +3,8 @@ import { POST as paypalWebhook } from '../../api/webhooks/paypal.js';
 import { capturePayPalOrder } from '../../lib/checkout/capture-paypal-order.js';
 import { expireHeldOrderInTx } from '../../lib/checkout/holds.js';
 import { parseConfig } from '../../lib/config.js';
-import { transaction } from '../../lib/db/client.js';
+import { db, transaction } from '../../lib/db/client.js';
+import { findLedgerMismatches, listLedgerForOrder } from '../../lib/db/models/money-ledger.js';
 import { createPayPalClient, type PayPalClients } from '../../lib/providers/paypal-client.js';
 import { allowedPayPalCertOrigins } from '../../lib/webhooks/paypal/verify.js';
 import type { PayPalSandbox } from '../../sandbox/paypal-sandbox.js';
@@ -206,6 +207,39 @@ describe('PayPal events', () => {
     expect(s.refunds).toHaveLength(1);
     expect(s.refunds[0]).toMatchObject({ source: 'provider', status: 'succeeded', amountCents: 2_500 });
     expect(s.order).toMatchObject({ status: 'partially_refunded', refundedCents: 2_500 });
+  });
+
+  it('PAYMENT.CAPTURE.REFUNDED with a fee given back → the fee booked with the refund once, a resend books nothing', async () => {
+    const { created, paypalOrderId, ticketType } = await paypalCheckout({ quantity: 1 });
+    await sandbox.approve(paypalOrderId);
+    await sandbox.idle();
+    const captureId = String((await orderState(created.orderId, ticketType.id)).payments[0]?.providerPaymentId);
+    sandbox.setReturnFeesOnRefund(true);
+    try {
+      await paypal.paymentsController.refundCapturedPayment({
+        captureId,
+        body: { amount: { currencyCode: 'USD', value: '30.00' } },
+      });
+      await sandbox.idle();
+    } finally {
+      sandbox.setReturnFeesOnRefund(false);
+    }
+    const delivery = sandbox.webhooks.find((w) => w.eventType === 'PAYMENT.CAPTURE.REFUNDED' && w.payload.includes(captureId));
+    expect(delivery?.status).toBe(200);
+    const resource = JSON.parse(String(delivery?.payload)).resource;
+    const returned = Math.round(Number(resource.seller_payable_breakdown.paypal_fee.value) * 100);
+    expect(returned).toBe(Math.floor((3_000 * 349 + 5_000) / 10_000));
+    const s = await orderState(created.orderId, ticketType.id);
+    expect(s.refunds[0]).toMatchObject({ source: 'provider', status: 'succeeded', amountCents: 3_000 });
+    const refundId = s.refunds[0]?.id as string;
+    const feeRows = async () =>
+      (await listLedgerForOrder(db, created.orderId)).filter((e) => e.kind === 'fee' && e.refundId === refundId);
+    expect((await feeRows()).map((e) => e.amountCents)).toEqual([returned]);
+    expect(await findLedgerMismatches(db, created.orderId)).toEqual([]);
+    // PayPal sends it again: nothing more.
+    expect((await sandbox.resendEvent(JSON.parse(String(delivery?.payload)).id)).status).toBe(200);
+    expect((await feeRows()).map((e) => e.amountCents)).toEqual([returned]);
+    expect(await findLedgerMismatches(db, created.orderId)).toEqual([]);
   });
 
   it('late payment without capacity → refunded in full at PayPal, recorded, 200 to PayPal', async () => {

@@ -55,6 +55,8 @@ export const refundSchema = z.object({
   custom_id: z.string().nullish(),
   invoice_id: z.string().nullish(),
   links: z.array(link).nullish(),
+  /** paypal_fee: the part of PayPal's fee refunded with it; net_amount = gross - that fee. */
+  seller_payable_breakdown: z.object({ paypal_fee: money.nullish() }).loose().nullish(),
 });
 
 export function resourceOf<S extends z.ZodType>(payload: unknown, schema: S): z.infer<S> {
@@ -103,4 +105,13 @@ export function feeOf(
     netCents: breakdown.net_amount ? minorUnits(breakdown.net_amount) : undefined,
     providerRef: capture.id,
   };
+}
+
+/** The PayPal fee given back with a refund (seller_payable_breakdown.paypal_fee), when it is there. */
+export function refundFeeOf(
+  refund: z.infer<typeof refundSchema>,
+): { feeReturnedCents: number; currency: string; providerRef: string } | undefined {
+  const fee = refund.seller_payable_breakdown?.paypal_fee;
+  if (!fee) return undefined;
+  return { feeReturnedCents: minorUnits(fee), currency: fee.currency_code, providerRef: refund.id };
 }

@@ -3,11 +3,12 @@ import { matchProviderRefundInTx } from '../../refunds/match-provider-refund.js'
 import { isUuid } from '../../ids.js';
 import type { EventHandler } from '../types.js';
 import { ignored, NotYetApplicableError, processed } from '../types.js';
-import { linkedId, minorUnits, refundSchema, resourceOf } from './objects.js';
+import { linkedId, minorUnits, refundFeeOf, refundSchema, resourceOf } from './objects.js';
 
 /**
  * PAYMENT.CAPTURE.REFUNDED and PAYMENT.CAPTURE.REVERSED: the refund synced by its PayPal id (the
  * capture it belongs to is its `up` link). custom_id carries our refund id for refunds we made.
+ * The fee PayPal gave back with it (seller_payable_breakdown.paypal_fee) is booked with the refund.
  */
 export const paymentCaptureRefunded: EventHandler = async (tx, payload, { actor }) => {
   const refund = resourceOf(payload, refundSchema);
@@ -23,6 +24,7 @@ export const paymentCaptureRefunded: EventHandler = async (tx, payload, { actor 
       amountCents: minorUnits(refund.amount),
       currency: refund.amount.currency_code,
       status: mapPayPalRefundStatus(refund.status ?? 'COMPLETED'),
+      fee: refundFeeOf(refund),
     },
     actor,
   );

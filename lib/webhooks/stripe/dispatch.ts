@@ -2,6 +2,7 @@ import type { EventHandler } from '../types.js';
 import { chargeDisputeClosed } from './charge-dispute-closed.js';
 import { chargeDisputeCreated } from './charge-dispute-created.js';
 import { chargeRefunded } from './charge-refunded.js';
+import { chargeUpdated } from './charge-updated.js';
 import { checkoutSessionAsyncPaymentFailed } from './checkout-session-async-payment-failed.js';
 import { checkoutSessionAsyncPaymentSucceeded } from './checkout-session-async-payment-succeeded.js';
 import { checkoutSessionCompleted } from './checkout-session-completed.js';
@@ -17,6 +18,7 @@ export const STRIPE_HANDLERS: Readonly<Record<string, EventHandler>> = {
   'checkout.session.expired': checkoutSessionExpired,
   'payment_intent.payment_failed': paymentIntentPaymentFailed,
   'charge.refunded': chargeRefunded,
+  'charge.updated': chargeUpdated,
   'refund.created': refundChanged,
   'refund.updated': refundChanged,
   'refund.failed': refundChanged,

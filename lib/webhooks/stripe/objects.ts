@@ -60,6 +60,8 @@ export const chargeSchema = z.object({
   metadata,
   amount_refunded: z.number().int().nullish(),
   refunds: z.object({ data: z.array(refundSchema) }).nullish(),
+  /** The charge's balance transaction (its fee); null until Stripe has made it. */
+  balance_transaction: expandable,
 });
 
 export const disputeSchema = z.object({
