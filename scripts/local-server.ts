@@ -112,8 +112,11 @@ interface HeaderRule {
   headers: { key: string; value: string }[];
 }
 
-/** A vercel.json `source` (path-to-regexp: `:name`, `:name*`, raw groups such as `(.*)`) as an anchored RegExp. */
-function sourcePattern(source: string): RegExp {
+/**
+ * A vercel.json `source` (path-to-regexp: `:name`, `:name*`, raw groups such as `(.*)`) as an anchored RegExp.
+ * As in path-to-regexp, `/:name*` is optional with its slash: `/docs/:path*` matches `/docs` and `/docs/a/b`.
+ */
+export function sourcePattern(source: string): RegExp {
   const parts = source.split(/(\([^)]*\))/);
   const regex = parts
     .map((part) =>
@@ -121,7 +124,9 @@ function sourcePattern(source: string): RegExp {
         ? part
         : part
             .replace(/[.+?^${}|[\]\\]/g, '\\$&')
-            .replace(/:(\w+)(\*)?/g, (_, _name: string, star?: string) => (star ? '(.*)' : '([^/]+)')),
+            .replace(/(\/?):(\w+)(\*)?/g, (_, slash: string, _name: string, star?: string) =>
+              star ? `(?:${slash}(.*))?` : `${slash}([^/]+)`,
+            ),
     )
     .join('');
   return new RegExp(`^${regex}$`);
