@@ -114,7 +114,8 @@ interface HeaderRule {
 
 /**
  * A vercel.json `source` (path-to-regexp: `:name`, `:name*`, raw groups such as `(.*)`) as an anchored RegExp.
- * As in path-to-regexp, `/:name*` is optional with its slash: `/docs/:path*` matches `/docs` and `/docs/a/b`.
+ * As Vercel compiles it (path-to-regexp 6, strict): `/:name*` is optional with its slash, so `/docs/:path*` matches
+ * `/docs` and `/docs/a/b` but not `/docs/`; `(.*)` is a raw group (`/docs(.*)` matches all three).
  */
 export function sourcePattern(source: string): RegExp {
   const parts = source.split(/(\([^)]*\))/);
@@ -125,7 +126,7 @@ export function sourcePattern(source: string): RegExp {
         : part
             .replace(/[.+?^${}|[\]\\]/g, '\\$&')
             .replace(/(\/?):(\w+)(\*)?/g, (_, slash: string, _name: string, star?: string) =>
-              star ? `(?:${slash}(.*))?` : `${slash}([^/]+)`,
+              star ? `(?:${slash}([^/]+(?:/[^/]+)*))?` : `${slash}([^/]+)`,
             ),
     )
     .join('');

@@ -122,10 +122,12 @@ describe('local server', () => {
 
   it('applies every matching vercel.json header rule in order: a later rule replaces an earlier value', async () => {
     const headersOf = async (path: string) => (await fetch(`${server.url}${path}`)).headers;
-    for (const path of ['/css', '/css/', '/css/site.css', '/css/a/b']) {
+    for (const path of ['/css', '/css/site.css', '/css/a/b']) {
       expect((await headersOf(path)).get('x-policy'), path).toBe('relaxed');
       expect((await headersOf(path)).get('x-site'), path).toBe('yes');
     }
-    for (const path of ['/', '/cssx', '/api/health']) expect((await headersOf(path)).get('x-policy'), path).toBe('strict');
+    // As Vercel compiles `/css/:path*`: the bare `/css/` is not matched.
+    for (const path of ['/', '/css/', '/cssx', '/api/health'])
+      expect((await headersOf(path)).get('x-policy'), path).toBe('strict');
   });
 });
