@@ -112,8 +112,12 @@ interface HeaderRule {
   headers: { key: string; value: string }[];
 }
 
-/** A vercel.json `source` (path-to-regexp: `:name`, `:name*`, raw groups such as `(.*)`) as an anchored RegExp. */
-function sourcePattern(source: string): RegExp {
+/**
+ * A vercel.json `source` (path-to-regexp: `:name`, `:name*`, raw groups such as `(.*)`) as an anchored RegExp.
+ * As Vercel compiles it (path-to-regexp 6, strict): `/:name*` is optional with its slash, so `/docs/:path*` matches
+ * `/docs` and `/docs/a/b` but not `/docs/`; `(.*)` is a raw group (`/docs(.*)` matches all three).
+ */
+export function sourcePattern(source: string): RegExp {
   const parts = source.split(/(\([^)]*\))/);
   const regex = parts
     .map((part) =>
@@ -121,7 +125,9 @@ function sourcePattern(source: string): RegExp {
         ? part
         : part
             .replace(/[.+?^${}|[\]\\]/g, '\\$&')
-            .replace(/:(\w+)(\*)?/g, (_, _name: string, star?: string) => (star ? '(.*)' : '([^/]+)')),
+            .replace(/(\/?):(\w+)(\*)?/g, (_, slash: string, _name: string, star?: string) =>
+              star ? `(?:${slash}([^/]+(?:/[^/]+)*))?` : `${slash}([^/]+)`,
+            ),
     )
     .join('');
   return new RegExp(`^${regex}$`);

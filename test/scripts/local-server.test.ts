@@ -33,6 +33,16 @@ beforeAll(async () => {
         { source: '/healthz', destination: '/api/health' },
         { source: '/o/:id', destination: '/api/orders/:id' },
       ],
+      headers: [
+        {
+          source: '/(.*)',
+          headers: [
+            { key: 'x-policy', value: 'strict' },
+            { key: 'x-site', value: 'yes' },
+          ],
+        },
+        { source: '/css/:path*', headers: [{ key: 'x-policy', value: 'relaxed' }] },
+      ],
     }),
   );
   write('public/index.html', '<h1>festival</h1>');
@@ -108,5 +118,16 @@ describe('local server', () => {
     expect((await get('/vercel.json')).status).toBe(404);
     expect((await get('/..%2fsecret.txt')).status).toBe(404);
     expect((await get('/api/../secret.txt')).status).toBe(404);
+  });
+
+  it('applies every matching vercel.json header rule in order: a later rule replaces an earlier value', async () => {
+    const headersOf = async (path: string) => (await fetch(`${server.url}${path}`)).headers;
+    for (const path of ['/css', '/css/site.css', '/css/a/b']) {
+      expect((await headersOf(path)).get('x-policy'), path).toBe('relaxed');
+      expect((await headersOf(path)).get('x-site'), path).toBe('yes');
+    }
+    // As Vercel compiles `/css/:path*`: the bare `/css/` is not matched.
+    for (const path of ['/', '/css/', '/cssx', '/api/health'])
+      expect((await headersOf(path)).get('x-policy'), path).toBe('strict');
   });
 });
