@@ -3,7 +3,7 @@ import * as revenueRoute from '../../api/analytics/revenue.js';
 import * as summaryRoute from '../../api/analytics/summary.js';
 import { foldRollups } from '../../lib/analytics/fold-rollups.js';
 import { roundedDiv } from '../../lib/analytics/get-analytics-summary.js';
-import { makeKey, type TestKey } from '../backoffice/support.js';
+import { makeKey, type TestKey } from '../support/staff.js';
 import { type BookOrder, disputeOrder, makeOrder, recordFailure, refundOrder } from '../support/books.js';
 import { createEventWithTicketTypes } from '../support/factories.js';
 import { call } from '../support/http.js';

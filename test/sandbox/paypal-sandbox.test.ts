@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPayPalClient, type PayPalClients, rewritePayPalUrl } from '../../lib/providers/paypal-client.js';
 import { createCertificateFetcher, verifyPayPalWebhookSignature } from '../../lib/providers/paypal-webhook-signature.js';
 import { type PayPalSandbox, startPayPalSandbox } from '../../sandbox/paypal-sandbox.js';
-import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 const WEBHOOK_ID = 'SBXWEBHOOK8F3K2';
 const CLIENT_ID = 'sandbox-client-id';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as whoami from '../../api/admin/whoami.js';
 import { revokeApiKey } from '../../lib/auth/api-keys.js';
 import { call } from '../support/http.js';
-import { makeExpiredKey, makeKey, makeRevokedKey, TEST_ACTOR, withoutRequestId } from './support.js';
+import { makeExpiredKey, makeKey, makeRevokedKey, TEST_ACTOR, withoutRequestId } from '../support/staff.js';
 
 const ask = (headers: Record<string, string> = {}) => call(whoami.GET, { path: '/api/admin/whoami', headers });
 

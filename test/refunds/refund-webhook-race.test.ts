@@ -8,8 +8,8 @@ import { listPaymentsForOrder } from '../../lib/db/models/payments.js';
 import { listRefundsForOrder } from '../../lib/db/models/refunds.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { call } from '../support/http.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../sandbox/webhook-receiver.js';
-import { makeKey, paidStripeOrder, type TestKey } from './support.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
+import { makeKey, paidStripeOrder, type TestKey } from '../support/staff.js';
 import { startStripeSandboxForApp } from '../support/providers.js';
 
 /**

@@ -6,8 +6,8 @@ import type { Actor } from '../../lib/db/models/audit-log.js';
 import { finalizeOrderPayment } from '../../lib/payments/finalize-order.js';
 import type { PayPalSandbox } from '../../sandbox/paypal-sandbox.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
-import { startCheckout } from '../support/checkout.js';
-import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
+import { startCheckout } from './checkout.js';
+import { checkoutBody, createEventWithTicketTypes } from './factories.js';
 
 /** Test helpers for the back office: real keys made by the real domain functions. */
 

@@ -8,7 +8,7 @@ import { csvField } from '../../lib/db/queries/transactions.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { uniqueEmail } from '../support/factories.js';
 import { call } from '../support/http.js';
-import { makeKey, type PaidOrder, paidStripeOrder, type TestKey } from './support.js';
+import { makeKey, type PaidOrder, paidStripeOrder, type TestKey } from '../support/staff.js';
 import { startStripeSandboxForApp } from '../support/providers.js';
 
 let sandbox: StripeSandbox;

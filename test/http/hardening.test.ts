@@ -8,7 +8,7 @@ import * as tickets from '../../api/tickets.js';
 import { resetConfigForTests } from '../../lib/config.js';
 import { db } from '../../lib/db/client.js';
 import { hitRateLimit, setRateLimitClockForTests } from '../../lib/http/rate-limit.js';
-import { makeKey } from '../backoffice/support.js';
+import { makeKey } from '../support/staff.js';
 import { useProviderSandboxes } from '../support/providers.js';
 import { checkoutBody, createEventWithTicketTypes, eventFootprint, rowCounts } from '../support/factories.js';
 import { call } from '../support/http.js';

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lib/config.js';
-import { deriveTimeBudget, worstCaseMs } from '../../lib/time-budget.js';
+import { parseConfig } from '../lib/config.js';
+import { deriveTimeBudget, worstCaseMs } from '../lib/time-budget.js';
 
 /** The one time budget (lib/time-budget.ts) against the function limit vercel.json gives. */
 
-const vercel = JSON.parse(readFileSync(new URL('../../vercel.json', import.meta.url), 'utf8')) as {
+const vercel = JSON.parse(readFileSync(new URL('../vercel.json', import.meta.url), 'utf8')) as {
   functions: Record<string, { maxDuration?: number }>;
   crons: { path: string }[];
 };

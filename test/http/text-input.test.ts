@@ -11,7 +11,7 @@ import * as tickets from '../../api/tickets.js';
 import { API_KEY_SCOPES } from '../../lib/auth/api-keys.js';
 import { encodeCursor } from '../../lib/db/queries/search-params.js';
 import { findUnsafeText } from '../../lib/http/text-input.js';
-import { makeKey } from '../backoffice/support.js';
+import { makeKey } from '../support/staff.js';
 import { useProviderSandboxes } from '../support/providers.js';
 import { checkoutBody, createEventWithTicketTypes, rowCounts } from '../support/factories.js';
 import { call } from '../support/http.js';

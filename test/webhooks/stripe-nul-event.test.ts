@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../../lib/db/client.js';
 import { configureStripe } from '../support/providers.js';
-import { deliverStripe, inboxRow, stripeEvent } from '../webhooks/support.js';
+import { deliverStripe, inboxRow, stripeEvent } from './support.js';
 
 /** Issue 18: a signed Stripe event with \u0000 (or a lone surrogate) is stored losslessly and acknowledged. */
 

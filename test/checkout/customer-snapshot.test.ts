@@ -6,7 +6,7 @@ import * as transactions from '../../api/payments/transactions.js';
 import { API_KEY_SCOPES } from '../../lib/auth/api-keys.js';
 import { resetConfigForTests } from '../../lib/config.js';
 import { db } from '../../lib/db/client.js';
-import { makeKey } from '../backoffice/support.js';
+import { makeKey } from '../support/staff.js';
 import { useProviderSandboxes } from '../support/providers.js';
 import { checkoutBody, createEventWithTicketTypes, uniqueEmail } from '../support/factories.js';
 import { call } from '../support/http.js';

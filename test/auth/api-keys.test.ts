@@ -7,7 +7,7 @@ import { db } from '../../lib/db/client.js';
 import { findApiKeyById } from '../../lib/db/models/api-keys.js';
 import { setRateLimitClockForTests } from '../../lib/http/rate-limit.js';
 import { call } from '../support/http.js';
-import { makeExpiredKey, makeKey, makeRevokedKey } from './support.js';
+import { makeExpiredKey, makeKey, makeRevokedKey } from '../support/staff.js';
 
 afterEach(() => setRateLimitClockForTests());
 

@@ -14,9 +14,9 @@ import { refundIdempotencyKey } from '../../lib/refunds/refund-call.js';
 import { armCrashPointForTests, disarmCrashPointsForTests } from '../../lib/testing/crash-points.js';
 import type { PayPalSandbox } from '../../sandbox/paypal-sandbox.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../sandbox/webhook-receiver.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { call } from '../support/http.js';
-import { makeKey, paidPayPalOrder, paidStripeOrder, type TestKey } from '../backoffice/support.js';
+import { makeKey, paidPayPalOrder, paidStripeOrder, type TestKey } from '../support/staff.js';
 import { startPayPalSandboxForApp, startStripeSandboxForApp } from '../support/providers.js';
 
 /**

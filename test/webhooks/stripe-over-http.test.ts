@@ -6,7 +6,7 @@ import { type LocalServer, startLocalServer } from '../../scripts/local-server.j
 import { startCheckout } from '../support/checkout.js';
 import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
 import { startStripeSandboxForApp, TEST_STRIPE_SECRET_KEY, TEST_STRIPE_WEBHOOK_SECRET } from '../support/providers.js';
-import { orderState } from '../webhooks/support.js';
+import { orderState } from './support.js';
 
 /**
  * POST /api/webhooks/stripe end to end over HTTP: checkout creates the session at the Stripe sandbox,

@@ -8,7 +8,7 @@ import { db } from '../../lib/db/client.js';
 import { DbError } from '../../lib/db/errors.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { call } from '../support/http.js';
-import { makeKey, makeRevokedKey, type PaidOrder, paidStripeOrder, type TestKey } from './support.js';
+import { makeKey, makeRevokedKey, type PaidOrder, paidStripeOrder, type TestKey } from '../support/staff.js';
 import { startStripeSandboxForApp } from '../support/providers.js';
 
 let sandbox: StripeSandbox;

@@ -6,7 +6,7 @@ import { findOrderById } from '../../lib/db/models/orders.js';
 import { listRefundsForOrder } from '../../lib/db/models/refunds.js';
 import type { PayPalSandbox } from '../../sandbox/paypal-sandbox.js';
 import { call } from '../support/http.js';
-import { makeKey, paidPayPalOrder, type TestKey } from './support.js';
+import { makeKey, paidPayPalOrder, type TestKey } from '../support/staff.js';
 import { startPayPalSandboxForApp } from '../support/providers.js';
 
 let paypal: PayPalSandbox;

@@ -26,7 +26,7 @@ import type { ApiKeyScope } from '../../lib/db/models/api-keys.js';
 import { insertWebhookEventIfNew } from '../../lib/db/models/webhook-events.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { type CallOptions, call } from '../support/http.js';
-import { makeExpiredKey, makeKey, makeRevokedKey, paidStripeOrder, type TestKey, withoutRequestId } from './support.js';
+import { makeExpiredKey, makeKey, makeRevokedKey, paidStripeOrder, type TestKey, withoutRequestId } from '../support/staff.js';
 import { startStripeSandboxForApp } from '../support/providers.js';
 
 /**

@@ -12,7 +12,7 @@ import { checkUnconfirmedRefunds } from '../../lib/refunds/check-unconfirmed-ref
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { checkoutBody, createEventWithTicketTypes, ticketCounters } from '../support/factories.js';
 import { call } from '../support/http.js';
-import { makeKey, paidStripeOrder, type TestKey } from './support.js';
+import { makeKey, paidStripeOrder, type TestKey } from '../support/staff.js';
 import { startStripeSandboxForApp } from '../support/providers.js';
 
 let sandbox: StripeSandbox;

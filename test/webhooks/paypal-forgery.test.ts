@@ -12,7 +12,7 @@ import { type LocalServer, startLocalServer } from '../../scripts/local-server.j
 import { startCheckout } from '../support/checkout.js';
 import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
 import { call } from '../support/http.js';
-import { countInbox, createPendingOrder, inboxRow, orderState } from '../webhooks/support.js';
+import { countInbox, createPendingOrder, inboxRow, orderState } from './support.js';
 
 /**
  * Issue 18, forged PayPal webhooks: a certificate that does not chain to a trusted root, one from

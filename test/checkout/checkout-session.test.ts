@@ -12,7 +12,7 @@ import { call } from '../support/http.js';
 
 // A 30-minute hold: these tests pin the case where the hold and the Stripe session end together (a hold at
 // least Stripe's 30-minute minimum). A shorter hold (the default is 15) is covered in
-// test/security/customer-snapshot.test.ts (HOLD_MINUTES=10: tickets held 10 minutes, the session 30+).
+// test/checkout/customer-snapshot.test.ts (HOLD_MINUTES=10: tickets held 10 minutes, the session 30+).
 const providers = useProviderSandboxes({ HOLD_MINUTES: '30' });
 const SITE = 'https://www.alocubanoboulderfest.org';
 
