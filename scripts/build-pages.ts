@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -8,14 +9,44 @@ import { build } from 'esbuild';
  *   pricing rule) → public/assets/{checkout,success,cancel}.js, one self-contained ES module each;
  * - the staff dashboard: web/admin/main.ts (importing lib/money.ts's decimal parser and uPlot from npm)
  *   → public/admin/dashboard.js, plus public/admin/dashboard.css (uPlot's stylesheet, bundled: no CDN).
- * The HTML and the hand-written CSS in public/ are committed; these outputs are generated (git-ignored) by
- * `npm run build:pages`, which `npm run dev`, `npm run build:vercel` and the browser tests call.
+ * - the return pages: web/return-page.html (the one head and header) around web/{success,cancel}.html (each
+ *   page's <main>) → public/tickets/{success,cancel}/index.html.
+ * The checkout and dashboard HTML and the hand-written CSS in public/ are committed; these outputs are generated
+ * (git-ignored) by `npm run build:pages`, which `npm run dev`, `npm run build:vercel` and the browser tests call.
  */
 
 const ROOT = resolve(import.meta.dirname, '..');
 export const PAGE_ENTRIES = ['checkout', 'success', 'cancel'] as const;
 /** The staff dashboard (public/admin/): entry under web/, output under public/ (without extension). */
 export const ADMIN_ENTRY = { in: 'web/admin/main.ts', out: 'admin/dashboard' } as const;
+
+/** The provider's return pages (/tickets/<name>): their <title> and script; the <main> is web/<name>.html. */
+export const RETURN_PAGES = [
+  { name: 'success', title: 'Your order' },
+  { name: 'cancel', title: 'Payment cancelled' },
+] as const;
+
+/** Writes public/tickets/<name>/index.html for each return page: web/return-page.html with its slots filled. */
+function writeReturnPages(root: string): string[] {
+  const layout = readFileSync(resolve(root, 'web/return-page.html'), 'utf8');
+  return RETURN_PAGES.map(({ name, title }) => {
+    const slots: Record<string, string> = {
+      title,
+      script: name,
+      main: readFileSync(resolve(root, 'web', `${name}.html`), 'utf8'),
+    };
+    const file = resolve(root, 'public/tickets', name, 'index.html');
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(
+      file,
+      layout.replace(/\{\{(\w+)\}\}/g, (_, slot: string) => {
+        if (!(slot in slots)) throw new Error(`build-pages: web/return-page.html has an unknown slot {{${slot}}}`);
+        return slots[slot] as string;
+      }),
+    );
+    return relative(root, file);
+  });
+}
 
 export async function buildPages(options: { root?: string; minify?: boolean } = {}): Promise<string[]> {
   const root = options.root ?? ROOT;
@@ -40,7 +71,7 @@ export async function buildPages(options: { root?: string; minify?: boolean } = 
   if (result.warnings.length > 0) {
     throw new Error(`build-pages: ${result.warnings.map((w) => w.text).join('; ')}`);
   }
-  return Object.keys(result.metafile.outputs);
+  return [...Object.keys(result.metafile.outputs), ...writeReturnPages(root)];
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
