@@ -9,6 +9,7 @@ import { findOrderById, insertOrder, type Order, type Provider } from '../../lib
 import { insertPayment, listPaymentsForOrder, type Payment, updatePayment } from '../../lib/db/models/payments.js';
 import { listRefundsForOrder } from '../../lib/db/models/refunds.js';
 import { type TicketType, tryTakeHold } from '../../lib/db/models/ticket-types.js';
+import type { StripeClient } from '../../lib/providers/stripe-client.js';
 import { type StripeResource, stripeObject } from '../../sandbox/fixtures/index.js';
 import { call } from '../support/http.js';
 import { TEST_STRIPE_WEBHOOK_SECRET } from '../support/providers.js';
@@ -287,4 +288,23 @@ export function refundedChargeFor(p: PendingOrder, refunds: Json[]): Json {
     orderId: p.order.id,
     refunds,
   });
+}
+
+/** A Checkout Session on the Stripe sandbox for a pending order, as checkout would create it; its payment points at it. */
+export async function sandboxSessionFor(stripe: StripeClient, p: PendingOrder): Promise<string> {
+  const session = await stripe.checkout.sessions.create({
+    mode: 'payment',
+    client_reference_id: p.order.id,
+    metadata: { order_id: p.order.id },
+    payment_intent_data: { metadata: { order_id: p.order.id } },
+    success_url: 'http://localhost:3000/thanks',
+    line_items: [
+      {
+        quantity: p.quantity,
+        price_data: { currency: 'usd', unit_amount: p.ticketType.priceCents, product_data: { name: p.ticketType.name } },
+      },
+    ],
+  });
+  await db.query('UPDATE payments SET provider_session_id = $2 WHERE id = $1', [p.payment.id, session.id]);
+  return session.id;
 }
