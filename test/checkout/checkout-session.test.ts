@@ -7,7 +7,7 @@ import { listOrderItems } from '../../lib/db/models/order-items.js';
 import { findOrderById } from '../../lib/db/models/orders.js';
 import { listPaymentsForOrder } from '../../lib/db/models/payments.js';
 import { lastRequest, useProviderSandboxes } from '../support/providers.js';
-import { checkoutBody, createEventWithTicketTypes, ticketCounters, uniqueEmail } from '../support/factories.js';
+import { checkoutBody, createEventWithTicketTypes, TWO_ATTENDEES, ticketCounters, uniqueEmail } from '../support/factories.js';
 import { call } from '../support/http.js';
 
 // A 30-minute hold: these tests pin the case where the hold and the Stripe session end together (a hold at
@@ -15,6 +15,7 @@ import { call } from '../support/http.js';
 // test/checkout/customer-snapshot.test.ts (HOLD_MINUTES=10: tickets held 10 minutes, the session 30+).
 const providers = useProviderSandboxes({ HOLD_MINUTES: '30' });
 const SITE = 'https://www.alocubanoboulderfest.org';
+const post = (body: unknown) => call(checkout.POST, { method: 'POST', body });
 
 async function festival() {
   return await createEventWithTicketTypes({
@@ -37,10 +38,7 @@ describe('POST /api/payments/checkout-session — Stripe', () => {
           {
             ticketType: 'weekend',
             quantity: 2,
-            attendees: [
-              { firstName: 'Ana', lastName: 'García', email: 'ana@example.test' },
-              { firstName: 'Luis', lastName: 'Pérez', email: 'luis@example.test' },
-            ],
+            attendees: TWO_ATTENDEES,
           },
           { ticketType: 'social', quantity: 1 },
         ],
@@ -103,9 +101,8 @@ describe('POST /api/payments/checkout-session — Stripe', () => {
 
   it('sends Stripe what the SDK should: minor units after sliding scale, idempotency key, order ids, expiry = hold', async () => {
     const { event } = await festival();
-    const res = await call(checkout.POST, {
-      method: 'POST',
-      body: checkoutBody(
+    const res = await post(
+      checkoutBody(
         event,
         [
           { ticketType: 'weekend', quantity: 3 },
@@ -117,7 +114,7 @@ describe('POST /api/payments/checkout-session — Stripe', () => {
           cancelUrl: `${SITE}/tickets`,
         },
       ),
-    });
+    );
     expect(res.status).toBe(201);
     const sent = lastRequest(providers.stripe.requests, 'POST', '/v1/checkout/sessions');
     expect(sent.headers['idempotency-key']).toBe(`checkout-${res.body.orderId}`);
@@ -143,7 +140,7 @@ describe('POST /api/payments/checkout-session — Stripe', () => {
   it('holds at least 30 minutes at Stripe: expires_at is the hold expiry, 30+ minutes from now', async () => {
     const { event } = await festival();
     const before = Date.now();
-    const res = await call(checkout.POST, { method: 'POST', body: checkoutBody(event, [{ ticketType: 'social', quantity: 1 }]) });
+    const res = await post(checkoutBody(event, [{ ticketType: 'social', quantity: 1 }]));
     expect(res.status).toBe(201);
     const expiresAt = Date.parse(res.body.expiresAt);
     expect(expiresAt - before).toBeGreaterThanOrEqual(30 * 60_000);
@@ -154,9 +151,8 @@ describe('POST /api/payments/checkout-session — Stripe', () => {
 describe('POST /api/payments/checkout-session — PayPal', () => {
   it('creates a PayPal order through the SDK: PayPal-Request-Id, reference/custom id, invoice id, breakdown and items after sliding scale', async () => {
     const { event, types } = await festival();
-    const res = await call(checkout.POST, {
-      method: 'POST',
-      body: checkoutBody(
+    const res = await post(
+      checkoutBody(
         event,
         [
           { ticketType: 'weekend', quantity: 2 },
@@ -167,7 +163,7 @@ describe('POST /api/payments/checkout-session — PayPal', () => {
           slidingScalePercent: 10,
         },
       ),
-    });
+    );
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ provider: 'paypal', status: 'pending', totalCents: 2 * 5850 + 2500 });
     const sent = lastRequest(providers.paypal.requests, 'POST', '/v2/checkout/orders');

@@ -7,7 +7,7 @@ import { db } from '../../lib/db/client.js';
 import { listPaymentsForOrder } from '../../lib/db/models/payments.js';
 import { finalizeOrderPayment } from '../../lib/payments/finalize-order.js';
 import { useProviderSandboxes } from '../support/providers.js';
-import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
+import { checkoutBody, createEventWithTicketTypes, TWO_ATTENDEES } from '../support/factories.js';
 import { call } from '../support/http.js';
 
 useProviderSandboxes();
@@ -24,10 +24,7 @@ async function placeOrder() {
         {
           ticketType: 'weekend',
           quantity: 2,
-          attendees: [
-            { firstName: 'Ana', lastName: 'García', email: 'ana@example.test' },
-            { firstName: 'Luis', lastName: 'Pérez', email: 'luis@example.test' },
-          ],
+          attendees: TWO_ATTENDEES,
         },
       ],
       { slidingScalePercent: 20 },

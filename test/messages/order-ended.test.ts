@@ -9,9 +9,9 @@ import { call } from '../support/http.js';
 import { mailTo, outboxFor, settleMail, useMailCatcher } from '../support/mail.js';
 import { useStripeSandbox } from '../support/providers.js';
 import {
-  checkoutSession,
   createPendingOrder,
   deliverStripe,
+  expiredSessionFor,
   type PendingOrder,
   sandboxSessionFor,
   stripeEvent,
@@ -44,17 +44,7 @@ async function emailOf(orderId: string): Promise<string> {
 }
 
 function expiredEvent(p: PendingOrder, sessionId = p.sessionId) {
-  return stripeEvent(
-    'checkout.session.expired',
-    checkoutSession({
-      sessionId,
-      orderId: p.order.id,
-      paymentIntentId: null,
-      amountTotal: p.order.totalCents,
-      paymentStatus: 'unpaid',
-      status: 'expired',
-    }),
-  );
+  return stripeEvent('checkout.session.expired', expiredSessionFor(p, sessionId));
 }
 
 describe('orders that end without tickets', () => {

@@ -81,24 +81,26 @@ export interface StripeSandboxWithClient {
  * Use at top level: `const stripe = useStripeSandbox(); ... stripe.sandbox.pay(...)`.
  */
 export function useStripeSandbox(): StripeSandboxWithClient {
-  let sandbox: StripeSandbox | undefined;
-  let client: StripeClient | undefined;
+  let started: StripeSandboxWithClient | undefined;
   beforeAll(async () => {
-    sandbox = await startStripeSandboxForApp({ webhookSecret: TEST_STRIPE_WEBHOOK_SECRET });
-    client = createStripeClient({ secretKey: TEST_STRIPE_SECRET_KEY, apiBaseUrl: sandbox.url, maxNetworkRetries: 0 });
+    const sandbox = await startStripeSandboxForApp({ webhookSecret: TEST_STRIPE_WEBHOOK_SECRET });
+    const client = createStripeClient({ secretKey: TEST_STRIPE_SECRET_KEY, apiBaseUrl: sandbox.url, maxNetworkRetries: 0 });
+    started = { sandbox, client };
   });
   afterAll(async () => {
-    await sandbox?.close();
+    await started?.sandbox.close();
     configureStripe();
   });
+  const whenStarted = (): StripeSandboxWithClient => {
+    if (!started) throw new Error('Stripe sandbox not started (use inside tests)');
+    return started;
+  };
   return {
     get sandbox() {
-      if (!sandbox) throw new Error('Stripe sandbox not started (use inside tests)');
-      return sandbox;
+      return whenStarted().sandbox;
     },
     get client() {
-      if (!client) throw new Error('Stripe sandbox not started (use inside tests)');
-      return client;
+      return whenStarted().client;
     },
   };
 }

@@ -3,9 +3,9 @@ import { db } from '../../lib/db/client.js';
 import { findRefundByProviderId } from '../../lib/db/models/refunds.js';
 import { processWebhookEvent } from '../../lib/webhooks/inbox.js';
 import {
-  checkoutSession,
   createPendingOrder,
   deliverStripe,
+  expiredSessionFor,
   inboxRow,
   orderState,
   type PendingOrder,
@@ -29,14 +29,7 @@ async function payAtSandbox(sessionId: string) {
 
 /** Our hold runs out (the checkout.session.expired path), while the buyer is still on Stripe's page. */
 async function expireOurHold(p: PendingOrder, sessionId: string) {
-  const expired = checkoutSession({
-    sessionId,
-    orderId: p.order.id,
-    paymentIntentId: null,
-    amountTotal: p.order.totalCents,
-    paymentStatus: 'unpaid',
-    status: 'expired',
-  });
+  const expired = expiredSessionFor(p, sessionId);
   expect((await deliverStripe(stripeEvent('checkout.session.expired', expired))).status).toBe(200);
   expect((await orderState(p.order.id, p.ticketType.id)).order.status).toBe('expired');
 }

@@ -268,6 +268,11 @@ export function paidSessionFor(p: PendingOrder, overrides: Partial<SessionFields
   });
 }
 
+/** The pending order's Checkout Session (or `sessionId`) as Stripe reports it expired: unpaid, no payment intent. */
+export function expiredSessionFor(p: PendingOrder, sessionId = p.sessionId): Json {
+  return paidSessionFor(p, { sessionId, paymentIntentId: null, paymentStatus: 'unpaid', status: 'expired' });
+}
+
 /** The fixture `refund` against a pending order's payment, for the whole order unless overridden. */
 export function refundFor(p: PendingOrder, overrides: Partial<Parameters<typeof stripeRefund>[0]> = {}): Json {
   return stripeRefund({
