@@ -3,7 +3,6 @@ import Ajv from 'ajv';
 import { X509Certificate } from 'node:crypto';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { POST as paypalWebhook } from '../../api/webhooks/paypal.js';
 import { parseConfig, resetConfigForTests } from '../../lib/config.js';
 import { SANDBOX_CA_PEM, trustedPayPalRoots } from '../../lib/providers/paypal-cert-trust.js';
 import { chainsToTrustedRoot, parseCertificateBundle } from '../../lib/providers/paypal-webhook-signature.js';
@@ -11,8 +10,7 @@ import { type PayPalSandbox, startPayPalSandbox } from '../../sandbox/paypal-san
 import { type LocalServer, startLocalServer } from '../../scripts/local-server.js';
 import { startCheckout } from '../support/checkout.js';
 import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
-import { call } from '../support/http.js';
-import { countInbox, createPendingOrder, inboxRow, orderState } from './support.js';
+import { countInbox, createPendingOrder, deliverPayPal, inboxRow, orderState } from './support.js';
 
 /**
  * Issue 18, forged PayPal webhooks: a certificate that does not chain to a trusted root, one from
@@ -65,15 +63,6 @@ afterAll(async () => {
   await Promise.all([sandbox?.close(), selfSigned?.close(), otherCa?.close()]);
 });
 
-async function post(rawBody: string, headers: Record<string, string>) {
-  return await call(paypalWebhook, {
-    method: 'POST',
-    path: '/api/webhooks/paypal',
-    headers: { 'content-type': 'application/json', ...headers },
-    rawBody,
-  });
-}
-
 /** A forged PAYMENT.CAPTURE.COMPLETED for a pending $600 order, as the attacker would write it. */
 async function forgedCompletion(by: PayPalSandbox) {
   const p = await createPendingOrder({ provider: 'paypal', quantity: 2, priceCents: 30_000 });
@@ -93,7 +82,7 @@ async function expectRefusedNothingStored(
   forged: Awaited<ReturnType<typeof forgedCompletion>>,
   headers: Record<string, string>,
 ): Promise<void> {
-  const response = await post(forged.raw, headers);
+  const response = await deliverPayPal(forged.raw, headers);
   expect(response.status, response.text).toBe(400);
   expect(response.body.error.code).toBe('WEBHOOK_SIGNATURE_INVALID');
   expect(await countInbox(String(forged.event.id))).toBe(0);

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
+import { POST as paypalWebhook } from '../../api/webhooks/paypal.js';
 import { POST as stripeWebhook } from '../../api/webhooks/stripe.js';
 import { db, transaction } from '../../lib/db/client.js';
 import { listAuditForEntity } from '../../lib/db/models/audit-log.js';
@@ -156,6 +157,16 @@ export async function deliverStripe(
   if (signature !== null) headers['stripe-signature'] = signature;
   const response = await call(stripeWebhook, { method: 'POST', path: '/api/webhooks/stripe', headers, rawBody: payload });
   return { status: response.status, body: response.body };
+}
+
+/** Posts a raw PayPal webhook body with the given headers straight to the route handler. */
+export async function deliverPayPal(rawBody: string, headers: Record<string, string>) {
+  return await call(paypalWebhook, {
+    method: 'POST',
+    path: '/api/webhooks/paypal',
+    headers: { 'content-type': 'application/json', ...headers },
+    rawBody,
+  });
 }
 
 export interface PendingOrder {
