@@ -16,6 +16,16 @@ let receiver: WebhookReceiver;
 let paypal: PayPalClients;
 const fetchCertificate = createCertificateFetcher();
 
+/** What the app's webhook route checks a delivery with: offline, against the certificate at PAYPAL-CERT-URL. */
+const verification = (headers: Headers, rawBody: string) => ({
+  headers,
+  rawBody,
+  webhookId: WEBHOOK_ID,
+  fetchCertificate,
+  allowedCertOrigins: [new URL(sandbox.url).origin],
+  trustedRoots: [new X509Certificate(SANDBOX_CA_PEM)],
+});
+
 interface PayPalErrorBody {
   name?: string;
   message?: string;
@@ -88,14 +98,7 @@ async function capturedOrder(): Promise<{ orderId: string; captureId: string }> 
 beforeAll(async () => {
   receiver = await startWebhookReceiver(async (rawBody, headers) => {
     // What the app's webhook route does: verify offline against the certificate at PAYPAL-CERT-URL.
-    const result = await verifyPayPalWebhookSignature({
-      headers,
-      rawBody,
-      webhookId: WEBHOOK_ID,
-      fetchCertificate,
-      allowedCertOrigins: [new URL(sandbox.url).origin],
-      trustedRoots: [new X509Certificate(SANDBOX_CA_PEM)],
-    });
+    const result = await verifyPayPalWebhookSignature(verification(headers, rawBody));
     return result.ok ? 'ok' : result.reason;
   });
   sandbox = await startPayPalSandbox({
@@ -458,14 +461,7 @@ describe('webhook signatures', () => {
     expect(delivery?.status).toBe(200);
     const headers = new Headers(delivery?.headers);
     const rawBody = delivery?.payload ?? '';
-    const input = {
-      headers,
-      rawBody,
-      webhookId: WEBHOOK_ID,
-      fetchCertificate,
-      allowedCertOrigins: [new URL(sandbox.url).origin],
-      trustedRoots: [new X509Certificate(SANDBOX_CA_PEM)],
-    };
+    const input = verification(headers, rawBody);
     expect(await verifyPayPalWebhookSignature(input)).toEqual({ ok: true });
     expect(await verifyPayPalWebhookSignature({ ...input, rawBody: rawBody.replace('"COMPLETED"', '"PENDING"') })).toMatchObject({
       ok: false,
