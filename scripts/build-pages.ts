@@ -11,9 +11,12 @@ import { build } from 'esbuild';
  * - the staff dashboard: web/admin/main.ts (importing lib/money.ts's decimal parser and uPlot from npm)
  *   → public/admin/dashboard.js, plus public/admin/dashboard.css (uPlot's stylesheet, bundled: no CDN);
  * - the API reference (/docs): web/docs/main.ts (Scalar's configuration) → public/docs/reference.js, and
- *   @scalar/api-reference's standalone browser bundle from npm copied to public/docs/scalar.js (no CDN).
- * The HTML and the hand-written CSS in public/ are committed; these outputs are generated (git-ignored) by
- * `npm run build:pages`, which `npm run dev`, `npm run build:vercel` and the tests that serve public/ call.
+ *   @scalar/api-reference's standalone browser bundle from npm copied to public/docs/scalar.js (no CDN);
+ * - the return pages: web/return-page.html (the one head and header) around web/{success,cancel}.html (each
+ *   page's <main>) → public/tickets/{success,cancel}/index.html.
+ * The checkout, dashboard and docs HTML and the hand-written CSS in public/ are committed; these outputs are
+ * generated (git-ignored) by `npm run build:pages`, which `npm run dev`, `npm run build:vercel` and the tests that
+ * serve public/ call.
  */
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -34,6 +37,34 @@ export function scalarStandaloneBundle(root: string = ROOT): string {
   const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { browser?: string };
   if (!manifest.browser) throw new Error('build-pages: @scalar/api-reference names no browser bundle');
   return readFileSync(join(packageDir, manifest.browser), 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n');
+}
+
+/** The provider's return pages (/tickets/<name>): their <title> and script; the <main> is web/<name>.html. */
+export const RETURN_PAGES = [
+  { name: 'success', title: 'Your order' },
+  { name: 'cancel', title: 'Payment cancelled' },
+] as const;
+
+/** Writes public/tickets/<name>/index.html for each return page: web/return-page.html with its slots filled. */
+function writeReturnPages(root: string): string[] {
+  const layout = readFileSync(resolve(root, 'web/return-page.html'), 'utf8');
+  return RETURN_PAGES.map(({ name, title }) => {
+    const slots: Record<string, string> = {
+      title,
+      script: name,
+      main: readFileSync(resolve(root, 'web', `${name}.html`), 'utf8'),
+    };
+    const file = resolve(root, 'public/tickets', name, 'index.html');
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(
+      file,
+      layout.replace(/\{\{(\w+)\}\}/g, (_, slot: string) => {
+        if (!(slot in slots)) throw new Error(`build-pages: web/return-page.html has an unknown slot {{${slot}}}`);
+        return slots[slot] as string;
+      }),
+    );
+    return relative(root, file);
+  });
 }
 
 export async function buildPages(options: { root?: string; minify?: boolean } = {}): Promise<string[]> {
@@ -63,7 +94,7 @@ export async function buildPages(options: { root?: string; minify?: boolean } = 
   const scalar = join(outdir, DOCS_SCALAR_BUNDLE);
   mkdirSync(dirname(scalar), { recursive: true });
   writeFileSync(scalar, scalarStandaloneBundle(root));
-  return [...Object.keys(result.metafile.outputs), relative(root, scalar)];
+  return [...Object.keys(result.metafile.outputs), relative(root, scalar), ...writeReturnPages(root)];
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

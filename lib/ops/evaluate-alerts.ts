@@ -170,10 +170,7 @@ export function alertConditions(figures: AlertFigures, thresholds = getConfig().
     errorRateCondition('webhook_error_rate', 'webhook receivers', figures.webhookRequests, thresholds),
     {
       key: 'email_backlog',
-      firing:
-        figures.email.deadNotResent > 0 ||
-        figures.email.uncertain > 0 ||
-        emailMinutes > thresholds.emailBacklogMinutes,
+      firing: figures.email.deadNotResent > 0 || figures.email.uncertain > 0 || emailMinutes > thresholds.emailBacklogMinutes,
       // The value is the oldest due email's wait in minutes; the message also names the dead ones.
       value: Math.floor(emailMinutes),
       threshold: thresholds.emailBacklogMinutes,

@@ -170,10 +170,7 @@ export const EXPECTATIONS: ExpectationTable = {
       also: [
         {
           status: 404,
-          request: withApiKey(() => {
-            const id = randomUUID();
-            return { path: `/api/admin/webhook-events/${id}/replay?id=${id}` };
-          }),
+          request: withApiKey(() => unknownIdPath('api/admin/webhook-events', '/replay')),
           note: 'API key, unknown id',
         },
       ],
@@ -243,10 +240,7 @@ export const EXPECTATIONS: ExpectationTable = {
       also: [
         {
           status: 404,
-          request: withApiKey(() => {
-            const id = randomUUID();
-            return { path: `/api/admin/messages/${id}/resend?id=${id}` };
-          }),
+          request: withApiKey(() => unknownIdPath('api/admin/messages', '/resend')),
           note: 'API key, unknown message',
         },
       ],
@@ -305,10 +299,7 @@ export const EXPECTATIONS: ExpectationTable = {
       also: [
         {
           status: 404,
-          request: withApiKey(() => {
-            const id = randomUUID();
-            return { path: `/api/orders/${id}/money?id=${id}` };
-          }),
+          request: withApiKey(() => unknownIdPath('api/orders', '/money')),
           note: 'API key, unknown order',
         },
       ],

@@ -146,8 +146,8 @@ export async function signedPayPalApproval(ctx: RequestBuildContext): Promise<Re
   return { headers, body: payload };
 }
 
-/** `/<base>/<random uuid>?id=<it>`: a dynamic route for an id nothing has. */
-export function unknownIdPath(base: string): RequestSpec {
+/** `/<base>/<random uuid><tail>?id=<it>`: a dynamic route (`[id]`, or `[id]/<tail>`) for an id nothing has. */
+export function unknownIdPath(base: string, tail = ''): RequestSpec {
   const id = randomUUID();
-  return { path: `/${base}/${id}?id=${id}` };
+  return { path: `/${base}/${id}${tail}?id=${id}` };
 }

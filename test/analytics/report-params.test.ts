@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as revenueRoute from '../../api/analytics/revenue.js';
 import * as summaryRoute from '../../api/analytics/summary.js';
 import { db } from '../../lib/db/client.js';
-import { makeKey, type TestKey } from '../backoffice/support.js';
+import { makeKey, type TestKey } from '../support/staff.js';
 import { createEvent } from '../support/factories.js';
 import { call } from '../support/http.js';
 

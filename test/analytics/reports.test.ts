@@ -3,8 +3,8 @@ import * as revenueRoute from '../../api/analytics/revenue.js';
 import * as summaryRoute from '../../api/analytics/summary.js';
 import { foldRollups } from '../../lib/analytics/fold-rollups.js';
 import { roundedDiv } from '../../lib/analytics/get-analytics-summary.js';
-import { makeKey, type TestKey } from '../backoffice/support.js';
-import { type BookOrder, disputeOrder, makeOrder, recordFailure, refundOrder } from '../support/books.js';
+import { makeKey, type TestKey } from '../support/staff.js';
+import { type BookOrder, disputeOrder, makeOrder, type PaidOrderInput, recordFailure, refundOrder } from '../support/books.js';
 import { createEventWithTicketTypes } from '../support/factories.js';
 import { call } from '../support/http.js';
 import { rawFigures, rawSeries } from '../support/raw-books.js';
@@ -167,50 +167,22 @@ async function seed(): Promise<void> {
   await refundOrder(o9, 500, Z('2026-11-01T08:45:00Z'));
   await disputeOrder(o8, 1_000, Z('2026-11-01T07:45:00Z'), { status: 'lost', at: Z('2026-11-01T08:50:00Z') });
   // Unpaid orders and failures.
-  const started = await makeOrder({
-    eventId,
-    provider: 'stripe',
-    percent: 0,
-    items: [item('full', 1)],
-    at: Z('2026-03-08T10:00:00Z'),
-    unpaidStatus: 'pending',
-  });
+  const unpaid = (
+    provider: 'stripe' | 'paypal',
+    percent: number,
+    code: string,
+    at: string,
+    status: NonNullable<PaidOrderInput['unpaidStatus']>,
+  ) => makeOrder({ eventId, provider, percent, items: [item(code, 1)], at: Z(at), unpaidStatus: status });
+  const started = await unpaid('stripe', 0, 'full', '2026-03-08T10:00:00Z', 'pending');
   await recordFailure(started, 'card_declined', 'insufficient_funds', Z('2026-03-08T10:01:00Z'));
   await recordFailure(started, 'card_declined', 'insufficient_funds', Z('2026-03-08T10:02:00Z'));
-  const failed = await makeOrder({
-    eventId,
-    provider: 'stripe',
-    percent: 20,
-    items: [item('full', 1)],
-    at: Z('2026-03-08T17:00:00Z'),
-    unpaidStatus: 'failed',
-  });
+  const failed = await unpaid('stripe', 20, 'full', '2026-03-08T17:00:00Z', 'failed');
   await recordFailure(failed, 'card_declined', 'stolen_card', Z('2026-03-08T17:01:00Z'));
-  const paypalFailed = await makeOrder({
-    eventId,
-    provider: 'paypal',
-    percent: 0,
-    items: [item('workshop', 1)],
-    at: Z('2026-03-08T18:00:00Z'),
-    unpaidStatus: 'failed',
-  });
+  const paypalFailed = await unpaid('paypal', 0, 'workshop', '2026-03-08T18:00:00Z', 'failed');
   await recordFailure(paypalFailed, 'INSTRUMENT_DECLINED', null, Z('2026-03-08T18:01:00Z'));
-  await makeOrder({
-    eventId,
-    provider: 'paypal',
-    percent: 0,
-    items: [item('vip', 1)],
-    at: Z('2026-03-08T19:00:00Z'),
-    unpaidStatus: 'expired',
-  });
-  await makeOrder({
-    eventId,
-    provider: 'stripe',
-    percent: 0,
-    items: [item('vip', 1)],
-    at: Z('2026-03-08T19:30:00Z'),
-    unpaidStatus: 'cancelled',
-  });
+  await unpaid('paypal', 0, 'vip', '2026-03-08T19:00:00Z', 'expired');
+  await unpaid('stripe', 0, 'vip', '2026-03-08T19:30:00Z', 'cancelled');
 }
 
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY_SCOPES, revokeApiKey } from '../../lib/auth/api-keys.js';
 import { resetConfigForTests } from '../../lib/config.js';
 import { db } from '../../lib/db/client.js';
-import { makeKey, makeRevokedKey, type PaidOrder, paidStripeOrder, TEST_ACTOR, type TestKey } from '../backoffice/support.js';
+import { makeKey, makeRevokedKey, type PaidOrder, paidStripeOrder, TEST_ACTOR, type TestKey } from '../support/staff.js';
 import { RESULTS_DIR, seriousAxeViolations, useBrowserRig } from './support.js';
 
 /**

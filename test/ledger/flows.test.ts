@@ -4,7 +4,7 @@ import { db } from '../../lib/db/client.js';
 import { findLedgerMismatches, listLedgerForOrder } from '../../lib/db/models/money-ledger.js';
 import { refundPayment } from '../../lib/refunds/refund-payment.js';
 import { capturePayPalOrder } from '../../lib/checkout/capture-paypal-order.js';
-import { makeKey } from '../backoffice/support.js';
+import { makeKey } from '../support/staff.js';
 import { startCheckout } from '../support/checkout.js';
 import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
 import { call } from '../support/http.js';

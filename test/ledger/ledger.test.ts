@@ -6,7 +6,7 @@ import { db, transaction } from '../../lib/db/client.js';
 import { findLedgerMismatches, listLedgerForOrder } from '../../lib/db/models/money-ledger.js';
 import { recordMovement } from '../../lib/ledger/record-movement.js';
 import { recordProviderFeeInTx } from '../../lib/ledger/record-provider-fee.js';
-import { makeKey } from '../backoffice/support.js';
+import { makeKey } from '../support/staff.js';
 import { disputeOrder, makeOrder, refundOrder } from '../support/books.js';
 import { createEventWithTicketTypes, uniqueEmail } from '../support/factories.js';
 import { call } from '../support/http.js';

@@ -11,7 +11,7 @@ import { messageIdFor } from '../../lib/messages/message-id.js';
 import { armCrashPointForTests, type CrashPoint, disarmCrashPointsForTests } from '../../lib/testing/crash-points.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import type { MailCatcher } from '../../scripts/mail-catcher.js';
-import { makeKey, paidStripeOrder, type PaidOrder, type TestKey } from '../backoffice/support.js';
+import { makeKey, paidStripeOrder, type PaidOrder, type TestKey } from '../support/staff.js';
 import { call } from '../support/http.js';
 import { settleMail, useMailCatcher } from '../support/mail.js';
 import { startStripeSandboxForApp } from '../support/providers.js';

@@ -5,7 +5,7 @@ import { db } from '../../lib/db/client.js';
 import { hashTicketCode } from '../../lib/tickets/ticket-codes.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import type { MailCatcher } from '../../scripts/mail-catcher.js';
-import { makeKey, paidPayPalOrder, paidStripeOrder, type TestKey } from '../backoffice/support.js';
+import { makeKey, paidPayPalOrder, paidStripeOrder, type TestKey } from '../support/staff.js';
 import { startPayPalSandboxForApp, startStripeSandboxForApp, TEST_STRIPE_WEBHOOK_SECRET } from '../support/providers.js';
 import type { PayPalSandbox } from '../../sandbox/paypal-sandbox.js';
 import { call } from '../support/http.js';

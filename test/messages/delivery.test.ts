@@ -10,7 +10,7 @@ import { renderMessage } from '../../lib/messages/render-message.js';
 import { type OutgoingMail, sendMail } from '../../lib/messages/transport.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import type { MailCatcher } from '../../scripts/mail-catcher.js';
-import { makeKey, paidStripeOrder, type TestKey } from '../backoffice/support.js';
+import { makeKey, paidStripeOrder, type TestKey } from '../support/staff.js';
 import { startStripeSandboxForApp } from '../support/providers.js';
 import { call } from '../support/http.js';
 import { makeDueNow, mailTo, outboxFor, settleMail, useMailCatcher } from '../support/mail.js';

@@ -2,20 +2,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as cancelRoute from '../../api/orders/[id]/cancel.js';
 import { db } from '../../lib/db/client.js';
 import { recordPaymentFailure } from '../../lib/db/models/payment-failures.js';
-import { createStripeClient, type StripeClient } from '../../lib/providers/stripe-client.js';
-import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import type { MailCatcher } from '../../scripts/mail-catcher.js';
 import { startCheckout } from '../support/checkout.js';
 import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
 import { call } from '../support/http.js';
 import { mailTo, outboxFor, settleMail, useMailCatcher } from '../support/mail.js';
+import { useStripeSandbox } from '../support/providers.js';
 import {
-  configureStripe,
-  startStripeSandboxForApp,
-  TEST_STRIPE_SECRET_KEY,
-  TEST_STRIPE_WEBHOOK_SECRET,
-} from '../support/providers.js';
-import { checkoutSession, createPendingOrder, deliverStripe, type PendingOrder, stripeEvent } from '../webhooks/support.js';
+  createPendingOrder,
+  deliverStripe,
+  expiredSessionFor,
+  type PendingOrder,
+  sandboxSessionFor,
+  stripeEvent,
+} from '../webhooks/support.js';
 
 /**
  * Emails for orders that end without tickets: a hold that expired after the buyer had started paying,
@@ -23,21 +23,16 @@ import { checkoutSession, createPendingOrder, deliverStripe, type PendingOrder, 
  * transaction, once, whatever is replayed.
  */
 
-let sandbox: StripeSandbox;
-let stripe: StripeClient;
+const stripe = useStripeSandbox();
 let catcher: MailCatcher;
 
 beforeAll(async () => {
   catcher = await useMailCatcher();
-  sandbox = await startStripeSandboxForApp({ webhookSecret: TEST_STRIPE_WEBHOOK_SECRET });
-  stripe = createStripeClient({ secretKey: TEST_STRIPE_SECRET_KEY, apiBaseUrl: sandbox.url, maxNetworkRetries: 0 });
 });
 
 afterAll(async () => {
   await settleMail();
-  await sandbox?.close();
   await catcher?.close();
-  configureStripe();
 });
 
 async function emailOf(orderId: string): Promise<string> {
@@ -49,17 +44,7 @@ async function emailOf(orderId: string): Promise<string> {
 }
 
 function expiredEvent(p: PendingOrder, sessionId = p.sessionId) {
-  return stripeEvent(
-    'checkout.session.expired',
-    checkoutSession({
-      sessionId,
-      orderId: p.order.id,
-      paymentIntentId: null,
-      amountTotal: p.order.totalCents,
-      paymentStatus: 'unpaid',
-      status: 'expired',
-    }),
-  );
+  return stripeEvent('checkout.session.expired', expiredSessionFor(p, sessionId));
 }
 
 describe('orders that end without tickets', () => {
@@ -92,10 +77,10 @@ describe('orders that end without tickets', () => {
   it('the buyer cancels after a declined card → one "order cancelled" email; cancelling untried → none', async () => {
     const { event } = await createEventWithTicketTypes({ pass: { priceCents: 4_000, capacity: 10 } });
     const tried = await startCheckout(checkoutBody(event, [{ ticketType: 'pass', quantity: 1 }]), 'emails-cancel-tried');
-    const declined = await sandbox.pay(tried.sessionId, '4000 0000 0000 0002');
+    const declined = await stripe.sandbox.pay(tried.sessionId, '4000 0000 0000 0002');
     expect(declined.outcome).toBe('declined');
-    await sandbox.idle();
-    const failure = sandbox.webhooks.find(
+    await stripe.sandbox.idle();
+    const failure = stripe.sandbox.webhooks.find(
       (w) => w.eventType === 'payment_intent.payment_failed' && JSON.stringify(w.payload).includes(tried.created.orderId),
     );
     expect(failure).toBeDefined();
@@ -124,28 +109,15 @@ describe('orders that end without tickets', () => {
 
   it('a late payment without capacity → refunded, one "payment refunded" email and no confirmation', async () => {
     const p = await createPendingOrder({ quantity: 2, capacity: 3 });
-    const session = await stripe.checkout.sessions.create({
-      mode: 'payment',
-      client_reference_id: p.order.id,
-      metadata: { order_id: p.order.id },
-      payment_intent_data: { metadata: { order_id: p.order.id } },
-      success_url: 'http://localhost:3000/thanks',
-      line_items: [
-        {
-          quantity: p.quantity,
-          price_data: { currency: 'usd', unit_amount: p.ticketType.priceCents, product_data: { name: p.ticketType.name } },
-        },
-      ],
-    });
-    await db.query('UPDATE payments SET provider_session_id = $2 WHERE id = $1', [p.payment.id, session.id]);
-    expect((await deliverStripe(expiredEvent(p, session.id))).status).toBe(200);
+    const sessionId = await sandboxSessionFor(stripe.client, p);
+    expect((await deliverStripe(expiredEvent(p, sessionId))).status).toBe(200);
     await createPendingOrder({ ticketType: p.ticketType, quantity: 3 });
-    const paid = await sandbox.pay(session.id, '4242 4242 4242 4242');
+    const paid = await stripe.sandbox.pay(sessionId, '4242 4242 4242 4242');
     if (paid.outcome !== 'succeeded') throw new Error(paid.outcome);
     expect((await deliverStripe(paid.event)).status).toBe(200);
     // Stripe's own refund events for that refund change nothing and queue nothing.
-    await sandbox.idle();
-    for (const delivery of sandbox.webhooks.filter(
+    await stripe.sandbox.idle();
+    for (const delivery of stripe.sandbox.webhooks.filter(
       (w) => w.eventType === 'refund.created' || w.eventType === 'charge.refunded',
     )) {
       expect((await deliverStripe(delivery.payload)).status).toBe(200);

@@ -8,7 +8,7 @@ import { findOutboxMessage, insertOutboxMessageIfNew } from '../../lib/db/models
 import { deliverDueMessages } from '../../lib/messages/deliver-messages.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import type { MailCatcher } from '../../scripts/mail-catcher.js';
-import { makeKey, paidStripeOrder, type TestKey } from '../backoffice/support.js';
+import { makeKey, paidStripeOrder, type TestKey } from '../support/staff.js';
 import { call } from '../support/http.js';
 import { mailTo, outboxFor, settleMail, useMailCatcher } from '../support/mail.js';
 import { startStripeSandboxForApp } from '../support/providers.js';

@@ -4,7 +4,7 @@ import { POST as resendConfirmation } from '../../api/orders/resend-confirmation
 import { setRateLimitClockForTests } from '../../lib/http/rate-limit.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import type { MailCatcher } from '../../scripts/mail-catcher.js';
-import { paidStripeOrder } from '../backoffice/support.js';
+import { paidStripeOrder } from '../support/staff.js';
 import { startStripeSandboxForApp } from '../support/providers.js';
 import { uniqueEmail } from '../support/factories.js';
 import { mailTo, outboxFor, settleMail, useMailCatcher } from '../support/mail.js';

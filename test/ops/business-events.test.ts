@@ -7,7 +7,7 @@ import { logBusinessEventAfterCommit } from '../../lib/ops/business-events.js';
 import { DEFAULT_RETRY_POLICY } from '../../lib/webhooks/inbox.js';
 import { call } from '../support/http.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
-import { makeKey, paidStripeOrder } from '../backoffice/support.js';
+import { makeKey, paidStripeOrder } from '../support/staff.js';
 import { configureStripe, startStripeSandboxForApp, TEST_STRIPE_WEBHOOK_SECRET } from '../support/providers.js';
 import {
   createPendingOrder,

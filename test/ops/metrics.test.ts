@@ -5,7 +5,7 @@ import * as retryCron from '../../api/cron/retry-webhooks.js';
 import { db, transaction } from '../../lib/db/client.js';
 import { insertWebhookEventIfNew } from '../../lib/db/models/webhook-events.js';
 import { DEFAULT_RETRY_POLICY } from '../../lib/webhooks/inbox.js';
-import { makeKey, type TestKey } from '../backoffice/support.js';
+import { makeKey, type TestKey } from '../support/staff.js';
 import { expireHoldNow } from '../support/factories.js';
 import { call } from '../support/http.js';
 import { configureStripe } from '../support/providers.js';

@@ -12,7 +12,7 @@ import { requestOutcomeCounts } from '../../lib/db/models/request-outcomes.js';
 import { setRateLimitClockForTests } from '../../lib/http/rate-limit.js';
 import { settleScheduledDeliveries } from '../../lib/messages/schedule-delivery.js';
 import { flushRequestMetrics, pendingRequestOutcomes, RequestOutcomeCounter } from '../../lib/ops/request-metrics.js';
-import { makeKey, type TestKey } from '../backoffice/support.js';
+import { makeKey, type TestKey } from '../support/staff.js';
 import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
 import { buildRequest, call } from '../support/http.js';
 import { configureStripe, useProviderSandboxes } from '../support/providers.js';

@@ -14,7 +14,7 @@ import {
   startStripeReportingSandbox,
 } from '../../sandbox/reporting-servers.js';
 import type { StripeReportingStore } from '../../sandbox/stripe/reporting.js';
-import { makeKey } from '../backoffice/support.js';
+import { makeKey } from '../support/staff.js';
 import { call } from '../support/http.js';
 import { isolatedDay } from '../support/recon-books.js';
 import { booksForPayPal, booksForStripe, configureProviders, STRIPE_KEY, unconfigureProviders } from './support.js';

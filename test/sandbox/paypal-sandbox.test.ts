@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPayPalClient, type PayPalClients, rewritePayPalUrl } from '../../lib/providers/paypal-client.js';
 import { createCertificateFetcher, verifyPayPalWebhookSignature } from '../../lib/providers/paypal-webhook-signature.js';
 import { type PayPalSandbox, startPayPalSandbox } from '../../sandbox/paypal-sandbox.js';
-import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 const WEBHOOK_ID = 'SBXWEBHOOK8F3K2';
 const CLIENT_ID = 'sandbox-client-id';
@@ -15,6 +15,16 @@ let sandbox: PayPalSandbox;
 let receiver: WebhookReceiver;
 let paypal: PayPalClients;
 const fetchCertificate = createCertificateFetcher();
+
+/** What the app's webhook route checks a delivery with: offline, against the certificate at PAYPAL-CERT-URL. */
+const verification = (headers: Headers, rawBody: string) => ({
+  headers,
+  rawBody,
+  webhookId: WEBHOOK_ID,
+  fetchCertificate,
+  allowedCertOrigins: [new URL(sandbox.url).origin],
+  trustedRoots: [new X509Certificate(SANDBOX_CA_PEM)],
+});
 
 interface PayPalErrorBody {
   name?: string;
@@ -88,14 +98,7 @@ async function capturedOrder(): Promise<{ orderId: string; captureId: string }> 
 beforeAll(async () => {
   receiver = await startWebhookReceiver(async (rawBody, headers) => {
     // What the app's webhook route does: verify offline against the certificate at PAYPAL-CERT-URL.
-    const result = await verifyPayPalWebhookSignature({
-      headers,
-      rawBody,
-      webhookId: WEBHOOK_ID,
-      fetchCertificate,
-      allowedCertOrigins: [new URL(sandbox.url).origin],
-      trustedRoots: [new X509Certificate(SANDBOX_CA_PEM)],
-    });
+    const result = await verifyPayPalWebhookSignature(verification(headers, rawBody));
     return result.ok ? 'ok' : result.reason;
   });
   sandbox = await startPayPalSandbox({
@@ -484,14 +487,7 @@ describe('webhook signatures', () => {
     expect(delivery?.status).toBe(200);
     const headers = new Headers(delivery?.headers);
     const rawBody = delivery?.payload ?? '';
-    const input = {
-      headers,
-      rawBody,
-      webhookId: WEBHOOK_ID,
-      fetchCertificate,
-      allowedCertOrigins: [new URL(sandbox.url).origin],
-      trustedRoots: [new X509Certificate(SANDBOX_CA_PEM)],
-    };
+    const input = verification(headers, rawBody);
     expect(await verifyPayPalWebhookSignature(input)).toEqual({ ok: true });
     expect(await verifyPayPalWebhookSignature({ ...input, rawBody: rawBody.replace('"COMPLETED"', '"PENDING"') })).toMatchObject({
       ok: false,

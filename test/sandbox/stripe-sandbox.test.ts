@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createStripeClient, stripeHostSettings } from '../../lib/providers/stripe-client.js';
 import { type StripeSandbox, startStripeSandbox } from '../../sandbox/stripe-sandbox.js';
-import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 const SECRET_KEY = 'sk_test_sandbox_51BoulderFest';
 const WEBHOOK_SECRET = 'whsec_sandbox_test_secret';

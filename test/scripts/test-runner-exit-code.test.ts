@@ -16,7 +16,7 @@ describe('the test runner', () => {
     delete env.VITEST_POOL_ID;
     const outcome = await promisify(execFile)(
       'npx',
-      ['vitest', 'run', '--config', 'test/fixtures/exit-code/vitest.check.config.ts'],
+      ['vitest', 'run', '--config', 'test/scripts/fixtures/exit-code/vitest.check.config.ts'],
       {
         env,
       },

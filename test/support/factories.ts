@@ -130,6 +130,12 @@ export interface CheckoutBodyItem {
   attendees?: { firstName: string; lastName: string; email: string }[];
 }
 
+/** Two named attendees (the buyer, Ana García, and Luis Pérez) for an item of quantity 2. */
+export const TWO_ATTENDEES: NonNullable<CheckoutBodyItem['attendees']> = [
+  { firstName: 'Ana', lastName: 'García', email: 'ana@example.test' },
+  { firstName: 'Luis', lastName: 'Pérez', email: 'luis@example.test' },
+];
+
 /** A valid POST /api/payments/checkout-session body (override anything). */
 export function checkoutBody(
   event: { slug: string },

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import { resetConfigForTests } from '../../lib/config.js';
+import { createStripeClient, type StripeClient } from '../../lib/providers/stripe-client.js';
 import { type PayPalSandbox, type PayPalSandboxOptions, startPayPalSandbox } from '../../sandbox/paypal-sandbox.js';
 import { type StripeSandbox, type StripeSandboxOptions, startStripeSandbox } from '../../sandbox/stripe-sandbox.js';
 
@@ -7,6 +8,7 @@ import { type StripeSandbox, type StripeSandboxOptions, startStripeSandbox } fro
  * THE way a test starts a provider sandbox and points the app at it (one set of fake credentials for the whole
  * suite). Three shapes, one code path:
  *   - `useProviderSandboxes()`: both sandboxes for a whole file (beforeAll/afterAll), rate limits off;
+ *   - `useStripeSandbox()`: the Stripe sandbox for a whole file, with an SDK client to act on it as the buyer;
  *   - `startStripeSandboxForApp()` / `startPayPalSandboxForApp()`: one sandbox, when the test holds it itself;
  *   - `configureStripe()`: Stripe settings (webhook secrets) with or without a sandbox behind them.
  * Webhooks are recorded by the sandboxes, or sent to `webhookUrl` when one is given.
@@ -65,6 +67,42 @@ export async function startPayPalSandboxForApp(
   if (options.webhookId) process.env.PAYPAL_WEBHOOK_ID = options.webhookId;
   resetConfigForTests();
   return sandbox;
+}
+
+export interface StripeSandboxWithClient {
+  readonly sandbox: StripeSandbox;
+  /** A Stripe SDK client on the sandbox: sessions made and read directly, as the buyer's side would. */
+  readonly client: StripeClient;
+}
+
+/**
+ * The Stripe sandbox for one test file (webhooks verified with TEST_STRIPE_WEBHOOK_SECRET) and an SDK client on it,
+ * started before its tests; closed after them, and the app's Stripe settings put back (`configureStripe()`).
+ * Use at top level: `const stripe = useStripeSandbox(); ... stripe.sandbox.pay(...)`.
+ */
+export function useStripeSandbox(): StripeSandboxWithClient {
+  let started: StripeSandboxWithClient | undefined;
+  beforeAll(async () => {
+    const sandbox = await startStripeSandboxForApp({ webhookSecret: TEST_STRIPE_WEBHOOK_SECRET });
+    const client = createStripeClient({ secretKey: TEST_STRIPE_SECRET_KEY, apiBaseUrl: sandbox.url, maxNetworkRetries: 0 });
+    started = { sandbox, client };
+  });
+  afterAll(async () => {
+    await started?.sandbox.close();
+    configureStripe();
+  });
+  const whenStarted = (): StripeSandboxWithClient => {
+    if (!started) throw new Error('Stripe sandbox not started (use inside tests)');
+    return started;
+  };
+  return {
+    get sandbox() {
+      return whenStarted().sandbox;
+    },
+    get client() {
+      return whenStarted().client;
+    },
+  };
 }
 
 export interface ProviderSandboxes {

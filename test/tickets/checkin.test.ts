@@ -5,7 +5,7 @@ import * as refundRoute from '../../api/payments/refund.js';
 import { db, transaction } from '../../lib/db/client.js';
 import { issueTicketCodesInTx, ticketCodesForOrder } from '../../lib/tickets/ticket-codes.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
-import { makeKey, paidStripeOrder, type TestKey } from '../backoffice/support.js';
+import { makeKey, paidStripeOrder, type TestKey } from '../support/staff.js';
 import { startStripeSandboxForApp } from '../support/providers.js';
 import { call } from '../support/http.js';
 import { settleMail } from '../support/mail.js';

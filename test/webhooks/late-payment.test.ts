@@ -1,79 +1,35 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { db } from '../../lib/db/client.js';
 import { findRefundByProviderId } from '../../lib/db/models/refunds.js';
-import { createStripeClient, type StripeClient } from '../../lib/providers/stripe-client.js';
 import { processWebhookEvent } from '../../lib/webhooks/inbox.js';
-import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import {
-  checkoutSession,
   createPendingOrder,
   deliverStripe,
+  expiredSessionFor,
   inboxRow,
   orderState,
   type PendingOrder,
+  sandboxSessionFor,
   stripeEvent,
 } from './support.js';
-import {
-  configureStripe,
-  startStripeSandboxForApp,
-  TEST_STRIPE_SECRET_KEY,
-  TEST_STRIPE_WEBHOOK_SECRET,
-} from '../support/providers.js';
+import { useStripeSandbox } from '../support/providers.js';
 
 /**
  * Late payments against the local Stripe sandbox: the session is created and paid there, and the
  * sandbox's own checkout.session.completed event is delivered to our webhook route.
  */
 
-let sandbox: StripeSandbox;
-let stripe: StripeClient;
-
-beforeAll(async () => {
-  sandbox = await startStripeSandboxForApp({ webhookSecret: TEST_STRIPE_WEBHOOK_SECRET });
-  configureStripe({ apiBase: sandbox.url });
-  stripe = createStripeClient({ secretKey: TEST_STRIPE_SECRET_KEY, apiBaseUrl: sandbox.url, maxNetworkRetries: 0 });
-});
-
-afterAll(async () => {
-  await sandbox?.close();
-  configureStripe();
-});
-
-/** A sandbox Checkout Session for our order, as checkout would create it. */
-async function sandboxSession(p: PendingOrder): Promise<string> {
-  const session = await stripe.checkout.sessions.create({
-    mode: 'payment',
-    client_reference_id: p.order.id,
-    metadata: { order_id: p.order.id },
-    payment_intent_data: { metadata: { order_id: p.order.id } },
-    success_url: 'http://localhost:3000/thanks',
-    line_items: [
-      {
-        quantity: p.quantity,
-        price_data: { currency: 'usd', unit_amount: p.ticketType.priceCents, product_data: { name: p.ticketType.name } },
-      },
-    ],
-  });
-  await db.query('UPDATE payments SET provider_session_id = $2 WHERE id = $1', [p.payment.id, session.id]);
-  return session.id;
-}
+const stripe = useStripeSandbox();
 
 async function payAtSandbox(sessionId: string) {
-  const paid = await sandbox.pay(sessionId, '4242 4242 4242 4242');
+  const paid = await stripe.sandbox.pay(sessionId, '4242 4242 4242 4242');
   if (paid.outcome !== 'succeeded') throw new Error(`sandbox payment ${paid.outcome}`);
   return paid;
 }
 
 /** Our hold runs out (the checkout.session.expired path), while the buyer is still on Stripe's page. */
 async function expireOurHold(p: PendingOrder, sessionId: string) {
-  const expired = checkoutSession({
-    sessionId,
-    orderId: p.order.id,
-    paymentIntentId: null,
-    amountTotal: p.order.totalCents,
-    paymentStatus: 'unpaid',
-    status: 'expired',
-  });
+  const expired = expiredSessionFor(p, sessionId);
   expect((await deliverStripe(stripeEvent('checkout.session.expired', expired))).status).toBe(200);
   expect((await orderState(p.order.id, p.ticketType.id)).order.status).toBe('expired');
 }
@@ -81,7 +37,7 @@ async function expireOurHold(p: PendingOrder, sessionId: string) {
 describe('late payments', () => {
   it('with capacity left → the order completes and takes its tickets again', async () => {
     const p = await createPendingOrder({ quantity: 2, capacity: 5 });
-    const sessionId = await sandboxSession(p);
+    const sessionId = await sandboxSessionFor(stripe.client, p);
     await expireOurHold(p, sessionId);
     expect((await orderState(p.order.id, p.ticketType.id)).counters).toMatchObject({ sold: 0, held: 0 });
 
@@ -93,12 +49,12 @@ describe('late payments', () => {
     expect(s.counters).toMatchObject({ sold: 2, held: 0 });
     expect(s.refunds).toHaveLength(0);
     expect(s.audit.map((a) => a.action)).toEqual(['hold_expired', 'late_payment_completed']);
-    expect(sandbox.requests.filter((r) => r.path === '/v1/refunds')).toHaveLength(0);
+    expect(stripe.sandbox.requests.filter((r) => r.path === '/v1/refunds')).toHaveLength(0);
   });
 
   it('without capacity → refunded in full through the sandbox, recorded, audited, and 200 to Stripe', async () => {
     const p = await createPendingOrder({ quantity: 2, capacity: 3 });
-    const sessionId = await sandboxSession(p);
+    const sessionId = await sandboxSessionFor(stripe.client, p);
     await expireOurHold(p, sessionId);
     // Someone else takes the last tickets.
     await createPendingOrder({ ticketType: p.ticketType, quantity: 3 });
@@ -110,8 +66,8 @@ describe('late payments', () => {
     expect(response.body.status).toBe('processed');
 
     // The money went back at the provider, once, in full.
-    expect(sandbox.refundedAmount(paymentIntentId)).toBe(p.order.totalCents);
-    const refundCalls = sandbox.requests.filter((r) => r.method === 'POST' && r.path === '/v1/refunds');
+    expect(stripe.sandbox.refundedAmount(paymentIntentId)).toBe(p.order.totalCents);
+    const refundCalls = stripe.sandbox.requests.filter((r) => r.method === 'POST' && r.path === '/v1/refunds');
     expect(refundCalls).toHaveLength(1);
     const s = await orderState(p.order.id, p.ticketType.id);
     expect(refundCalls[0]?.headers['idempotency-key']).toBe(`system-refund-${s.refunds[0]?.id}`);
@@ -132,8 +88,10 @@ describe('late payments', () => {
     ]);
 
     // Stripe's own refund events for that refund find it by metadata.refund_id: nothing changes.
-    await sandbox.idle();
-    const refundEvents = sandbox.webhooks.filter((w) => w.eventType === 'refund.created' || w.eventType === 'charge.refunded');
+    await stripe.sandbox.idle();
+    const refundEvents = stripe.sandbox.webhooks.filter(
+      (w) => w.eventType === 'refund.created' || w.eventType === 'charge.refunded',
+    );
     expect(refundEvents.length).toBeGreaterThanOrEqual(2);
     for (const delivery of refundEvents) expect((await deliverStripe(delivery.payload)).status).toBe(200);
     // A replay of the payment event neither refunds twice nor audits again.
@@ -142,7 +100,7 @@ describe('late payments', () => {
     const after = await orderState(p.order.id, p.ticketType.id);
     expect(after.refunds).toHaveLength(1);
     expect(after.audit).toHaveLength(3);
-    expect(sandbox.refundedAmount(paymentIntentId)).toBe(p.order.totalCents);
+    expect(stripe.sandbox.refundedAmount(paymentIntentId)).toBe(p.order.totalCents);
     expect(await findRefundByProviderId(db, 'stripe', s.refunds[0]?.providerRefundId ?? '')).toMatchObject({
       id: s.refunds[0]?.id,
     });
@@ -150,14 +108,14 @@ describe('late payments', () => {
 
   it('a refund call that fails leaves the event failed; the retry refunds with the same key, once', async () => {
     const p = await createPendingOrder({ quantity: 1, capacity: 1 });
-    const sessionId = await sandboxSession(p);
+    const sessionId = await sandboxSessionFor(stripe.client, p);
     await expireOurHold(p, sessionId);
     await createPendingOrder({ ticketType: p.ticketType, quantity: 1 });
     const paid = await payAtSandbox(sessionId);
 
-    sandbox.failNext({ match: 'POST /v1/refunds', kind: 'error', status: 500 });
-    sandbox.failNext({ match: 'POST /v1/refunds', kind: 'error', status: 500 });
-    sandbox.failNext({ match: 'POST /v1/refunds', kind: 'error', status: 500 });
+    stripe.sandbox.failNext({ match: 'POST /v1/refunds', kind: 'error', status: 500 });
+    stripe.sandbox.failNext({ match: 'POST /v1/refunds', kind: 'error', status: 500 });
+    stripe.sandbox.failNext({ match: 'POST /v1/refunds', kind: 'error', status: 500 });
     const response = await deliverStripe(paid.event);
     expect(response.status).toBe(200);
     const failed = await inboxRow(String(paid.event.id));
@@ -172,14 +130,14 @@ describe('late payments', () => {
     s = await orderState(p.order.id, p.ticketType.id);
     expect(s.refunds).toHaveLength(1);
     expect(s.refunds[0]).toMatchObject({ status: 'succeeded' });
-    expect(sandbox.refundedAmount(String(paid.paymentIntent.id))).toBe(p.order.totalCents);
+    expect(stripe.sandbox.refundedAmount(String(paid.paymentIntent.id))).toBe(p.order.totalCents);
     expect(s.audit.filter((a) => a.action === 'late_payment_no_capacity')).toHaveLength(1);
   });
 
   it('a second payment for an already paid order (duplicate_payment) is refunded in full, once', async () => {
     const p = await createPendingOrder({ quantity: 1, capacity: 5 });
-    const first = await sandboxSession(p);
-    const second = await stripe.checkout.sessions.create({
+    const first = await sandboxSessionFor(stripe.client, p);
+    const second = await stripe.client.checkout.sessions.create({
       mode: 'payment',
       client_reference_id: p.order.id,
       metadata: { order_id: p.order.id },
@@ -201,8 +159,8 @@ describe('late payments', () => {
     expect(duplicate).toMatchObject({ status: 'cancelled', failureCode: 'duplicate_payment', refundedCents: p.order.totalCents });
     expect(s.refunds).toHaveLength(1);
     expect(s.refunds[0]).toMatchObject({ source: 'system', status: 'succeeded', paymentId: duplicate?.id });
-    expect(sandbox.refundedAmount(String(paidSecond.paymentIntent.id))).toBe(p.order.totalCents);
-    expect(sandbox.refundedAmount(String(paidFirst.paymentIntent.id))).toBe(0);
+    expect(stripe.sandbox.refundedAmount(String(paidSecond.paymentIntent.id))).toBe(p.order.totalCents);
+    expect(stripe.sandbox.refundedAmount(String(paidFirst.paymentIntent.id))).toBe(0);
     expect(s.audit.map((a) => [a.action, a.reason])).toEqual([
       ['payment_completed', null],
       ['duplicate_payment_received', null],

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { POST as paypalWebhook } from '../../api/webhooks/paypal.js';
 import { capturePayPalOrder } from '../../lib/checkout/capture-paypal-order.js';
 import { expireHeldOrderInTx } from '../../lib/checkout/holds.js';
 import { parseConfig } from '../../lib/config.js';
@@ -11,8 +10,7 @@ import type { PayPalSandbox } from '../../sandbox/paypal-sandbox.js';
 import { type LocalServer, startLocalServer } from '../../scripts/local-server.js';
 import { startCheckout } from '../support/checkout.js';
 import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
-import { call } from '../support/http.js';
-import { countInbox, createPendingOrder, inboxRow, orderState } from './support.js';
+import { countInbox, createPendingOrder, deliverPayPal, inboxRow, orderState } from './support.js';
 import { startPayPalSandboxForApp, TEST_PAYPAL_CLIENT_ID, TEST_PAYPAL_CLIENT_SECRET } from '../support/providers.js';
 
 /**
@@ -54,16 +52,6 @@ async function paypalCheckout(options: { quantity?: number; capacity?: number } 
   return { created, paypalOrderId: sessionId, ticketType: types.pass };
 }
 
-/** Posts a raw PayPal body with the given headers straight to the route handler. */
-async function post(rawBody: string, headers: Record<string, string>) {
-  return await call(paypalWebhook, {
-    method: 'POST',
-    path: '/api/webhooks/paypal',
-    headers: { 'content-type': 'application/json', ...headers },
-    rawBody,
-  });
-}
-
 function unknownCaptureEvent() {
   return sandbox.buildEvent('PAYMENT.CAPTURE.COMPLETED', 'capture', {
     id: `CAP${Date.now()}${Math.floor(Math.random() * 1e6)}`,
@@ -76,7 +64,7 @@ describe('PayPal signatures', () => {
   it('valid → 200 and stored; tampered, other webhook id, 301 s old, missing header, foreign cert host → 400, nothing stored', async () => {
     const valid = unknownCaptureEvent();
     const body = JSON.stringify(valid);
-    const ok = await post(body, { ...sandbox.signPayload(body) });
+    const ok = await deliverPayPal(body, { ...sandbox.signPayload(body) });
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ received: true, status: 'ignored' });
     expect(await countInbox(String(valid.id))).toBe(1);
@@ -93,7 +81,7 @@ describe('PayPal signatures', () => {
       ['plain http PayPal host', raw, { ...signed, 'PAYPAL-CERT-URL': 'http://api.paypal.com/v1/notifications/certs/x' }],
     ];
     for (const [name, payload, headers] of cases) {
-      const response = await post(payload, Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== '')));
+      const response = await deliverPayPal(payload, Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== '')));
       expect(response.status, name).toBe(400);
       expect(response.body.error.code, name).toBe('WEBHOOK_SIGNATURE_INVALID');
     }

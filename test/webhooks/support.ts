@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
+import { POST as paypalWebhook } from '../../api/webhooks/paypal.js';
 import { POST as stripeWebhook } from '../../api/webhooks/stripe.js';
 import { db, transaction } from '../../lib/db/client.js';
 import { listAuditForEntity } from '../../lib/db/models/audit-log.js';
@@ -9,6 +10,7 @@ import { findOrderById, insertOrder, type Order, type Provider } from '../../lib
 import { insertPayment, listPaymentsForOrder, type Payment, updatePayment } from '../../lib/db/models/payments.js';
 import { listRefundsForOrder } from '../../lib/db/models/refunds.js';
 import { type TicketType, tryTakeHold } from '../../lib/db/models/ticket-types.js';
+import type { StripeClient } from '../../lib/providers/stripe-client.js';
 import { type StripeResource, stripeObject } from '../../sandbox/fixtures/index.js';
 import { settleScheduledDeliveries } from '../../lib/messages/schedule-delivery.js';
 import { call } from '../support/http.js';
@@ -160,6 +162,16 @@ export async function deliverStripe(
   return { status: response.status, body: response.body };
 }
 
+/** Posts a raw PayPal webhook body with the given headers straight to the route handler. */
+export async function deliverPayPal(rawBody: string, headers: Record<string, string>) {
+  return await call(paypalWebhook, {
+    method: 'POST',
+    path: '/api/webhooks/paypal',
+    headers: { 'content-type': 'application/json', ...headers },
+    rawBody,
+  });
+}
+
 export interface PendingOrder {
   order: Order;
   payment: Payment;
@@ -270,6 +282,11 @@ export function paidSessionFor(p: PendingOrder, overrides: Partial<SessionFields
   });
 }
 
+/** The pending order's Checkout Session (or `sessionId`) as Stripe reports it expired: unpaid, no payment intent. */
+export function expiredSessionFor(p: PendingOrder, sessionId = p.sessionId): Json {
+  return paidSessionFor(p, { sessionId, paymentIntentId: null, paymentStatus: 'unpaid', status: 'expired' });
+}
+
 /** The fixture `refund` against a pending order's payment, for the whole order unless overridden. */
 export function refundFor(p: PendingOrder, overrides: Partial<Parameters<typeof stripeRefund>[0]> = {}): Json {
   return stripeRefund({
@@ -290,4 +307,23 @@ export function refundedChargeFor(p: PendingOrder, refunds: Json[]): Json {
     orderId: p.order.id,
     refunds,
   });
+}
+
+/** A Checkout Session on the Stripe sandbox for a pending order, as checkout would create it; its payment points at it. */
+export async function sandboxSessionFor(stripe: StripeClient, p: PendingOrder): Promise<string> {
+  const session = await stripe.checkout.sessions.create({
+    mode: 'payment',
+    client_reference_id: p.order.id,
+    metadata: { order_id: p.order.id },
+    payment_intent_data: { metadata: { order_id: p.order.id } },
+    success_url: 'http://localhost:3000/thanks',
+    line_items: [
+      {
+        quantity: p.quantity,
+        price_data: { currency: 'usd', unit_amount: p.ticketType.priceCents, product_data: { name: p.ticketType.name } },
+      },
+    ],
+  });
+  await db.query('UPDATE payments SET provider_session_id = $2 WHERE id = $1', [p.payment.id, session.id]);
+  return session.id;
 }
