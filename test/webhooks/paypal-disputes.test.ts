@@ -5,6 +5,7 @@ import { findLedgerMismatches, listLedgerForOrder } from '../../lib/db/models/mo
 import { checkLedger } from '../../lib/ledger/check-ledger.js';
 import type { PayPalSandbox } from '../../sandbox/paypal-sandbox.js';
 import { type LocalServer, startLocalServer } from '../../scripts/local-server.js';
+import { disputeOrder, makeOrder } from '../support/books.js';
 import { startCheckout } from '../support/checkout.js';
 import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
 import { call } from '../support/http.js';
@@ -192,6 +193,17 @@ describe('PayPal CUSTOMER.DISPUTE.* → the ledger', () => {
     const b = await sandbox.openDispute(lostCapture);
     await sandbox.resolveDispute(String(b.dispute.dispute_id), 'RESOLVED_BUYER_FAVOUR');
 
+    // A Stripe order of the same festival, disputed and lost through the same lib/disputes functions the Stripe
+    // handlers call: both providers' disputes side by side.
+    const stripeOrder = await makeOrder({
+      eventId: won.event.id,
+      provider: 'stripe',
+      percent: 0,
+      items: [{ ticketTypeId: won.ticketTypeId, unitPriceCents: 6_000, quantity: 1, slidingScale: false }],
+      at: new Date(),
+    });
+    await disputeOrder(stripeOrder, 6_000, new Date(), { status: 'lost', at: new Date() });
+
     const res = await call(summaryRoute.GET, {
       path: '/api/analytics/summary',
       query: { event: won.event.slug },
@@ -211,7 +223,10 @@ describe('PayPal CUSTOMER.DISPUTE.* → the ledger', () => {
     expect(disputesOf(paypalRaw)).toEqual({ opened: 2, disputedCents: 8_000, won: 1, lost: 1, lostCents: 6_000 });
     expect(res.body.providers.paypal.money.disputes).toEqual(disputesOf(paypalRaw));
     expect(res.body.money.disputes).toEqual(disputesOf(await rawFigures(won.event.id, from, to)));
-    expect(res.body.providers.stripe.money.disputes).toEqual(disputesOf(await rawFigures(won.event.id, from, to, 'stripe')));
+    const stripeRaw = await rawFigures(won.event.id, from, to, 'stripe');
+    expect(disputesOf(stripeRaw)).toEqual({ opened: 1, disputedCents: 6_000, won: 0, lost: 1, lostCents: 6_000 });
+    expect(res.body.providers.stripe.money.disputes).toEqual(disputesOf(stripeRaw));
+    expect(res.body.money.disputes).toMatchObject({ opened: 3, won: 1, lost: 2, lostCents: 12_000 });
     const money = res.body.providers.paypal.money;
     expect(money.netCents).toBe(paypalRaw.net);
     expect(money.netCents).toBe(money.grossCents - money.refundsCents - money.feesCents - money.disputes.lostCents);
