@@ -18,6 +18,7 @@ import { type InjectedFailure, type Reply, type SandboxBasics, SandboxServer, sa
 import type { JsonObject } from './http-kit.js';
 import { createApi } from './paypal/api.js';
 import { createApproval } from './paypal/approval.js';
+import { createDisputes } from './paypal/disputes.js';
 import { createErrors } from './paypal/errors.js';
 import { createEvents } from './paypal/events.js';
 import { formatMinor } from './paypal/helpers.js';
@@ -30,6 +31,7 @@ export { formatMinor } from './paypal/helpers.js';
 export type {
   PayPalApproveOptions,
   PayPalApproveResult,
+  PayPalDisputeResult,
   PayPalObject,
   PayPalSandbox,
   PayPalSandboxOptions,
@@ -49,6 +51,7 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
   const { renderOrder, renderCapture, renderRefund } = render;
   const { events, buildEvent, signPayload } = ev;
   const { approve } = approval;
+  const disputes = createDisputes(state, ev);
 
   const server = await SandboxServer.start({
     name: 'paypal',
@@ -64,6 +67,7 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
       tokens.clear();
       idempotency.clear();
       events.clear();
+      disputes.disputes.clear();
       state.reporting.reset();
     },
     describe: () => ({
@@ -134,6 +138,9 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
       order.updateTime = state.timestamp();
       return renderOrder(order);
     },
+    openDispute: disputes.openDispute,
+    updateDispute: disputes.updateDispute,
+    resolveDispute: disputes.resolveDispute,
   });
 }
 

@@ -5,6 +5,9 @@
  *   - paypal/*.json (Apache-2.0, PayPal): OpenAPI specs, from which we take the error names/messages per HTTP
  *     status and the `issue` -> `description` table of every documented error detail -> paypal-errors.json.
  *
+ * Not written here: paypal-dispute.json, taken from upstream (paypal/paypal-rest-api-specifications,
+ * customer_disputes_v1.json; see sandbox/fixtures/README.md), since ../shared has no Disputes spec.
+ *
  * This is the ONLY file that reads `../shared` (scripts/check-no-shared.ts fails CI otherwise): tests, sandboxes,
  * scripts and lib read the in-repo copies through sandbox/fixtures/index.ts. Which objects are copied is the list
  * there (STRIPE_RESOURCES, PAYPAL_ERROR_STATUSES): add a name there, then run this.

@@ -130,3 +130,33 @@ export async function closeDisputeInTx(tx: Tx, report: DisputeReport & { status:
   });
   return { outcome: 'recorded', dispute: closed };
 }
+
+/**
+ * The provider changed a dispute's status without ending it (PayPal CUSTOMER.DISPUTE.UPDATED: waiting for a
+ * response, under review, escalated to a chargeback): no money moves, the new status goes to the audit log. A
+ * dispute we had not seen opened (its opening event lost or late) is opened now, as a close does.
+ */
+export async function noteDisputeStatusInTx(
+  tx: Tx,
+  report: DisputeReport & { providerStatus: string; stage?: string | null | undefined },
+): Promise<DisputeOutcome> {
+  const found = await lockPaymentOf(tx, report);
+  if (!found) return { outcome: 'payment_not_found' };
+  const dispute = await lockDisputeByProviderId(tx, report.provider, report.providerDisputeId);
+  if (!dispute) return await openDisputeInTx(tx, report);
+  await appendAudit(tx, {
+    entityType: 'order',
+    entityId: found.order.id,
+    action: 'dispute_updated',
+    actor: report.actor,
+    reason: report.reason ?? undefined,
+    oldValues: { disputeStatus: dispute.status },
+    newValues: {
+      disputeStatus: dispute.status,
+      disputeId: report.providerDisputeId,
+      providerStatus: report.providerStatus,
+      stage: report.stage ?? null,
+    },
+  });
+  return { outcome: 'unchanged', dispute };
+}

@@ -109,4 +109,21 @@ export interface PayPalSandbox extends SandboxBasics {
   voidOrder(orderId: string): PayPalObject;
   /** Whether later refunds give part of the fee back (see PayPalSandboxOptions.returnFeesOnRefund). */
   setReturnFeesOnRefund(on: boolean): void;
+  /**
+   * The buyer disputes a capture (default amount: what is not refunded; reason a `dispute_reason` of PayPal's
+   * Disputes spec): the dispute object is built from sandbox/fixtures/paypal-dispute.json and CUSTOMER.DISPUTE.CREATED
+   * is signed and delivered (awaited), like every other event.
+   */
+  openDispute(captureId: string, options?: { amountMinor?: number; reason?: string }): Promise<PayPalDisputeResult>;
+  /** A status change that does not end the dispute (e.g. UNDER_REVIEW): CUSTOMER.DISPUTE.UPDATED. */
+  updateDispute(disputeId: string, status: string, stage?: string): Promise<PayPalDisputeResult>;
+  /** PayPal resolves it (`RESOLVED_BUYER_FAVOUR`, `RESOLVED_SELLER_FAVOUR`, ...): CUSTOMER.DISPUTE.RESOLVED. */
+  resolveDispute(disputeId: string, outcomeCode: string): Promise<PayPalDisputeResult>;
+}
+
+/** A dispute control's result: the dispute as PayPal shows it, the event sent and its delivery. */
+export interface PayPalDisputeResult {
+  dispute: PayPalObject;
+  event: PayPalObject;
+  delivery: WebhookDelivery;
 }

@@ -1,5 +1,8 @@
 import type { EventHandler } from '../types.js';
 import { checkoutOrderApproved } from './checkout-order-approved.js';
+import { customerDisputeCreated } from './customer-dispute-created.js';
+import { customerDisputeResolved } from './customer-dispute-resolved.js';
+import { customerDisputeUpdated } from './customer-dispute-updated.js';
 import { paymentCaptureCompleted } from './payment-capture-completed.js';
 import { paymentCaptureDenied } from './payment-capture-denied.js';
 import { paymentCapturePending } from './payment-capture-pending.js';
@@ -14,4 +17,7 @@ export const PAYPAL_HANDLERS: Readonly<Record<string, EventHandler>> = {
   'PAYMENT.CAPTURE.DECLINED': paymentCaptureDenied,
   'PAYMENT.CAPTURE.REFUNDED': paymentCaptureRefunded,
   'PAYMENT.CAPTURE.REVERSED': paymentCaptureRefunded,
+  'CUSTOMER.DISPUTE.CREATED': customerDisputeCreated,
+  'CUSTOMER.DISPUTE.UPDATED': customerDisputeUpdated,
+  'CUSTOMER.DISPUTE.RESOLVED': customerDisputeResolved,
 };

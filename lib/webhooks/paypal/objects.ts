@@ -115,3 +115,31 @@ export function refundFeeOf(
   if (!fee) return undefined;
   return { feeReturnedCents: minorUnits(fee), currency: fee.currency_code, providerRef: refund.id };
 }
+
+/**
+ * A PayPal dispute (CUSTOMER.DISPUTE.* resource; schema `dispute` of PayPal's customer_disputes_v1.json):
+ * disputed_transactions[].seller_transaction_id is the capture id; dispute_outcome.outcome_code says who won.
+ */
+export const disputeSchema = z.object({
+  dispute_id: z.string().min(1),
+  create_time: z.string().nullish(),
+  update_time: z.string().nullish(),
+  disputed_transactions: z.array(z.object({ seller_transaction_id: z.string().nullish() }).loose()).min(1),
+  reason: z.string().nullish(),
+  status: z.string().nullish(),
+  dispute_amount: money,
+  dispute_outcome: z.object({ outcome_code: z.string().nullish() }).loose().nullish(),
+  dispute_life_cycle_stage: z.string().nullish(),
+});
+
+/** The capture ids a dispute names (seller_transaction_id of each disputed transaction). */
+export function disputedCaptureIds(dispute: z.infer<typeof disputeSchema>): string[] {
+  return dispute.disputed_transactions.flatMap((t) => (t.seller_transaction_id ? [t.seller_transaction_id] : []));
+}
+
+/** A PayPal time (RFC 3339) as a Date; undefined when absent or unreadable. */
+export function paypalTime(value: string | null | undefined): Date | undefined {
+  if (!value) return undefined;
+  const at = new Date(value);
+  return Number.isNaN(at.getTime()) ? undefined : at;
+}
