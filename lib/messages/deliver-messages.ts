@@ -15,7 +15,8 @@ import { describeSmtpError, type SentMail, sendMail } from './transport.js';
 /**
  * Sends what is due, outside any transaction that changed money. Per message:
  *
- *   claim ── one conditional update that skips rows another deliverer has locked, committed: status `sending`, claimed_at, attempt + 1, a lease.
+ *   claim ── one conditional update that skips rows another deliverer has locked, committed: status
+ *            `sending`, claimed_at, attempt + 1, a lease.
  *            Concurrent deliverers (the after-commit send, crons) can never both claim a row, and a claimed row
  *            is not due again: a message is handed to the SMTP server by at most one deliverer.
  *   render ─ short transaction (ticket codes, the order-page link token).
