@@ -1,7 +1,7 @@
 import { openDisputeInTx } from '../../disputes/record-dispute.js';
 import type { EventHandler } from '../types.js';
 import { ignored, processed } from '../types.js';
-import { disputedCaptureIds, disputeSchema, minorUnits, paypalTime, resourceOf } from './objects.js';
+import { disputedCaptureIds, disputeOpening, disputeSchema, resourceOf } from './objects.js';
 
 /**
  * CUSTOMER.DISPUTE.CREATED: the disputed capture (disputed_transactions[].seller_transaction_id) resolved to
@@ -13,13 +13,7 @@ export const customerDisputeCreated: EventHandler = async (tx, payload, { actor 
   const [captureId] = disputedCaptureIds(dispute);
   if (!captureId) return ignored('Dispute without a seller_transaction_id');
   const result = await openDisputeInTx(tx, {
-    provider: 'paypal',
-    providerDisputeId: dispute.dispute_id,
-    providerPaymentId: captureId,
-    amountCents: minorUnits(dispute.dispute_amount),
-    currency: dispute.dispute_amount.currency_code,
-    reason: dispute.reason ?? 'disputed',
-    at: paypalTime(dispute.create_time) ?? null,
+    ...disputeOpening(dispute, captureId),
     actor,
   });
   if (result.outcome === 'payment_not_found') return ignored('No matching payment');

@@ -2,7 +2,7 @@ import { noteDisputeStatusInTx } from '../../disputes/record-dispute.js';
 import type { EventHandler } from '../types.js';
 import { ignored, processed } from '../types.js';
 import { customerDisputeResolved } from './customer-dispute-resolved.js';
-import { disputedCaptureIds, disputeSchema, minorUnits, paypalTime, resourceOf } from './objects.js';
+import { disputedCaptureIds, disputeOpening, disputeSchema, resourceOf } from './objects.js';
 
 /**
  * CUSTOMER.DISPUTE.UPDATED: a status change (waiting for a response, under review, a new life-cycle stage):
@@ -15,13 +15,7 @@ export const customerDisputeUpdated: EventHandler = async (tx, payload, context)
   const [captureId] = disputedCaptureIds(dispute);
   if (!captureId) return ignored('Dispute without a seller_transaction_id');
   const result = await noteDisputeStatusInTx(tx, {
-    provider: 'paypal',
-    providerDisputeId: dispute.dispute_id,
-    providerPaymentId: captureId,
-    amountCents: minorUnits(dispute.dispute_amount),
-    currency: dispute.dispute_amount.currency_code,
-    reason: dispute.reason ?? 'disputed',
-    at: paypalTime(dispute.create_time) ?? null,
+    ...disputeOpening(dispute, captureId),
     actor: context.actor,
     providerStatus: dispute.status ?? 'OTHER',
     stage: dispute.dispute_life_cycle_stage,

@@ -143,3 +143,16 @@ export function paypalTime(value: string | null | undefined): Date | undefined {
   const at = new Date(value);
   return Number.isNaN(at.getTime()) ? undefined : at;
 }
+
+/** What opening a dispute records, as PayPal's dispute object says it (CREATED, and UPDATED for an unseen one). */
+export function disputeOpening(dispute: z.infer<typeof disputeSchema>, captureId: string) {
+  return {
+    provider: 'paypal' as const,
+    providerDisputeId: dispute.dispute_id,
+    providerPaymentId: captureId,
+    amountCents: minorUnits(dispute.dispute_amount),
+    currency: dispute.dispute_amount.currency_code,
+    reason: dispute.reason ?? 'disputed',
+    at: paypalTime(dispute.create_time) ?? null,
+  };
+}
