@@ -137,10 +137,3 @@ export async function seedBooks(provider: Provider, captures: BookCapture[], ref
   });
   return { orderIdByReference, orderNumberByReference };
 }
-
-/** A random UTC day long ago that no other test writes books on (tests share one database). */
-export function isolatedDay(): string {
-  const base = Date.UTC(2015, 0, 1);
-  const offset = Math.floor(Math.random() * 3_000) * 86_400_000;
-  return new Date(base + offset).toISOString().slice(0, 10);
-}

@@ -613,7 +613,7 @@ describe('the staff dashboard in a real browser', { timeout: 120_000 }, () => {
       const recon = await importOptional<{ reconcileDay(input: { provider: string; day: string }): Promise<unknown> }>(
         'lib/reconciliation/reconcile-day.ts',
       );
-      const days = await importOptional<{ isolatedDay(): string }>('scripts/lib/recon-books.ts');
+      const days = await importOptional<{ isolatedDay(): string }>('test/support/recon-books.ts');
       const saved = { key: process.env.STRIPE_SECRET_KEY, base: process.env.STRIPE_API_BASE };
       const reporting = await servers.startStripeReportingSandbox();
       const day = days.isolatedDay();

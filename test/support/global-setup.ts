@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrateUp } from '../../lib/db/migrate.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from '../../scripts/lib/embedded-postgres.js';
+import { dayClaimsDir } from './recon-books.js';
 
 /**
  * One fresh database per test run. With DATABASE_URL set (CI's second pass: the machine's
@@ -55,6 +56,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     ]);
     for (const row of rows) await cleanup.query(`DROP DATABASE IF EXISTS ${row.datname} WITH (FORCE)`);
     await cleanup.end();
+    rmSync(dayClaimsDir(databaseUrl), { recursive: true, force: true });
     if (embedded) await embedded.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   };
