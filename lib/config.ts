@@ -58,6 +58,11 @@ const envSchema = z.object({
   DATABASE_QUERY_TIMEOUT_MS: optionalInt(100, 600_000),
   /** Local/test only: route @vercel/postgres' WebSocket through this host:port proxy. */
   VERCEL_POSTGRES_WS_PROXY: optionalString,
+  /**
+   * Named (server-side prepared) statements for the hot paths (lib/db/statement.ts): on, or off for a
+   * transaction-mode pooler that does not track them (PgBouncer before 1.21, or max_prepared_statements = 0).
+   */
+  DATABASE_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('on'),
 
   // HTTP
   /** Origins (scheme://host[:port]) allowed to call the buyer endpoints and used for return URLs. */
@@ -178,6 +183,8 @@ export interface Config {
     /** Client-side deadline of one query: a frozen server (which cannot enforce statement_timeout) still answers. */
     queryTimeoutMs: number;
     vercelPostgresWsProxy: string | undefined;
+    /** Hot statements (lib/db/statement.ts) run as named prepared statements: parsed and planned once per connection. */
+    preparedStatements: boolean;
   };
   http: {
     allowedOrigins: string[];
@@ -288,6 +295,7 @@ export function parseConfig(source: NodeJS.ProcessEnv): Config {
       statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS ?? timeBudget.database.statementTimeoutMs,
       queryTimeoutMs: env.DATABASE_QUERY_TIMEOUT_MS ?? timeBudget.database.queryTimeoutMs,
       vercelPostgresWsProxy: env.VERCEL_POSTGRES_WS_PROXY,
+      preparedStatements: env.DATABASE_PREPARED_STATEMENTS === 'on',
     },
     http: {
       allowedOrigins: env.ALLOWED_ORIGINS.map(normaliseOrigin),

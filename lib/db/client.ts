@@ -2,6 +2,7 @@ import { ConfigError, getConfig } from '../config.js';
 import { discardAfterCommit, runAfterCommit } from './after-commit.js';
 import { DbError, toDbError } from './errors.js';
 import type { DbClient, DbPool, DbQueryResult, PoolSettings } from './drivers/types.js';
+import { isNamedStatement, type NamedStatement } from './statement.js';
 
 /**
  * The one pooled client per process. Created lazily on first use (nothing happens at import time),
@@ -11,11 +12,14 @@ import type { DbClient, DbPool, DbQueryResult, PoolSettings } from './drivers/ty
 export type Row = Record<string, unknown>;
 
 /** Anything that can run a query: the pool-backed `db` or a transaction's `tx`. */
+/** SQL text, or a hot statement declared with namedStatement() (lib/db/statement.ts). */
+export type Sql = string | NamedStatement;
+
 export interface Queryable {
-  query<R = Row>(text: string, params?: readonly unknown[]): Promise<DbQueryResult<R>>;
+  query<R = Row>(text: Sql, params?: readonly unknown[]): Promise<DbQueryResult<R>>;
   /** The first row, or undefined when there is none. */
-  queryOne<R = Row>(text: string, params?: readonly unknown[]): Promise<R | undefined>;
-  queryMany<R = Row>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  queryOne<R = Row>(text: Sql, params?: readonly unknown[]): Promise<R | undefined>;
+  queryMany<R = Row>(text: Sql, params?: readonly unknown[]): Promise<R[]>;
 }
 
 export type Tx = Queryable & { readonly inTransaction: true };
@@ -109,14 +113,21 @@ export async function closePool(): Promise<void> {
   }
 }
 
-function queryable(run: <R>(text: string, params?: readonly unknown[]) => Promise<DbQueryResult<R>>): Queryable {
+/** Runs `sql` on a pool or a client: a named statement as such (unless DATABASE_PREPARED_STATEMENTS=off). */
+async function send<R>(target: DbPool | DbClient, sql: Sql, params?: readonly unknown[]): Promise<DbQueryResult<R>> {
+  if (!isNamedStatement(sql)) return await target.query<R>(sql, params);
+  if (!getConfig().database.preparedStatements) return await target.query<R>(sql.text, params);
+  return await target.query<R>({ name: sql.name, text: sql.text, values: params ? [...params] : [] });
+}
+
+function queryable(run: <R>(text: Sql, params?: readonly unknown[]) => Promise<DbQueryResult<R>>): Queryable {
   return {
     query: run,
-    async queryOne<R>(text: string, params?: readonly unknown[]) {
+    async queryOne<R>(text: Sql, params?: readonly unknown[]) {
       const result = await run<R>(text, params);
       return result.rows[0];
     },
-    async queryMany<R>(text: string, params?: readonly unknown[]) {
+    async queryMany<R>(text: Sql, params?: readonly unknown[]) {
       const result = await run<R>(text, params);
       return result.rows;
     },
@@ -124,10 +135,10 @@ function queryable(run: <R>(text: string, params?: readonly unknown[]) => Promis
 }
 
 /** Pool-level queries (each may use a different connection). */
-export const db: Queryable = queryable(async <R>(text: string, params?: readonly unknown[]) => {
+export const db: Queryable = queryable(async <R>(text: Sql, params?: readonly unknown[]) => {
   try {
     const pool = await getPool();
-    return await pool.query<R>(text, params);
+    return await send<R>(pool, text, params);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw toDbError(error);
@@ -178,9 +189,9 @@ async function runOnce<T>(fn: (tx: Tx) => Promise<T>, isolation: IsolationLevel)
     throw toDbError(error);
   }
   let broken: Error | undefined;
-  const run = async <R>(text: string, params?: readonly unknown[]) => {
+  const run = async <R>(text: Sql, params?: readonly unknown[]) => {
     try {
-      return await client.query<R>(text, params);
+      return await send<R>(client, text, params);
     } catch (error) {
       const mapped = toDbError(error);
       if (mapped.kind === 'CONNECTION_ERROR') broken = mapped;

@@ -112,6 +112,23 @@ describe('vercel-postgres driver through the local WebSocket proxy', () => {
     expect(rows[0]).toEqual({ timeout: '15s', app: `vpg-test-${suffix}` });
   });
 
+  it('runs a named statement as a prepared statement of the connection (lib/db/statement.ts)', async () => {
+    const client = await pool.connect();
+    try {
+      const name = `bf_vpg_${suffix}`;
+      const squares: number[] = [];
+      for (const n of [2, 3]) {
+        const { rows } = await client.query<{ n: number }>({ name, text: 'SELECT $1::int * $1::int AS n', values: [n] });
+        squares.push(rows[0]?.n ?? -1);
+      }
+      const { rows } = await client.query<{ name: string }>('SELECT name FROM pg_prepared_statements');
+      expect(squares).toEqual([4, 9]);
+      expect(rows.map((r) => r.name)).toContain(name);
+    } finally {
+      client.release();
+    }
+  });
+
   it('commits a transaction on one client, and a ROLLBACK really discards', async () => {
     const client = await pool.connect();
     try {

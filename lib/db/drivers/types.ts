@@ -7,13 +7,22 @@ export interface DbQueryResult<R> {
   rowCount: number | null;
 }
 
+/** A named (prepared) statement as both drivers take it: node-postgres' query config. */
+export interface DbQueryConfig {
+  name: string;
+  text: string;
+  values?: unknown[];
+}
+
 export interface DbClient {
   query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<DbQueryResult<R>>;
+  query<R = Record<string, unknown>>(config: DbQueryConfig): Promise<DbQueryResult<R>>;
   release(error?: Error | boolean): void;
 }
 
 export interface DbPool {
   query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<DbQueryResult<R>>;
+  query<R = Record<string, unknown>>(config: DbQueryConfig): Promise<DbQueryResult<R>>;
   connect(): Promise<DbClient>;
   end(): Promise<void>;
 }

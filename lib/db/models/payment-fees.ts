@@ -1,4 +1,5 @@
 import type { Queryable } from '../client.js';
+import { namedStatement } from '../statement.js';
 import { CAPTURED_PAYMENT_STATUSES } from './payments.js';
 
 /** payments.fee_cents: the provider's fee of a captured payment, set once (NULL: not known yet). */
@@ -9,11 +10,13 @@ export interface PaymentFeeState {
   feeCents: number | null;
 }
 
+const FIND_PAYMENT_FEE_STATE = namedStatement(
+  'find_payment_fee_state',
+  `SELECT provider, provider_payment_id AS "providerPaymentId", fee_cents AS "feeCents" FROM payments WHERE id = $1`,
+);
+
 export async function findPaymentFeeState(q: Queryable, paymentId: string): Promise<PaymentFeeState | undefined> {
-  return await q.queryOne<PaymentFeeState>(
-    `SELECT provider, provider_payment_id AS "providerPaymentId", fee_cents AS "feeCents" FROM payments WHERE id = $1`,
-    [paymentId],
-  );
+  return await q.queryOne<PaymentFeeState>(FIND_PAYMENT_FEE_STATE, [paymentId]);
 }
 
 /** Sets the fee when it is not known yet; false when it already was (the first report wins). */

@@ -1,4 +1,5 @@
 import type { Queryable } from '../client.js';
+import { namedStatement } from '../statement.js';
 import type { Provider } from './orders.js';
 import { storablePayload, storableText } from './storable-json.js';
 
@@ -25,23 +26,42 @@ export const WEBHOOK_EVENT_COLUMNS = `id, provider, provider_event_id AS "provid
   status, attempts, last_error AS "lastError", next_attempt_at AS "nextAttemptAt", received_at AS "receivedAt",
   processed_at AS "processedAt", updated_at AS "updatedAt"`;
 
+const INSERT_WEBHOOK_EVENT_IF_NEW = namedStatement(
+  'insert_webhook_event_if_new',
+  `INSERT INTO webhook_events (provider, provider_event_id, event_type, payload, payload_raw)
+   VALUES ($1, $2, $3, $4, $5)
+   ON CONFLICT (provider, provider_event_id) DO NOTHING
+   RETURNING ${WEBHOOK_EVENT_COLUMNS}`,
+);
+
+const FIND_WEBHOOK_EVENT_BY_ID = namedStatement(
+  'find_webhook_event_by_id',
+  `SELECT ${WEBHOOK_EVENT_COLUMNS} FROM webhook_events WHERE id = $1`,
+);
+
+const FINISH_WEBHOOK_EVENT_IN_FLIGHT = namedStatement(
+  'finish_webhook_event_in_flight',
+  `UPDATE webhook_events SET status = 'processed', last_error = NULL, next_attempt_at = NULL, processed_at = now()
+   WHERE id = $1 AND status = 'processing'`,
+);
+
 /** Stores a verified delivery; undefined when this provider event was already stored (a duplicate). */
 export async function insertWebhookEventIfNew(
   q: Queryable,
   event: { provider: Provider; providerEventId: string; eventType: string; payload: unknown },
 ): Promise<WebhookEvent | undefined> {
   const stored = storablePayload(event.payload);
-  return await q.queryOne<WebhookEvent>(
-    `INSERT INTO webhook_events (provider, provider_event_id, event_type, payload, payload_raw)
-     VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (provider, provider_event_id) DO NOTHING
-     RETURNING ${WEBHOOK_EVENT_COLUMNS}`,
-    [event.provider, storableText(event.providerEventId), storableText(event.eventType), stored.jsonb, stored.raw],
-  );
+  return await q.queryOne<WebhookEvent>(INSERT_WEBHOOK_EVENT_IF_NEW, [
+    event.provider,
+    storableText(event.providerEventId),
+    storableText(event.eventType),
+    stored.jsonb,
+    stored.raw,
+  ]);
 }
 
 export async function findWebhookEventById(q: Queryable, id: string): Promise<WebhookEvent | undefined> {
-  return await q.queryOne<WebhookEvent>(`SELECT ${WEBHOOK_EVENT_COLUMNS} FROM webhook_events WHERE id = $1`, [id]);
+  return await q.queryOne<WebhookEvent>(FIND_WEBHOOK_EVENT_BY_ID, [id]);
 }
 
 export async function findWebhookEventByProviderId(
@@ -89,11 +109,7 @@ export async function markWebhookEventInFlight(q: Queryable, id: string, leaseUn
 
 /** Follow-ups done: processed. The attempt was already counted when the lease was taken. */
 export async function finishWebhookEventInFlight(q: Queryable, id: string): Promise<void> {
-  await q.query(
-    `UPDATE webhook_events SET status = 'processed', last_error = NULL, next_attempt_at = NULL, processed_at = now()
-     WHERE id = $1 AND status = 'processing'`,
-    [id],
-  );
+  await q.query(FINISH_WEBHOOK_EVENT_IN_FLIGHT, [id]);
 }
 
 /**

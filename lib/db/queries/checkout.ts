@@ -9,6 +9,7 @@ import {
   slidingWindowHitsSql,
 } from '../models/rate-limits.js';
 import { TICKET_TYPE_COLUMNS, type TicketType } from '../models/ticket-types.js';
+import { namedStatement } from '../statement.js';
 
 /**
  * Checkout's statements (issue 17, flash-sale speed): a successful checkout is the catalogue read, the one
@@ -47,6 +48,23 @@ interface JsonTicketType extends Omit<CatalogTicketType, 'salesStartAt' | 'sales
   salesEndAt: string | null;
 }
 
+const HITS = slidingWindowHitsSql(5);
+
+const READ_CHECKOUT = namedStatement(
+  'read_checkout',
+  `WITH ${HITS.cte},
+   ev AS (SELECT e.id, e.slug, e.name, e.venue, e.timezone, e.starts_at AS "startsAt", e.ends_at AS "endsAt", e.currency,
+            e.status, event_catalog_version(e) AS "catalogVersion"
+          FROM events e WHERE e.slug = $1),
+   tt AS (SELECT ${TICKET_TYPE_COLUMNS}, ticket_type_catalog_version(t) AS "catalogVersion",
+            coalesce((SELECT x.n FROM expired_held_tickets(ARRAY[t.id]) x), 0) AS "expiredHeld"
+          FROM ticket_types t WHERE t.event_id = (SELECT id FROM ev) AND t.code = ANY($2::text[]))
+   SELECT ${HITS.counted} AS counted,
+     EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.scope = $3 AND k.key = $4) AS "keyInUse",
+     (SELECT row_to_json(ev) FROM ev) AS event,
+     (SELECT json_agg(tt ORDER BY tt.code) FROM tt) AS types`,
+);
+
 /**
  * Checkout's first statement: a FRESH read (no lock) of the event and the requested ticket types with
  * their counters and reclaimable holds, plus the rate-limit hits and the Idempotency-Key look-up folded
@@ -54,32 +72,18 @@ interface JsonTicketType extends Omit<CatalogTicketType, 'salesStartAt' | 'sales
  */
 export async function readCheckout(q: Queryable, input: CheckoutReadInput): Promise<CheckoutRead> {
   const hits = input.hits ?? [];
-  const sql = slidingWindowHitsSql(5);
   const row = await q.queryOne<{
     counted: { bucket: string; current: number; previous: number }[];
     keyInUse: boolean;
     event: (Omit<FestivalEvent, 'startsAt' | 'endsAt'> & { startsAt: string; endsAt: string; catalogVersion: string }) | null;
     types: JsonTicketType[] | null;
-  }>(
-    `WITH ${sql.cte},
-     ev AS (SELECT e.id, e.slug, e.name, e.venue, e.timezone, e.starts_at AS "startsAt", e.ends_at AS "endsAt", e.currency,
-              e.status, event_catalog_version(e) AS "catalogVersion"
-            FROM events e WHERE e.slug = $1),
-     tt AS (SELECT ${TICKET_TYPE_COLUMNS}, ticket_type_catalog_version(t) AS "catalogVersion",
-              coalesce((SELECT x.n FROM expired_held_tickets(ARRAY[t.id]) x), 0) AS "expiredHeld"
-            FROM ticket_types t WHERE t.event_id = (SELECT id FROM ev) AND t.code = ANY($2::text[]))
-     SELECT ${sql.counted} AS counted,
-       EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.scope = $3 AND k.key = $4) AS "keyInUse",
-       (SELECT row_to_json(ev) FROM ev) AS event,
-       (SELECT json_agg(tt ORDER BY tt.code) FROM tt) AS types`,
-    [
-      input.eventSlug,
-      input.codes,
-      input.idempotencyKey?.scope ?? null,
-      input.idempotencyKey?.keyHash ?? null,
-      ...slidingWindowHitsParams(hits, input.now),
-    ],
-  );
+  }>(READ_CHECKOUT, [
+    input.eventSlug,
+    input.codes,
+    input.idempotencyKey?.scope ?? null,
+    input.idempotencyKey?.keyHash ?? null,
+    ...slidingWindowHitsParams(hits, input.now),
+  ]);
   const event = row?.event
     ? { ...row.event, startsAt: new Date(row.event.startsAt), endsAt: new Date(row.event.endsAt) }
     : undefined;
@@ -179,6 +183,11 @@ function orderOf(raw: Raw): Order {
   };
 }
 
+const PLACE_CHECKOUT_ORDER = namedStatement(
+  'place_checkout_order',
+  'SELECT checkout_place_order($1, $2, $3, $4, $5, $6) AS result',
+);
+
 /**
  * The whole checkout write in ONE statement (a single-statement transaction: no BEGIN/COMMIT round trips):
  * checkout_place_order (migration 0100) re-checks the catalogue versions, refuses a short line from a fresh
@@ -186,7 +195,7 @@ function orderOf(raw: Raw): Order {
  * (with the buyer snapshot and key hash), items, payment and audit, and takes the holds last, all or nothing.
  */
 export async function placeCheckoutOrder(q: Queryable, input: PlaceCheckoutOrderInput): Promise<PlaceCheckoutOrderOutcome> {
-  const row = await q.queryOne<{ result: Raw }>('SELECT checkout_place_order($1, $2, $3, $4, $5, $6) AS result', [
+  const row = await q.queryOne<{ result: Raw }>(PLACE_CHECKOUT_ORDER, [
     JSON.stringify(input.lines),
     JSON.stringify({ eventId: input.eventId, eventVersion: input.eventVersion, ...input.order }),
     JSON.stringify(input.buyer),
@@ -207,6 +216,11 @@ export async function placeCheckoutOrder(q: Queryable, input: PlaceCheckoutOrder
   return result as unknown as PlaceCheckoutOrderOutcome;
 }
 
+const RECORD_CHECKOUT_SESSION = namedStatement(
+  'record_checkout_session',
+  'SELECT checkout_record_session($1, $2, $3, $4, $5, $6)',
+);
+
 /**
  * The one statement after the provider call: the session on the payment and, for a request whose
  * Idempotency-Key checkout_place_order claimed, its stored answer (checkout_record_session, migration 0100).
@@ -217,7 +231,7 @@ export async function recordCheckoutSession(
   session: { sessionId: string; checkoutUrl: string },
   completion?: { claim: { scope: string; key: string; requestHash: string }; status: number; body: unknown },
 ): Promise<void> {
-  await q.query('SELECT checkout_record_session($1, $2, $3, $4, $5, $6)', [
+  await q.query(RECORD_CHECKOUT_SESSION, [
     paymentId,
     session.sessionId,
     session.checkoutUrl,
