@@ -9,13 +9,21 @@ import { type FeeOutcome, recordProviderFeeInTx } from './record-provider-fee.js
  * after the completion committed (a provider call never happens inside a transaction); a fee
  * already booked is not asked for again. `not_available`: Stripe has no balance transaction yet
  * (it can lag the charge); charge.updated / a later run books it.
+ *
+ * `capturedAs`: the PaymentIntent id of a Stripe payment the caller has just completed with its fee unknown
+ * (the webhook's one-statement completion): the payment is not read again. A fee booked meanwhile by
+ * charge.updated costs one Stripe read; recordProviderFeeInTx still books it once.
  */
-export async function recordStripeFee(paymentId: string): Promise<FeeOutcome | 'not_available'> {
-  const payment = await findPaymentFeeState(db, paymentId);
-  if (payment?.provider !== 'stripe' || !payment.providerPaymentId) return 'payment_not_captured';
-  if (payment.feeCents !== null) return 'already_recorded';
+export async function recordStripeFee(paymentId: string, capturedAs?: string): Promise<FeeOutcome | 'not_available'> {
+  let intentId = capturedAs;
+  if (intentId === undefined) {
+    const payment = await findPaymentFeeState(db, paymentId);
+    if (payment?.provider !== 'stripe' || !payment.providerPaymentId) return 'payment_not_captured';
+    if (payment.feeCents !== null) return 'already_recorded';
+    intentId = payment.providerPaymentId;
+  }
   const stripe = await getStripeClient('checkout');
-  const intent = await stripe.paymentIntents.retrieve(payment.providerPaymentId, {
+  const intent = await stripe.paymentIntents.retrieve(intentId, {
     expand: ['latest_charge.balance_transaction'],
   });
   const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : null;

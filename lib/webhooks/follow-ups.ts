@@ -22,7 +22,7 @@ export async function runFollowUp(followUp: FollowUp, actor: Actor): Promise<Fol
       // The fee is for the books, not for the sale: a provider that cannot answer now leaves the
       // payment's fee unknown (payments.fee_cents NULL) for a later read, and never fails the event.
       try {
-        await recordStripeFee(followUp.paymentId);
+        await recordStripeFee(followUp.paymentId, followUp.capturedAs);
       } catch (error) {
         log.warn('stripe fee not read', {
           paymentId: followUp.paymentId,

@@ -85,7 +85,8 @@ export async function finalizeFromEventInOneStatement(
     leaseUntil: leased ? ctx.leaseUntil : null,
   });
   if (!result) return undefined;
-  return processed(feeFollowUps(input, result.paymentId));
+  // The statement has just written input.providerPaymentId on the payment, its fee still unknown.
+  return processed(feeFollowUps(input, result.paymentId).map((f) => ({ ...f, capturedAs: input.providerPaymentId })));
 }
 
 /** Checkout session / PayPal order abandoned: the checkout's own hold expiry, now (not waiting for the clock). */

@@ -14,7 +14,15 @@ export type FollowUp =
   /** Capture an approved PayPal order (the buyer may have closed the tab), then finalize it. */
   | { kind: 'paypal_capture'; orderId: string; paypalOrderId: string }
   /** Read Stripe's fee of a captured payment (its balance transaction) and book it on the ledger. */
-  | { kind: 'record_fee'; paymentId: string };
+  | {
+      kind: 'record_fee';
+      paymentId: string;
+      /**
+       * Set by the one-statement completion, which has just written this PaymentIntent id with the fee still
+       * unknown: the payment need not be read again before asking Stripe (one round trip less per event).
+       */
+      capturedAs?: string | undefined;
+    };
 
 export interface ApplyOutcome {
   /** `processed`: the event was ours and was applied (possibly as a no-op); `ignored`: not for us / unhandled type. */

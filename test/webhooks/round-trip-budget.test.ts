@@ -68,5 +68,8 @@ describe('round trips of a webhook completion', () => {
     expect(await inboxRow(String(event.id))).toMatchObject({ status: 'processed', attempts: 1 });
     // After the response: reported, not budgeted (the fee read and booking, the inbox row finished).
     expect(trips.countAfter('response')).toBeGreaterThan(0);
+    // The completion statement hands the PaymentIntent id to the fee read: the payment is not read again.
+    const afterResponse = trips.statements().slice(trips.statements().indexOf('-- mark: response') + 1);
+    expect(afterResponse.filter((s) => s.includes('fee_cents AS "feeCents" FROM payments'))).toEqual([]);
   });
 });
