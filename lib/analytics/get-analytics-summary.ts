@@ -224,7 +224,7 @@ export async function getAnalyticsSummary(range: ReportRange, q: Queryable = db)
     currency: range.event.currency,
     range: { from: range.from.toISOString(), to: range.to.toISOString() },
     ...section(money, counts, types),
-    // sold / held are derived from the order items; what is left comes from the one counter, `taken`.
+    // held from the live holds, sold = taken - held (listTicketCapacity); what is left from `taken`.
     capacity: capacity.map(({ taken, ...t }) => ({ ...t, available: Math.max(0, t.capacity - taken) })),
     providers: {
       stripe: section(filterProvider(money, 'stripe'), filterProvider(counts, 'stripe'), types),

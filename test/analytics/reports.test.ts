@@ -3,18 +3,26 @@ import * as revenueRoute from '../../api/analytics/revenue.js';
 import * as summaryRoute from '../../api/analytics/summary.js';
 import { foldRollups } from '../../lib/analytics/fold-rollups.js';
 import { roundedDiv } from '../../lib/analytics/get-analytics-summary.js';
+import { releaseOrderHolds } from '../../lib/checkout/holds.js';
+import { transaction } from '../../lib/db/client.js';
+import { lockOrderById } from '../../lib/db/models/orders.js';
+import { transition } from '../../lib/payments/transition.js';
+import { releaseOrderTicketsInTx } from '../../lib/refunds/release-tickets.js';
 import { makeKey, type TestKey } from '../support/staff.js';
 import { type BookOrder, disputeOrder, makeOrder, type PaidOrderInput, recordFailure, refundOrder } from '../support/books.js';
 import { createEventWithTicketTypes } from '../support/factories.js';
 import { call } from '../support/http.js';
-import { rawFigures, rawSeries } from '../support/raw-books.js';
+import { type RawCapacity, rawCapacity, rawFigures, rawSeries } from '../support/raw-books.js';
 
 /**
  * The reports against an INDEPENDENT aggregation of the raw tables (test/support/raw-books.ts):
  * every sliding-scale bucket, a refunded, a partly refunded, a reversed-refund, a disputed (lost,
  * won, open) order, both providers, fees (and fees given back with refunds), failures and unpaid orders, around Boulder's DST change
  * (America/Denver: 2026-03-08 has 23 hours, 2026-11-01 has 25). Checked with nothing folded (all
- * tail), after a fold, and with new rows past the watermark.
+ * tail), after a fold, and with new rows past the watermark. The capacity table (sold, held, available
+ * per ticket type) against a count over every order item: live holds (pending, processing), a hold
+ * expired but not reclaimed, paid orders refunded with and without their tickets released, and
+ * orders cancelled, expired and failed (their holds given back).
  */
 
 const Z = (iso: string) => new Date(iso);
@@ -93,6 +101,31 @@ async function expectSummaryMatches(query: Record<string, string>, from: Date, t
   expectSection(body.providers.stripe, await rawFigures(eventId, from, to, 'stripe'));
   expectSection(body.providers.paypal, await rawFigures(eventId, from, to, 'paypal'));
   return body;
+}
+
+/**
+ * The capacity table against the raw count. The raw count is read before and after the report and
+ * must not have moved in between (another test file's hold sweeper may reclaim the expired hold).
+ */
+async function expectCapacityMatches(): Promise<RawCapacity[]> {
+  for (let attempt = 0; ; attempt++) {
+    const before = await rawCapacity(eventId);
+    const body = await summary({});
+    const after = await rawCapacity(eventId);
+    if (JSON.stringify(before) !== JSON.stringify(after) && attempt < 5) continue;
+    expect(body.capacity).toEqual(
+      after.map((r) => ({
+        ticketTypeId: r.ticketTypeId,
+        code: r.code,
+        name: body.capacity.find((t: any) => t.ticketTypeId === r.ticketTypeId)?.name,
+        capacity: r.capacity,
+        sold: r.sold,
+        held: r.held,
+        available: Math.max(0, r.capacity - r.sold - r.held),
+      })),
+    );
+    return after;
+  }
 }
 
 async function expectSeriesMatches(grain: 'hour' | 'day' | 'week' | 'month', fromDay: string, toDay: string) {
@@ -183,6 +216,51 @@ async function seed(): Promise<void> {
   await recordFailure(paypalFailed, 'INSTRUMENT_DECLINED', null, Z('2026-03-08T18:01:00Z'));
   await unpaid('paypal', 0, 'vip', '2026-03-08T19:00:00Z', 'expired');
   await unpaid('stripe', 0, 'vip', '2026-03-08T19:30:00Z', 'cancelled');
+
+  // Capacity: a processing order (payment in flight), a hold expired but not reclaimed yet, a paid
+  // order refunded with its tickets returned to sale, and a hold cancelled through the real release.
+  await makeOrder({
+    eventId,
+    provider: 'stripe',
+    percent: 0,
+    items: [item('workshop', 2)],
+    at: Z('2026-03-08T19:40:00Z'),
+    unpaidStatus: 'processing',
+  });
+  await makeOrder({
+    eventId,
+    provider: 'paypal',
+    percent: 10,
+    items: [item('full', 2), item('vip', 1)],
+    at: Z('2026-03-08T19:45:00Z'),
+    unpaidStatus: 'pending',
+    holdExpiresAt: new Date(Date.now() - 60_000),
+  });
+  const released = await makeOrder({
+    eventId,
+    provider: 'stripe',
+    percent: 0,
+    items: [item('vip', 2), item('workshop', 1)],
+    at: Z('2026-03-08T20:30:00Z'),
+  });
+  const refundId = await refundOrder(released, released.totalCents, Z('2026-03-08T21:30:00Z'));
+  await transaction((tx) =>
+    releaseOrderTicketsInTx(tx, { orderId: released.orderId, refundId, actor: { type: 'admin', id: 'treasurer' } }),
+  );
+  const cancelled = await makeOrder({
+    eventId,
+    provider: 'stripe',
+    percent: 0,
+    items: [item('full', 1), item('workshop', 1)],
+    at: Z('2026-03-08T20:45:00Z'),
+    unpaidStatus: 'pending',
+  });
+  await transaction(async (tx) => {
+    const order = await lockOrderById(tx, cancelled.orderId);
+    if (!order) throw new Error('seed: cancelled order');
+    await releaseOrderHolds(tx, order.id);
+    await transition(tx, 'order', order, 'cancelled');
+  });
 }
 
 beforeAll(async () => {
@@ -261,6 +339,7 @@ describe('analytics reports against the raw tables', () => {
       ]);
       await expectSeriesMatches('week', '2026-03-01', '2026-03-31');
       await expectSeriesMatches('month', '2026-01-01', '2026-12-31');
+      await expectCapacityMatches();
     });
   }
 
@@ -279,6 +358,11 @@ describe('analytics reports against the raw tables', () => {
     expect(lines).toContain(
       `paypal,money,gross,${json.providers.paypal.money.grossCents},${(json.providers.paypal.money.grossCents / 100).toFixed(2)},USD`,
     );
+    for (const t of json.capacity) {
+      for (const metric of ['capacity', 'sold', 'held'] as const) {
+        expect(lines).toContain(`all,capacity:${t.code},${metric},${t[metric]},,`);
+      }
+    }
 
     const series = await call(revenueRoute.GET, {
       path: '/api/analytics/revenue',
@@ -313,5 +397,27 @@ describe('analytics reports against the raw tables', () => {
       ['workshop', 500],
       ['vip', 50],
     ]);
+    const raw = await expectCapacityMatches();
+    // The cases are really there: live holds, an expired hold still counted, tickets sold on every type.
+    expect(raw.every((t) => t.sold > 0 && t.held > 0)).toBe(true);
+    expect(raw.reduce((n, t) => n + t.expiredHeld, 0)).toBe(3);
+    // A new hold, then its expiry: held moves to available and back, sold stays.
+    const hold = await makeOrder({
+      eventId,
+      provider: 'stripe',
+      percent: 0,
+      items: [{ ticketTypeId: types.vip as string, unitPriceCents: 20_000, quantity: 3, slidingScale: false }],
+      at: new Date(),
+      unpaidStatus: 'pending',
+    });
+    const withHold = await expectCapacityMatches();
+    expect(withHold.find((t) => t.code === 'vip')?.held).toBe((raw.find((t) => t.code === 'vip')?.held ?? 0) + 3);
+    await transaction(async (tx) => {
+      const order = await lockOrderById(tx, hold.orderId);
+      if (!order) throw new Error('hold order');
+      await releaseOrderHolds(tx, order.id);
+      await transition(tx, 'order', order, 'expired');
+    });
+    expect(await expectCapacityMatches()).toEqual(raw);
   });
 });

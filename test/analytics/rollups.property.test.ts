@@ -143,7 +143,8 @@ describe('rollups + tail == raw', () => {
 
 describe('the watermark', () => {
   it('never passes a transaction still running: a ledger row committed late is folded by a later run', async () => {
-    const { event, types } = await createEventWithTicketTypes({ full: { priceCents: 5_000 } });
+    // Two ticket types: each order's tickets are counted in its type's `taken` (a row lock T1 keeps to its end).
+    const { event, types } = await createEventWithTicketTypes({ full: { priceCents: 5_000 }, other: { priceCents: 5_000 } });
     const item = { ticketTypeId: types.full.id, unitPriceCents: 5_000, quantity: 1, slidingScale: false };
     const at = new Date('2026-06-01T18:00:00Z');
     let release!: () => void;
@@ -164,7 +165,8 @@ describe('the watermark', () => {
       });
     })();
     await wrote;
-    await makeOrder({ eventId: event.id, provider: 'paypal', percent: 0, items: [item], at, feeCents: 200 });
+    const other = { ...item, ticketTypeId: types.other.id };
+    await makeOrder({ eventId: event.id, provider: 'paypal', percent: 0, items: [other], at, feeCents: 200 });
     await foldRollups();
     const mark = await db.queryOne<{ behind: boolean }>(
       `SELECT (SELECT tx_id FROM analytics_watermarks WHERE name = 'money') <= min(tx_id) AS behind

@@ -40,8 +40,10 @@ export interface PaidOrderInput {
   /** Fee the provider took (default none). */
   feeCents?: number;
   email?: string;
-  /** Leave it unpaid with this status instead (pending / expired / failed / cancelled). */
-  unpaidStatus?: 'pending' | 'expired' | 'failed' | 'cancelled';
+  /** Leave it unpaid with this status instead (pending / processing / expired / failed / cancelled). */
+  unpaidStatus?: 'pending' | 'processing' | 'expired' | 'failed' | 'cancelled';
+  /** End of a pending / processing order's hold (default: a day from now). In the past: expired, not yet reclaimed. */
+  holdExpiresAt?: Date;
 }
 
 const hex = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -60,6 +62,7 @@ export async function makeOrder(input: PaidOrderInput, within?: Tx): Promise<Boo
   const total = subtotal - discount;
   const providerPaymentId = `${input.provider === 'stripe' ? 'pi' : 'CAP'}_${randomUUID().replaceAll('-', '')}`;
   const status = input.unpaidStatus ?? 'completed';
+  const holding = status === 'pending' || status === 'processing';
   const body = async (tx: Tx): Promise<BookOrder> => {
     const customer = await tx.queryOne<{ id: string }>(
       `INSERT INTO customers (email, first_name, last_name) VALUES ($1, 'Ana', 'Books')
@@ -82,7 +85,7 @@ export async function makeOrder(input: PaidOrderInput, within?: Tx): Promise<Boo
         input.provider,
         hex(randomUUID()),
         // A live hold (the hold sweeper of other test files must not find it due: its tickets are really held).
-        status === 'pending' ? new Date(Date.now() + 86_400_000) : null,
+        holding ? (input.holdExpiresAt ?? new Date(Date.now() + 86_400_000)) : null,
         status === 'completed' ? input.at : null,
         input.at,
       ],
@@ -95,25 +98,17 @@ export async function makeOrder(input: PaidOrderInput, within?: Tx): Promise<Boo
         [order.id, l.ticketTypeId, l.unit, l.discount, l.price, currency, input.at],
       );
     }
-    if (status === 'pending') {
+    // `taken` as the flows leave it (migration 0099): checkout's hold counts the tickets, completion keeps
+    // them counted (sold); an order that ended unpaid gave them back.
+    if (holding || status === 'completed') {
       for (const item of input.items) {
         await tx.query('UPDATE ticket_types SET taken = taken + $2 WHERE id = $1', [item.ticketTypeId, item.quantity]);
       }
     }
-    const paymentStatus = status === 'completed' ? 'completed' : status === 'pending' ? 'pending' : status;
     const payment = await tx.queryOne<{ id: string }>(
       `INSERT INTO payments (order_id, provider, status, amount_cents, currency, provider_payment_id, completed_at, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-      [
-        order.id,
-        input.provider,
-        paymentStatus,
-        total,
-        currency,
-        providerPaymentId,
-        status === 'completed' ? input.at : null,
-        input.at,
-      ],
+      [order.id, input.provider, status, total, currency, providerPaymentId, status === 'completed' ? input.at : null, input.at],
     );
     if (!payment) throw new Error('payment not inserted');
     if (status === 'completed') {

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { db, type Queryable } from '../../lib/db/client.js';
+import { db, type Queryable, transaction } from '../../lib/db/client.js';
 import { type FestivalEvent, upsertEvent } from '../../lib/db/models/events.js';
-import { type NewTicketType, type TicketType, ticketTypeCounts, upsertTicketType } from '../../lib/db/models/ticket-types.js';
+import {
+  findTicketTypeById,
+  type NewTicketType,
+  type TicketType,
+  ticketTypeCounts,
+  ticketTypeCountsFromHolds,
+  upsertTicketType,
+} from '../../lib/db/models/ticket-types.js';
 import type { Currency } from '../../lib/money.js';
 
 /**
@@ -151,13 +158,30 @@ export function checkoutBody(
   };
 }
 
-/** Live counters of a ticket type: the stored `taken`, and sold / held as derived from the order items. */
+/**
+ * Live counters of a ticket type: the stored `taken`, and sold / held as derived from the order items.
+ * In the same snapshot, the report's figures (ticketTypeCountsFromHolds: sold = taken - held) must be
+ * the same: every flow test that reads counters checks that `taken` still counts exactly sold + held.
+ */
 export async function ticketCounters(
   ticketTypeId: string,
 ): Promise<{ capacity: number; taken: number; sold: number; held: number }> {
-  const [row] = await ticketTypeCounts(db, { ticketTypeIds: [ticketTypeId] });
-  if (!row) throw new Error(`ticket type ${ticketTypeId} not found`);
-  return { capacity: row.capacity, taken: row.taken, sold: row.sold, held: row.held };
+  return await transaction(
+    async (tx) => {
+      const [row] = await ticketTypeCounts(tx, { ticketTypeIds: [ticketTypeId] });
+      const type = await findTicketTypeById(tx, ticketTypeId);
+      if (!row || !type) throw new Error(`ticket type ${ticketTypeId} not found`);
+      const report = (await ticketTypeCountsFromHolds(tx, type.eventId)).find((t) => t.id === ticketTypeId);
+      if (report?.sold !== row.sold || report.held !== row.held || row.sold + row.held !== row.taken) {
+        throw new Error(
+          `taken no longer counts sold + held: items say sold ${row.sold}, held ${row.held}, taken ${row.taken}; ` +
+            `the report says sold ${report?.sold}, held ${report?.held}`,
+        );
+      }
+      return { capacity: row.capacity, taken: row.taken, sold: row.sold, held: row.held };
+    },
+    { isolation: 'repeatable read' },
+  );
 }
 
 export const WRITE_TABLES = [

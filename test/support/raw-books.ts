@@ -183,3 +183,36 @@ export async function rawSeries(
   );
   return new Map(rows.map((r) => [r.start.toISOString(), r]));
 }
+
+export interface RawCapacity {
+  ticketTypeId: string;
+  code: string;
+  capacity: number;
+  /** Active tickets of paid orders (completed, partially_refunded, refunded). */
+  sold: number;
+  /** Active tickets of pending / processing orders, expired-but-not-reclaimed holds included. */
+  held: number;
+  /** Of `held`: pending orders whose hold time has passed (not yet reclaimed). */
+  expiredHeld: number;
+}
+
+/**
+ * Sold and held per ticket type of an event, counted over every order item (the scan the report must
+ * not make): nothing of `ticket_types.taken`, so the report's `available` (capacity − taken) is checked
+ * against capacity − sold − held.
+ */
+export async function rawCapacity(eventId: string): Promise<RawCapacity[]> {
+  return await db.queryMany<RawCapacity>(
+    `SELECT t.id AS "ticketTypeId", t.code, t.capacity,
+       count(i.id) FILTER (WHERE o.status IN ('completed', 'partially_refunded', 'refunded'))::int AS sold,
+       count(i.id) FILTER (WHERE o.status IN ('pending', 'processing'))::int AS held,
+       count(i.id) FILTER (WHERE o.status = 'pending' AND o.hold_expires_at <= now())::int AS "expiredHeld"
+     FROM ticket_types t
+     LEFT JOIN order_items i ON i.ticket_type_id = t.id AND i.status = 'active'
+     LEFT JOIN orders o ON o.id = i.order_id
+     WHERE t.event_id = $1
+     GROUP BY t.id
+     ORDER BY t.sort_order, t.code`,
+    [eventId],
+  );
+}

@@ -7,7 +7,8 @@ import type { Currency } from '../../money.js';
  * below is one conditional UPDATE (never read-then-write), so concurrent buyers can never oversell.
  * Only holds and releases change it: completing a paid order does not touch the row (issue 17: the
  * row every checkout of the type locks). How many are sold / held is derived from the order items
- * (ticketTypeCounts below), never stored.
+ * (ticketTypeCounts below), never stored; the report reads held from the live holds and sold as
+ * `taken - held` (ticketTypeCountsFromHolds, no scan of the sold items).
  */
 export interface TicketType {
   id: string;
@@ -147,6 +148,59 @@ export async function ticketTypeCounts(
      WHERE ${byEvent ? 't.event_id = $1' : 't.id = ANY($1::uuid[])'}
      ORDER BY t.sort_order, t.code`,
     [byEvent ? where.eventId : where.ticketTypeIds, SOLD_ORDER_STATUSES, HELD_ORDER_STATUSES],
+  );
+}
+
+/**
+ * The same figures as ticketTypeCounts for every ticket type of an event, without reading the sold
+ * items: the report path (GET /api/analytics/summary, issue 13), which must not scan every order item
+ * of a type (p95 5.4 s at 1M orders).
+ *
+ *   held = active items of pending / processing orders, read through the partial index on live holds
+ *          (orders_live_holds_idx, `WHERE status IN ('pending', 'processing')`, migration 0004) joined
+ *          to their items: only the orders holding now, whatever the number of paid ones.
+ *   sold = taken - held.
+ *
+ * Why `taken - held` is exactly ticketTypeCounts' sold (active items of completed / partially_refunded
+ * / refunded orders): `taken` counts exactly the active items of pending, processing and paid orders.
+ * Every write that changes one side changes the other in the same transaction (migrations 0099, 0100):
+ *  - checkout (checkout_place_order) inserts the pending order's items and takes +n in one statement;
+ *  - pending -> processing -> completed in time moves nothing (held becomes sold; completion, also the
+ *    one-statement one, never touches ticket_types);
+ *  - pending / processing -> expired, failed or cancelled (lib/checkout/holds.ts releaseOrderHolds, used
+ *    by expiry, fail-checkout, fail-payment and cancel-order) gives -n of the order's active items back;
+ *    the items stay active, but the order is no longer counted;
+ *  - a late payment (expired / failed / cancelled -> completed) takes +n of its active items again
+ *    (trySellAllWithoutHold), or, when they do not fit, the order stays unpaid and nothing moves;
+ *  - a refund with releaseTickets (only staff refunds, only of paid orders) marks the active items
+ *    `refunded` and gives -n; a refund without it changes only the order's status (refunded /
+ *    partially_refunded are paid statuses: its tickets stay sold, and in `taken`). No code sets
+ *    `released`.
+ *  - an expired hold not yet reclaimed is still a pending order with active items: held, and in
+ *    `taken`, until its expiry gives it back (then it leaves both).
+ * Both figures come from one statement, one snapshot, so a checkout or release committing meanwhile is
+ * seen in both or neither. Held is the same figure as ticketTypeCounts' (expired-but-unreleased holds
+ * included), so the two functions agree; the hourly rollups are not the source of sold: they count
+ * tickets per capture (a duplicate payment's too, a late payment without capacity too) and never
+ * subtract tickets released by a refund.
+ */
+export async function ticketTypeCountsFromHolds(q: Queryable, eventId: string): Promise<TicketTypeCounts[]> {
+  // Literal statuses (the index predicate, HELD_ORDER_STATUSES): the planner proves the partial index
+  // applies only from constants.
+  const held = HELD_ORDER_STATUSES.map((s) => `'${s}'`).join(', ');
+  return await q.queryMany<TicketTypeCounts>(
+    `SELECT t.id, t.code, t.name, t.capacity, t.taken,
+            (t.taken - COALESCE(h.held, 0))::int AS sold, COALESCE(h.held, 0)::int AS held
+     FROM ticket_types t
+     LEFT JOIN (
+       SELECT i.ticket_type_id, count(*) AS held
+       FROM orders o JOIN order_items i ON i.order_id = o.id AND i.status = 'active'
+       WHERE o.status IN (${held}) AND o.event_id = $1
+       GROUP BY i.ticket_type_id
+     ) h ON h.ticket_type_id = t.id
+     WHERE t.event_id = $1
+     ORDER BY t.sort_order, t.code`,
+    [eventId],
   );
 }
 

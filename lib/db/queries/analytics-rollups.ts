@@ -1,6 +1,6 @@
 import { db, type Queryable, transaction } from '../client.js';
 import { countFactsSql, MONEY_COLUMNS, moneyFactsSql } from './analytics-sql.js';
-import { ticketTypeCounts } from '../models/ticket-types.js';
+import { ticketTypeCountsFromHolds } from '../models/ticket-types.js';
 
 /**
  * Reads the rollups of one event over [from, to) plus the live tail (source rows past the
@@ -242,14 +242,18 @@ export interface TicketCapacity {
   capacity: number;
   /** Capacity in use (held + sold), the stored counter. */
   taken: number;
-  /** Derived from the order items (ticketTypeCounts: not stored since migration 0099). */
+  /** `taken - held` (exact: see ticketTypeCountsFromHolds). */
   sold: number;
+  /** Active tickets of pending / processing orders, read through the index on live holds. */
   held: number;
 }
 
-/** Every ticket type of an event with its capacity, its counter and the sold / held it is made of. */
+/**
+ * Every ticket type of an event with its capacity, its counter and the sold / held it is made of:
+ * the counter and the live holds only, never every order item (ticketTypeCountsFromHolds).
+ */
 export async function listTicketCapacity(q: Queryable, eventId: string): Promise<TicketCapacity[]> {
-  const rows = await ticketTypeCounts(q, { eventId });
+  const rows = await ticketTypeCountsFromHolds(q, eventId);
   return rows.map(({ id, ...t }) => ({ ticketTypeId: id, ...t }));
 }
 
