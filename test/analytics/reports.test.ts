@@ -398,26 +398,32 @@ describe('analytics reports against the raw tables', () => {
       ['vip', 50],
     ]);
     const raw = await expectCapacityMatches();
-    // The cases are really there: live holds, an expired hold still counted, tickets sold on every type.
-    expect(raw.every((t) => t.sold > 0 && t.held > 0)).toBe(true);
-    expect(raw.reduce((n, t) => n + t.expiredHeld, 0)).toBe(3);
-    // A new hold, then its expiry: held moves to available and back, sold stays.
+    // The cases are really there: tickets sold on every type, live holds, and the expired hold still counted
+    // (3 tickets), unless another test file's hold sweeper has reclaimed it already (then it is given back,
+    // which the comparison checks just as well). Tests share one database; nothing below depends on it.
+    expect(raw.every((t) => t.sold > 0)).toBe(true);
+    expect(raw.find((t) => t.code === 'workshop')?.held).toBeGreaterThan(0);
+    expect([0, 3]).toContain(raw.reduce((n, t) => n + t.expiredHeld, 0));
+    // A new hold, then its expiry: held moves to available and back, sold stays. On the workshop type, which
+    // has no expired hold that a sweeper could take meanwhile.
+    const workshop = (rows: RawCapacity[]) => rows.find((t) => t.code === 'workshop');
     const hold = await makeOrder({
       eventId,
       provider: 'stripe',
       percent: 0,
-      items: [{ ticketTypeId: types.vip as string, unitPriceCents: 20_000, quantity: 3, slidingScale: false }],
+      items: [{ ticketTypeId: types.workshop as string, unitPriceCents: 4_050, quantity: 3, slidingScale: true }],
       at: new Date(),
       unpaidStatus: 'pending',
     });
     const withHold = await expectCapacityMatches();
-    expect(withHold.find((t) => t.code === 'vip')?.held).toBe((raw.find((t) => t.code === 'vip')?.held ?? 0) + 3);
+    expect(workshop(withHold)?.held).toBe((workshop(raw)?.held ?? 0) + 3);
+    expect(workshop(withHold)?.sold).toBe(workshop(raw)?.sold);
     await transaction(async (tx) => {
       const order = await lockOrderById(tx, hold.orderId);
       if (!order) throw new Error('hold order');
       await releaseOrderHolds(tx, order.id);
       await transition(tx, 'order', order, 'expired');
     });
-    expect(await expectCapacityMatches()).toEqual(raw);
+    expect(workshop(await expectCapacityMatches())).toEqual(workshop(raw));
   });
 });
