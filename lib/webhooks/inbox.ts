@@ -7,12 +7,12 @@ import {
   correctWebhookEventOutcome,
   findWebhookEventByProviderId,
   finishWebhookEventInFlight,
-  insertWebhookEventIfNew,
   listDueWebhookEvents,
   lockWebhookEventById,
   markWebhookEventDone,
   markWebhookEventFailed,
   markWebhookEventInFlight,
+  storeWebhookEvent,
   type WebhookEvent,
   type WebhookEventStatus,
 } from '../db/models/webhook-events.js';
@@ -274,8 +274,9 @@ export interface ReceiveResult {
  * provider retries); anything after the store is recorded on the event and never throws.
  */
 export async function receiveWebhookEvent(incoming: IncomingEvent, actor: Actor): Promise<ReceiveResult> {
-  const stored = await insertWebhookEventIfNew(db, incoming);
-  if (!stored) return await receiveDuplicate(incoming, actor);
+  const outcome = await storeWebhookEvent(db, incoming);
+  if (!outcome.isNew) return await receiveDuplicate(incoming, actor, outcome.existing);
+  const stored = outcome.event;
   unsafeCrashPointForTests('webhook.after-store');
   const appliedAlone = await applyAlone(stored.id, incoming, actor);
   if (appliedAlone) return appliedAlone;
@@ -299,9 +300,10 @@ const UNAPPLIED: readonly WebhookEventStatus[] = ['received', 'failed', 'process
  * lease), so the first delivery, racing duplicates and the retry cron apply it exactly once. A
  * finished event changes nothing.
  */
-async function receiveDuplicate(incoming: IncomingEvent, actor: Actor): Promise<ReceiveResult> {
+async function receiveDuplicate(incoming: IncomingEvent, actor: Actor, found: WebhookEvent | undefined): Promise<ReceiveResult> {
   const duplicate: ReceiveResult = { eventId: undefined, duplicate: true, status: 'duplicate' };
-  const existing = await findWebhookEventByProviderId(db, incoming.provider, incoming.providerEventId);
+  // Read in the store statement; read again only when the first delivery committed while that statement ran.
+  const existing = found ?? (await findWebhookEventByProviderId(db, incoming.provider, incoming.providerEventId));
   if (!existing || !UNAPPLIED.includes(existing.status)) return duplicate;
   try {
     const result = await processWebhookEvent(existing.id, { actor });

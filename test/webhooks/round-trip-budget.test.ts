@@ -71,5 +71,27 @@ describe('round trips of a webhook completion', () => {
     // The completion statement hands the PaymentIntent id to the fee read: the payment is not read again.
     const afterResponse = trips.statements().slice(trips.statements().indexOf('-- mark: response') + 1);
     expect(afterResponse.filter((s) => s.includes('fee_cents AS "feeCents" FROM payments'))).toEqual([]);
+
+    // Stripe's retry of the same event, once it is processed: one statement stores nothing and finds the row.
+    const again = startCountingRoundTrips();
+    let duplicate: Awaited<ReturnType<typeof call>>;
+    try {
+      duplicate = await call(stripeWebhook, {
+        method: 'POST',
+        path: '/api/webhooks/stripe',
+        headers: {
+          'content-type': 'application/json; charset=utf-8',
+          'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret: TEST_STRIPE_WEBHOOK_SECRET }),
+        },
+        rawBody: payload,
+      });
+      await settleScheduledDeliveries();
+    } finally {
+      again.stop();
+    }
+    expect(duplicate.status).toBe(200);
+    expect(duplicate.body).toMatchObject({ received: true, duplicate: true });
+    expect(again.statements(), again.statements().join('\n')).toHaveLength(1);
+    expect(await inboxRow(String(event.id))).toMatchObject({ status: 'processed', attempts: 1 });
   });
 });

@@ -34,6 +34,22 @@ const INSERT_WEBHOOK_EVENT_IF_NEW = namedStatement(
    RETURNING ${WEBHOOK_EVENT_COLUMNS}`,
 );
 
+// The stored row when the delivery is new; else the row already there, read in the same statement (as of the
+// statement's start: a first delivery committed while this one waited on the unique index is not seen).
+const STORE_WEBHOOK_EVENT = namedStatement(
+  'store_webhook_event',
+  `WITH inserted AS (
+     INSERT INTO webhook_events (provider, provider_event_id, event_type, payload, payload_raw)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (provider, provider_event_id) DO NOTHING
+     RETURNING ${WEBHOOK_EVENT_COLUMNS}
+   )
+   SELECT true AS "isNew", inserted.* FROM inserted
+   UNION ALL
+   SELECT false AS "isNew", ${WEBHOOK_EVENT_COLUMNS} FROM webhook_events
+   WHERE provider = $1 AND provider_event_id = $2 AND NOT EXISTS (SELECT 1 FROM inserted)`,
+);
+
 const FIND_WEBHOOK_EVENT_BY_ID = namedStatement(
   'find_webhook_event_by_id',
   `SELECT ${WEBHOOK_EVENT_COLUMNS} FROM webhook_events WHERE id = $1`,
@@ -45,19 +61,32 @@ const FINISH_WEBHOOK_EVENT_IN_FLIGHT = namedStatement(
    WHERE id = $1 AND status = 'processing'`,
 );
 
-/** Stores a verified delivery; undefined when this provider event was already stored (a duplicate). */
-export async function insertWebhookEventIfNew(
-  q: Queryable,
-  event: { provider: Provider; providerEventId: string; eventType: string; payload: unknown },
-): Promise<WebhookEvent | undefined> {
+type IncomingWebhookEvent = { provider: Provider; providerEventId: string; eventType: string; payload: unknown };
+
+function insertParams(event: IncomingWebhookEvent): unknown[] {
   const stored = storablePayload(event.payload);
-  return await q.queryOne<WebhookEvent>(INSERT_WEBHOOK_EVENT_IF_NEW, [
-    event.provider,
-    storableText(event.providerEventId),
-    storableText(event.eventType),
-    stored.jsonb,
-    stored.raw,
-  ]);
+  return [event.provider, storableText(event.providerEventId), storableText(event.eventType), stored.jsonb, stored.raw];
+}
+
+/** Stores a verified delivery; undefined when this provider event was already stored (a duplicate). */
+export async function insertWebhookEventIfNew(q: Queryable, event: IncomingWebhookEvent): Promise<WebhookEvent | undefined> {
+  return await q.queryOne<WebhookEvent>(INSERT_WEBHOOK_EVENT_IF_NEW, insertParams(event));
+}
+
+export type StoreOutcome =
+  | { isNew: true; event: WebhookEvent }
+  /** A duplicate delivery: the row already stored (undefined when its first delivery committed meanwhile). */
+  | { isNew: false; existing: WebhookEvent | undefined };
+
+/**
+ * The delivery path's store: insertWebhookEventIfNew, and for a duplicate the row already stored, in the same
+ * statement (one round trip for a duplicate instead of two).
+ */
+export async function storeWebhookEvent(q: Queryable, event: IncomingWebhookEvent): Promise<StoreOutcome> {
+  const row = await q.queryOne<WebhookEvent & { isNew: boolean }>(STORE_WEBHOOK_EVENT, insertParams(event));
+  if (!row) return { isNew: false, existing: undefined };
+  const { isNew, ...found } = row;
+  return isNew ? { isNew: true, event: found } : { isNew: false, existing: found };
 }
 
 export async function findWebhookEventById(q: Queryable, id: string): Promise<WebhookEvent | undefined> {
