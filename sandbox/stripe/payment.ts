@@ -59,26 +59,7 @@ export function createPayment(state: StripeState, render: Renderers, ev: StripeE
     const created = nowSeconds();
     const email = cardInput.email?.trim() || session.customerEmail;
     const name = cardInput.name?.trim() || null;
-    let pi = session.paymentIntentId ? paymentIntents.get(session.paymentIntentId) : undefined;
-    if (!pi) {
-      const piId = `pi_${randomString(24)}`;
-      pi = {
-        id: piId,
-        created,
-        amount: session.amountTotal,
-        currency: session.currency,
-        status: 'requires_payment_method',
-        latestChargeId: null,
-        paymentMethodId: null,
-        metadata: { ...session.paymentIntentMetadata },
-        description: session.paymentIntentDescription,
-        receiptEmail: null,
-        lastPaymentError: null,
-        clientSecret: `${piId}_secret_${randomString(25)}`,
-      };
-      paymentIntents.set(pi.id, pi);
-      session.paymentIntentId = pi.id;
-    }
+    const pi = intentOf(session, created);
     const paymentMethodId = `pm_${randomString(24)}`;
     const chargeId = `ch_${randomString(24)}`;
     const charge: ChargeRecord = {
