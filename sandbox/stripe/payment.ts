@@ -79,27 +79,9 @@ export function createPayment(state: StripeState, render: Renderers, ev: StripeE
       refundIds: [],
       balanceTransactionId: card.decline
         ? null
-        : state.balance.recordCharge({
-            chargeId: chargeId,
-            amount: pi.amount,
-            currency: pi.currency,
-            created,
-            description: pi.description,
-          }).id,
+        : bookCharge({ chargeId, amount: pi.amount, currency: pi.currency, created, description: pi.description }),
     };
     charges.set(charge.id, charge);
-    const booked = charge.balanceTransactionId ? state.balance.get(charge.balanceTransactionId) : undefined;
-    if (booked) {
-      // The listing (reconciliation) shows the same transaction with the same fee as the one the charge carries.
-      state.reporting.recordCharge({
-        id: booked.id,
-        chargeId: charge.id,
-        amount: charge.amount,
-        currency: charge.currency,
-        created,
-        fee: booked.fee,
-      });
-    }
     pi.latestChargeId = charge.id;
     pi.paymentMethodId = paymentMethodId;
 
@@ -139,6 +121,29 @@ export function createPayment(state: StripeState, render: Renderers, ev: StripeE
       delivery,
       redirectUrl: successRedirect(session),
     };
+  }
+
+  /**
+   * Books a succeeded charge: its balance transaction (with Stripe's fee), and the same transaction with the same
+   * fee in the reporting listing (reconciliation). Returns the balance transaction's id.
+   */
+  function bookCharge(input: {
+    chargeId: string;
+    amount: number;
+    currency: string;
+    created: number;
+    description: string | null;
+  }): string {
+    const booked = state.balance.recordCharge(input);
+    state.reporting.recordCharge({
+      id: booked.id,
+      chargeId: input.chargeId,
+      amount: input.amount,
+      currency: input.currency,
+      created: input.created,
+      fee: booked.fee,
+    });
+    return booked.id;
   }
 
   /** The payment intent a session pays with (made on the first attempt). */
@@ -235,23 +240,13 @@ export function createPayment(state: StripeState, render: Renderers, ev: StripeE
       throw new Error(`stripe sandbox: session ${sessionId} has no payment processing`);
     }
     if (outcome === 'succeeded') {
-      const created = nowSeconds();
-      const booked = state.balance.recordCharge({
+      charge.balanceTransactionId = bookCharge({
         chargeId: charge.id,
         amount: charge.amount,
         currency: charge.currency,
-        created,
+        created: nowSeconds(),
         description: pi.description,
       });
-      state.reporting.recordCharge({
-        id: booked.id,
-        chargeId: charge.id,
-        amount: charge.amount,
-        currency: charge.currency,
-        created,
-        fee: booked.fee,
-      });
-      charge.balanceTransactionId = booked.id;
       charge.status = 'succeeded';
       pi.status = 'succeeded';
       session.paymentStatus = 'paid';
