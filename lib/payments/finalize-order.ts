@@ -13,6 +13,7 @@ import {
 } from '../db/models/payments.js';
 import { trySellAllWithoutHold } from '../db/models/ticket-types.js';
 import { recordMovement } from '../ledger/record-movement.js';
+import { feeCurrencyDiffers } from '../ledger/fee-currency-differs.js';
 import { recordProviderFeeInTx } from '../ledger/record-provider-fee.js';
 import { HOLDING_ORDER_STATUSES, isHolding, isPaid, statusesMovingTo } from './state-machine.js';
 import { transition } from './transition.js';
@@ -20,7 +21,6 @@ import { notifyOrderCompletedInTx } from '../messages/notify-buyer.js';
 import { logBusinessEvent, logBusinessEventAfterCommit } from '../ops/business-events.js';
 import { completeHeldOrderInOneStatement } from '../db/models/order-completion.js';
 import { isUuid } from '../ids.js';
-import { log } from '../log.js';
 import { scheduleDelivery } from '../messages/schedule-delivery.js';
 
 /**
@@ -299,13 +299,7 @@ export async function finalizeHeldOrderInOneStatement(
     at: new Date(),
   });
   if (!completed) return undefined;
-  if (input.fee && input.fee.currency.toUpperCase() !== currency) {
-    log.warn('provider fee in another currency than the payment; not booked', {
-      paymentId: completed.paymentId,
-      feeCurrency: input.fee.currency,
-      paymentCurrency: currency,
-    });
-  }
+  if (input.fee) feeCurrencyDiffers('provider fee', { paymentId: completed.paymentId }, input.fee.currency, currency);
   // After the commit (the statement was its own transaction): the email, then the business event.
   if (completed.outboxMessageId) scheduleDelivery([completed.outboxMessageId]);
   logBusinessEvent({
