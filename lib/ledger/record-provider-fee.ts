@@ -1,6 +1,6 @@
 import type { Tx } from '../db/client.js';
 import { setPaymentFeeOnce } from '../db/models/payment-fees.js';
-import { lockPaymentById } from '../db/models/payments.js';
+import { holdsCapturedMoney, lockPaymentById } from '../db/models/payments.js';
 import { feeCurrencyDiffers } from './fee-currency-differs.js';
 import { recordMovement } from './record-movement.js';
 
@@ -30,11 +30,7 @@ export async function recordProviderFeeInTx(tx: Tx, report: ProviderFeeReport): 
     throw new RangeError(`fee of payment ${report.paymentId} must be a non-negative integer of minor units`);
   }
   const payment = await lockPaymentById(tx, report.paymentId);
-  const captured =
-    payment &&
-    (['completed', 'partially_refunded', 'refunded'].includes(payment.status) ||
-      (payment.status === 'cancelled' && payment.failureCode === 'duplicate_payment'));
-  if (!payment || !captured) return 'payment_not_captured';
+  if (!payment || !holdsCapturedMoney(payment)) return 'payment_not_captured';
   if (feeCurrencyDiffers('provider fee', { paymentId: payment.id }, report.currency, payment.currency)) return 'currency_differs';
   if (!(await setPaymentFeeOnce(tx, payment.id, report.feeCents))) return 'already_recorded';
   await recordMovement(tx, {
