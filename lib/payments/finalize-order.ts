@@ -2,7 +2,14 @@ import { getConfig } from '../config.js';
 import { db, type Tx, transaction } from '../db/client.js';
 import { type Actor, appendAudit } from '../db/models/audit-log.js';
 import { countActiveItemsByType } from '../db/models/order-items.js';
-import { type AttentionReason, lockOrderById, type Order, type Provider, updateOrder } from '../db/models/orders.js';
+import {
+  type AttentionReason,
+  HOLDING_ORDER_STATUSES,
+  lockOrderById,
+  type Order,
+  type Provider,
+  updateOrder,
+} from '../db/models/orders.js';
 import {
   findPaymentByProviderPayment,
   insertDuplicatePayment,
@@ -15,7 +22,7 @@ import { trySellAllWithoutHold } from '../db/models/ticket-types.js';
 import { recordMovement } from '../ledger/record-movement.js';
 import { feeCurrencyDiffers } from '../ledger/fee-currency-differs.js';
 import { recordProviderFeeInTx } from '../ledger/record-provider-fee.js';
-import { HOLDING_ORDER_STATUSES, isHolding, isPaid, statusesMovingTo } from './state-machine.js';
+import { isHolding, isPaid, statusesMovingTo } from './state-machine.js';
 import { transition } from './transition.js';
 import { notifyOrderCompletedInTx } from '../messages/notify-buyer.js';
 import { logBusinessEvent, logBusinessEventAfterCommit } from '../ops/business-events.js';
