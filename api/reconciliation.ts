@@ -2,7 +2,7 @@ import { readQuery } from '../lib/http/query.js';
 import { validate } from '../lib/http/body.js';
 import { defineRoute } from '../lib/http/handler.js';
 import { requireApiKey } from '../lib/http/require-api-key.js';
-import { json } from '../lib/http/response.js';
+import { json, csvAttachment } from '../lib/http/response.js';
 import { getReconciliationReport, streamReconciliationCsv } from '../lib/reconciliation/get-reconciliation-report.js';
 import { ReconciliationQuery } from '../lib/reconciliation/schemas.js';
 
@@ -18,12 +18,7 @@ export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute(
       const query = validate(ReconciliationQuery, readQuery(ctx), 'query');
       if (query.format === 'csv') {
         const stream = await streamReconciliationCsv({ day: query.date, provider: query.provider });
-        return new Response(stream, {
-          headers: {
-            'content-type': 'text/csv; charset=utf-8',
-            'content-disposition': `attachment; filename="reconciliation-${query.date}${query.provider ? `-${query.provider}` : ''}.csv"`,
-          },
-        });
+        return csvAttachment(stream, `reconciliation-${query.date}${query.provider ? `-${query.provider}` : ''}.csv`);
       }
       return json(await getReconciliationReport({ day: query.date, provider: query.provider }));
     },

@@ -1,3 +1,4 @@
+import { PAID_ORDER_STATUSES, UNPAID_ENDED_ORDER_STATUSES } from '../lib/db/models/orders.js';
 import { type ApiAnswer, api, byId, el, formatMoney, generalErrorText, orderTokens } from './shared.js';
 
 /**
@@ -31,8 +32,8 @@ interface OrderView {
   completedAt: string | null;
 }
 
-const PAID = ['completed', 'partially_refunded', 'refunded'];
-const ENDED = ['failed', 'expired', 'cancelled'];
+const PAID: readonly string[] = PAID_ORDER_STATUSES;
+const ENDED: readonly string[] = UNPAID_ENDED_ORDER_STATUSES;
 /** Backoff: 1 s, ×1.5 each time, at most 10 s apart; give up after 3 minutes. */
 const FIRST_DELAY_MS = 1_000;
 const MAX_DELAY_MS = 10_000;

@@ -5,7 +5,7 @@ import { db } from '../../lib/db/client.js';
 import { readQuery } from '../../lib/http/query.js';
 import { defineRoute } from '../../lib/http/handler.js';
 import { requireApiKey } from '../../lib/http/require-api-key.js';
-import { json } from '../../lib/http/response.js';
+import { json, csvAttachment } from '../../lib/http/response.js';
 
 /**
  * GET /api/analytics/revenue?event=&from=&to=&groupBy=hour|day|week|month[&tz=][&provider=][&format=csv]
@@ -17,12 +17,7 @@ export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute({
     const range = await parseReportQuery(db, readQuery(ctx), { defaultRange: 'last30days' });
     const series = await getRevenueSeries(range);
     if (range.format === 'csv') {
-      return new Response(revenueCsv(series), {
-        headers: {
-          'content-type': 'text/csv; charset=utf-8',
-          'content-disposition': `attachment; filename="revenue-${range.event.slug}-${range.groupBy}.csv"`,
-        },
-      });
+      return csvAttachment(revenueCsv(series), `revenue-${range.event.slug}-${range.groupBy}.csv`);
     }
     return json(series);
   },

@@ -5,7 +5,7 @@ import { db } from '../../lib/db/client.js';
 import { readQuery } from '../../lib/http/query.js';
 import { defineRoute } from '../../lib/http/handler.js';
 import { requireApiKey } from '../../lib/http/require-api-key.js';
-import { json } from '../../lib/http/response.js';
+import { json, csvAttachment } from '../../lib/http/response.js';
 
 /**
  * GET /api/analytics/summary?event=&from=&to=[&tz=][&format=csv] (scope analytics:read): gross,
@@ -18,12 +18,7 @@ export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute({
     const range = await parseReportQuery(db, readQuery(ctx), { defaultRange: 'all' });
     const summary = await getAnalyticsSummary(range);
     if (range.format === 'csv') {
-      return new Response(summaryCsv(summary), {
-        headers: {
-          'content-type': 'text/csv; charset=utf-8',
-          'content-disposition': `attachment; filename="summary-${range.event.slug}.csv"`,
-        },
-      });
+      return csvAttachment(summaryCsv(summary), `summary-${range.event.slug}.csv`);
     }
     return json(summary);
   },

@@ -3,7 +3,7 @@ import { readQuery } from '../../lib/http/query.js';
 import { validate } from '../../lib/http/body.js';
 import { defineRoute } from '../../lib/http/handler.js';
 import { requireApiKey } from '../../lib/http/require-api-key.js';
-import { json } from '../../lib/http/response.js';
+import { json, csvAttachment } from '../../lib/http/response.js';
 
 /**
  * GET /api/payments/transactions (scope payments:read): filtered, cursor-paginated history;
@@ -15,12 +15,7 @@ export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute({
     const filters = validate(TransactionQuery, readQuery(ctx), 'query');
     if (filters.format === 'csv') {
       const stamp = new Date().toISOString().slice(0, 10);
-      return new Response(streamTransactionsCsv(filters), {
-        headers: {
-          'content-type': 'text/csv; charset=utf-8',
-          'content-disposition': `attachment; filename="transactions-${stamp}.csv"`,
-        },
-      });
+      return csvAttachment(streamTransactionsCsv(filters), `transactions-${stamp}.csv`);
     }
     return json(await listTransactions(filters));
   },

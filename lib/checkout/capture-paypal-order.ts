@@ -3,7 +3,7 @@ import type { Actor } from '../db/models/audit-log.js';
 import { listPaymentsForOrder, type Payment } from '../db/models/payments.js';
 import { AppError } from '../errors.js';
 import { log } from '../log.js';
-import { finalizeOrderPayment } from '../payments/finalize-order.js';
+import { type FinalizePaymentInput, finalizeOrderPayment } from '../payments/finalize-order.js';
 import { markPaymentProcessingInTx } from '../payments/mark-payment-processing.js';
 import { recordPaymentDeclineInTx } from '../payments/record-payment-decline.js';
 import { isHolding, isPaid } from '../payments/state-machine.js';
@@ -26,6 +26,26 @@ import { buildOrderView, findOrderForBuyer, orderNotFound, type OrderView } from
 
 export function payPalCaptureRequestId(paypalOrderId: string): string {
   return `capture-${paypalOrderId}`;
+}
+
+/** What a completed PayPal capture gives finalize: the same from the browser return and from the webhook. */
+export function payPalCaptureFinalizeInput(
+  orderId: string,
+  paypalOrderId: string,
+  result: Extract<PayPalCaptureResult, { outcome: 'captured' }>,
+  actor: Actor,
+): FinalizePaymentInput {
+  return {
+    orderId,
+    provider: 'paypal',
+    providerSessionId: paypalOrderId,
+    providerPaymentId: result.captureId,
+    amountCents: result.amountCents,
+    currency: result.currency,
+    methodType: 'paypal',
+    fee: result.fee && { ...result.fee, providerRef: result.captureId },
+    actor,
+  };
 }
 
 export interface CapturePayPalInput {
@@ -112,17 +132,7 @@ export async function capturePayPalOrder(input: CapturePayPalInput): Promise<Cap
     const fresh = await findOrderForBuyer(order.id, input.accessToken);
     return { capture: 'pending', order: await buildOrderView(db, fresh ?? order) };
   }
-  const finalized = await finalizeOrderPayment({
-    orderId: order.id,
-    provider: 'paypal',
-    providerSessionId: paypalOrderId,
-    providerPaymentId: result.captureId,
-    amountCents: result.amountCents,
-    currency: result.currency,
-    methodType: 'paypal',
-    fee: result.fee && { ...result.fee, providerRef: result.captureId },
-    actor: input.actor,
-  });
+  const finalized = await finalizeOrderPayment(payPalCaptureFinalizeInput(order.id, paypalOrderId, result, input.actor));
   if (finalized.outcome !== 'completed' && finalized.outcome !== 'already_final') {
     // Money taken but the order needs staff (mismatch) or a refund (late/duplicate): the
     // PAYMENT.CAPTURE.COMPLETED webhook runs the same finalize and issues that refund.

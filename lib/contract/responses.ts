@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { API_KEY_SCOPES } from '../db/models/api-keys.js';
+import { ALERT_KEYS } from '../db/models/ops-alerts.js';
 import { ORDER_STATUSES } from '../db/models/orders.js';
 import { MESSAGE_KINDS, MESSAGE_STATUSES } from '../db/models/outbox-messages.js';
 import { PAYMENT_STATUSES } from '../db/models/payments.js';
@@ -618,16 +619,7 @@ export const operationalMetricsResponseSchema = z.object({
   }),
 });
 
-const alertKey = z.enum([
-  'failed_payments_hour',
-  'success_rate_last_100',
-  'dead_webhook',
-  'inbox_backlog',
-  'reconciliation_mismatch',
-  'checkout_error_rate',
-  'webhook_error_rate',
-  'email_backlog',
-]);
+const alertKey = z.enum(ALERT_KEYS);
 
 export const evaluateAlertsResponseSchema = z.object({
   raised: z.array(alertKey).meta({ description: 'Alerts that started now (notified).' }),

@@ -14,6 +14,13 @@ export function json(data: unknown, init: { status?: number; headers?: HeadersIn
   return new Response(JSON.stringify(data), { status: init.status ?? 200, headers });
 }
 
+/** A CSV download (a string or a stream) under this file name. */
+export function csvAttachment(body: BodyInit, filename: string): Response {
+  return new Response(body, {
+    headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${filename}"` },
+  });
+}
+
 /** The error code each error answer carries in its body, kept beside it (the request metrics count by it). */
 const errorCodes = new WeakMap<Response, ErrorCode>();
 

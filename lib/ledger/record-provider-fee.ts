@@ -1,7 +1,7 @@
 import type { Tx } from '../db/client.js';
 import { setPaymentFeeOnce } from '../db/models/payment-fees.js';
-import { lockPaymentById } from '../db/models/payments.js';
-import { log } from '../log.js';
+import { holdsCapturedMoney, lockPaymentById } from '../db/models/payments.js';
+import { feeCurrencyDiffers } from './fee-currency-differs.js';
 import { recordMovement } from './record-movement.js';
 
 /**
@@ -30,21 +30,8 @@ export async function recordProviderFeeInTx(tx: Tx, report: ProviderFeeReport): 
     throw new RangeError(`fee of payment ${report.paymentId} must be a non-negative integer of minor units`);
   }
   const payment = await lockPaymentById(tx, report.paymentId);
-  const captured =
-    payment &&
-    (['completed', 'partially_refunded', 'refunded'].includes(payment.status) ||
-      (payment.status === 'cancelled' && payment.failureCode === 'duplicate_payment'));
-  if (!payment || !captured) return 'payment_not_captured';
-  if (report.currency.toUpperCase() !== payment.currency) {
-    // A fee in another currency than the charge (a Stripe account settling in another currency) is not
-    // comparable with the order's money; reconciliation reports it from the provider's side.
-    log.warn('provider fee in another currency than the payment; not booked', {
-      paymentId: payment.id,
-      feeCurrency: report.currency,
-      paymentCurrency: payment.currency,
-    });
-    return 'currency_differs';
-  }
+  if (!payment || !holdsCapturedMoney(payment)) return 'payment_not_captured';
+  if (feeCurrencyDiffers('provider fee', { paymentId: payment.id }, report.currency, payment.currency)) return 'currency_differs';
   if (!(await setPaymentFeeOnce(tx, payment.id, report.feeCents))) return 'already_recorded';
   await recordMovement(tx, {
     kind: 'fee',

@@ -2,7 +2,7 @@ import type { Tx } from '../db/client.js';
 import { findRefundFeeReturned, setRefundFeeReturnedOnce } from '../db/models/payment-fees.js';
 import type { Payment } from '../db/models/payments.js';
 import type { Refund } from '../db/models/refunds.js';
-import { log } from '../log.js';
+import { feeCurrencyDiffers } from './fee-currency-differs.js';
 import { recordMovement } from './record-movement.js';
 
 /**
@@ -36,14 +36,7 @@ export async function recordRefundFeeInTx(
   if (!Number.isSafeInteger(report.feeReturnedCents)) {
     throw new RangeError(`returned fee of refund ${refund.id} must be an integer of minor units`);
   }
-  if (report.currency.toUpperCase() !== payment.currency) {
-    log.warn('refund fee in another currency than the payment; not booked', {
-      refundId: refund.id,
-      feeCurrency: report.currency,
-      paymentCurrency: payment.currency,
-    });
-    return 'currency_differs';
-  }
+  if (feeCurrencyDiffers('refund fee', { refundId: refund.id }, report.currency, payment.currency)) return 'currency_differs';
   if (!(await setRefundFeeReturnedOnce(tx, refund.id, report.feeReturnedCents))) return 'already_recorded';
   if (report.feeReturnedCents !== 0) {
     await recordMovement(tx, {

@@ -2,6 +2,7 @@ import { getConfig } from '../config.js';
 import { db, type Queryable, transaction } from '../db/client.js';
 import { log } from '../log.js';
 import {
+  type AlertKey,
   latestReconciliationMismatches,
   lockOpsAlerts,
   markAlertNotified,
@@ -35,18 +36,6 @@ import { type RecentErrorShare, recentErrorShare } from './request-figures.js';
  * succeeds), not again while it lasts, and once when it clears. Notification: a JSON POST to
  * ALERT_WEBHOOK_URL when set, and always an `alert raised` / `alert cleared` log line.
  */
-
-export const ALERT_KEYS = [
-  'failed_payments_hour',
-  'success_rate_last_100',
-  'dead_webhook',
-  'inbox_backlog',
-  'reconciliation_mismatch',
-  'checkout_error_rate',
-  'webhook_error_rate',
-  'email_backlog',
-] as const;
-export type AlertKey = (typeof ALERT_KEYS)[number];
 
 export interface AlertFigures {
   failuresLastHour: number;

@@ -2,7 +2,14 @@ import { getConfig } from '../config.js';
 import { db, type Tx, transaction } from '../db/client.js';
 import { type Actor, appendAudit } from '../db/models/audit-log.js';
 import { countActiveItemsByType } from '../db/models/order-items.js';
-import { type AttentionReason, lockOrderById, type Order, type Provider, updateOrder } from '../db/models/orders.js';
+import {
+  type AttentionReason,
+  HOLDING_ORDER_STATUSES,
+  lockOrderById,
+  type Order,
+  type Provider,
+  updateOrder,
+} from '../db/models/orders.js';
 import {
   findPaymentByProviderPayment,
   insertDuplicatePayment,
@@ -13,14 +20,14 @@ import {
 } from '../db/models/payments.js';
 import { trySellAllWithoutHold } from '../db/models/ticket-types.js';
 import { recordMovement } from '../ledger/record-movement.js';
+import { feeCurrencyDiffers } from '../ledger/fee-currency-differs.js';
 import { recordProviderFeeInTx } from '../ledger/record-provider-fee.js';
-import { HOLDING_ORDER_STATUSES, isHolding, isPaid, statusesMovingTo } from './state-machine.js';
+import { isHolding, isPaid, statusesMovingTo } from './state-machine.js';
 import { transition } from './transition.js';
 import { notifyOrderCompletedInTx } from '../messages/notify-buyer.js';
 import { logBusinessEvent, logBusinessEventAfterCommit } from '../ops/business-events.js';
 import { completeHeldOrderInOneStatement } from '../db/models/order-completion.js';
 import { isUuid } from '../ids.js';
-import { log } from '../log.js';
 import { scheduleDelivery } from '../messages/schedule-delivery.js';
 
 /**
@@ -299,13 +306,7 @@ export async function finalizeHeldOrderInOneStatement(
     at: new Date(),
   });
   if (!completed) return undefined;
-  if (input.fee && input.fee.currency.toUpperCase() !== currency) {
-    log.warn('provider fee in another currency than the payment; not booked', {
-      paymentId: completed.paymentId,
-      feeCurrency: input.fee.currency,
-      paymentCurrency: currency,
-    });
-  }
+  if (input.fee) feeCurrencyDiffers('provider fee', { paymentId: completed.paymentId }, input.fee.currency, currency);
   // After the commit (the statement was its own transaction): the email, then the business event.
   if (completed.outboxMessageId) scheduleDelivery([completed.outboxMessageId]);
   logBusinessEvent({

@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import type { OrderStatus } from '../db/models/orders.js';
+import { HOLDING_ORDER_STATUSES, type OrderStatus, PAID_ORDER_STATUSES } from '../db/models/orders.js';
 import type { PaymentStatus } from '../db/models/payments.js';
 import type { RefundStatus } from '../db/models/refunds.js';
 
@@ -72,13 +72,6 @@ export function statusesMovingTo<E extends StatefulEntity>(
 ): StatusOf[E][] {
   return candidates.filter((from) => from !== to && canTransition(entity, from, to));
 }
-
-/** Paid orders: their money was captured (whatever was refunded since). */
-export const PAID_ORDER_STATUSES: readonly OrderStatus[] = ['completed', 'partially_refunded', 'refunded'];
-/** Orders whose hold is live (capacity counted in ticket_types.taken, shown as held). */
-export const HOLDING_ORDER_STATUSES: readonly OrderStatus[] = ['pending', 'processing'];
-/** Orders that ended without payment; money arriving now is a late payment. */
-export const UNPAID_ENDED_ORDER_STATUSES: readonly OrderStatus[] = ['expired', 'failed', 'cancelled'];
 
 export function isPaid(status: OrderStatus): boolean {
   return PAID_ORDER_STATUSES.includes(status);

@@ -1,7 +1,7 @@
 import type { Tx } from '../db/client.js';
 import { type Actor, appendAudit } from '../db/models/audit-log.js';
 import { findOrderById, lockOrderById, type Provider } from '../db/models/orders.js';
-import { findPaymentByProviderPayment, isCaptured, lockPaymentById, type Payment } from '../db/models/payments.js';
+import { findPaymentByProviderPayment, holdsCapturedMoney, lockPaymentById, type Payment } from '../db/models/payments.js';
 import {
   insertRefund,
   lockRefundById,
@@ -45,10 +45,6 @@ export type MatchRefundResult =
   /** The payment exists but its capture has not been applied yet: retry later. */
   | { outcome: 'not_captured_yet' };
 
-function captured(payment: Payment): boolean {
-  return isCaptured(payment.status) || (payment.status === 'cancelled' && payment.failureCode === 'duplicate_payment');
-}
-
 async function findOwnRefund(tx: Tx, report: ProviderRefundReport, payment: Payment): Promise<Refund | undefined> {
   if (isUuid(report.ourRefundId)) {
     const ours = await lockRefundById(tx, report.ourRefundId);
@@ -72,7 +68,7 @@ export async function matchProviderRefundInTx(tx: Tx, report: ProviderRefundRepo
   const order = await lockOrderById(tx, found.orderId);
   const payment = await lockPaymentById(tx, found.id);
   if (!order || !payment) return { outcome: 'payment_not_found' };
-  if (!captured(payment)) return { outcome: 'not_captured_yet' };
+  if (!holdsCapturedMoney(payment)) return { outcome: 'not_captured_yet' };
 
   const existing = await findOwnRefund(tx, report, payment);
   if (existing) {

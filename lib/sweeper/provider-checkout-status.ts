@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import type { Provider } from '../db/models/orders.js';
+import type { FinalizePaymentInput } from '../payments/finalize-order.js';
 import { parseDecimalAmount } from '../money.js';
 import { ProviderError } from '../providers/checkout-provider.js';
 import { getPayPalClients, getStripeClient } from '../providers/index.js';
@@ -13,15 +14,10 @@ import { getPayPalClients, getStripeClient } from '../providers/index.js';
 
 export type CheckoutStatus =
   /** Money captured: finalize with these. */
-  | {
-      state: 'paid';
-      providerPaymentId: string;
-      amountCents: number;
-      currency: string;
-      methodType?: string | undefined;
-      methodBrand?: string | undefined;
-      methodLast4?: string | undefined;
-    }
+  | ({ state: 'paid' } & Pick<
+      FinalizePaymentInput,
+      'providerPaymentId' | 'amountCents' | 'currency' | 'methodType' | 'methodBrand' | 'methodLast4'
+    >)
   /** Paid with an async method still clearing (Stripe) or a capture PayPal holds as pending. */
   | { state: 'processing'; providerPaymentId: string | undefined }
   /** Stripe: the async payment (e.g. a bank debit) failed after Checkout completed: nothing will be paid. */

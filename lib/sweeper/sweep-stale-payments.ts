@@ -11,6 +11,7 @@ import { finalizeOrderPaymentInTx } from '../payments/finalize-order.js';
 import { isPaid } from '../payments/state-machine.js';
 import { ProviderError } from '../providers/checkout-provider.js';
 import { runFollowUp } from '../webhooks/follow-ups.js';
+import { unwantedPaymentRefund } from '../webhooks/order-effects.js';
 import { failPaymentInTx } from '../payments/fail-payment.js';
 import { markPaymentProcessingInTx } from '../payments/mark-payment-processing.js';
 import { captureApprovedPayPalOrder } from '../webhooks/paypal/capture.js';
@@ -103,23 +104,13 @@ async function applyPaid(
         outcome = 'amount_mismatch';
         break;
       case 'late_no_capacity':
-        outcome = 'late_payment_no_capacity';
-        followUps.push({
-          kind: 'refund_payment',
-          orderId: result.order.id,
-          paymentId: result.payment.id,
-          reason: 'late_payment_no_capacity',
-        });
+      case 'duplicate_payment': {
+        // Refunded in full after commit, as the webhook path does; the outcome is the refund's reason.
+        const refund = unwantedPaymentRefund(result);
+        outcome = refund.reason;
+        followUps.push(refund);
         break;
-      case 'duplicate_payment':
-        outcome = 'duplicate_payment';
-        followUps.push({
-          kind: 'refund_payment',
-          orderId: result.order.id,
-          paymentId: result.payment.id,
-          reason: 'duplicate_payment',
-        });
-        break;
+      }
       case 'order_not_found':
         outcome = 'already_final';
         break;

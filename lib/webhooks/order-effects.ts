@@ -8,6 +8,7 @@ import {
   finalizeHeldOrderInOneStatement,
   finalizeOrderPaymentInTx,
   type FinalizePaymentInput,
+  type FinalizeResult,
 } from '../payments/finalize-order.js';
 import { type ApplyAloneContext, type ApplyOutcome, type FollowUp, ignored, processed } from './types.js';
 
@@ -43,6 +44,21 @@ function feeFollowUps(input: FinalizePaymentInput, paymentId: string): FollowUp[
   return input.provider === 'stripe' && !input.fee ? [{ kind: 'record_fee', paymentId }] : [];
 }
 
+/**
+ * The full refund of money finalize did not want: a late payment whose tickets are gone, or a second payment of
+ * a paid order. A follow-up (a provider call after commit), asked the same way by the webhooks and the sweeper.
+ */
+export function unwantedPaymentRefund(
+  result: Extract<FinalizeResult, { outcome: 'late_no_capacity' | 'duplicate_payment' }>,
+): Extract<FollowUp, { kind: 'refund_payment' }> {
+  return {
+    kind: 'refund_payment',
+    orderId: result.order.id,
+    paymentId: result.payment.id,
+    reason: result.outcome === 'late_no_capacity' ? 'late_payment_no_capacity' : 'duplicate_payment',
+  };
+}
+
 /** Runs finalize and turns its outcome into the event outcome (refunds are follow-ups, after commit). */
 export async function finalizeFromEvent(tx: Tx, input: FinalizePaymentInput): Promise<ApplyOutcome> {
   const result = await finalizeOrderPaymentInTx(tx, input);
@@ -56,15 +72,8 @@ export async function finalizeFromEvent(tx: Tx, input: FinalizePaymentInput): Pr
       // Not completed; flagged and audited by finalize. Staff decide (refund or accept).
       return processed();
     case 'late_no_capacity':
-      return processed([
-        ...fee(result.payment.id),
-        { kind: 'refund_payment', orderId: result.order.id, paymentId: result.payment.id, reason: 'late_payment_no_capacity' },
-      ]);
     case 'duplicate_payment':
-      return processed([
-        ...fee(result.payment.id),
-        { kind: 'refund_payment', orderId: result.order.id, paymentId: result.payment.id, reason: 'duplicate_payment' },
-      ]);
+      return processed([...fee(result.payment.id), unwantedPaymentRefund(result)]);
     case 'order_not_found':
       return ignored('No matching order');
   }

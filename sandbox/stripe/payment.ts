@@ -59,26 +59,7 @@ export function createPayment(state: StripeState, render: Renderers, ev: StripeE
     const created = nowSeconds();
     const email = cardInput.email?.trim() || session.customerEmail;
     const name = cardInput.name?.trim() || null;
-    let pi = session.paymentIntentId ? paymentIntents.get(session.paymentIntentId) : undefined;
-    if (!pi) {
-      const piId = `pi_${randomString(24)}`;
-      pi = {
-        id: piId,
-        created,
-        amount: session.amountTotal,
-        currency: session.currency,
-        status: 'requires_payment_method',
-        latestChargeId: null,
-        paymentMethodId: null,
-        metadata: { ...session.paymentIntentMetadata },
-        description: session.paymentIntentDescription,
-        receiptEmail: null,
-        lastPaymentError: null,
-        clientSecret: `${piId}_secret_${randomString(25)}`,
-      };
-      paymentIntents.set(pi.id, pi);
-      session.paymentIntentId = pi.id;
-    }
+    const pi = intentOf(session, created);
     const paymentMethodId = `pm_${randomString(24)}`;
     const chargeId = `ch_${randomString(24)}`;
     const charge: ChargeRecord = {
@@ -98,27 +79,9 @@ export function createPayment(state: StripeState, render: Renderers, ev: StripeE
       refundIds: [],
       balanceTransactionId: card.decline
         ? null
-        : state.balance.recordCharge({
-            chargeId: chargeId,
-            amount: pi.amount,
-            currency: pi.currency,
-            created,
-            description: pi.description,
-          }).id,
+        : bookCharge({ chargeId, amount: pi.amount, currency: pi.currency, created, description: pi.description }),
     };
     charges.set(charge.id, charge);
-    const booked = charge.balanceTransactionId ? state.balance.get(charge.balanceTransactionId) : undefined;
-    if (booked) {
-      // The listing (reconciliation) shows the same transaction with the same fee as the one the charge carries.
-      state.reporting.recordCharge({
-        id: booked.id,
-        chargeId: charge.id,
-        amount: charge.amount,
-        currency: charge.currency,
-        created,
-        fee: booked.fee,
-      });
-    }
     pi.latestChargeId = charge.id;
     pi.paymentMethodId = paymentMethodId;
 
@@ -158,6 +121,29 @@ export function createPayment(state: StripeState, render: Renderers, ev: StripeE
       delivery,
       redirectUrl: successRedirect(session),
     };
+  }
+
+  /**
+   * Books a succeeded charge: its balance transaction (with Stripe's fee), and the same transaction with the same
+   * fee in the reporting listing (reconciliation). Returns the balance transaction's id.
+   */
+  function bookCharge(input: {
+    chargeId: string;
+    amount: number;
+    currency: string;
+    created: number;
+    description: string | null;
+  }): string {
+    const booked = state.balance.recordCharge(input);
+    state.reporting.recordCharge({
+      id: booked.id,
+      chargeId: input.chargeId,
+      amount: input.amount,
+      currency: input.currency,
+      created: input.created,
+      fee: booked.fee,
+    });
+    return booked.id;
   }
 
   /** The payment intent a session pays with (made on the first attempt). */
@@ -254,23 +240,13 @@ export function createPayment(state: StripeState, render: Renderers, ev: StripeE
       throw new Error(`stripe sandbox: session ${sessionId} has no payment processing`);
     }
     if (outcome === 'succeeded') {
-      const created = nowSeconds();
-      const booked = state.balance.recordCharge({
+      charge.balanceTransactionId = bookCharge({
         chargeId: charge.id,
         amount: charge.amount,
         currency: charge.currency,
-        created,
+        created: nowSeconds(),
         description: pi.description,
       });
-      state.reporting.recordCharge({
-        id: booked.id,
-        chargeId: charge.id,
-        amount: charge.amount,
-        currency: charge.currency,
-        created,
-        fee: booked.fee,
-      });
-      charge.balanceTransactionId = booked.id;
       charge.status = 'succeeded';
       pi.status = 'succeeded';
       session.paymentStatus = 'paid';

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { DbPool, PoolSettings } from './types.js';
+import { type DbPool, type PoolSettings, pgPoolOptions } from './types.js';
 
 /** int8 (COUNT(*), SUM over integers) as a JS number; our amounts stay far below 2^53. */
 const types = {
@@ -12,13 +12,7 @@ const types = {
 /** The default driver: node-postgres' Pool. */
 export function createPgPool(settings: PoolSettings): DbPool & pg.Pool {
   const pool = new pg.Pool({
-    connectionString: settings.connectionString,
-    max: settings.max,
-    connectionTimeoutMillis: settings.connectionTimeoutMillis,
-    idleTimeoutMillis: settings.idleTimeoutMillis,
-    statement_timeout: settings.statementTimeoutMillis,
-    query_timeout: settings.queryTimeoutMillis,
-    application_name: settings.applicationName,
+    ...pgPoolOptions(settings),
     // Serverless instances freeze between requests; keepalive lets the OS notice dead peers.
     keepAlive: true,
     types,

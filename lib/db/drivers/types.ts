@@ -44,3 +44,16 @@ export interface PoolSettings {
   queryTimeoutMillis?: number | undefined;
   applicationName: string;
 }
+
+/** The settings under node-postgres' pool option names, which both drivers take (@vercel/postgres' Pool is pg's). */
+export function pgPoolOptions(settings: PoolSettings) {
+  return {
+    connectionString: settings.connectionString,
+    max: settings.max,
+    connectionTimeoutMillis: settings.connectionTimeoutMillis,
+    idleTimeoutMillis: settings.idleTimeoutMillis,
+    statement_timeout: settings.statementTimeoutMillis,
+    query_timeout: settings.queryTimeoutMillis,
+    application_name: settings.applicationName,
+  };
+}

@@ -1,6 +1,6 @@
 import { createPool, types as neonTypes, VercelClient, type VercelPool } from '@vercel/postgres';
 import WebSocket from 'ws';
-import type { DbPool, PoolSettings } from './types.js';
+import { type DbPool, type PoolSettings, pgPoolOptions } from './types.js';
 
 /**
  * The opt-in driver (DATABASE_DRIVER=vercel-postgres): @vercel/postgres 0.10's pool, which is
@@ -103,13 +103,8 @@ export function createVercelPostgresPool(settings: PoolSettings, options: Vercel
   const connectionString = wsProxy !== undefined ? withLocalhostHost(settings.connectionString) : settings.connectionString;
 
   const pool = createPool({
+    ...pgPoolOptions(settings),
     connectionString,
-    max: settings.max,
-    connectionTimeoutMillis: settings.connectionTimeoutMillis,
-    idleTimeoutMillis: settings.idleTimeoutMillis,
-    statement_timeout: settings.statementTimeoutMillis,
-    query_timeout: settings.queryTimeoutMillis,
-    application_name: settings.applicationName,
     types: typeParsers,
   });
   pool.Client = clientClass(wsProxy);

@@ -33,14 +33,9 @@ export async function lockDisputeByProviderId(
   );
 }
 
-export interface NewDispute {
-  paymentId: string;
-  orderId: string;
-  provider: Provider;
-  providerDisputeId: string;
-  amountCents: number;
-  currency: string;
-  reason: string | null;
+/** A dispute to insert: it opens (status open, not closed), id from the database. */
+export interface NewDispute extends Omit<Dispute, 'id' | 'status' | 'openedAt' | 'closedAt'> {
+  /** null: now. */
   openedAt: Date | null;
 }
 

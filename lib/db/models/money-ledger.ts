@@ -27,6 +27,7 @@ export interface LedgerEntry {
   provider: Provider;
   providerRef: string | null;
   sourceKey: string;
+  /** Signed: positive is money the festival keeps. */
   amountCents: number;
   currency: string;
   details: Record<string, unknown> | null;
@@ -38,18 +39,9 @@ const COLUMNS = `id::float8 AS id, kind, event_id AS "eventId", order_id AS "ord
   refund_id AS "refundId", provider, provider_ref AS "providerRef", source_key AS "sourceKey",
   amount_cents::float8 AS "amountCents", currency, details, occurred_at AS "occurredAt", recorded_at AS "recordedAt"`;
 
-export interface NewLedgerEntry {
-  kind: LedgerKind;
-  orderId: string;
-  paymentId: string;
-  refundId: string | null;
-  provider: Provider;
-  providerRef: string | null;
-  sourceKey: string;
-  /** Signed: positive is money the festival keeps. */
-  amountCents: number;
-  currency: string;
-  details: Record<string, unknown> | null;
+/** A row to insert: the event comes from the order, id and recorded_at from the database. */
+export interface NewLedgerEntry extends Omit<LedgerEntry, 'id' | 'eventId' | 'occurredAt' | 'recordedAt'> {
+  /** null: now. */
   occurredAt: Date | null;
 }
 

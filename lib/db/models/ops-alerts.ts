@@ -3,6 +3,19 @@ import { NOT_MISMATCH_CLASSES } from '../../reconciliation/types.js';
 
 /** ops_alerts: one row per alert key (migration 0031), its state and when it was raised, notified, resolved. */
 
+/** Every alert lib/ops/evaluate-alerts.ts evaluates (and the API document lists). */
+export const ALERT_KEYS = [
+  'failed_payments_hour',
+  'success_rate_last_100',
+  'dead_webhook',
+  'inbox_backlog',
+  'reconciliation_mismatch',
+  'checkout_error_rate',
+  'webhook_error_rate',
+  'email_backlog',
+] as const;
+export type AlertKey = (typeof ALERT_KEYS)[number];
+
 export interface OpsAlertRow {
   key: string;
   status: 'firing' | 'resolved';

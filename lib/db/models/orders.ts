@@ -14,6 +14,15 @@ export const ORDER_STATUSES = [
   'cancelled',
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+// The groups of order statuses, defined once, here below the domain so that lib/db reads them too (the moves
+// allowed between statuses are lib/payments/state-machine.ts's table).
+/** Paid orders: their money was captured (whatever was refunded since). */
+export const PAID_ORDER_STATUSES: readonly OrderStatus[] = ['completed', 'partially_refunded', 'refunded'];
+/** Orders whose hold is live (capacity counted in ticket_types.taken, shown as held). */
+export const HOLDING_ORDER_STATUSES: readonly OrderStatus[] = ['pending', 'processing'];
+/** Orders that ended without payment; money arriving now is a late payment. */
+export const UNPAID_ENDED_ORDER_STATUSES: readonly OrderStatus[] = ['expired', 'failed', 'cancelled'];
 export type Provider = 'stripe' | 'paypal';
 export type AttentionReason = 'amount_mismatch' | 'late_payment_no_capacity' | 'disputed';
 

@@ -26,6 +26,14 @@ export function isCaptured(status: PaymentStatus): boolean {
   return CAPTURED_PAYMENT_STATUSES.includes(status);
 }
 
+/**
+ * The provider holds this payment's money: captured, or a duplicate payment cancelled on our side (its money
+ * is still captured at the provider until it is refunded).
+ */
+export function holdsCapturedMoney(payment: Pick<Payment, 'status' | 'failureCode'>): boolean {
+  return isCaptured(payment.status) || (payment.status === 'cancelled' && payment.failureCode === 'duplicate_payment');
+}
+
 export interface Payment {
   id: string;
   orderId: string;

@@ -1,5 +1,6 @@
 import type { Queryable } from '../client.js';
 import type { Currency } from '../../money.js';
+import { HOLDING_ORDER_STATUSES, PAID_ORDER_STATUSES } from './orders.js';
 
 /**
  * ticket_types: price, capacity and one counter, `taken` (capacity in use: held by live checkouts or
@@ -109,9 +110,9 @@ export async function releaseSold(q: Queryable, id: string, quantity: number): P
 }
 
 /** Order statuses whose active items are sold tickets (paid, whatever was refunded since without release). */
-const SOLD_ORDER_STATUSES = ['completed', 'partially_refunded', 'refunded'];
+const SOLD_ORDER_STATUSES = PAID_ORDER_STATUSES;
 /** Order statuses whose active items hold capacity (a live checkout, paid or not yet). */
-const HELD_ORDER_STATUSES = ['pending', 'processing'];
+const HELD_ORDER_STATUSES = HOLDING_ORDER_STATUSES;
 
 export interface TicketTypeCounts {
   id: string;

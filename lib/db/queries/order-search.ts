@@ -29,17 +29,8 @@ export const OrderSearchQuery = z.object({
 });
 export type OrderSearch = z.infer<typeof OrderSearchQuery>;
 
-interface OrderSearchRow {
-  id: string;
-  orderNumber: string;
-  status: string;
-  provider: string;
-  currency: string;
-  totalCents: number;
-  refundedCents: number;
-  ticketCount: number;
-  attentionReason: string | null;
-  eventSlug: string;
+/** The summary as the query returns it: the customer flat, timestamps as dates, and the keyset cursor's time. */
+interface OrderSearchRow extends Omit<OrderSummary, 'customer' | 'createdAt' | 'completedAt'> {
   customerId: string;
   customerEmail: string;
   customerFirstName: string;

@@ -1,4 +1,4 @@
-import { payPalCaptureRequestId } from '../../checkout/capture-paypal-order.js';
+import { payPalCaptureFinalizeInput, payPalCaptureRequestId } from '../../checkout/capture-paypal-order.js';
 import { db, transaction } from '../../db/client.js';
 import type { Actor } from '../../db/models/audit-log.js';
 import { findOrderById } from '../../db/models/orders.js';
@@ -50,17 +50,10 @@ export async function captureApprovedPayPalOrder(input: {
       );
       return [];
     }
-    const outcome = await finalizeFromEvent(tx, {
-      orderId: input.orderId,
-      provider: 'paypal',
-      providerSessionId: input.paypalOrderId,
-      providerPaymentId: result.captureId,
-      amountCents: result.amountCents,
-      currency: result.currency,
-      methodType: 'paypal',
-      fee: result.fee && { ...result.fee, providerRef: result.captureId },
-      actor: input.actor,
-    });
+    const outcome = await finalizeFromEvent(
+      tx,
+      payPalCaptureFinalizeInput(input.orderId, input.paypalOrderId, result, input.actor),
+    );
     return outcome.followUps ?? [];
   });
 }

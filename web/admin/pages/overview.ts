@@ -1,4 +1,5 @@
 import uPlot from 'uplot';
+import type { AnalyticsSummary } from '../../../lib/analytics/get-analytics-summary.js';
 import { adminApi, errorWords } from '../client.js';
 import type { PageContext } from '../main.js';
 import {
@@ -25,49 +26,11 @@ import {
  * analytics endpoints (a 404 no function answered) the page says so.
  */
 
-/** The fields of the summary this page shows (the ledger branch's AnalyticsSummary). */
-interface Summary {
-  event: { slug: string; name: string; timeZone: string };
-  currency: string;
-  range: { from: string; to: string };
-  money: {
-    grossCents: number;
-    refundsCents: number;
-    refunds: number;
-    feesCents: number;
-    netCents: number;
-    discountCents: number;
-    orders: number;
-    tickets: number;
-  };
-  slidingScale: {
-    discountCents: number;
-    buckets: {
-      bucket: string;
-      orders: number;
-      tickets: number;
-      revenueCents: number;
-      averagePaidCents: number;
-      discountCents: number;
-    }[];
-  };
-  orders: { started: number; paid: number; conversionRate: number | null };
-  failures: {
-    failures: number;
-    captures: number;
-    failureRate: number | null;
-    topDeclineCodes: { code: string; count: number }[];
-  };
-  capacity: {
-    ticketTypeId: string;
-    code: string;
-    name: string;
-    capacity: number;
-    sold: number;
-    held: number;
-    available: number;
-  }[];
-}
+/** The fields of the summary this page shows. */
+type Summary = Pick<
+  AnalyticsSummary,
+  'event' | 'currency' | 'range' | 'money' | 'slidingScale' | 'orders' | 'failures' | 'capacity'
+>;
 
 interface Series {
   currency: string;

@@ -1,3 +1,4 @@
+import type { StoredLine } from '../../../lib/db/models/reconciliation-runs.js';
 import { adminApi, errorWords } from '../client.js';
 import type { PageContext } from '../main.js';
 import {
@@ -23,22 +24,8 @@ import {
  * compared with the day's net) and the account fees to book by hand. On a deployment without the endpoint (a 404 no function answered) the page says so.
  */
 
-interface Mismatch {
-  id: number;
-  class: string;
-  kind: string;
-  orderId: string | null;
-  orderNumber: string | null;
-  reference: string | null;
-  providerRecordId?: string | null;
-  providerAmountCents: number | null;
-  booksAmountCents: number | null;
-  providerFeeCents: number | null;
-  booksFeeCents: number | null;
-  currency: string | null;
-  explanation: string;
-  occurredAt: string | null;
-}
+/** A line of the report (a mismatch or an account fee): the stored line as the model reads it. */
+type Mismatch = StoredLine;
 
 interface ProviderReport {
   provider: string;
