@@ -1,6 +1,6 @@
 import { db, type Queryable, transaction } from '../client.js';
 import { countFactsSql, MONEY_COLUMNS, moneyFactsSql } from './analytics-sql.js';
-import { ticketTypeCountsFromHolds } from '../models/ticket-types.js';
+import { type TicketTypeCounts, ticketTypeCountsFromHolds } from '../models/ticket-types.js';
 
 /**
  * Reads the rollups of one event over [from, to) plus the live tail (source rows past the
@@ -235,17 +235,9 @@ export async function readRevenueBuckets(
   return q === db ? await transaction(read, { isolation: 'repeatable read' }) : await read(q);
 }
 
-export interface TicketCapacity {
+/** A ticket type's counts as the summary shows them (sold = taken − held: exact, see ticketTypeCountsFromHolds). */
+export interface TicketCapacity extends Omit<TicketTypeCounts, 'id'> {
   ticketTypeId: string;
-  code: string;
-  name: string;
-  capacity: number;
-  /** Capacity in use (held + sold), the stored counter. */
-  taken: number;
-  /** `taken - held` (exact: see ticketTypeCountsFromHolds). */
-  sold: number;
-  /** Active tickets of pending / processing orders, read through the index on live holds. */
-  held: number;
 }
 
 /**
