@@ -113,6 +113,11 @@ export async function closePool(): Promise<void> {
   }
 }
 
+/** 0A000 "cached plan must not change result type", 26000 "prepared statement … does not exist". */
+function staleStatementState(sqlState: string | undefined): boolean {
+  return sqlState === '0A000' || sqlState === '26000';
+}
+
 /** Runs `sql` on a pool or a client: a named statement as such (unless DATABASE_PREPARED_STATEMENTS=off). */
 async function send<R>(target: DbPool | DbClient, sql: Sql, params?: readonly unknown[]): Promise<DbQueryResult<R>> {
   if (!isNamedStatement(sql)) return await target.query<R>(sql, params);
@@ -194,7 +199,9 @@ async function runOnce<T>(fn: (tx: Tx) => Promise<T>, isolation: IsolationLevel)
       return await send<R>(client, text, params);
     } catch (error) {
       const mapped = toDbError(error);
-      if (mapped.kind === 'CONNECTION_ERROR') broken = mapped;
+      // A named statement the connection can no longer run (its cached plan's result type changed with a
+      // migration, or a pooler lost it): the connection is dropped too, so the next one prepares it afresh.
+      if (mapped.kind === 'CONNECTION_ERROR' || (isNamedStatement(text) && staleStatementState(mapped.sqlState))) broken = mapped;
       throw mapped;
     }
   };

@@ -59,3 +59,28 @@ describe('named statements', () => {
     expect(names).toContain('bf_read_checkout');
   });
 });
+
+describe('a named statement whose cached plan went stale', () => {
+  it('fails once after a migration changes its result, then the next connection prepares it afresh', async () => {
+    process.env.DATABASE_POOL_MAX = '1'; // one connection: the one that prepared the statement
+    resetConfigForTests();
+    await closePool();
+    try {
+      const table = `stale_statement_${process.pid}_${Date.now()}`;
+      await db.query(`CREATE TABLE ${table} (a int)`);
+      await db.query(`INSERT INTO ${table} VALUES (1)`);
+      const read = namedStatement(`test_stale_${process.pid}`, `SELECT * FROM ${table}`);
+      const inTransaction = () => transaction(async (tx) => await tx.queryMany(read));
+      expect(await inTransaction()).toEqual([{ a: 1 }]);
+      const backend = await db.queryOne<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      await db.query(`ALTER TABLE ${table} ADD COLUMN b int DEFAULT 2`);
+      await expect(inTransaction()).rejects.toMatchObject({ sqlState: '0A000' });
+      // That connection was dropped: a new backend, and the statement prepared again with the new columns.
+      expect(await inTransaction()).toEqual([{ a: 1, b: 2 }]);
+      expect((await db.queryOne<{ pid: number }>('SELECT pg_backend_pid() AS pid'))?.pid).not.toBe(backend?.pid);
+      await db.query(`DROP TABLE ${table}`);
+    } finally {
+      delete process.env.DATABASE_POOL_MAX;
+    }
+  });
+});
