@@ -33,6 +33,11 @@ export interface TimeBudget {
   smtp: { connectionTimeoutMs: number; greetingTimeoutMs: number; socketTimeoutMs: number; sendBudgetMs: number };
   /** A request started longer ago than this is no longer running anywhere (limit + margin). */
   deadRequestAfterMs: number;
+  /**
+   * A cron working through provider operations one by one starts another only while less than this has passed
+   * since it started: each may take the whole providerBudgetMs, and the function must still answer in time.
+   */
+  lastProviderStartMs: number;
 }
 
 /** Stripe's first retry sleeps 0.5 s at most (stripe-node: initialNetworkRetryDelay 0.5 s, jittered down). */
@@ -72,6 +77,7 @@ export function deriveTimeBudget(functionLimitSeconds: number, providerTimeoutMs
       sendBudgetMs: providerBudgetMs,
     },
     deadRequestAfterMs: functionLimitMs + 5_000,
+    lastProviderStartMs: functionLimitMs - providerBudgetMs - 1_000,
   };
 }
 

@@ -57,7 +57,7 @@ export async function recordMissingStripeFees(options: MissingFeeOptions = {}): 
     truncated: false,
   };
   // Each read may take the whole provider budget: start one only while it still fits.
-  const budgetMs = options.budgetMs ?? timeBudget.functionLimitMs - timeBudget.providerBudgetMs - 1_000;
+  const budgetMs = options.budgetMs ?? timeBudget.lastProviderStartMs;
   for (const paymentId of ids) {
     if (Date.now() - started > budgetMs) {
       summary.truncated = true;

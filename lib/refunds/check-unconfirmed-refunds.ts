@@ -109,7 +109,7 @@ export async function checkUnconfirmedRefunds(options: {
     truncated: false,
   };
   // Each check may take the whole provider budget: start one only while it still fits.
-  const budgetMs = options.budgetMs ?? timeBudget.functionLimitMs - timeBudget.providerBudgetMs - 1_000;
+  const budgetMs = options.budgetMs ?? timeBudget.lastProviderStartMs;
   for (const refund of claimed) {
     if (Date.now() - started > budgetMs) {
       summary.truncated = true; // the rest stay claimed until their lease ends, then are due again

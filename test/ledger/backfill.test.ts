@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { capturePayPalOrder } from '../../lib/checkout/capture-paypal-order.js';
 import { resetConfigForTests } from '../../lib/config.js';
 import { closePool, db } from '../../lib/db/client.js';
 import { migrateUp } from '../../lib/db/migrate.js';
@@ -7,7 +6,7 @@ import { listLedgerForOrder } from '../../lib/db/models/money-ledger.js';
 import { checkHealth } from '../../lib/db/queries/health.js';
 import { checkLedger } from '../../lib/ledger/check-ledger.js';
 import { refundPayment } from '../../lib/refunds/refund-payment.js';
-import { startCheckout } from '../support/checkout.js';
+import { payPalApprovedAndCaptured, startCheckout } from '../support/checkout.js';
 import { createEmptyDatabase } from '../support/databases.js';
 import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
 import { TEST_STRIPE_WEBHOOK_SECRET, useProviderSandboxes } from '../support/providers.js';
@@ -56,17 +55,9 @@ async function stripePaid(event: { slug: string }) {
 }
 
 async function paypalPaid(event: { slug: string }) {
-  const { created, sessionId } = await startCheckout(
-    checkoutBody(event, [{ ticketType: 'pass', quantity: 1 }], { provider: 'paypal' }),
-  );
-  const approved = await providers.paypal.approve(sessionId);
-  if (approved.outcome !== 'approved') throw new Error(`approve: ${approved.outcome}`);
-  const captured = await capturePayPalOrder({
-    orderId: created.orderId,
-    accessToken: created.accessToken,
-    actor: { type: 'buyer' },
-  });
-  if (captured.capture !== 'captured') throw new Error(`capture: ${captured.capture}`);
+  const checkout = await startCheckout(checkoutBody(event, [{ ticketType: 'pass', quantity: 1 }], { provider: 'paypal' }));
+  await payPalApprovedAndCaptured(providers.paypal, checkout);
+  const { created } = checkout;
   return { orderId: created.orderId, totalCents: created.totalCents };
 }
 

@@ -3,9 +3,8 @@ import * as summaryRoute from '../../api/analytics/summary.js';
 import { db } from '../../lib/db/client.js';
 import { findLedgerMismatches, listLedgerForOrder } from '../../lib/db/models/money-ledger.js';
 import { refundPayment } from '../../lib/refunds/refund-payment.js';
-import { capturePayPalOrder } from '../../lib/checkout/capture-paypal-order.js';
 import { makeKey } from '../support/staff.js';
-import { startCheckout } from '../support/checkout.js';
+import { payPalApprovedAndCaptured, startCheckout } from '../support/checkout.js';
 import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
 import { call } from '../support/http.js';
 import { TEST_STRIPE_WEBHOOK_SECRET, useProviderSandboxes } from '../support/providers.js';
@@ -128,17 +127,11 @@ describe('the ledger fed by the real flows', () => {
 
 /** A PayPal checkout in the same event: approved at the sandbox, captured on the buyer's return. */
 async function paidPayPalOrderFor(event: { slug: string }) {
-  const { created, sessionId } = await startCheckout(
+  const checkout = await startCheckout(
     checkoutBody(event, [{ ticketType: 'pass', quantity: 1 }], { provider: 'paypal', slidingScalePercent: 60 }),
   );
-  const approved = await providers.paypal.approve(sessionId);
-  if (approved.outcome !== 'approved') throw new Error(`approve: ${approved.outcome}`);
-  const captured = await capturePayPalOrder({
-    orderId: created.orderId,
-    accessToken: created.accessToken,
-    actor: { type: 'buyer', id: created.orderId },
-  });
-  if (captured.capture !== 'captured') throw new Error(`capture: ${captured.capture}`);
+  const { created } = checkout;
+  await payPalApprovedAndCaptured(providers.paypal, checkout);
   const row = await db.queryOne<{ captureId: string }>(
     `SELECT provider_payment_id AS "captureId" FROM payments WHERE order_id = $1 AND status = 'completed'`,
     [created.orderId],

@@ -1,11 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as summaryRoute from '../../api/analytics/summary.js';
-import { capturePayPalOrder } from '../../lib/checkout/capture-paypal-order.js';
 import { db } from '../../lib/db/client.js';
 import { findLedgerMismatches, listLedgerForOrder } from '../../lib/db/models/money-ledger.js';
 import { refundPayment } from '../../lib/refunds/refund-payment.js';
 import { makeKey } from '../support/staff.js';
-import { startCheckout } from '../support/checkout.js';
+import { payPalApprovedAndCaptured, startCheckout } from '../support/checkout.js';
 import { checkoutBody, createEventWithTicketTypes } from '../support/factories.js';
 import { call } from '../support/http.js';
 import { TEST_STRIPE_WEBHOOK_SECRET, useProviderSandboxes } from '../support/providers.js';
@@ -41,16 +40,11 @@ describe('fees given back with refunds', () => {
     const { event } = await createEventWithTicketTypes({ pass: { priceCents: 9_000, slidingScale: true, capacity: 20 } });
 
     // PayPal: captured on return, its fee with the capture; then a staff refund that gives part of the fee back.
-    const { created, sessionId } = await startCheckout(
+    const checkout = await startCheckout(
       checkoutBody(event, [{ ticketType: 'pass', quantity: 2 }], { provider: 'paypal', slidingScalePercent: 10 }),
     );
-    const approved = await providers.paypal.approve(sessionId);
-    if (approved.outcome !== 'approved') throw new Error(`approve: ${approved.outcome}`);
-    const captured = await capturePayPalOrder({
-      orderId: created.orderId,
-      accessToken: created.accessToken,
-      actor: { type: 'buyer', id: created.orderId },
-    });
+    const { created } = checkout;
+    const captured = await payPalApprovedAndCaptured(providers.paypal, checkout);
     expect(captured.capture).toBe('captured');
     const captureId = (
       await db.queryOne<{ id: string }>(

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type ApiKeyScope, createApiKey, revokeApiKey } from '../../lib/auth/api-keys.js';
-import { capturePayPalOrder } from '../../lib/checkout/capture-paypal-order.js';
 import { db } from '../../lib/db/client.js';
 import type { Actor } from '../../lib/db/models/audit-log.js';
 import { finalizeOrderPayment } from '../../lib/payments/finalize-order.js';
 import type { PayPalSandbox } from '../../sandbox/paypal-sandbox.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
-import { startCheckout } from './checkout.js';
+import { payPalApprovedAndCaptured, startCheckout } from './checkout.js';
 import { checkoutBody, createEventWithTicketTypes } from './factories.js';
 
 /** Test helpers for the back office: real keys made by the real domain functions. */
@@ -134,18 +133,10 @@ export async function paidPayPalOrder(
   const { event, types } = await createEventWithTicketTypes({
     full_pass: { priceCents: options.priceCents ?? 5_000, capacity: 50 },
   });
-  const { request, created, sessionId } = await startCheckout(
-    checkoutBody(event, [{ ticketType: 'full_pass', quantity }], { provider: 'paypal' }),
-  );
-  const approved = await sandbox.approve(sessionId);
-  if (approved.outcome !== 'approved') throw new Error(`approve: ${approved.outcome}`);
-  const captured = await capturePayPalOrder({
-    orderId: created.orderId,
-    accessToken: created.accessToken,
-    actor: { type: 'buyer', id: created.orderId },
-  });
-  if (captured.capture !== 'captured' || captured.order.status !== 'completed')
-    throw new Error(`capture: ${captured.order.status}`);
+  const checkout = await startCheckout(checkoutBody(event, [{ ticketType: 'full_pass', quantity }], { provider: 'paypal' }));
+  const { request, created } = checkout;
+  const captured = await payPalApprovedAndCaptured(sandbox, checkout);
+  if (captured.order.status !== 'completed') throw new Error(`capture: ${captured.order.status}`);
   const row = await db.queryOne<{ captureId: string }>(
     `SELECT provider_payment_id AS "captureId" FROM payments WHERE order_id = $1 AND status = 'completed'`,
     [created.orderId],
