@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateUp } from '../../lib/db/migrate.js';
+import { PLACE_ORDER_SQL, type PlaceOrderCatalog, placeOrderArgs } from '../support/checkout.js';
 import { createEmptyDatabase } from '../support/databases.js';
 
 /**
@@ -18,13 +19,7 @@ import { createEmptyDatabase } from '../support/databases.js';
 const HOLDS = 3_000;
 let client: pg.Client;
 
-interface Catalog {
-  eventId: string;
-  eventVersion: string;
-  typeId: string;
-  typeVersion: string;
-}
-let catalog: Catalog;
+let catalog: PlaceOrderCatalog;
 
 async function buffersOf(sql: string, params: unknown[] = []): Promise<number> {
   const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: Record<string, number> }] }>(
@@ -36,41 +31,8 @@ async function buffersOf(sql: string, params: unknown[] = []): Promise<number> {
   return (plan['Shared Hit Blocks'] ?? 0) + (plan['Shared Read Blocks'] ?? 0);
 }
 
-const PLACE = 'SELECT checkout_place_order($1, $2, $3, $4, $5, $6) AS result';
-
-/** checkout_place_order's arguments: one ticket for a new buyer (their own client and email). */
-function placeArgs(n: number): unknown[] {
-  return [
-    JSON.stringify([{ ticketTypeId: catalog.typeId, quantity: 1, catalogVersion: catalog.typeVersion }]),
-    JSON.stringify({
-      eventId: catalog.eventId,
-      eventVersion: catalog.eventVersion,
-      currency: 'USD',
-      subtotalCents: 4500,
-      discountCents: 0,
-      totalCents: 4500,
-      slidingScalePercent: 0,
-      provider: 'stripe',
-      accessTokenHash: 'b'.repeat(64),
-      holdExpiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-      metadata: {},
-      idempotencyKeyHash: null,
-    }),
-    JSON.stringify({
-      email: `new${n}@plans.example`,
-      firstName: 'New',
-      lastName: 'Buyer',
-      phone: null,
-      clientKey: `10.1.${n}`,
-      emailKey: `new${n}@plans.example`,
-      capPerClient: 10,
-      capPerEmail: 10,
-    }),
-    JSON.stringify([{ ticketTypeId: catalog.typeId, unitPriceCents: 4500, discountCents: 0, priceCents: 4500, currency: 'USD' }]),
-    JSON.stringify({ actorType: 'buyer', actorId: null, ip: null, userAgent: null, requestId: null, newValues: {} }),
-    null,
-  ];
-}
+const PLACE = PLACE_ORDER_SQL;
+const placeArgs = (n: number) => placeOrderArgs(catalog, n);
 
 beforeAll(async () => {
   const url = await createEmptyDatabase('plans');
@@ -89,7 +51,7 @@ beforeAll(async () => {
     `INSERT INTO ticket_types (event_id, code, name, price_cents, currency, capacity)
      SELECT id, 'flash', 'Flash', 4500, 'USD', ${HOLDS + 20} FROM events WHERE slug = 'plans'`,
   );
-  const { rows } = await client.query<Catalog>(
+  const { rows } = await client.query<PlaceOrderCatalog>(
     `SELECT e.id AS "eventId", event_catalog_version(e) AS "eventVersion", t.id AS "typeId",
             ticket_type_catalog_version(t) AS "typeVersion"
      FROM events e JOIN ticket_types t ON t.event_id = e.id WHERE e.slug = 'plans'`,

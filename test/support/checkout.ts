@@ -36,3 +36,50 @@ export async function payPalApprovedAndCaptured(
   if (captured.capture !== 'captured') throw new Error(`capture: ${captured.capture}`);
   return captured;
 }
+
+/** The catalogue versions checkout_place_order checks (migration 0100), as checkout's first read hands them over. */
+export interface PlaceOrderCatalog {
+  eventId: string;
+  eventVersion: string;
+  typeId: string;
+  typeVersion: string;
+}
+
+/**
+ * checkout_place_order's six arguments, called in SQL: one ticket at 45.00 USD, held an hour, for a new buyer `n`
+ * (their own email and client address), no Idempotency-Key.
+ */
+export function placeOrderArgs(catalog: PlaceOrderCatalog, n: number | string): unknown[] {
+  return [
+    JSON.stringify([{ ticketTypeId: catalog.typeId, quantity: 1, catalogVersion: catalog.typeVersion }]),
+    JSON.stringify({
+      eventId: catalog.eventId,
+      eventVersion: catalog.eventVersion,
+      currency: 'USD',
+      subtotalCents: 4500,
+      discountCents: 0,
+      totalCents: 4500,
+      slidingScalePercent: 0,
+      provider: 'stripe',
+      accessTokenHash: 'b'.repeat(64),
+      holdExpiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      metadata: {},
+      idempotencyKeyHash: null,
+    }),
+    JSON.stringify({
+      email: `place${n}@plans.example`,
+      firstName: 'New',
+      lastName: 'Buyer',
+      phone: null,
+      clientKey: `10.1.${n}`,
+      emailKey: `place${n}@plans.example`,
+      capPerClient: 10,
+      capPerEmail: 10,
+    }),
+    JSON.stringify([{ ticketTypeId: catalog.typeId, unitPriceCents: 4500, discountCents: 0, priceCents: 4500, currency: 'USD' }]),
+    JSON.stringify({ actorType: 'buyer', actorId: null, ip: null, userAgent: null, requestId: null, newValues: {} }),
+    null,
+  ];
+}
+
+export const PLACE_ORDER_SQL = 'SELECT checkout_place_order($1, $2, $3, $4, $5, $6) AS result';
