@@ -9,6 +9,7 @@ import { upsertEvent } from '../../lib/db/models/events.js';
 import { upsertTicketType } from '../../lib/db/models/ticket-types.js';
 import { startStripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { startLocalServer } from '../local-server.js';
+import { benchClient } from './http-client.js';
 import { percentile, startBenchEnvironment } from './environment.js';
 import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js';
 
@@ -195,6 +196,7 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
     closeServer = () => stopChild(serverChild);
   }
   const raw = new pg.Pool({ connectionString: appDatabaseUrl, max: poolMax });
+  const client = benchClient(concurrency);
   try {
     const event = await upsertEvent(db, {
       slug: 'bench-flash-sale',
@@ -231,17 +233,16 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
       capacity: 10,
     });
     await runWorkers(Math.min(concurrency, 40), Math.min(concurrency, 20), async (i) => {
-      const response = await fetch(`${serverUrl}/api/payments/checkout-session`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
+      await client.post(
+        `${serverUrl}/api/payments/checkout-session`,
+        { 'content-type': 'application/json' },
+        JSON.stringify({
           event: event.slug,
           items: [{ ticketType: warm.code, quantity: 1 }],
           customer: { email: `warmup${i}@bench.example`, firstName: 'Warm', lastName: 'Up' },
           provider: 'stripe',
         }),
-      });
-      await response.arrayBuffer();
+      );
     });
 
     const statuses: Record<string, number> = {};
@@ -249,18 +250,17 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
     const url = `${serverUrl}/api/payments/checkout-session`;
     const app = await runWorkers(attempts, concurrency, async (i) => {
       const t0 = performance.now();
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` },
-        body: JSON.stringify({
+      const response = await client.post(
+        url,
+        { 'content-type': 'application/json', 'x-forwarded-for': `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` },
+        JSON.stringify({
           event: event.slug,
           items: [{ ticketType: 'flash', quantity: 1 }],
           customer: { email: `buyer${i}@bench.example`, firstName: 'Bench', lastName: `Buyer ${i}` },
           slidingScalePercent: i % 4 === 0 ? 25 : 0,
           provider: 'stripe',
         }),
-      });
-      await response.arrayBuffer();
+      );
       const key = String(response.status);
       statuses[key] = (statuses[key] ?? 0) + 1;
       const list = byStatus[key] ?? [];
@@ -358,6 +358,7 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
         Math.round((summarize(app.durations).p99 / Math.max(0.01, summarize(rawRun.durations).p99)) * 100) / 100,
     };
   } finally {
+    client.close();
     await raw.end();
     await closeServer();
     await proxy?.close();

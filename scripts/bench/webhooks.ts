@@ -12,6 +12,7 @@ import { verifyStripeWebhook } from '../../lib/webhooks/stripe/verify.js';
 import { WEBHOOK_MAX_BODY_BYTES } from '../../lib/webhooks/types.js';
 import { startLocalServer } from '../local-server.js';
 import { percentile, startBenchEnvironment } from './environment.js';
+import { benchClient } from './http-client.js';
 
 /**
  * `npm run bench -- webhooks [--events 10000] [--duplicates 0.3] [--concurrency 50]`
@@ -49,17 +50,21 @@ async function send(url: string, deliveries: readonly Delivery[], concurrency: n
       // Signed at send time, as Stripe does (the timestamp must be within the 300 s tolerance).
       const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: SECRET });
       const t0 = performance.now();
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': signature },
-        body: payload,
-      });
-      await response.arrayBuffer();
+      const response = await client.post(
+        url,
+        { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': signature },
+        payload,
+      );
       latencies.push(performance.now() - t0);
       statuses[response.status] = (statuses[response.status] ?? 0) + 1;
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, sender));
+  const client = benchClient(concurrency);
+  try {
+    await Promise.all(Array.from({ length: concurrency }, sender));
+  } finally {
+    client.close();
+  }
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   return {
