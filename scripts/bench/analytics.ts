@@ -333,6 +333,12 @@ export async function benchAnalytics(opts: BenchAnalyticsOptions = {}) {
   }
 }
 
+const median = (values: number[]) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+
 /**
  * The checkout bench with the ledger writes and the analytics triggers on and off, alternating
  * (on, off, off, on, ...) so that a machine getting busier or quieter does not favour one side;
@@ -362,11 +368,6 @@ async function checkoutOnOff(outerDatabaseUrl: string | undefined, rounds: numbe
   progress('the order-insert trigger alone, in the database');
   const triggerCostPerOrder = await orderTriggerCost();
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-  const median = (values: number[]) =>
-    percentile(
-      [...values].sort((a, b) => a - b),
-      50,
-    );
   const r3 = (n: number) => Math.round(n * 1000) / 1000;
   return {
     attempts: 3_000,
@@ -417,11 +418,6 @@ async function orderTriggerCost(perRound = 4_000) {
         (triggerOn ? onUs : offUs).push(await timed(triggerOn));
     }
     await db.query('ALTER TABLE orders ENABLE TRIGGER orders_analytics_insert');
-    const median = (values: number[]) =>
-      percentile(
-        [...values].sort((a, b) => a - b),
-        50,
-      );
     const r1 = (n: number) => Math.round(n * 10) / 10;
     return {
       insertsPerRound: perRound,
