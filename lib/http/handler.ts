@@ -67,8 +67,7 @@ function addVary(headers: Headers, value: string): void {
   headers.set('vary', [...tokens.values()].join(', '));
 }
 
-function finish(response: Response, ctx: RequestContext, extra: Record<string, string> = {}): Response {
-  const headers = new Headers(response.headers);
+function setFinalHeaders(headers: Headers, ctx: RequestContext, extra: Record<string, string>): void {
   ctx.responseHeaders.forEach((value, key) => {
     headers.set(key, value);
   });
@@ -79,7 +78,23 @@ function finish(response: Response, ctx: RequestContext, extra: Record<string, s
   headers.set('x-request-id', ctx.requestId);
   if (!headers.has('cache-control')) headers.set('cache-control', 'no-store');
   headers.set('x-content-type-options', 'nosniff');
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
+/**
+ * The headers every answer carries, set on the handler's own Response: its body is not wrapped again
+ * (a second Response around the body stream cost a stream pipe per request). A Response whose headers
+ * are immutable (Response.redirect / Response.error) is copied into a new one instead.
+ */
+function finish(response: Response, ctx: RequestContext, extra: Record<string, string> = {}): Response {
+  try {
+    setFinalHeaders(response.headers, ctx, extra);
+    return response;
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    const headers = new Headers(response.headers);
+    setFinalHeaders(headers, ctx, extra);
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  }
 }
 
 export function defineRoute(handlers: Partial<Record<Method, Handler>>, options: RouteOptions = {}): RouteExports {

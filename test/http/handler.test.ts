@@ -101,6 +101,19 @@ describe('defineRoute', () => {
     expect(res.text).not.toMatch(/at .*:\d+/);
   });
 
+  it("sets its headers on the handler's own answer, and on a copy when that answer's headers are immutable", async () => {
+    const own = json({ ok: true });
+    const answers = defineRoute({ GET: async () => own, PUT: async () => Response.redirect('https://example.org/next', 303) });
+    const res = await answers.GET(new Request('http://localhost/x', { headers: { 'x-request-id': 'req-own-12345' } }));
+    expect(res).toBe(own);
+    expect(res.headers.get('x-request-id')).toBe('req-own-12345');
+    const redirect = await answers.PUT(new Request('http://localhost/x', { method: 'PUT' }));
+    expect(redirect.status).toBe(303);
+    expect(redirect.headers.get('location')).toBe('https://example.org/next');
+    expect(redirect.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(redirect.headers.get('x-request-id')).toMatch(/^req_/);
+  });
+
   it('answers 405 with Allow listing the handled methods', async () => {
     const res = await call(route.DELETE, { method: 'DELETE' });
     expect(res.status).toBe(405);
