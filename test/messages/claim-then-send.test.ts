@@ -13,7 +13,7 @@ import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import type { MailCatcher } from '../../scripts/mail-catcher.js';
 import { makeKey, paidStripeOrder, type PaidOrder, type TestKey } from '../support/staff.js';
 import { call } from '../support/http.js';
-import { settleMail, useMailCatcher } from '../support/mail.js';
+import { settleMail, useExclusiveDeliveryCron, useMailCatcher } from '../support/mail.js';
 import { startStripeSandboxForApp } from '../support/providers.js';
 
 /**
@@ -22,6 +22,9 @@ import { startStripeSandboxForApp } from '../support/providers.js';
  * SMTP server once; a deliverer that dies mid-send leaves it `uncertain` (never resent by itself), shown to staff,
  * who resend it on purpose with the same Message-ID.
  */
+
+// This file runs the delivery cron: no other such file at the same time (test/support/mail.ts).
+useExclusiveDeliveryCron();
 
 const CRON_SECRET = 'emails-claims-cron-secret';
 let catcher: MailCatcher;

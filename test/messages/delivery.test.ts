@@ -13,13 +13,16 @@ import type { MailCatcher } from '../../scripts/mail-catcher.js';
 import { makeKey, paidStripeOrder, type TestKey } from '../support/staff.js';
 import { startStripeSandboxForApp } from '../support/providers.js';
 import { call } from '../support/http.js';
-import { makeDueNow, mailTo, outboxFor, settleMail, useMailCatcher } from '../support/mail.js';
+import { mailTo, makeDueNow, outboxFor, settleMail, useExclusiveDeliveryCron, useMailCatcher } from '../support/mail.js';
 
 /**
  * SMTP trouble never touches the payment: the message waits in the outbox (attempts, last error, next
  * attempt with exponential backoff), the cron sends it once the server is back, it goes dead after
  * MAIL_MAX_ATTEMPTS, and staff can list and resend it.
  */
+
+// This file runs the delivery cron: no other such file at the same time (test/support/mail.ts).
+useExclusiveDeliveryCron();
 
 const CRON_SECRET = 'emails-cron-secret';
 let catcher: MailCatcher;

@@ -10,13 +10,16 @@ import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import type { MailCatcher } from '../../scripts/mail-catcher.js';
 import { makeKey, paidStripeOrder, type TestKey } from '../support/staff.js';
 import { call } from '../support/http.js';
-import { mailTo, outboxFor, settleMail, useMailCatcher } from '../support/mail.js';
+import { mailTo, outboxFor, settleMail, useExclusiveDeliveryCron, useMailCatcher } from '../support/mail.js';
 import { startStripeSandboxForApp } from '../support/providers.js';
 
 /**
  * Issue 12: a refund email never arrives before the order's confirmation. A message is sent only when no earlier
  * message of its order (queue order) is pending or sending; a dead or uncertain one does not block.
  */
+
+// This file runs the delivery cron: no other such file at the same time (test/support/mail.ts).
+useExclusiveDeliveryCron();
 
 const CRON_SECRET = 'emails-order-cron-secret';
 let catcher: MailCatcher;

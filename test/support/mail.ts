@@ -1,4 +1,6 @@
 import jsQRModule from 'jsqr';
+import pg from 'pg';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { PNG } from 'pngjs';
 import { resetConfigForTests } from '../../lib/config.js';
 import { db } from '../../lib/db/client.js';
@@ -22,6 +24,25 @@ export async function useMailCatcher(port?: number): Promise<MailCatcher> {
   process.env.PUBLIC_SITE_URL ??= 'http://localhost:3000';
   resetConfigForTests();
   return catcher;
+}
+
+/**
+ * For test files that run the delivery cron (or make messages due for it): one such file at a time. The
+ * cron sends every due message of the shared test database, through the SMTP server of the file that runs
+ * it, so a message one file made due could otherwise be sent by another file's cron to that file's catcher
+ * (seen once: 20 racing deliverers, and the one SMTP message went elsewhere). An advisory lock held for the
+ * whole file, on a connection of its own, keyed by the run's database.
+ */
+export function useExclusiveDeliveryCron(): void {
+  let holder: pg.Client | undefined;
+  beforeAll(async () => {
+    holder = new pg.Client({ connectionString: inject('databaseUrl') });
+    await holder.connect();
+    await holder.query(`SELECT pg_advisory_lock(hashtextextended('tests:delivery-cron', 0))`);
+  }, 120_000);
+  afterAll(async () => {
+    await holder?.end();
+  });
 }
 
 /** Mail sent to `address` (the envelope recipient), in arrival order. */
