@@ -31,9 +31,16 @@ export interface MailCatcher {
   close(): Promise<void>;
 }
 
+/** Messages kept by default (the dev server's catcher): the oldest go first. */
 const KEEP = 200;
 
-export async function startMailCatcher(options: { port?: number; host?: string } = {}): Promise<MailCatcher> {
+/**
+ * `keep`: how many messages to hold (the oldest are dropped beyond it). Tests keep them all: in a full run the
+ * delivery cron of a test file also sends the other files' due messages (the database is shared), and a
+ * bounded catcher then drops the message the test is looking for.
+ */
+export async function startMailCatcher(options: { port?: number; host?: string; keep?: number } = {}): Promise<MailCatcher> {
+  const keep = options.keep ?? KEEP;
   const messages: CaughtMail[] = [];
   const waiters = new Set<{ predicate: (mail: CaughtMail) => boolean; resolve: (mail: CaughtMail) => void }>();
   let seq = 0;
@@ -72,7 +79,7 @@ export async function startMailCatcher(options: { port?: number; host?: string }
               raw,
             };
             messages.push(mail);
-            if (messages.length > KEEP) messages.shift();
+            if (messages.length > keep) messages.shift();
             for (const waiter of [...waiters]) {
               if (waiter.predicate(mail)) {
                 waiters.delete(waiter);

@@ -18,7 +18,7 @@ export const MAIL_FROM = 'Boulder Fest Tests <tickets@example.test>';
 
 /** Starts a catcher (on `port`, or a free one) and points SMTP_URL / MAIL_FROM at it. */
 export async function useMailCatcher(port?: number): Promise<MailCatcher> {
-  const catcher = await startMailCatcher({ port: port ?? 0 });
+  const catcher = await startMailCatcher({ port: port ?? 0, keep: Number.POSITIVE_INFINITY });
   process.env.SMTP_URL = catcher.url;
   process.env.MAIL_FROM = MAIL_FROM;
   process.env.PUBLIC_SITE_URL ??= 'http://localhost:3000';
@@ -29,9 +29,8 @@ export async function useMailCatcher(port?: number): Promise<MailCatcher> {
 /**
  * For test files that run the delivery cron (or make messages due for it): one such file at a time. The
  * cron sends every due message of the shared test database, through the SMTP server of the file that runs
- * it, so a message one file made due could otherwise be sent by another file's cron to that file's catcher
- * (seen once: 20 racing deliverers, and the one SMTP message went elsewhere). An advisory lock held for the
- * whole file, on a connection of its own, keyed by the run's database.
+ * it, so a message one file made due could otherwise be sent by another file's cron to that file's catcher.
+ * An advisory lock held for the whole file, on a connection of its own (the run's database).
  */
 export function useExclusiveDeliveryCron(): void {
   let holder: pg.Client | undefined;
