@@ -238,7 +238,11 @@ export async function benchAnalytics(opts: BenchAnalyticsOptions = {}) {
   const rawRuns = int(opts['raw-runs'], 10);
   const chunk = int(opts.chunk, 50_000);
   const outerDatabaseUrl = process.env.DATABASE_URL;
-  const env = await startBenchEnvironment({ DATABASE_STATEMENT_TIMEOUT_MS: '600000', DATABASE_POOL_MAX: '4' });
+  const env = await startBenchEnvironment({
+    DATABASE_STATEMENT_TIMEOUT_MS: '600000',
+    DATABASE_QUERY_TIMEOUT_MS: '600000',
+    DATABASE_POOL_MAX: '4',
+  });
   try {
     const seedStarted = performance.now();
     const { slug, start } = await seed(orders, days, chunk);
@@ -353,18 +357,20 @@ async function checkoutOnOff(outerDatabaseUrl: string | undefined, rounds: numbe
   const rate = (r: Record<string, any>) => Number(r.attemptsPerSecond);
   const on: number[] = [];
   const off: number[] = [];
+  const useOuterDatabase = () => {
+    if (outerDatabaseUrl === undefined) delete process.env.DATABASE_URL;
+    else process.env.DATABASE_URL = outerDatabaseUrl;
+  };
   for (let round = 0; round < rounds; round++) {
     for (const ledgerOff of round % 2 === 0 ? [false, true] : [true, false]) {
       // Each checkout run starts its own database, like this bench did (not on the one just dropped).
-      if (outerDatabaseUrl === undefined) delete process.env.DATABASE_URL;
-      else process.env.DATABASE_URL = outerDatabaseUrl;
+      useOuterDatabase();
       progress(`checkout bench, ledger and analytics triggers ${ledgerOff ? 'off' : 'on'} (round ${round + 1} of ${rounds})`);
       const result = (await benchCheckout({ attempts: 3_000, tickets: 1_500, 'ledger-off': ledgerOff })) as Record<string, any>;
       (ledgerOff ? off : on).push(rate(result));
     }
   }
-  if (outerDatabaseUrl === undefined) delete process.env.DATABASE_URL;
-  else process.env.DATABASE_URL = outerDatabaseUrl;
+  useOuterDatabase();
   progress('the order-insert trigger alone, in the database');
   const triggerCostPerOrder = await orderTriggerCost();
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;

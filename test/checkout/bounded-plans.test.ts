@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateUp } from '../../lib/db/migrate.js';
-import { PLACE_ORDER_SQL, type PlaceOrderCatalog, placeOrderArgs } from '../support/checkout.js';
+import { PLACE_CHECKOUT_ORDER, placeCheckoutOrderParams } from '../../lib/db/queries/checkout.js';
+import { type PlaceOrderCatalog, placeOrderInput } from '../support/checkout.js';
 import { createEmptyDatabase } from '../support/databases.js';
 
 /**
@@ -31,8 +32,8 @@ async function buffersOf(sql: string, params: unknown[] = []): Promise<number> {
   return (plan['Shared Hit Blocks'] ?? 0) + (plan['Shared Read Blocks'] ?? 0);
 }
 
-const PLACE = PLACE_ORDER_SQL;
-const placeArgs = (n: number) => placeOrderArgs(catalog, n);
+const PLACE = PLACE_CHECKOUT_ORDER.text;
+const placeArgs = (n: number) => placeCheckoutOrderParams(placeOrderInput(catalog, n));
 
 beforeAll(async () => {
   const url = await createEmptyDatabase('plans');

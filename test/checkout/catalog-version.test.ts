@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { db, transaction } from '../../lib/db/client.js';
-import { PLACE_ORDER_SQL, type PlaceOrderCatalog, placeOrderArgs } from '../support/checkout.js';
+import { placeCheckoutOrder } from '../../lib/db/queries/checkout.js';
+import { type PlaceOrderCatalog, placeOrderInput } from '../support/checkout.js';
 import { createEventWithTicketTypes, ticketCounters } from '../support/factories.js';
 
 /**
@@ -82,18 +83,15 @@ describe('catalogue versions', () => {
       )) as PlaceOrderCatalog;
     const read = await catalogOf();
     await db.query('UPDATE ticket_types SET price_cents = 4600 WHERE id = $1', [types.ga.id]);
-    const stale = await db.queryOne<{ result: { outcome: string } }>(PLACE_ORDER_SQL, placeOrderArgs(read, `stale-${event.id}`));
-    expect(stale?.result.outcome).toBe('stale');
+    const stale = await placeCheckoutOrder(db, placeOrderInput(read, `stale-${event.id}`));
+    expect(stale.outcome).toBe('stale');
     expect(await ticketCounters(types.ga.id)).toMatchObject({ taken: 0 });
     const orders = await db.queryOne<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE event_id = $1', [event.id]);
     expect(orders?.n).toBe(0);
 
     // Read again: the new version is accepted.
     await db.query('UPDATE ticket_types SET price_cents = 4500 WHERE id = $1', [types.ga.id]);
-    const fresh = await db.queryOne<{ result: { outcome: string } }>(
-      PLACE_ORDER_SQL,
-      placeOrderArgs(await catalogOf(), `fresh-${event.id}`),
-    );
-    expect(fresh?.result.outcome).toBe('created');
+    const fresh = await placeCheckoutOrder(db, placeOrderInput(await catalogOf(), `fresh-${event.id}`));
+    expect(fresh.outcome).toBe('created');
   });
 });

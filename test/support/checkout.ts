@@ -2,6 +2,7 @@ import { capturePayPalOrder } from '../../lib/checkout/capture-paypal-order.js';
 import { createCheckoutSession } from '../../lib/checkout/create-checkout-session.js';
 import { checkoutSessionRequestSchema } from '../../lib/checkout/schemas.js';
 import { db } from '../../lib/db/client.js';
+import type { PlaceCheckoutOrderInput } from '../../lib/db/queries/checkout.js';
 
 /**
  * A checkout made by the real domain function (as POST /api/payments/checkout-session makes it), with
@@ -46,15 +47,16 @@ export interface PlaceOrderCatalog {
 }
 
 /**
- * checkout_place_order's six arguments, called in SQL: one ticket at 45.00 USD, held an hour, for a new buyer `n`
- * (their own email and client address), no Idempotency-Key.
+ * A checkout_place_order input (lib/db/queries/checkout.ts): one ticket at 45.00 USD, held an hour, for a new
+ * buyer `n` (their own email and client address), no Idempotency-Key.
  */
-export function placeOrderArgs(catalog: PlaceOrderCatalog, n: number | string): unknown[] {
-  return [
-    JSON.stringify([{ ticketTypeId: catalog.typeId, quantity: 1, catalogVersion: catalog.typeVersion }]),
-    JSON.stringify({
-      eventId: catalog.eventId,
-      eventVersion: catalog.eventVersion,
+export function placeOrderInput(catalog: PlaceOrderCatalog, n: number | string): PlaceCheckoutOrderInput {
+  const email = `place${n}@plans.example`;
+  return {
+    eventId: catalog.eventId,
+    eventVersion: catalog.eventVersion,
+    lines: [{ ticketTypeId: catalog.typeId, quantity: 1, catalogVersion: catalog.typeVersion }],
+    order: {
       currency: 'USD',
       subtotalCents: 4500,
       discountCents: 0,
@@ -62,24 +64,33 @@ export function placeOrderArgs(catalog: PlaceOrderCatalog, n: number | string): 
       slidingScalePercent: 0,
       provider: 'stripe',
       accessTokenHash: 'b'.repeat(64),
-      holdExpiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      holdExpiresAt: new Date(Date.now() + 3_600_000),
       metadata: {},
       idempotencyKeyHash: null,
-    }),
-    JSON.stringify({
-      email: `place${n}@plans.example`,
+    },
+    buyer: {
+      email,
       firstName: 'New',
       lastName: 'Buyer',
       phone: null,
       clientKey: `10.1.${n}`,
-      emailKey: `place${n}@plans.example`,
+      emailKey: email,
       capPerClient: 10,
       capPerEmail: 10,
-    }),
-    JSON.stringify([{ ticketTypeId: catalog.typeId, unitPriceCents: 4500, discountCents: 0, priceCents: 4500, currency: 'USD' }]),
-    JSON.stringify({ actorType: 'buyer', actorId: null, ip: null, userAgent: null, requestId: null, newValues: {} }),
-    null,
-  ];
+    },
+    items: [
+      {
+        ticketTypeId: catalog.typeId,
+        unitPriceCents: 4500,
+        discountCents: 0,
+        priceCents: 4500,
+        currency: 'USD',
+        attendeeFirstName: null,
+        attendeeLastName: null,
+        attendeeEmail: null,
+      },
+    ],
+    audit: { actorType: 'buyer', actorId: null, ip: null, userAgent: null, requestId: null, newValues: {} },
+    claim: null,
+  };
 }
-
-export const PLACE_ORDER_SQL = 'SELECT checkout_place_order($1, $2, $3, $4, $5, $6) AS result';

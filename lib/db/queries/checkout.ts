@@ -183,10 +183,22 @@ function orderOf(raw: Raw): Order {
   };
 }
 
-const PLACE_CHECKOUT_ORDER = namedStatement(
+export const PLACE_CHECKOUT_ORDER = namedStatement(
   'place_checkout_order',
   'SELECT checkout_place_order($1, $2, $3, $4, $5, $6) AS result',
 );
+
+/** checkout_place_order's six jsonb arguments, in order. */
+export function placeCheckoutOrderParams(input: PlaceCheckoutOrderInput): (string | null)[] {
+  return [
+    JSON.stringify(input.lines),
+    JSON.stringify({ eventId: input.eventId, eventVersion: input.eventVersion, ...input.order }),
+    JSON.stringify(input.buyer),
+    JSON.stringify(input.items),
+    JSON.stringify(input.audit),
+    input.claim ? JSON.stringify(input.claim) : null,
+  ];
+}
 
 /**
  * The whole checkout write in ONE statement (a single-statement transaction: no BEGIN/COMMIT round trips):
@@ -195,14 +207,7 @@ const PLACE_CHECKOUT_ORDER = namedStatement(
  * (with the buyer snapshot and key hash), items, payment and audit, and takes the holds last, all or nothing.
  */
 export async function placeCheckoutOrder(q: Queryable, input: PlaceCheckoutOrderInput): Promise<PlaceCheckoutOrderOutcome> {
-  const row = await q.queryOne<{ result: Raw }>(PLACE_CHECKOUT_ORDER, [
-    JSON.stringify(input.lines),
-    JSON.stringify({ eventId: input.eventId, eventVersion: input.eventVersion, ...input.order }),
-    JSON.stringify(input.buyer),
-    JSON.stringify(input.items),
-    JSON.stringify(input.audit),
-    input.claim ? JSON.stringify(input.claim) : null,
-  ]);
+  const row = await q.queryOne<{ result: Raw }>(PLACE_CHECKOUT_ORDER, placeCheckoutOrderParams(input));
   const result = row?.result;
   if (!result) throw new Error('checkout_place_order returned nothing');
   if (result.outcome === 'created') {
