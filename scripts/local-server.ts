@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, relative, resolve, sep } from 'node:path';
-import { Readable } from 'node:stream';
+import { once } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import { handleMailPage, type MailCatcher } from './mail-catcher.js';
 
@@ -179,7 +179,7 @@ async function toRequest(req: IncomingMessage, url: URL, trustForwardedFor: bool
     for await (const chunk of req) chunks.push(chunk as Buffer);
     body = Buffer.concat(chunks);
   }
-  return new Request(url, { method, headers, body: body && body.length > 0 ? new Uint8Array(body) : undefined });
+  return new Request(url, { method, headers, body: body && body.length > 0 ? (body as Uint8Array<ArrayBuffer>) : undefined });
 }
 
 async function send(res: ServerResponse, response: Response): Promise<void> {
@@ -194,12 +194,20 @@ async function send(res: ServerResponse, response: Response): Promise<void> {
     res.end();
     return;
   }
-  await new Promise<void>((resolvePromise, reject) => {
-    Readable.fromWeb(response.body as import('node:stream/web').ReadableStream)
-      .on('error', reject)
-      .pipe(res)
-      .on('finish', resolvePromise);
-  });
+  // Chunk by chunk, waiting for 'drain' when the socket is full (a CSV export streams): a plain reader
+  // loop costs a fraction of Readable.fromWeb(...).pipe(res) per response.
+  const reader = response.body.getReader();
+  try {
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      if (!res.write(chunk.value)) await once(res, 'drain');
+    }
+  } catch (error) {
+    res.destroy(error instanceof Error ? error : new Error(String(error)));
+    throw error;
+  } finally {
+    reader.releaseLock();
+  }
+  await new Promise<void>((resolvePromise) => res.end(resolvePromise));
 }
 
 function serveStatic(res: ServerResponse, publicDir: string, pathname: string): boolean {
@@ -293,6 +301,7 @@ export async function startLocalServer(
     } catch (error) {
       // A handler that throws past defineRoute is a bug; answer like Vercel would, without details.
       console.error('[local-server] unhandled error', error);
+      if (res.destroyed) return; // a body that failed mid-stream: the connection is cut, the client sees it truncated
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('Internal Server Error');
     }

@@ -8,6 +8,7 @@ import {
 } from '../db/models/rate-limits.js';
 import { AppError } from '../errors.js';
 import { log } from '../log.js';
+import { handToWaitUntil } from '../ops/wait-until.js';
 import { clientKey } from './client-address.js';
 import type { RequestContext } from './handler.js';
 
@@ -209,7 +210,7 @@ export function checkoutRateLimits(
 /** Work after the response: waitUntil on Vercel, the background elsewhere. */
 function afterResponse(fn: () => Promise<void>): void {
   const work = fn();
-  void import('@vercel/functions').then(({ waitUntil }) => waitUntil(work)).catch(() => undefined);
+  handToWaitUntil(work);
 }
 
 export async function limitCheckoutByIp(ctx: RequestContext): Promise<void> {

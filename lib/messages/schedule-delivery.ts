@@ -1,5 +1,6 @@
 import { getConfig } from '../config.js';
 import { log } from '../log.js';
+import { handToWaitUntil } from '../ops/wait-until.js';
 
 /**
  * Sends freshly queued messages right after their transaction commits, without making the response
@@ -17,7 +18,7 @@ export function runInBackground(what: string, fn: () => Promise<unknown>): void 
   });
   inFlight.add(work);
   void work.finally(() => inFlight.delete(work));
-  void import('@vercel/functions').then(({ waitUntil }) => waitUntil(work)).catch(() => undefined);
+  handToWaitUntil(work);
 }
 
 /** Without SMTP_URL nothing is tried now: the messages wait, queued, for the cron (which records why it cannot send). */

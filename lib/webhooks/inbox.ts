@@ -22,7 +22,7 @@ import { runInBackground } from '../messages/schedule-delivery.js';
 import { unsafeCrashPointForTests } from '../testing/crash-points.js';
 import { handlerFor } from './dispatch.js';
 import { runFollowUp } from './follow-ups.js';
-import { type ApplyOutcome, type FollowUp, ignored } from './types.js';
+import { type ApplyOutcome, type FollowUp, ignored, needsLease } from './types.js';
 
 /**
  * The webhook inbox: store first, then apply.
@@ -34,7 +34,8 @@ import { type ApplyOutcome, type FollowUp, ignored } from './types.js';
  *    duplicate delivery, the retry cron and an admin replay never apply it twice at once), runs the
  *    handler for its type and marks it processed / ignored.
  * 3. Provider calls the handler asked for (late-payment refunds, PayPal capture) run after that
- *    commit, with deterministic idempotency keys, under a lease (status `processing`).
+ *    commit, with deterministic idempotency keys, under a lease (status `processing`). Stripe fee reads
+ *    run after it too, without a lease (types.ts, needsLease): a missed one is the fee cron's.
  * 4. A throw leaves the event `failed` with the error, the attempt count and the next attempt time
  *    (exponential backoff); after `maxAttempts` it is `dead` until an admin replays it.
  *
@@ -125,7 +126,7 @@ async function applyInTransaction(eventId: string, options: ProcessOptions, poli
       ? await handler(tx, event.payload, { actor: options.actor, event })
       : ignored(`No handler for ${event.provider} ${event.eventType}`);
     const leaseUntil = new Date(now.getTime() + policy.leaseSeconds * 1000);
-    const hasFollowUps = outcome.followUps !== undefined && outcome.followUps.length > 0;
+    const hasFollowUps = (outcome.followUps ?? []).some(needsLease);
     if (wasFinished) {
       if (hasFollowUps) await markWebhookEventInFlight(tx, event.id, leaseUntil);
     } else if (hasFollowUps) {
@@ -196,11 +197,14 @@ export async function processWebhookEvent(eventId: string, options: ProcessOptio
   }
   if (applied.kind === 'skipped') return { eventId, status: applied.status, applied: false };
   const { outcome } = applied;
-  if (!outcome.followUps || outcome.followUps.length === 0) {
+  const followUps = outcome.followUps ?? [];
+  if (!followUps.some(needsLease)) {
+    // Fee reads only (or nothing): the event is already finished; they never throw (follow-ups.ts).
+    await runFollowUps(followUps, options.actor);
     // A replayed finished event keeps its status (its handler found nothing to change).
     return { eventId, status: applied.wasFinished ? applied.previousStatus : outcome.status, applied: true };
   }
-  return await finishFollowUps(eventId, outcome.followUps, options.actor, policy, now);
+  return await finishFollowUps(eventId, followUps, options.actor, policy, now);
 }
 
 /** The provider calls of an applied event (it is `processing` under its lease), then processed; a failure is recorded. */
@@ -222,9 +226,10 @@ async function finishFollowUps(
 
 /**
  * A just-stored event whose handler has a one-statement form (`applyAlone`, e.g. a paid Stripe session
- * of a live hold): applied in that one statement, inbox row included. Its follow-ups (the Stripe fee
- * read) run after the response (waitUntil on Vercel), under the lease the statement took: if the
- * function dies first, the retry cron runs them when the lease ends. Undefined when the handler has
+ * of a live hold): applied in that one statement, inbox row included. Its follow-ups run after the
+ * response (waitUntil on Vercel). Those that need a lease (needsLease) run under the lease the statement
+ * took: if the function dies first, the retry cron runs them when the lease ends. A fee read needs none:
+ * the statement marked the event processed (a fee not read is the fee cron's). Undefined when the handler has
  * none, answered "not that case" (nothing written) or failed (a statement is all or nothing): the
  * event is then applied the usual way.
  */
@@ -247,12 +252,14 @@ async function applyAlone(eventId: string, incoming: IncomingEvent, actor: Actor
   if (!outcome) return undefined;
   const followUps = outcome.followUps ?? [];
   if (followUps.length === 0) return { eventId, duplicate: false, status: outcome.status };
+  const leased = followUps.some(needsLease);
   // Started on the next turn of the event loop: the response is on its way before the first query.
   runInBackground('webhook follow-ups', async () => {
     await new Promise((resolve) => setImmediate(resolve));
-    return await finishFollowUps(eventId, followUps, actor, policy, now);
+    if (leased) return await finishFollowUps(eventId, followUps, actor, policy, now);
+    return await runFollowUps(followUps, actor);
   });
-  return { eventId, duplicate: false, status: 'processing' };
+  return { eventId, duplicate: false, status: leased ? 'processing' : outcome.status };
 }
 
 export interface IncomingEvent {

@@ -10,7 +10,7 @@ import {
   type FinalizePaymentInput,
   type FinalizeResult,
 } from '../payments/finalize-order.js';
-import { type ApplyAloneContext, type ApplyOutcome, type FollowUp, ignored, processed } from './types.js';
+import { type ApplyAloneContext, type ApplyOutcome, type FollowUp, ignored, needsLease, processed } from './types.js';
 
 /**
  * What the Stripe and PayPal handlers share: finding our order for a provider object and turning
@@ -82,13 +82,14 @@ export async function finalizeFromEvent(tx: Tx, input: FinalizePaymentInput): Pr
 /**
  * The paid-in-time case of finalizeFromEvent in one statement, inbox row included (an event's
  * `applyAlone`); undefined, nothing written, for every other case. The Stripe fee read is the same
- * follow-up, run after the response under the lease the statement took.
+ * follow-up, run after the response; it needs no lease (needsLease), so the statement marks the event
+ * processed.
  */
 export async function finalizeFromEventInOneStatement(
   input: FinalizePaymentInput,
   ctx: ApplyAloneContext,
 ): Promise<ApplyOutcome | undefined> {
-  const leased = feeFollowUps(input, 'any').length > 0;
+  const leased = feeFollowUps(input, 'any').some(needsLease);
   const result = await finalizeHeldOrderInOneStatement(input, {
     eventId: ctx.eventId,
     leaseUntil: leased ? ctx.leaseUntil : null,

@@ -24,6 +24,18 @@ export type FollowUp =
       capturedAs?: string | undefined;
     };
 
+/**
+ * Whether a follow-up keeps its event `processing` under a lease until it has run (the retry cron takes
+ * it back when the lease ends). A refund or a PayPal capture must happen, so it does. Reading Stripe's
+ * fee does not: it never fails the event (lib/webhooks/follow-ups.ts), and a fee that was not read, for
+ * whatever reason (Stripe down, the function frozen or killed first), is read by its own cron
+ * (api/cron/record-missing-fees.ts). An event whose only follow-ups are fee reads is `processed` at once:
+ * no lease to take, and none to finish (one statement less per completion).
+ */
+export function needsLease(followUp: FollowUp): boolean {
+  return followUp.kind !== 'record_fee';
+}
+
 export interface ApplyOutcome {
   /** `processed`: the event was ours and was applied (possibly as a no-op); `ignored`: not for us / unhandled type. */
   status: 'processed' | 'ignored';
@@ -51,7 +63,7 @@ export interface ApplyAloneContext {
   actor: Actor;
   /** The inbox row, still `received`: the statement marks it processed (or leased, see leaseUntil). */
   eventId: string;
-  /** When follow-ups are asked for, the event stays `processing` until then (the retry cron's lease). */
+  /** When follow-ups that need a lease are asked for (needsLease), the event stays `processing` until then. */
   leaseUntil: Date;
 }
 

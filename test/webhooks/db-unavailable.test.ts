@@ -81,8 +81,8 @@ describe('database unreachable during delivery', () => {
     // Stripe retries the same event (same id, fresh signature).
     const retried = await deliverStripe(payload);
     expect(retried.status).toBe(200);
-    // Applied (in one statement); `processing` until Stripe's fee is read after the response.
-    expect(retried.body).toMatchObject({ duplicate: false, status: 'processing' });
+    // Applied (in one statement) and processed; Stripe's fee is read after the response.
+    expect(retried.body).toMatchObject({ duplicate: false, status: 'processed' });
     const again = await deliverStripe(payload);
     expect(again.body).toMatchObject({ duplicate: true });
 

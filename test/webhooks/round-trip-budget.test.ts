@@ -13,7 +13,7 @@ import { createPendingOrder, inboxRow, orderState, paidSessionFor, stripeEvent }
 /**
  * Issue 17's budget: a webhook completion makes at most 3 database round trips from the request until
  * its response (BEGIN, COMMIT and every statement count; test/support/round-trips.ts). What runs after
- * the response (waitUntil on Vercel: the Stripe fee read and its booking, the inbox row finished,
+ * the response (waitUntil on Vercel: the Stripe fee read and its booking,
  * email delivery) is counted separately and is not in the budget; the test only checks it happened.
  */
 
@@ -66,11 +66,11 @@ describe('round trips of a webhook completion', () => {
     const messages = await listMessagesForOrder(db, p.order.id);
     expect(messages.filter((m) => m.kind === 'order_confirmation')).toHaveLength(1);
     expect(await inboxRow(String(event.id))).toMatchObject({ status: 'processed', attempts: 1 });
-    // After the response: reported, not budgeted (the fee read and booking, the inbox row finished).
-    expect(trips.countAfter('response')).toBeGreaterThan(0);
-    // The completion statement hands the PaymentIntent id to the fee read: the payment is not read again.
+    // After the response: not budgeted. The fee read asks Stripe first (this made-up PaymentIntent has no
+    // fee in the sandbox, so nothing is booked); the payment is not read again (the completion statement
+    // handed the PaymentIntent id over) and the inbox row needs no finishing (a fee read takes no lease).
     const afterResponse = trips.statements().slice(trips.statements().indexOf('-- mark: response') + 1);
-    expect(afterResponse.filter((s) => s.includes('fee_cents AS "feeCents" FROM payments'))).toEqual([]);
+    expect(afterResponse, afterResponse.join('\n')).toEqual([]);
 
     // Stripe's retry of the same event, once it is processed: one statement stores nothing and finds the row.
     const again = startCountingRoundTrips();
