@@ -26,7 +26,7 @@ import { isHolding, isPaid, statusesMovingTo } from './state-machine.js';
 import { transition } from './transition.js';
 import { notifyOrderCompletedInTx } from '../messages/notify-buyer.js';
 import { logBusinessEvent, logBusinessEventAfterCommit } from '../ops/business-events.js';
-import { completeHeldOrderInOneStatement } from '../db/models/order-completion.js';
+import { type InboxDelivery, type StoreAndComplete, storeAndCompleteHeldOrder } from '../db/models/order-completion.js';
 import { isUuid } from '../ids.js';
 import { scheduleDelivery } from '../messages/schedule-delivery.js';
 
@@ -257,30 +257,32 @@ const ON_TIME_ORDER_FROM = statusesMovingTo('order', 'completed', HOLDING_ORDER_
 /** Payment statuses the state machine lets complete. */
 const PAYMENT_FROM = statusesMovingTo('payment', 'completed');
 
-export type OneStatementFinalizeResult = { outcome: 'completed'; orderId: string; paymentId: string; late: false };
-
 /**
- * The common case of finalize, for a webhook event just stored in the inbox: the order's hold is live,
- * nothing is flagged, the amount and currency are the order's. Everything finalizeOrderPaymentInTx
- * writes for that case (payment + order completed through the state machine's allowed moves, the
- * ledger capture and a reported fee, the audit entry, the queued confirmation, the inbox row processed
- * or leased for its follow-ups) is written by ONE statement (lib/db/models/order-completion.ts), one
- * database round trip, all or nothing. Undefined when it is not that case, and then nothing was written:
- * the caller applies the event the usual way (finalizeOrderPaymentInTx decides every other outcome:
- * already paid, duplicate, mismatch, late payment). The after-commit work is the same: the email is
- * scheduled and the business event logged once the statement has committed.
+ * A webhook delivery stored in the inbox and, in the common case of finalize, applied, in ONE statement
+ * (lib/db/models/order-completion.ts): the order's hold is live, nothing is flagged, the amount and
+ * currency are the order's. Everything finalizeOrderPaymentInTx writes for that case (payment + order
+ * completed through the state machine's allowed moves, the ledger capture and a reported fee, the audit
+ * entry, the queued confirmation) and the inbox row (processed, or leased for its follow-ups) commit
+ * together, in one database round trip.
+ *
+ * Answers `completed`; `stored` (the row is `received`, nothing else written: the caller applies the
+ * event the usual way, where finalizeOrderPaymentInTx decides every other outcome: already paid,
+ * duplicate, mismatch, late payment); `duplicate` (this provider event was already stored: nothing
+ * written). Undefined, before any query, when the input cannot be that case (the caller stores the
+ * event itself). The after-commit work is the same as finalize's: the email is scheduled and the
+ * business event logged once the statement has committed.
  */
-export async function finalizeHeldOrderInOneStatement(
+export async function storeAndFinalizeHeldOrder(
   input: FinalizePaymentInput,
-  inbox: { eventId: string; leaseUntil: Date | null },
-): Promise<OneStatementFinalizeResult | undefined> {
+  inbox: { delivery: InboxDelivery; leaseUntil: Date | null },
+): Promise<StoreAndComplete | undefined> {
   if (!isUuid(input.orderId)) return undefined;
   // A fee that is not whole minor units is refused by recordProviderFeeInTx on the usual path.
   if (input.fee && !(Number.isSafeInteger(input.fee.cents) && input.fee.cents >= 0)) return undefined;
   const currency = input.currency.toUpperCase();
   const card = cardDetails(input);
-  const completed = await completeHeldOrderInOneStatement(db, {
-    inboxEventId: inbox.eventId,
+  const stored = await storeAndCompleteHeldOrder(db, {
+    inbox: inbox.delivery,
     orderId: input.orderId,
     provider: input.provider,
     providerSessionId: input.providerSessionId ?? null,
@@ -305,7 +307,8 @@ export async function finalizeHeldOrderInOneStatement(
     ledgerWrites: getConfig().ledger.writes,
     at: new Date(),
   });
-  if (!completed) return undefined;
+  if (stored.kind !== 'completed') return stored;
+  const { completed } = stored;
   if (input.fee) feeCurrencyDiffers('provider fee', { paymentId: completed.paymentId }, input.fee.currency, currency);
   // After the commit (the statement was its own transaction): the email, then the business event.
   if (completed.outboxMessageId) scheduleDelivery([completed.outboxMessageId]);
@@ -320,5 +323,5 @@ export async function finalizeHeldOrderInOneStatement(
     currency,
     late: false,
   });
-  return { outcome: 'completed', orderId: completed.orderId, paymentId: completed.paymentId, late: false };
+  return stored;
 }

@@ -12,6 +12,9 @@ import {
   markWebhookEventDone,
   markWebhookEventFailed,
   markWebhookEventInFlight,
+  type StoredEventRef,
+  type StoreOutcome,
+  storableEvent,
   storeWebhookEvent,
   type WebhookEvent,
   type WebhookEventStatus,
@@ -22,7 +25,7 @@ import { runInBackground } from '../messages/schedule-delivery.js';
 import { unsafeCrashPointForTests } from '../testing/crash-points.js';
 import { handlerFor } from './dispatch.js';
 import { runFollowUp } from './follow-ups.js';
-import { type ApplyOutcome, type FollowUp, ignored, needsLease } from './types.js';
+import { type ApplyOutcome, type FollowUp, ignored, needsLease, type StoredAndApplied } from './types.js';
 
 /**
  * The webhook inbox: store first, then apply.
@@ -225,33 +228,46 @@ async function finishFollowUps(
 }
 
 /**
- * A just-stored event whose handler has a one-statement form (`applyAlone`, e.g. a paid Stripe session
- * of a live hold): applied in that one statement, inbox row included. Its follow-ups run after the
- * response (waitUntil on Vercel). Those that need a lease (needsLease) run under the lease the statement
- * took: if the function dies first, the retry cron runs them when the lease ends. A fee read needs none:
- * the statement marked the event processed (a fee not read is the fee cron's). Undefined when the handler has
- * none, answered "not that case" (nothing written) or failed (a statement is all or nothing): the
- * event is then applied the usual way.
+ * A fresh delivery whose handler has a one-statement form (`storeAndApply`, e.g. a paid Stripe session
+ * of a live hold): stored and applied in that one statement. Its follow-ups run after the response
+ * (waitUntil on Vercel). Those that need a lease (needsLease) run under the lease the statement took: if
+ * the function dies first, the retry cron runs them when the lease ends. A fee read needs none: the
+ * statement marked the event processed (a fee not read is the fee cron's).
+ *
+ * Answers the StoreOutcome when the statement stored the event without applying it (not that case) or
+ * met it already stored (a duplicate): the caller goes on as if it had stored it itself. Undefined when
+ * the handler has no such form, cannot tell before writing, or the statement failed (all or nothing:
+ * nothing was written): the caller stores the event the usual way.
  */
-async function applyAlone(eventId: string, incoming: IncomingEvent, actor: Actor): Promise<ReceiveResult | undefined> {
-  const apply = handlerFor(incoming.provider, incoming.eventType)?.applyAlone;
-  if (!apply) return undefined;
+async function storeAndApplyAlone(
+  incoming: IncomingEvent,
+  actor: Actor,
+): Promise<{ applied: ReceiveResult } | { stored: StoreOutcome } | undefined> {
+  const storeAndApply = handlerFor(incoming.provider, incoming.eventType)?.storeAndApply;
+  if (!storeAndApply) return undefined;
   const policy = DEFAULT_RETRY_POLICY;
   const now = new Date();
-  let outcome: ApplyOutcome | undefined;
+  let result: StoredAndApplied | undefined;
   try {
-    outcome = await apply(incoming.payload, {
+    result = await storeAndApply(incoming.payload, {
       actor,
-      eventId,
+      delivery: storableEvent(incoming),
       leaseUntil: new Date(now.getTime() + policy.leaseSeconds * 1000),
     });
   } catch (error) {
-    log.warn('webhook event not applied in one statement; applying it the usual way', { eventId, error: errorText(error) });
+    log.warn('webhook event not stored in one statement; storing it the usual way', {
+      providerEventId: incoming.providerEventId,
+      error: errorText(error),
+    });
     return undefined;
   }
-  if (!outcome) return undefined;
+  if (!result) return undefined;
+  if (result.kind === 'duplicate') return { stored: { isNew: false, existing: result.existing } };
+  if (result.kind === 'stored') return { stored: { isNew: true, event: result.event } };
+  const eventId = result.event.id;
+  const { outcome } = result;
   const followUps = outcome.followUps ?? [];
-  if (followUps.length === 0) return { eventId, duplicate: false, status: outcome.status };
+  if (followUps.length === 0) return { applied: { eventId, duplicate: false, status: outcome.status } };
   const leased = followUps.some(needsLease);
   // Started on the next turn of the event loop: the response is on its way before the first query.
   runInBackground('webhook follow-ups', async () => {
@@ -259,7 +275,7 @@ async function applyAlone(eventId: string, incoming: IncomingEvent, actor: Actor
     if (leased) return await finishFollowUps(eventId, followUps, actor, policy, now);
     return await runFollowUps(followUps, actor);
   });
-  return { eventId, duplicate: false, status: leased ? 'processing' : outcome.status };
+  return { applied: { eventId, duplicate: false, status: leased ? 'processing' : outcome.status } };
 }
 
 export interface IncomingEvent {
@@ -277,16 +293,17 @@ export interface ReceiveResult {
 }
 
 /**
- * The delivery path: store, then apply. A storage failure throws (the route answers 5xx so the
- * provider retries); anything after the store is recorded on the event and never throws.
+ * The delivery path: store, then apply (in one statement when the handler has a form for it). A storage
+ * failure throws (the route answers 5xx so the provider retries); anything after the store is recorded
+ * on the event and never throws.
  */
 export async function receiveWebhookEvent(incoming: IncomingEvent, actor: Actor): Promise<ReceiveResult> {
-  const outcome = await storeWebhookEvent(db, incoming);
+  const alone = await storeAndApplyAlone(incoming, actor);
+  if (alone && 'applied' in alone) return alone.applied;
+  const outcome = alone?.stored ?? (await storeWebhookEvent(db, incoming));
   if (!outcome.isNew) return await receiveDuplicate(incoming, actor, outcome.existing);
   const stored = outcome.event;
   unsafeCrashPointForTests('webhook.after-store');
-  const appliedAlone = await applyAlone(stored.id, incoming, actor);
-  if (appliedAlone) return appliedAlone;
   try {
     const result = await processWebhookEvent(stored.id, { actor });
     return { eventId: stored.id, duplicate: false, status: result.status };
@@ -307,7 +324,11 @@ const UNAPPLIED: readonly WebhookEventStatus[] = ['received', 'failed', 'process
  * lease), so the first delivery, racing duplicates and the retry cron apply it exactly once. A
  * finished event changes nothing.
  */
-async function receiveDuplicate(incoming: IncomingEvent, actor: Actor, found: WebhookEvent | undefined): Promise<ReceiveResult> {
+async function receiveDuplicate(
+  incoming: IncomingEvent,
+  actor: Actor,
+  found: StoredEventRef | undefined,
+): Promise<ReceiveResult> {
   const duplicate: ReceiveResult = { eventId: undefined, duplicate: true, status: 'duplicate' };
   // Read in the store statement; read again only when the first delivery committed while that statement ran.
   const existing = found ?? (await findWebhookEventByProviderId(db, incoming.provider, incoming.providerEventId));

@@ -5,12 +5,20 @@ import { findOrderById, type Provider } from '../db/models/orders.js';
 import { findPaymentByProviderPayment, findPaymentByProviderSession } from '../db/models/payments.js';
 import { expireHeldOrderInTx } from '../checkout/holds.js';
 import {
-  finalizeHeldOrderInOneStatement,
+  storeAndFinalizeHeldOrder,
   finalizeOrderPaymentInTx,
   type FinalizePaymentInput,
   type FinalizeResult,
 } from '../payments/finalize-order.js';
-import { type ApplyAloneContext, type ApplyOutcome, type FollowUp, ignored, needsLease, processed } from './types.js';
+import {
+  type ApplyOutcome,
+  type FollowUp,
+  ignored,
+  needsLease,
+  processed,
+  type StoreAndApplyContext,
+  type StoredAndApplied,
+} from './types.js';
 
 /**
  * What the Stripe and PayPal handlers share: finding our order for a provider object and turning
@@ -80,23 +88,23 @@ export async function finalizeFromEvent(tx: Tx, input: FinalizePaymentInput): Pr
 }
 
 /**
- * The paid-in-time case of finalizeFromEvent in one statement, inbox row included (an event's
- * `applyAlone`); undefined, nothing written, for every other case. The Stripe fee read is the same
- * follow-up, run after the response; it needs no lease (needsLease), so the statement marks the event
- * processed.
+ * A fresh delivery stored, and its paid-in-time case of finalizeFromEvent applied, in one statement (an
+ * event's `storeAndApply`). The Stripe fee read is the same follow-up, run after the response; it needs
+ * no lease (needsLease), so the statement marks the event processed.
  */
-export async function finalizeFromEventInOneStatement(
+export async function storeAndFinalizeFromEvent(
   input: FinalizePaymentInput,
-  ctx: ApplyAloneContext,
-): Promise<ApplyOutcome | undefined> {
+  ctx: StoreAndApplyContext,
+): Promise<StoredAndApplied | undefined> {
   const leased = feeFollowUps(input, 'any').some(needsLease);
-  const result = await finalizeHeldOrderInOneStatement(input, {
-    eventId: ctx.eventId,
+  const stored = await storeAndFinalizeHeldOrder(input, {
+    delivery: ctx.delivery,
     leaseUntil: leased ? ctx.leaseUntil : null,
   });
-  if (!result) return undefined;
+  if (stored?.kind !== 'completed') return stored;
   // The statement has just written input.providerPaymentId on the payment, its fee still unknown.
-  return processed(feeFollowUps(input, result.paymentId).map((f) => ({ ...f, capturedAs: input.providerPaymentId })));
+  const fee = feeFollowUps(input, stored.completed.paymentId).map((f) => ({ ...f, capturedAs: input.providerPaymentId }));
+  return { kind: 'applied', event: stored.event, outcome: processed(fee) };
 }
 
 /** Checkout session / PayPal order abandoned: the checkout's own hold expiry, now (not waiting for the clock). */

@@ -1,6 +1,7 @@
 import type { Tx } from '../db/client.js';
 import type { Actor } from '../db/models/audit-log.js';
-import type { WebhookEvent } from '../db/models/webhook-events.js';
+import type { InboxDelivery } from '../db/models/order-completion.js';
+import type { StoredEventRef, WebhookEvent } from '../db/models/webhook-events.js';
 
 /**
  * What an event handler may do: change the books inside the apply transaction, and ask for provider
@@ -52,20 +53,29 @@ export interface ApplyContext {
 export interface EventHandler {
   (tx: Tx, payload: unknown, ctx: ApplyContext): Promise<ApplyOutcome>;
   /**
-   * Optional: the event's common case applied in ONE statement, inbox row included, for a delivery just
-   * stored (issue 17: the flash-sale path). Answers undefined, having written nothing, when the event is
-   * not that case; the inbox then applies it the usual way (the handler above, in a transaction).
+   * Optional: a fresh delivery stored in the inbox and its common case applied, in ONE statement (issue
+   * 17: the flash-sale path). Answers `stored` when the event is not that case (the row is `received`,
+   * nothing else written; the inbox applies it the usual way, with the handler above in a transaction),
+   * `duplicate` when it was already stored, and undefined before any write when it cannot tell (the
+   * inbox then stores the delivery itself).
    */
-  applyAlone?: (payload: unknown, ctx: ApplyAloneContext) => Promise<ApplyOutcome | undefined>;
+  storeAndApply?: (payload: unknown, ctx: StoreAndApplyContext) => Promise<StoredAndApplied | undefined>;
 }
 
-export interface ApplyAloneContext {
+export interface StoreAndApplyContext {
   actor: Actor;
-  /** The inbox row, still `received`: the statement marks it processed (or leased, see leaseUntil). */
-  eventId: string;
+  /** The inbox row's columns for this delivery. */
+  delivery: InboxDelivery;
   /** When follow-ups that need a lease are asked for (needsLease), the event stays `processing` until then. */
   leaseUntil: Date;
 }
+
+export type StoredAndApplied =
+  | { kind: 'applied'; event: StoredEventRef; outcome: ApplyOutcome }
+  /** Stored as `received`, nothing else written. */
+  | { kind: 'stored'; event: StoredEventRef }
+  /** Already stored (existing: undefined when its first delivery committed while this statement ran). */
+  | { kind: 'duplicate'; existing: StoredEventRef | undefined };
 
 /** Thrown by a handler when the event cannot be applied yet (e.g. a refund before its payment was captured). */
 export class NotYetApplicableError extends Error {

@@ -3,19 +3,24 @@ import type { Actor } from './audit-log.js';
 import type { OrderStatus, Provider } from './orders.js';
 import { FIRST_SEND_GRACE_SECONDS } from './outbox-messages.js';
 import type { PaymentStatus } from './payments.js';
+import type { StoredEventRef, storableEvent, WebhookEventStatus } from './webhook-events.js';
 import { namedStatement } from '../statement.js';
 
 /**
- * The common completion in ONE statement (issue 17, flash-sale speed): an order paid in time, the
- * amount and currency as charged, reported by a webhook event just stored in the inbox. One
- * data-modifying CTE chain, run on its own (autocommit: one statement is one transaction), so every
- * write below commits together or not at all, in one database round trip:
+ * A webhook delivery stored in the inbox AND, in its common case, applied, in ONE statement (issue 17,
+ * flash-sale speed): an order paid in time, the amount and currency as charged. One data-modifying CTE
+ * chain, run on its own (autocommit: one statement is one transaction), so every write below commits
+ * together or not at all, in one database round trip:
  *
- *   target   locks the inbox row (still `received`), the order (a status the caller allows to move to
- *            completed, amount + currency equal, nothing flagged) and its payment (the one carrying the
- *            provider's payment id, else the latest attempt; a status allowed to move to completed).
- *            All three or none: every write below reads `target`, so an empty target writes nothing.
- *   ev       the inbox row: processed, or `processing` under a lease when provider calls follow.
+ *   target   locks the order (a status the caller allows to move to completed, amount + currency equal,
+ *            nothing flagged) and its payment (the one carrying the provider's payment id, else the
+ *            latest attempt; a status allowed to move to completed). Both or neither.
+ *   stored   the inbox row, inserted unless this provider event is already there (then nothing is
+ *            written at all: a duplicate): `processed` (or `processing` under a lease when provider
+ *            calls that need one follow) when `target` found the pair, else `received`, for the usual
+ *            path (lib/webhooks/inbox.ts) to apply in a transaction.
+ *   go       `target`, only when the row was stored as applied. Every write below reads `go`, so an
+ *            empty target or a duplicate writes nothing more.
  *   ord/pay  order and payment completed (provider ids, card details, PayPal's fee when reported).
  *   capture  the ledger's capture row (+ fee row), as lib/ledger/record-movement.ts writes them.
  *   audit    the completion's audit entry.   outbox   the buyer's confirmation email (queued).
@@ -24,12 +29,18 @@ import { namedStatement } from '../statement.js';
  * The WHERE clauses take the allowed "from" statuses as parameters: the caller builds them from the
  * one transition table (lib/payments/state-machine.ts, statusesMovingTo), so the rules stay there.
  * Row locks are taken by `FOR UPDATE` in READ COMMITTED: a concurrent writer (the PayPal return, the
- * sweeper, a duplicate delivery applying the same event) makes this wait, then the rows are checked
- * again in their new version; a row that no longer qualifies empties `target` (nothing written).
+ * sweeper, a duplicate delivery of the same event) makes this wait, then the rows are checked again in
+ * their new version; a row that no longer qualifies empties `target`. A duplicate racing the first
+ * delivery waits on the order's lock, finds it completed, and its insert meets the first one's row.
+ * The statement answers one row: the stored row (new) with the completion when it applied it, or the
+ * row already there (a duplicate; none when that row was committed after this statement began).
  */
 
+/** The delivery to store: the inbox row's columns. */
+export type InboxDelivery = ReturnType<typeof storableEvent>;
+
 export interface OneStatementCompletion {
-  inboxEventId: string;
+  inbox: InboxDelivery;
   orderId: string;
   provider: Provider;
   providerSessionId: string | null;
@@ -47,7 +58,7 @@ export interface OneStatementCompletion {
   orderFrom: readonly OrderStatus[];
   /** Payment statuses allowed to move to completed (from the state machine). */
   paymentFrom: readonly PaymentStatus[];
-  /** Null: the event is processed; else it stays `processing` until then (provider calls follow). */
+  /** Null: the event is processed; else it stays `processing` until then (provider calls that need a lease follow). */
   leaseUntil: Date | null;
   ledgerWrites: boolean;
   at: Date;
@@ -62,32 +73,45 @@ export interface OneStatementCompleted {
   outboxMessageId: string | null;
 }
 
-const COMPLETE_HELD_ORDER = namedStatement(
-  'complete_held_order',
+export type StoreAndComplete =
+  /** Stored and applied: the order completed. */
+  | { kind: 'completed'; event: StoredEventRef; completed: OneStatementCompleted }
+  /** Stored, `received`: not the common case; the usual path applies it. */
+  | { kind: 'stored'; event: StoredEventRef }
+  /** Already stored: nothing written (existing is undefined when its row committed while this statement ran). */
+  | { kind: 'duplicate'; existing: StoredEventRef | undefined };
+
+const STORE_AND_COMPLETE_HELD_ORDER = namedStatement(
+  'store_and_complete_held_order',
   `WITH target AS (
      SELECT o.id AS t_order, o.order_number AS t_number, o.status AS t_old_status, o.event_id AS t_event,
-            p.id AS t_payment, p.currency AS t_currency, w.id AS t_inbox
+            p.id AS t_payment, p.currency AS t_currency
      FROM orders o
      JOIN payments p ON p.id = (
        SELECT x.id FROM payments x WHERE x.order_id = o.id
        ORDER BY (x.provider = $3 AND x.provider_payment_id = $5) DESC, x.created_at DESC, x.id DESC LIMIT 1)
-     JOIN webhook_events w ON w.id = $1 AND w.status = 'received'
      WHERE o.id = $2
        AND o.status = ANY($11::text[])
        AND o.total_cents = $6 AND o.currency = $7
        AND o.attention_reason IS NULL
        AND p.status = ANY($12::text[])
-     FOR UPDATE OF o, p, w
-   ), ev AS (
-     UPDATE webhook_events w
-     SET status = CASE WHEN $13::timestamptz IS NULL THEN 'processed' ELSE 'processing' END,
-         last_error = NULL, next_attempt_at = $13::timestamptz,
-         processed_at = CASE WHEN $13::timestamptz IS NULL THEN now() END, attempts = w.attempts + 1
-     FROM target t WHERE w.id = t.t_inbox
-     RETURNING w.id
+     FOR UPDATE OF o, p
+   ), stored AS (
+     INSERT INTO webhook_events (provider, provider_event_id, event_type, payload, payload_raw,
+                                 status, attempts, next_attempt_at, processed_at)
+     SELECT $3, $1, $25, $26::jsonb, $27,
+            CASE WHEN t.t_order IS NULL THEN 'received' WHEN $13::timestamptz IS NULL THEN 'processed' ELSE 'processing' END,
+            CASE WHEN t.t_order IS NULL THEN 0 ELSE 1 END,
+            CASE WHEN t.t_order IS NOT NULL THEN $13::timestamptz END,
+            CASE WHEN t.t_order IS NOT NULL AND $13::timestamptz IS NULL THEN now() END
+     FROM (VALUES (1)) AS one (n) LEFT JOIN target t ON true
+     ON CONFLICT (provider, provider_event_id) DO NOTHING
+     RETURNING id, status
+   ), go AS (
+     SELECT t.* FROM target t JOIN stored s ON s.status <> 'received'
    ), ord AS (
      UPDATE orders o SET status = 'completed', hold_expires_at = NULL, completed_at = $15
-     FROM target t WHERE o.id = t.t_order
+     FROM go t WHERE o.id = t.t_order
      RETURNING o.id
    ), pay AS (
      UPDATE payments p
@@ -95,17 +119,17 @@ const COMPLETE_HELD_ORDER = namedStatement(
          completed_at = $15, method_type = $8, method_brand = $9, method_last4 = $10,
          fee_cents = CASE WHEN $16::int IS NOT NULL AND upper($17) = p.currency AND p.fee_cents IS NULL THEN $16::int
                           ELSE p.fee_cents END
-     FROM target t WHERE p.id = t.t_payment
+     FROM go t WHERE p.id = t.t_payment
      RETURNING p.id
    ), capture AS (
      INSERT INTO money_ledger (kind, event_id, order_id, payment_id, refund_id, provider, provider_ref, source_key,
        amount_cents, currency, details, occurred_at)
      SELECT 'capture', t.t_event, t.t_order, t.t_payment, NULL::uuid, $3, $5, 'capture:' || t.t_payment, $6, $7::text, NULL::jsonb, $15
-     FROM target t WHERE $14::boolean
+     FROM go t WHERE $14::boolean
      UNION ALL
      SELECT 'fee', t.t_event, t.t_order, t.t_payment, NULL::uuid, $3, $18, 'fee:' || t.t_payment, -$16::int, t.t_currency,
             CASE WHEN $19::int IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('netCents', $19::int) END, $15
-     FROM target t WHERE $14::boolean AND $16::int IS NOT NULL AND upper($17) = t.t_currency
+     FROM go t WHERE $14::boolean AND $16::int IS NOT NULL AND upper($17) = t.t_currency
      ON CONFLICT (source_key) DO NOTHING
      RETURNING id
    ), audit AS (
@@ -115,28 +139,30 @@ const COMPLETE_HELD_ORDER = namedStatement(
             jsonb_build_object('status', t.t_old_status),
             jsonb_build_object('status', 'completed', 'paymentId', t.t_payment, 'provider', $3,
                                'providerPaymentId', $5, 'amountCents', $6, 'currency', $7)
-     FROM target t
+     FROM go t
      RETURNING id
    ), outbox AS (
      INSERT INTO outbox_messages (order_id, kind, cause, recipient, payload, resend_of, requested_by, next_attempt_at)
      SELECT t.t_order, 'order_confirmation', 'payment:' || t.t_payment, coalesce(o.buyer_email, c.email), '{}'::jsonb,
             NULL, NULL, now() + make_interval(secs => ${FIRST_SEND_GRACE_SECONDS})
-     FROM target t JOIN orders o ON o.id = t.t_order JOIN customers c ON c.id = o.customer_id
+     FROM go t JOIN orders o ON o.id = t.t_order JOIN customers c ON c.id = o.customer_id
      ON CONFLICT (order_id, kind, cause) DO NOTHING
      RETURNING id
    )
-   SELECT t.t_order AS "orderId", t.t_number AS "orderNumber", t.t_old_status AS "previousStatus",
-          t.t_payment AS "paymentId", (SELECT id FROM outbox) AS "outboxMessageId"
-   FROM target t`,
+   SELECT true AS "isNew", s.id AS "eventId", s.status AS "eventStatus",
+          g.t_order AS "orderId", g.t_number AS "orderNumber", g.t_old_status AS "previousStatus",
+          g.t_payment AS "paymentId", (SELECT id FROM outbox) AS "outboxMessageId"
+   FROM stored s LEFT JOIN go g ON true
+   UNION ALL
+   SELECT false, w.id, w.status, NULL, NULL, NULL, NULL, NULL
+   FROM webhook_events w
+   WHERE w.provider = $3 AND w.provider_event_id = $1 AND NOT EXISTS (SELECT 1 FROM stored)`,
 );
 
-/** Completes the order in one statement; undefined when it is not that simple case (nothing was written). */
-export async function completeHeldOrderInOneStatement(
-  q: Queryable,
-  c: OneStatementCompletion,
-): Promise<OneStatementCompleted | undefined> {
-  return await q.queryOne<OneStatementCompleted>(COMPLETE_HELD_ORDER, [
-    c.inboxEventId,
+/** Stores the delivery and, in the simple case, completes the order, in one statement. */
+export async function storeAndCompleteHeldOrder(q: Queryable, c: OneStatementCompletion): Promise<StoreAndComplete> {
+  const row = await q.queryOne<StoreAndCompleteRow>(STORE_AND_COMPLETE_HELD_ORDER, [
+    c.inbox.providerEventId,
     c.orderId,
     c.provider,
     c.providerSessionId,
@@ -160,5 +186,19 @@ export async function completeHeldOrderInOneStatement(
     c.actor.ip ?? null,
     c.actor.userAgent ?? null,
     c.actor.requestId ?? null,
+    c.inbox.eventType,
+    c.inbox.payloadJson,
+    c.inbox.payloadRaw,
   ]);
+  if (!row) return { kind: 'duplicate', existing: undefined };
+  const event: StoredEventRef = { id: row.eventId, status: row.eventStatus };
+  if (!row.isNew) return { kind: 'duplicate', existing: event };
+  if (row.orderId === null) return { kind: 'stored', event };
+  const { orderId, orderNumber, previousStatus, paymentId, outboxMessageId } = row;
+  return { kind: 'completed', event, completed: { orderId, orderNumber, previousStatus, paymentId, outboxMessageId } };
 }
+
+type StoreAndCompleteRow = { isNew: boolean; eventId: string; eventStatus: WebhookEventStatus } & (
+  | OneStatementCompleted
+  | { orderId: null; orderNumber: null; previousStatus: null; paymentId: null; outboxMessageId: null }
+);

@@ -42,11 +42,11 @@ const STORE_WEBHOOK_EVENT = namedStatement(
      INSERT INTO webhook_events (provider, provider_event_id, event_type, payload, payload_raw)
      VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (provider, provider_event_id) DO NOTHING
-     RETURNING ${WEBHOOK_EVENT_COLUMNS}
+     RETURNING id, status
    )
    SELECT true AS "isNew", inserted.* FROM inserted
    UNION ALL
-   SELECT false AS "isNew", ${WEBHOOK_EVENT_COLUMNS} FROM webhook_events
+   SELECT false AS "isNew", id, status FROM webhook_events
    WHERE provider = $1 AND provider_event_id = $2 AND NOT EXISTS (SELECT 1 FROM inserted)`,
 );
 
@@ -63,9 +63,25 @@ const FINISH_WEBHOOK_EVENT_IN_FLIGHT = namedStatement(
 
 type IncomingWebhookEvent = { provider: Provider; providerEventId: string; eventType: string; payload: unknown };
 
-function insertParams(event: IncomingWebhookEvent): unknown[] {
+/** An inbox row's columns for a delivery, as PostgreSQL can hold them (storable-json.ts). */
+export function storableEvent(event: Omit<IncomingWebhookEvent, 'provider'>): {
+  providerEventId: string;
+  eventType: string;
+  payloadJson: string;
+  payloadRaw: string | null;
+} {
   const stored = storablePayload(event.payload);
-  return [event.provider, storableText(event.providerEventId), storableText(event.eventType), stored.jsonb, stored.raw];
+  return {
+    providerEventId: storableText(event.providerEventId),
+    eventType: storableText(event.eventType),
+    payloadJson: stored.jsonb,
+    payloadRaw: stored.raw,
+  };
+}
+
+function insertParams(event: IncomingWebhookEvent): unknown[] {
+  const stored = storableEvent(event);
+  return [event.provider, stored.providerEventId, stored.eventType, stored.payloadJson, stored.payloadRaw];
 }
 
 /** Stores a verified delivery; undefined when this provider event was already stored (a duplicate). */
@@ -73,20 +89,26 @@ export async function insertWebhookEventIfNew(q: Queryable, event: IncomingWebho
   return await q.queryOne<WebhookEvent>(INSERT_WEBHOOK_EVENT_IF_NEW, insertParams(event));
 }
 
+/** The inbox row as the delivery path needs it (its id and status; never the payload back). */
+export interface StoredEventRef {
+  id: string;
+  status: WebhookEventStatus;
+}
+
 export type StoreOutcome =
-  | { isNew: true; event: WebhookEvent }
+  | { isNew: true; event: StoredEventRef }
   /** A duplicate delivery: the row already stored (undefined when its first delivery committed meanwhile). */
-  | { isNew: false; existing: WebhookEvent | undefined };
+  | { isNew: false; existing: StoredEventRef | undefined };
 
 /**
  * The delivery path's store: insertWebhookEventIfNew, and for a duplicate the row already stored, in the same
  * statement (one round trip for a duplicate instead of two).
  */
 export async function storeWebhookEvent(q: Queryable, event: IncomingWebhookEvent): Promise<StoreOutcome> {
-  const row = await q.queryOne<WebhookEvent & { isNew: boolean }>(STORE_WEBHOOK_EVENT, insertParams(event));
+  const row = await q.queryOne<StoredEventRef & { isNew: boolean }>(STORE_WEBHOOK_EVENT, insertParams(event));
   if (!row) return { isNew: false, existing: undefined };
-  const { isNew, ...found } = row;
-  return isNew ? { isNew: true, event: found } : { isNew: false, existing: found };
+  const found = { id: row.id, status: row.status };
+  return row.isNew ? { isNew: true, event: found } : { isNew: false, existing: found };
 }
 
 export async function findWebhookEventById(q: Queryable, id: string): Promise<WebhookEvent | undefined> {

@@ -1,5 +1,5 @@
 import { isUuid } from '../../ids.js';
-import { finalizeFromEvent, finalizeFromEventInOneStatement } from '../order-effects.js';
+import { finalizeFromEvent, storeAndFinalizeFromEvent } from '../order-effects.js';
 import type { EventHandler } from '../types.js';
 import { ignored } from '../types.js';
 import { captureSchema, feeOf, linkedId, minorUnits, resourceOf } from './objects.js';
@@ -23,13 +23,13 @@ export const paymentCaptureCompleted: EventHandler = async (tx, payload, { actor
 };
 
 /**
- * The flash-sale case in one statement: a capture naming our order (custom_id) whose hold is live,
- * with PayPal's fee from the capture booked in the same statement; else undefined (nothing written).
+ * The flash-sale case, stored and applied in one statement: a capture naming our order (custom_id) whose
+ * hold is live, with PayPal's fee from the capture booked in the same statement.
  */
-paymentCaptureCompleted.applyAlone = async (payload, ctx) => {
+paymentCaptureCompleted.storeAndApply = async (payload, ctx) => {
   const capture = resourceOf(payload, captureSchema);
   if (!isUuid(capture.custom_id)) return undefined;
-  return await finalizeFromEventInOneStatement(
+  return await storeAndFinalizeFromEvent(
     {
       orderId: capture.custom_id,
       provider: 'paypal',

@@ -1,7 +1,7 @@
 import type { EventHandler } from '../types.js';
 import { ignored, processed } from '../types.js';
 import { markPaymentProcessingInTx } from '../../payments/mark-payment-processing.js';
-import { finalizePaidSession, finalizePaidSessionInOneStatement, orderIdForSession } from './session-order.js';
+import { finalizePaidSession, orderIdForSession, storeAndFinalizePaidSession } from './session-order.js';
 import { checkoutSessionSchema, dataObject, idOf } from './objects.js';
 
 /**
@@ -20,9 +20,9 @@ export const checkoutSessionCompleted: EventHandler = async (tx, payload, { acto
   return processed();
 };
 
-/** The flash-sale case in one statement: a paid session of an order whose hold is live (else undefined). */
-checkoutSessionCompleted.applyAlone = async (payload, ctx) => {
+/** The flash-sale case, stored and applied in one statement: a paid session of an order whose hold is live. */
+checkoutSessionCompleted.storeAndApply = async (payload, ctx) => {
   const session = dataObject(payload, checkoutSessionSchema);
   if (session.payment_status !== 'paid' && session.payment_status !== 'no_payment_required') return undefined;
-  return await finalizePaidSessionInOneStatement(session, ctx);
+  return await storeAndFinalizePaidSession(session, ctx);
 };

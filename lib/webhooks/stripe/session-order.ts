@@ -1,8 +1,8 @@
 import type { z } from 'zod';
 import type { Tx } from '../../db/client.js';
 import type { Actor } from '../../db/models/audit-log.js';
-import { finalizeFromEvent, finalizeFromEventInOneStatement, resolveOrderId } from '../order-effects.js';
-import type { ApplyAloneContext, ApplyOutcome } from '../types.js';
+import { finalizeFromEvent, resolveOrderId, storeAndFinalizeFromEvent } from '../order-effects.js';
+import type { ApplyOutcome, StoreAndApplyContext, StoredAndApplied } from '../types.js';
 import { type checkoutSessionSchema, idOf } from './objects.js';
 
 /** What every checkout.session.* handler shares: finding our order, and finalizing a paid session. */
@@ -42,15 +42,16 @@ function paidSessionInput(orderId: string, paymentIntentId: string, session: Che
 }
 
 /**
- * A paid session naming our order (client_reference_id / metadata.order_id) in one statement, when the
- * order's hold is live; undefined (nothing written) for anything else, which finalizePaidSession handles.
+ * A paid session naming our order (client_reference_id / metadata.order_id), stored and applied in one
+ * statement when the order's hold is live (else stored as `received` for finalizePaidSession); undefined,
+ * before any write, when the session names no order or no PaymentIntent.
  */
-export async function finalizePaidSessionInOneStatement(
+export async function storeAndFinalizePaidSession(
   session: CheckoutSessionObject,
-  ctx: ApplyAloneContext,
-): Promise<ApplyOutcome | undefined> {
+  ctx: StoreAndApplyContext,
+): Promise<StoredAndApplied | undefined> {
   const orderId = session.client_reference_id ?? session.metadata.order_id;
   const paymentIntentId = idOf(session.payment_intent);
   if (!orderId || !paymentIntentId) return undefined;
-  return await finalizeFromEventInOneStatement(paidSessionInput(orderId, paymentIntentId, session, ctx.actor), ctx);
+  return await storeAndFinalizeFromEvent(paidSessionInput(orderId, paymentIntentId, session, ctx.actor), ctx);
 }
