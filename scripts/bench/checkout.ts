@@ -10,7 +10,7 @@ import { upsertTicketType } from '../../lib/db/models/ticket-types.js';
 import { startStripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { startLocalServer } from '../local-server.js';
 import { benchClient } from './http-client.js';
-import { percentile, startBenchEnvironment } from './environment.js';
+import { checkpoint, percentile, startBenchEnvironment } from './environment.js';
 import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js';
 
 /**
@@ -129,11 +129,6 @@ async function runWorkers(
     }),
   );
   return { durations, elapsedMs: performance.now() - started };
-}
-
-/** CHECKPOINT needs a superuser or pg_checkpoint (PostgreSQL 15+); without either the phases just run as they are. */
-async function checkpoint(): Promise<void> {
-  await db.query('CHECKPOINT').catch(() => undefined);
 }
 
 export async function benchCheckout(opts: BenchCheckoutOptions = {}) {

@@ -11,7 +11,7 @@ import { settleScheduledDeliveries } from '../../lib/messages/schedule-delivery.
 import { verifyStripeWebhook } from '../../lib/webhooks/stripe/verify.js';
 import { WEBHOOK_MAX_BODY_BYTES } from '../../lib/webhooks/types.js';
 import { startLocalServer } from '../local-server.js';
-import { percentile, startBenchEnvironment } from './environment.js';
+import { checkpoint, percentile, startBenchEnvironment } from './environment.js';
 import { benchClient } from './http-client.js';
 
 /**
@@ -219,7 +219,10 @@ export async function benchWebhooks(options: Record<string, string> = {}): Promi
       1,
     );
 
+    // Each timed phase starts with no dirty buffers (environment.ts, checkpoint).
+    await checkpoint();
     const ceilingRun = await send(ceiling.url, deliveriesFor('ceiling'), concurrency);
+    await checkpoint();
     const realRun = await send(`${local.url}/api/webhooks/stripe`, deliveriesFor('real'), concurrency);
     // Work the responses did not wait for (waitUntil on Vercel: the Stripe fee read under the event's
     // lease, email): not in the timed run; waited for here so the effects below are final.
@@ -252,6 +255,9 @@ export async function benchWebhooks(options: Record<string, string> = {}): Promi
       databasePoolMax: Number(options.pool ?? 10),
       webhook: realRun,
       afterResponseSettleMs,
+      // What the after-response work is here: no Stripe API is configured (STRIPE_SECRET_KEY unset), so
+      // each completion's fee read fails at once and the fee is left to api/cron/record-missing-fees.
+      feeReads: 'no Stripe API configured: each fails at once (no provider call), left to the fee cron',
       effectsApplied: effects?.completed ?? 0,
       effectsEqualUniqueEvents: effects?.completed === unique,
       completionAuditEntries: effects?.audit ?? 0,
