@@ -56,7 +56,13 @@ export class AppError extends Error {
   readonly headers: Record<string, string> | undefined;
 
   constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    // An AppError is an answer (its code and its client-safe message), not a bug: it captures no stack
+    // of its own (a cause keeps its own). Capturing one cost about 19 µs per refused request in the
+    // checkout bench's sold-out phase, where thousands of 409s a second are the whole load.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    Error.stackTraceLimit = limit;
     this.code = code;
     this.details = options.details;
     this.headers = options.headers;
