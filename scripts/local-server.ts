@@ -189,20 +189,33 @@ async function send(res: ServerResponse, response: Response): Promise<void> {
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) headers['set-cookie'] = cookies;
-  res.writeHead(response.status, headers);
   if (!response.body) {
+    res.writeHead(response.status, headers);
     res.end();
     return;
   }
-  // Chunk by chunk, waiting for 'drain' when the socket is full (a CSV export streams): a plain reader
-  // loop costs a fraction of Readable.fromWeb(...).pipe(res) per response.
   const reader = response.body.getReader();
   try {
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    // A body of one chunk (every JSON answer) goes out in one write, with its content-length: one
+    // packet, no chunked framing (as Vercel answers a buffered body). A longer one (a CSV export)
+    // streams chunk by chunk, waiting for 'drain' when the socket is full.
+    const first = await reader.read();
+    const second = first.done ? first : await reader.read();
+    if (second.done) {
+      const body = first.done ? Buffer.alloc(0) : first.value;
+      headers['content-length'] = String(body.byteLength);
+      res.writeHead(response.status, headers);
+      await new Promise<void>((resolvePromise) => res.end(body, resolvePromise));
+      return;
+    }
+    res.writeHead(response.status, headers);
+    if (!res.write(first.value)) await once(res, 'drain');
+    for (let chunk: ReadableStreamReadResult<Uint8Array> = second; !chunk.done; chunk = await reader.read()) {
       if (!res.write(chunk.value)) await once(res, 'drain');
     }
   } catch (error) {
-    res.destroy(error instanceof Error ? error : new Error(String(error)));
+    // Before the headers went out the caller still answers 500; after, the cut connection says it.
+    if (res.headersSent) res.destroy(error instanceof Error ? error : new Error(String(error)));
     throw error;
   } finally {
     reader.releaseLock();

@@ -26,6 +26,25 @@ beforeAll(async () => {
   write('api/orders/export.mjs', echo('orders-export'));
   write('api/admin/events/[id]/replay.mjs', echo('replay'));
   write('api/_lib/helper.mjs', echo('private'));
+  // Bodies: one chunk, three chunks (streamed), and a stream that fails at once / after its first chunk.
+  write(
+    'api/bodies/[kind].mjs',
+    `export async function GET(request) {
+      const kind = new URL(request.url).searchParams.get('kind');
+      if (kind === 'one') return Response.json({ one: true });
+      let sent = 0;
+      const stream = new ReadableStream({
+        async pull(controller) {
+          if (kind === 'fail-at-once' || (kind === 'fail-later' && sent === 2)) return controller.error(new Error('broken'));
+          if (kind === 'three' && sent === 3) return controller.close();
+          sent += 1;
+          controller.enqueue(new TextEncoder().encode('line ' + sent + '\\n'));
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        },
+      });
+      return new Response(stream, { headers: { 'content-type': 'text/csv' } });
+    }`,
+  );
   write(
     'vercel.json',
     JSON.stringify({
@@ -73,6 +92,21 @@ const get = async (path: string, init?: RequestInit) => {
 };
 
 describe('local server', () => {
+  it('sends a one-chunk body in one piece with its content-length; streams a longer one chunked; a broken body is a 500 before the headers, a cut connection after', async () => {
+    const one = await get('/api/bodies/one');
+    expect(one.json).toEqual({ one: true });
+    expect(one.headers.get('content-length')).toBe(String(one.text.length));
+    expect(one.headers.get('transfer-encoding')).toBeNull();
+    const three = await get('/api/bodies/three');
+    expect(three.text).toBe('line 1\nline 2\nline 3\n');
+    expect(three.headers.get('transfer-encoding')).toBe('chunked');
+    expect(three.headers.get('content-length')).toBeNull();
+    const atOnce = await get('/api/bodies/fail-at-once');
+    expect(atOnce.status).toBe(500);
+    expect(atOnce.text).toBe('Internal Server Error');
+    await expect(get('/api/bodies/fail-later')).rejects.toThrow();
+  });
+
   it('routes a file path, an index file and a dynamic segment passed as a query parameter', async () => {
     expect((await get('/api/health')).json.route).toBe('health');
     expect((await get('/api/orders')).json.route).toBe('orders-index');
