@@ -26,7 +26,8 @@ import { isHolding, isPaid, statusesMovingTo } from './state-machine.js';
 import { transition } from './transition.js';
 import { notifyOrderCompletedInTx } from '../messages/notify-buyer.js';
 import { logBusinessEvent, logBusinessEventAfterCommit } from '../ops/business-events.js';
-import { type InboxDelivery, type StoreAndComplete, storeAndCompleteHeldOrder } from '../db/models/order-completion.js';
+import { type StoreAndComplete, storeAndCompleteHeldOrder } from '../db/models/order-completion.js';
+import type { StorableEvent } from '../db/models/webhook-events.js';
 import { isUuid } from '../ids.js';
 import { scheduleDelivery } from '../messages/schedule-delivery.js';
 
@@ -262,19 +263,18 @@ const PAYMENT_FROM = statusesMovingTo('payment', 'completed');
  * (lib/db/models/order-completion.ts): the order's hold is live, nothing is flagged, the amount and
  * currency are the order's. Everything finalizeOrderPaymentInTx writes for that case (payment + order
  * completed through the state machine's allowed moves, the ledger capture and a reported fee, the audit
- * entry, the queued confirmation) and the inbox row (processed, or leased for its follow-ups) commit
- * together, in one database round trip.
+ * entry, the queued confirmation) and the inbox row (processed) commit together, in one database
+ * round trip.
  *
- * Answers `completed`; `stored` (the row is `received`, nothing else written: the caller applies the
- * event the usual way, where finalizeOrderPaymentInTx decides every other outcome: already paid,
- * duplicate, mismatch, late payment); `duplicate` (this provider event was already stored: nothing
- * written). Undefined, before any query, when the input cannot be that case (the caller stores the
- * event itself). The after-commit work is the same as finalize's: the email is scheduled and the
+ * Answers `completed`, or `stored`: the row stored as `received`, nothing else written (the caller
+ * applies the event the usual way, where finalizeOrderPaymentInTx decides every other outcome: already
+ * paid, duplicate, mismatch, late payment), or a duplicate (already stored: nothing written).
+ * Undefined, before any query, when the input cannot be that case (the caller stores the event itself). The after-commit work is the same as finalize's: the email is scheduled and the
  * business event logged once the statement has committed.
  */
 export async function storeAndFinalizeHeldOrder(
   input: FinalizePaymentInput,
-  inbox: { delivery: InboxDelivery; leaseUntil: Date | null },
+  delivery: StorableEvent,
 ): Promise<StoreAndComplete | undefined> {
   if (!isUuid(input.orderId)) return undefined;
   // A fee that is not whole minor units is refused by recordProviderFeeInTx on the usual path.
@@ -282,7 +282,7 @@ export async function storeAndFinalizeHeldOrder(
   const currency = input.currency.toUpperCase();
   const card = cardDetails(input);
   const stored = await storeAndCompleteHeldOrder(db, {
-    inbox: inbox.delivery,
+    inbox: delivery,
     orderId: input.orderId,
     provider: input.provider,
     providerSessionId: input.providerSessionId ?? null,
@@ -303,12 +303,11 @@ export async function storeAndFinalizeHeldOrder(
     actor: input.actor,
     orderFrom: ON_TIME_ORDER_FROM,
     paymentFrom: PAYMENT_FROM,
-    leaseUntil: inbox.leaseUntil,
     ledgerWrites: getConfig().ledger.writes,
     at: new Date(),
   });
-  if (stored.kind !== 'completed') return stored;
   const { completed } = stored;
+  if (!completed) return stored;
   if (input.fee) feeCurrencyDiffers('provider fee', { paymentId: completed.paymentId }, input.fee.currency, currency);
   // After the commit (the statement was its own transaction): the email, then the business event.
   if (completed.outboxMessageId) scheduleDelivery([completed.outboxMessageId]);

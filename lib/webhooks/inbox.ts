@@ -229,10 +229,9 @@ async function finishFollowUps(
 
 /**
  * A fresh delivery whose handler has a one-statement form (`storeAndApply`, e.g. a paid Stripe session
- * of a live hold): stored and applied in that one statement. Its follow-ups run after the response
- * (waitUntil on Vercel). Those that need a lease (needsLease) run under the lease the statement took: if
- * the function dies first, the retry cron runs them when the lease ends. A fee read needs none: the
- * statement marked the event processed (a fee not read is the fee cron's).
+ * of a live hold): stored as processed and applied in that one statement. What follows it (the Stripe
+ * fee read) runs after the response (waitUntil on Vercel) and needs no lease: a fee not read is the fee
+ * cron's (types.ts, needsLease).
  *
  * Answers the StoreOutcome when the statement stored the event without applying it (not that case) or
  * met it already stored (a duplicate): the caller goes on as if it had stored it itself. Undefined when
@@ -245,15 +244,9 @@ async function storeAndApplyAlone(
 ): Promise<{ applied: ReceiveResult } | { stored: StoreOutcome } | undefined> {
   const storeAndApply = handlerFor(incoming.provider, incoming.eventType)?.storeAndApply;
   if (!storeAndApply) return undefined;
-  const policy = DEFAULT_RETRY_POLICY;
-  const now = new Date();
   let result: StoredAndApplied | undefined;
   try {
-    result = await storeAndApply(incoming.payload, {
-      actor,
-      delivery: storableEvent(incoming),
-      leaseUntil: new Date(now.getTime() + policy.leaseSeconds * 1000),
-    });
+    result = await storeAndApply(incoming.payload, { actor, delivery: storableEvent(incoming) });
   } catch (error) {
     log.warn('webhook event not stored in one statement; storing it the usual way', {
       providerEventId: incoming.providerEventId,
@@ -261,21 +254,16 @@ async function storeAndApplyAlone(
     });
     return undefined;
   }
-  if (!result) return undefined;
-  if (result.kind === 'duplicate') return { stored: { isNew: false, existing: result.existing } };
-  if (result.kind === 'stored') return { stored: { isNew: true, event: result.event } };
-  const eventId = result.event.id;
-  const { outcome } = result;
-  const followUps = outcome.followUps ?? [];
-  if (followUps.length === 0) return { applied: { eventId, duplicate: false, status: outcome.status } };
-  const leased = followUps.some(needsLease);
-  // Started on the next turn of the event loop: the response is on its way before the first query.
-  runInBackground('webhook follow-ups', async () => {
-    await new Promise((resolve) => setImmediate(resolve));
-    if (leased) return await finishFollowUps(eventId, followUps, actor, policy, now);
-    return await runFollowUps(followUps, actor);
-  });
-  return { applied: { eventId, duplicate: false, status: leased ? 'processing' : outcome.status } };
+  if (!result?.afterResponse) return result;
+  const followUps = result.afterResponse;
+  if (followUps.length > 0) {
+    // Started on the next turn of the event loop: the response is on its way before the first query.
+    runInBackground('webhook follow-ups', async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return await runFollowUps(followUps, actor);
+    });
+  }
+  return { applied: { eventId: result.event.id, duplicate: false, status: 'processed' } };
 }
 
 export interface IncomingEvent {

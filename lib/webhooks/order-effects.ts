@@ -14,7 +14,7 @@ import {
   type ApplyOutcome,
   type FollowUp,
   ignored,
-  needsLease,
+  type LeaselessFollowUp,
   processed,
   type StoreAndApplyContext,
   type StoredAndApplied,
@@ -48,7 +48,7 @@ export async function resolveOrderId(
 }
 
 /** Stripe's fee is on the charge's balance transaction: read after the completion commits (a provider call). */
-function feeFollowUps(input: FinalizePaymentInput, paymentId: string): FollowUp[] {
+function feeFollowUps(input: FinalizePaymentInput, paymentId: string): LeaselessFollowUp[] {
   return input.provider === 'stripe' && !input.fee ? [{ kind: 'record_fee', paymentId }] : [];
 }
 
@@ -96,15 +96,11 @@ export async function storeAndFinalizeFromEvent(
   input: FinalizePaymentInput,
   ctx: StoreAndApplyContext,
 ): Promise<StoredAndApplied | undefined> {
-  const leased = feeFollowUps(input, 'any').some(needsLease);
-  const stored = await storeAndFinalizeHeldOrder(input, {
-    delivery: ctx.delivery,
-    leaseUntil: leased ? ctx.leaseUntil : null,
-  });
-  if (stored?.kind !== 'completed') return stored;
+  const result = await storeAndFinalizeHeldOrder(input, ctx.delivery);
+  if (!result?.completed) return result;
   // The statement has just written input.providerPaymentId on the payment, its fee still unknown.
-  const fee = feeFollowUps(input, stored.completed.paymentId).map((f) => ({ ...f, capturedAs: input.providerPaymentId }));
-  return { kind: 'applied', event: stored.event, outcome: processed(fee) };
+  const fee = feeFollowUps(input, result.completed.paymentId).map((f) => ({ ...f, capturedAs: input.providerPaymentId }));
+  return { event: result.event, afterResponse: fee };
 }
 
 /** Checkout session / PayPal order abandoned: the checkout's own hold expiry, now (not waiting for the clock). */

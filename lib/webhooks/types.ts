@@ -1,7 +1,6 @@
 import type { Tx } from '../db/client.js';
 import type { Actor } from '../db/models/audit-log.js';
-import type { InboxDelivery } from '../db/models/order-completion.js';
-import type { StoredEventRef, WebhookEvent } from '../db/models/webhook-events.js';
+import type { StorableEvent, StoredEventRef, StoreOutcome, WebhookEvent } from '../db/models/webhook-events.js';
 
 /**
  * What an event handler may do: change the books inside the apply transaction, and ask for provider
@@ -37,6 +36,9 @@ export function needsLease(followUp: FollowUp): boolean {
   return followUp.kind !== 'record_fee';
 }
 
+/** The follow-ups needsLease lets go without a lease. */
+export type LeaselessFollowUp = Extract<FollowUp, { kind: 'record_fee' }>;
+
 export interface ApplyOutcome {
   /** `processed`: the event was ours and was applied (possibly as a no-op); `ignored`: not for us / unhandled type. */
   status: 'processed' | 'ignored';
@@ -54,10 +56,11 @@ export interface EventHandler {
   (tx: Tx, payload: unknown, ctx: ApplyContext): Promise<ApplyOutcome>;
   /**
    * Optional: a fresh delivery stored in the inbox and its common case applied, in ONE statement (issue
-   * 17: the flash-sale path). Answers `stored` when the event is not that case (the row is `received`,
-   * nothing else written; the inbox applies it the usual way, with the handler above in a transaction),
-   * `duplicate` when it was already stored, and undefined before any write when it cannot tell (the
-   * inbox then stores the delivery itself).
+   * 17: the flash-sale path): the row is `processed`, and what may follow it after the response needs no
+   * lease. Answers `stored` when the event is not that case (the row is `received`, nothing else
+   * written; the inbox applies it the usual way, with the handler above in a transaction) or was already
+   * stored (a duplicate), and undefined before any write when it cannot tell (the inbox then stores the
+   * delivery itself).
    */
   storeAndApply?: (payload: unknown, ctx: StoreAndApplyContext) => Promise<StoredAndApplied | undefined>;
 }
@@ -65,17 +68,14 @@ export interface EventHandler {
 export interface StoreAndApplyContext {
   actor: Actor;
   /** The inbox row's columns for this delivery. */
-  delivery: InboxDelivery;
-  /** When follow-ups that need a lease are asked for (needsLease), the event stays `processing` until then. */
-  leaseUntil: Date;
+  delivery: StorableEvent;
 }
 
 export type StoredAndApplied =
-  | { kind: 'applied'; event: StoredEventRef; outcome: ApplyOutcome }
-  /** Stored as `received`, nothing else written. */
-  | { kind: 'stored'; event: StoredEventRef }
-  /** Already stored (existing: undefined when its first delivery committed while this statement ran). */
-  | { kind: 'duplicate'; existing: StoredEventRef | undefined };
+  /** Stored as processed and applied; these run after the response. */
+  | { event: StoredEventRef; afterResponse: LeaselessFollowUp[] }
+  /** Not applied: stored as `received`, or a duplicate (nothing written). */
+  | { afterResponse?: undefined; stored: StoreOutcome };
 
 /** Thrown by a handler when the event cannot be applied yet (e.g. a refund before its payment was captured). */
 export class NotYetApplicableError extends Error {

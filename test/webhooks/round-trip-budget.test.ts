@@ -13,8 +13,8 @@ import { createPendingOrder, inboxRow, orderState, paidSessionFor, stripeEvent }
 /**
  * Issue 17's budget: a webhook completion makes at most 3 database round trips from the request until
  * its response (BEGIN, COMMIT and every statement count; test/support/round-trips.ts). What runs after
- * the response (waitUntil on Vercel: the Stripe fee read and its booking,
- * email delivery) is counted separately and is not in the budget; the test only checks it happened.
+ * the response (waitUntil on Vercel: the Stripe fee read and its booking, email delivery) is counted
+ * separately and is not in the budget; here the fee read finds no fee, so nothing reaches the database.
  */
 
 const BUDGET = 3;

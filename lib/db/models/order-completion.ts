@@ -3,7 +3,7 @@ import type { Actor } from './audit-log.js';
 import type { OrderStatus, Provider } from './orders.js';
 import { FIRST_SEND_GRACE_SECONDS } from './outbox-messages.js';
 import type { PaymentStatus } from './payments.js';
-import type { StoredEventRef, storableEvent, WebhookEventStatus } from './webhook-events.js';
+import type { StorableEvent, StoredEventRef, StoreOutcome, WebhookEventStatus } from './webhook-events.js';
 import { namedStatement } from '../statement.js';
 
 /**
@@ -16,9 +16,9 @@ import { namedStatement } from '../statement.js';
  *            nothing flagged) and its payment (the one carrying the provider's payment id, else the
  *            latest attempt; a status allowed to move to completed). Both or neither.
  *   stored   the inbox row, inserted unless this provider event is already there (then nothing is
- *            written at all: a duplicate): `processed` (or `processing` under a lease when provider
- *            calls that need one follow) when `target` found the pair, else `received`, for the usual
- *            path (lib/webhooks/inbox.ts) to apply in a transaction.
+ *            written at all: a duplicate): `processed` when `target` found the pair, else `received`,
+ *            for the usual path (lib/webhooks/inbox.ts) to apply in a transaction. What may follow an
+ *            applied row after the response needs no lease (lib/webhooks/types.ts, needsLease).
  *   go       `target`, only when the row was stored as applied. Every write below reads `go`, so an
  *            empty target or a duplicate writes nothing more.
  *   ord/pay  order and payment completed (provider ids, card details, PayPal's fee when reported).
@@ -36,11 +36,8 @@ import { namedStatement } from '../statement.js';
  * row already there (a duplicate; none when that row was committed after this statement began).
  */
 
-/** The delivery to store: the inbox row's columns. */
-export type InboxDelivery = ReturnType<typeof storableEvent>;
-
 export interface OneStatementCompletion {
-  inbox: InboxDelivery;
+  inbox: StorableEvent;
   orderId: string;
   provider: Provider;
   providerSessionId: string | null;
@@ -58,8 +55,6 @@ export interface OneStatementCompletion {
   orderFrom: readonly OrderStatus[];
   /** Payment statuses allowed to move to completed (from the state machine). */
   paymentFrom: readonly PaymentStatus[];
-  /** Null: the event is processed; else it stays `processing` until then (provider calls that need a lease follow). */
-  leaseUntil: Date | null;
   ledgerWrites: boolean;
   at: Date;
 }
@@ -74,12 +69,10 @@ export interface OneStatementCompleted {
 }
 
 export type StoreAndComplete =
-  /** Stored and applied: the order completed. */
-  | { kind: 'completed'; event: StoredEventRef; completed: OneStatementCompleted }
-  /** Stored, `received`: not the common case; the usual path applies it. */
-  | { kind: 'stored'; event: StoredEventRef }
-  /** Already stored: nothing written (existing is undefined when its row committed while this statement ran). */
-  | { kind: 'duplicate'; existing: StoredEventRef | undefined };
+  /** Stored (processed) and applied: the order completed. */
+  | { completed: OneStatementCompleted; event: StoredEventRef }
+  /** Not applied: stored as `received` (not the common case), or a duplicate (nothing written). */
+  | { completed?: undefined; stored: StoreOutcome };
 
 const STORE_AND_COMPLETE_HELD_ORDER = namedStatement(
   'store_and_complete_held_order',
@@ -99,43 +92,43 @@ const STORE_AND_COMPLETE_HELD_ORDER = namedStatement(
    ), stored AS (
      INSERT INTO webhook_events (provider, provider_event_id, event_type, payload, payload_raw,
                                  status, attempts, next_attempt_at, processed_at)
-     SELECT $3, $1, $25, $26::jsonb, $27,
-            CASE WHEN t.t_order IS NULL THEN 'received' WHEN $13::timestamptz IS NULL THEN 'processed' ELSE 'processing' END,
+     SELECT $3, $1, $24, $25::jsonb, $26,
+            CASE WHEN t.t_order IS NULL THEN 'received' ELSE 'processed' END,
             CASE WHEN t.t_order IS NULL THEN 0 ELSE 1 END,
-            CASE WHEN t.t_order IS NOT NULL THEN $13::timestamptz END,
-            CASE WHEN t.t_order IS NOT NULL AND $13::timestamptz IS NULL THEN now() END
+            NULL,
+            CASE WHEN t.t_order IS NOT NULL THEN now() END
      FROM (VALUES (1)) AS one (n) LEFT JOIN target t ON true
      ON CONFLICT (provider, provider_event_id) DO NOTHING
      RETURNING id, status
    ), go AS (
      SELECT t.* FROM target t JOIN stored s ON s.status <> 'received'
    ), ord AS (
-     UPDATE orders o SET status = 'completed', hold_expires_at = NULL, completed_at = $15
+     UPDATE orders o SET status = 'completed', hold_expires_at = NULL, completed_at = $14
      FROM go t WHERE o.id = t.t_order
      RETURNING o.id
    ), pay AS (
      UPDATE payments p
      SET status = 'completed', provider_session_id = coalesce($4, p.provider_session_id), provider_payment_id = $5,
-         completed_at = $15, method_type = $8, method_brand = $9, method_last4 = $10,
-         fee_cents = CASE WHEN $16::int IS NOT NULL AND upper($17) = p.currency AND p.fee_cents IS NULL THEN $16::int
+         completed_at = $14, method_type = $8, method_brand = $9, method_last4 = $10,
+         fee_cents = CASE WHEN $15::int IS NOT NULL AND upper($16) = p.currency AND p.fee_cents IS NULL THEN $15::int
                           ELSE p.fee_cents END
      FROM go t WHERE p.id = t.t_payment
      RETURNING p.id
    ), capture AS (
      INSERT INTO money_ledger (kind, event_id, order_id, payment_id, refund_id, provider, provider_ref, source_key,
        amount_cents, currency, details, occurred_at)
-     SELECT 'capture', t.t_event, t.t_order, t.t_payment, NULL::uuid, $3, $5, 'capture:' || t.t_payment, $6, $7::text, NULL::jsonb, $15
-     FROM go t WHERE $14::boolean
+     SELECT 'capture', t.t_event, t.t_order, t.t_payment, NULL::uuid, $3, $5, 'capture:' || t.t_payment, $6, $7::text, NULL::jsonb, $14
+     FROM go t WHERE $13::boolean
      UNION ALL
-     SELECT 'fee', t.t_event, t.t_order, t.t_payment, NULL::uuid, $3, $18, 'fee:' || t.t_payment, -$16::int, t.t_currency,
-            CASE WHEN $19::int IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('netCents', $19::int) END, $15
-     FROM go t WHERE $14::boolean AND $16::int IS NOT NULL AND upper($17) = t.t_currency
+     SELECT 'fee', t.t_event, t.t_order, t.t_payment, NULL::uuid, $3, $17, 'fee:' || t.t_payment, -$15::int, t.t_currency,
+            CASE WHEN $18::int IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('netCents', $18::int) END, $14
+     FROM go t WHERE $13::boolean AND $15::int IS NOT NULL AND upper($16) = t.t_currency
      ON CONFLICT (source_key) DO NOTHING
      RETURNING id
    ), audit AS (
      INSERT INTO payment_audit_log
        (entity_type, entity_id, action, actor_type, actor_id, ip, user_agent, request_id, reason, old_values, new_values)
-     SELECT 'order', t.t_order, 'payment_completed', $20, $21, $22, $23, $24, NULL,
+     SELECT 'order', t.t_order, 'payment_completed', $19, $20, $21, $22, $23, NULL,
             jsonb_build_object('status', t.t_old_status),
             jsonb_build_object('status', 'completed', 'paymentId', t.t_payment, 'provider', $3,
                                'providerPaymentId', $5, 'amountCents', $6, 'currency', $7)
@@ -174,7 +167,6 @@ export async function storeAndCompleteHeldOrder(q: Queryable, c: OneStatementCom
     c.methodLast4,
     c.orderFrom,
     c.paymentFrom,
-    c.leaseUntil,
     c.ledgerWrites,
     c.at,
     c.fee?.cents ?? null,
@@ -190,12 +182,12 @@ export async function storeAndCompleteHeldOrder(q: Queryable, c: OneStatementCom
     c.inbox.payloadJson,
     c.inbox.payloadRaw,
   ]);
-  if (!row) return { kind: 'duplicate', existing: undefined };
+  if (!row) return { stored: { isNew: false, existing: undefined } };
   const event: StoredEventRef = { id: row.eventId, status: row.eventStatus };
-  if (!row.isNew) return { kind: 'duplicate', existing: event };
-  if (row.orderId === null) return { kind: 'stored', event };
+  if (!row.isNew) return { stored: { isNew: false, existing: event } };
+  if (row.orderId === null) return { stored: { isNew: true, event } };
   const { orderId, orderNumber, previousStatus, paymentId, outboxMessageId } = row;
-  return { kind: 'completed', event, completed: { orderId, orderNumber, previousStatus, paymentId, outboxMessageId } };
+  return { completed: { orderId, orderNumber, previousStatus, paymentId, outboxMessageId }, event };
 }
 
 type StoreAndCompleteRow = { isNew: boolean; eventId: string; eventStatus: WebhookEventStatus } & (

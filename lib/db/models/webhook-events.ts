@@ -64,12 +64,14 @@ const FINISH_WEBHOOK_EVENT_IN_FLIGHT = namedStatement(
 type IncomingWebhookEvent = { provider: Provider; providerEventId: string; eventType: string; payload: unknown };
 
 /** An inbox row's columns for a delivery, as PostgreSQL can hold them (storable-json.ts). */
-export function storableEvent(event: Omit<IncomingWebhookEvent, 'provider'>): {
+export interface StorableEvent {
   providerEventId: string;
   eventType: string;
   payloadJson: string;
   payloadRaw: string | null;
-} {
+}
+
+export function storableEvent(event: Omit<IncomingWebhookEvent, 'provider'>): StorableEvent {
   const stored = storablePayload(event.payload);
   return {
     providerEventId: storableText(event.providerEventId),
