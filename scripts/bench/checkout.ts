@@ -6,7 +6,7 @@ import pg from 'pg';
 import { db } from '../../lib/db/client.js';
 import { upsertCustomerByEmail } from '../../lib/db/models/customers.js';
 import { upsertEvent } from '../../lib/db/models/events.js';
-import { upsertTicketType } from '../../lib/db/models/ticket-types.js';
+import { type TicketType, upsertTicketType } from '../../lib/db/models/ticket-types.js';
 import { startStripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { startLocalServer } from '../local-server.js';
 import { benchClient } from './http-client.js';
@@ -15,7 +15,7 @@ import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js';
 
 /**
  * `npm run bench -- checkout [--attempts 10000] [--tickets 5000] [--concurrency 50] [--pool 20] [--in-process]
- *   [--db-latency-ms N]`
+ *   [--db-latency-ms N] [--rounds 5]`
  *
  * A flash sale through the real stack: the local server (api/ as on Vercel) with the Stripe
  * sandbox behind the real SDK, on a fresh migrated database. `concurrency` buyers send `attempts`
@@ -25,6 +25,13 @@ import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js';
  * the same number of attempts at the same concurrency straight through `pg` (one transaction each:
  * the conditional UPDATE of one ticket row, and the INSERT of one order when it took a ticket).
  * A measurement, not a test: the numbers depend on the machine. `oversold` must be 0.
+ *
+ * `--rounds N` (default 5): the sale and the ceiling are cut into N rounds measured in turns (app round 1,
+ * ceiling round 1, app round 2, ...). Each round is a whole flash sale of its own: its own ticket type with
+ * tickets/N tickets for attempts/N attempts (and the ceiling likewise), so every round has the same mix of
+ * sales and sold-out answers, and both sides see the machine in the same state (on a shared 2-core VM the
+ * speed drifts between runs a minute apart). Rates are attempts / summed round time; `ratioByRound` shows
+ * the spread. `--rounds 1` is the old sequential measurement (one sale, then one ceiling).
  *
  * `--db-latency-ms N` puts a TCP proxy (latency-proxy.ts) that delays every packet by N ms between
  * PostgreSQL and both the app and the raw-SQL ceiling (Vercel → Neon): one round trip costs 2·N ms more.
@@ -42,6 +49,8 @@ export interface BenchCheckoutOptions {
   'ledger-off'?: boolean | string;
   /** Delay (ms) added to every packet between the database and the app / the raw-SQL ceiling (0: no proxy). */
   'db-latency-ms'?: number | string;
+  /** Sale and ceiling measured in turns, in this many rounds (1: sequentially). */
+  rounds?: number | string;
 }
 
 const HERE = fileURLToPath(import.meta.url);
@@ -136,6 +145,12 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
   const tickets = int(opts.tickets, 5_000);
   const concurrency = int(opts.concurrency, 50);
   const poolMax = int(opts.pool, 20);
+  const rounds = int(opts.rounds, 5);
+  if (rounds > tickets || rounds > attempts) throw new Error(`more rounds (${rounds}) than tickets or attempts`);
+  /** Round r's share of `total` (the shares add up to total). */
+  const share = (total: number, r: number) => Math.floor(((r + 1) * total) / rounds) - Math.floor((r * total) / rounds);
+  /** Index of round r's first attempt. */
+  const firstOf = (r: number) => Math.floor((r * attempts) / rounds);
 
   const inProcess = opts['in-process'] === true || opts['in-process'] === 'true';
   const ledgerOff = opts['ledger-off'] === true || opts['ledger-off'] === 'true';
@@ -204,90 +219,38 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
       startsAt: new Date(Date.now() + 30 * 86_400_000),
       endsAt: new Date(Date.now() + 32 * 86_400_000),
     });
-    const appType = await upsertTicketType(db, {
-      eventId: event.id,
-      code: 'flash',
-      name: 'Flash Sale Pass',
-      priceCents: 4_500,
-      currency: 'USD',
-      capacity: tickets,
-      slidingScale: true,
-    });
-    const rawType = await upsertTicketType(db, {
-      eventId: event.id,
-      code: 'raw_ceiling',
-      name: 'Raw SQL ceiling',
-      priceCents: 4_500,
-      currency: 'USD',
-      capacity: tickets,
-    });
-
-    // --- Through the app ---------------------------------------------------------------------
-    // Warm-up (not measured): the first requests import the route modules and open connections.
-    const warm = await upsertTicketType(db, {
-      eventId: event.id,
-      code: 'warmup',
-      name: 'Warm-up',
-      priceCents: 100,
-      currency: 'USD',
-      capacity: 10,
-    });
-    await runWorkers(Math.min(concurrency, 40), Math.min(concurrency, 20), async (i) => {
-      await client.post(
-        `${serverUrl}/api/payments/checkout-session`,
-        { 'content-type': 'application/json' },
-        JSON.stringify({
-          event: event.slug,
-          items: [{ ticketType: warm.code, quantity: 1 }],
-          customer: { email: `warmup${i}@bench.example`, firstName: 'Warm', lastName: 'Up' },
-          provider: 'stripe',
+    // One hot ticket type per round on each side (see --rounds).
+    const appTypes: TicketType[] = [];
+    const rawTypes: TicketType[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const suffix = rounds === 1 ? '' : `_${r + 1}`;
+      appTypes.push(
+        await upsertTicketType(db, {
+          eventId: event.id,
+          code: `flash${suffix}`,
+          name: `Flash Sale Pass${suffix}`,
+          priceCents: 4_500,
+          currency: 'USD',
+          capacity: share(tickets, r),
+          slidingScale: true,
         }),
       );
-    });
+      rawTypes.push(
+        await upsertTicketType(db, {
+          eventId: event.id,
+          code: `raw_ceiling${suffix}`,
+          name: `Raw SQL ceiling${suffix}`,
+          priceCents: 4_500,
+          currency: 'USD',
+          capacity: share(tickets, r),
+        }),
+      );
+    }
+    const appTypeIds = appTypes.map((t) => t.id);
 
     const statuses: Record<string, number> = {};
     const byStatus: Record<string, number[]> = {};
     const url = `${serverUrl}/api/payments/checkout-session`;
-    // Each timed phase starts with no dirty buffers: the checkpoint the previous writes owe does not land
-    // in the middle of the next phase (the ceiling runs right after the app's 10,000 attempts).
-    await checkpoint();
-    const app = await runWorkers(attempts, concurrency, async (i) => {
-      const t0 = performance.now();
-      const response = await client.post(
-        url,
-        { 'content-type': 'application/json', 'x-forwarded-for': `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` },
-        JSON.stringify({
-          event: event.slug,
-          items: [{ ticketType: 'flash', quantity: 1 }],
-          customer: { email: `buyer${i}@bench.example`, firstName: 'Bench', lastName: `Buyer ${i}` },
-          slidingScalePercent: i % 4 === 0 ? 25 : 0,
-          provider: 'stripe',
-        }),
-      );
-      const key = String(response.status);
-      statuses[key] = (statuses[key] ?? 0) + 1;
-      const list = byStatus[key] ?? [];
-      list.push(performance.now() - t0);
-      byStatus[key] = list;
-    });
-    const counters = await db.queryOne<{ capacity: number; taken: number }>(
-      'SELECT capacity, taken FROM ticket_types WHERE id = $1',
-      [appType.id],
-    );
-    const itemCount = await db.queryOne<{ n: number }>(
-      `SELECT count(*)::int AS n FROM order_items i JOIN orders o ON o.id = i.order_id
-       WHERE i.ticket_type_id = $1 AND o.status IN ('pending', 'processing', 'completed')`,
-      [appType.id],
-    );
-    const taken = counters?.taken ?? 0;
-    const sessions = await db.queryOne<{ n: number }>(
-      `SELECT count(*)::int AS n FROM payments p
-       WHERE p.provider_session_id IS NOT NULL
-         AND EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = p.order_id AND i.ticket_type_id = $1)`,
-      [appType.id],
-    );
-
-    // --- Raw SQL ceiling -----------------------------------------------------------------------
     const customer = await upsertCustomerByEmail(db, {
       email: 'raw-ceiling@bench.example',
       firstName: 'Raw',
@@ -295,33 +258,131 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
     });
     const tokenHash = randomBytes(32).toString('hex');
     let rawTaken = 0;
-    await checkpoint();
-    const rawRun = await runWorkers(attempts, concurrency, async () => {
-      const client = await raw.connect();
-      try {
-        await client.query('BEGIN');
-        const held = await client.query(
-          'UPDATE ticket_types SET taken = taken + 1 WHERE id = $1 AND taken + 1 <= capacity RETURNING id',
-          [rawType.id],
+
+    /** `n` one-ticket checkouts through the app for one ticket type (buyers `${prefix}${from}` to `${prefix}${from + n - 1}`). */
+    const sale = (type: TicketType, from: number, n: number, prefix: string, record: boolean) =>
+      runWorkers(n, concurrency, async (k) => {
+        const i = from + k;
+        const t0 = performance.now();
+        const response = await client.post(
+          url,
+          {
+            'content-type': 'application/json',
+            'x-forwarded-for': `${record ? 10 : 11}.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+          },
+          JSON.stringify({
+            event: event.slug,
+            items: [{ ticketType: type.code, quantity: 1 }],
+            customer: { email: `${prefix}${i}@bench.example`, firstName: 'Bench', lastName: `Buyer ${i}` },
+            slidingScalePercent: i % 4 === 0 ? 25 : 0,
+            provider: 'stripe',
+          }),
         );
-        if (held.rowCount === 1) {
-          await client.query(
-            `INSERT INTO orders (event_id, customer_id, currency, subtotal_cents, discount_cents, total_cents, provider,
-               access_token_hash, hold_expires_at)
-             VALUES ($1, $2, 'USD', 4500, 0, 4500, 'stripe', $3, now() + interval '31 minutes')`,
-            [event.id, customer.id, tokenHash],
+        if (!record) return;
+        const key = String(response.status);
+        statuses[key] = (statuses[key] ?? 0) + 1;
+        const list = byStatus[key] ?? [];
+        list.push(performance.now() - t0);
+        byStatus[key] = list;
+      });
+
+    /** `n` raw-SQL attempts on one ticket row: the conditional UPDATE, and the INSERT of one order when it took one. */
+    const rawSale = (type: TicketType, n: number, record: boolean) =>
+      runWorkers(n, concurrency, async () => {
+        const client = await raw.connect();
+        try {
+          await client.query('BEGIN');
+          const held = await client.query(
+            'UPDATE ticket_types SET taken = taken + 1 WHERE id = $1 AND taken + 1 <= capacity RETURNING id',
+            [type.id],
           );
-          rawTaken += 1;
+          if (held.rowCount === 1) {
+            await client.query(
+              `INSERT INTO orders (event_id, customer_id, currency, subtotal_cents, discount_cents, total_cents, provider,
+                 access_token_hash, hold_expires_at)
+               VALUES ($1, $2, 'USD', 4500, 0, 4500, 'stripe', $3, now() + interval '31 minutes')`,
+              [event.id, customer.id, tokenHash],
+            );
+            if (record) rawTaken += 1;
+          }
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        } finally {
+          client.release();
         }
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
+      });
+
+    // Warm-up (not measured), both sides at the bench's concurrency: the route modules load, every pooled
+    // connection opens and prepares its statements, the JIT compiles the sale's and the sold-out answer's
+    // code. With only 40 warm-up requests, the first round measured the app at 57 % and the ceiling at 72 % of
+    // the later rounds' rates.
+    const warmAttempts = Math.min(attempts, 500);
+    const warmType = (code: string, name: string) =>
+      upsertTicketType(db, {
+        eventId: event.id,
+        code,
+        name,
+        priceCents: 4_500,
+        currency: 'USD',
+        capacity: Math.ceil(warmAttempts / 2),
+        slidingScale: true,
+      });
+    await sale(await warmType('warmup', 'Warm-up'), 0, warmAttempts, 'warmup', false);
+    await rawSale(await warmType('raw_warmup', 'Raw warm-up'), warmAttempts, false);
+
+    // In turns (see --rounds). Each timed round starts with no dirty buffers: the checkpoint the previous
+    // writes owe does not land in the middle of the next round.
+    const appRuns: { durations: number[]; elapsedMs: number }[] = [];
+    const rawRuns: { durations: number[]; elapsedMs: number }[] = [];
+    for (let r = 0; r < rounds; r++) {
+      await checkpoint();
+      appRuns.push(await sale(appTypes[r] as TicketType, firstOf(r), share(attempts, r), 'buyer', true));
+      await checkpoint();
+      rawRuns.push(await rawSale(rawTypes[r] as TicketType, share(attempts, r), true));
+    }
+    const app = {
+      durations: appRuns.flatMap((run) => run.durations),
+      elapsedMs: appRuns.reduce((t, run) => t + run.elapsedMs, 0),
+    };
+    const rawRun = {
+      durations: rawRuns.flatMap((run) => run.durations),
+      elapsedMs: rawRuns.reduce((t, run) => t + run.elapsedMs, 0),
+    };
+    // Per round: attempts/s through the app and through the raw SQL, and their ratio.
+    const byRound = appRuns.map((run, r) => {
+      const n = share(attempts, r);
+      const rawMs = rawRuns[r]?.elapsedMs ?? 0;
+      return {
+        appPerSecond: Math.round(n / (run.elapsedMs / 1000)),
+        ceilingPerSecond: Math.round(n / (rawMs / 1000)),
+        ratio: Math.round((rawMs / run.elapsedMs) * 1000) / 1000,
+      };
     });
-    const rawCounters = await db.queryOne<{ taken: number }>('SELECT taken FROM ticket_types WHERE id = $1', [rawType.id]);
+
+    const counters = await db.queryMany<{ capacity: number; taken: number }>(
+      'SELECT capacity, taken FROM ticket_types WHERE id = ANY($1::uuid[])',
+      [appTypeIds],
+    );
+    const itemCount = await db.queryOne<{ n: number }>(
+      `SELECT count(*)::int AS n FROM order_items i JOIN orders o ON o.id = i.order_id
+       WHERE i.ticket_type_id = ANY($1::uuid[]) AND o.status IN ('pending', 'processing', 'completed')`,
+      [appTypeIds],
+    );
+    const taken = counters.reduce((t, c) => t + c.taken, 0);
+    const oversold = counters.reduce((t, c) => t + Math.max(0, c.taken - c.capacity), 0);
+    const sessions = await db.queryOne<{ n: number }>(
+      `SELECT count(*)::int AS n FROM payments p
+       WHERE p.provider_session_id IS NOT NULL
+         AND EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = p.order_id AND i.ticket_type_id = ANY($1::uuid[]))`,
+      [appTypeIds],
+    );
+
+    const rawCounters = await db.queryMany<{ capacity: number; taken: number }>(
+      'SELECT capacity, taken FROM ticket_types WHERE id = ANY($1::uuid[])',
+      [rawTypes.map((t) => t.id)],
+    );
 
     const appRate = attempts / (app.elapsedMs / 1000);
     const rawRate = attempts / (rawRun.elapsedMs / 1000);
@@ -335,6 +396,7 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
         provider: 'stripe (local sandbox, real SDK)',
         processes: inProcess ? 'one' : 'load generator | local server | sandbox',
         dbLatencyMs,
+        rounds,
       },
       attemptsPerSecond: round(appRate),
       latencyMs: summarize(app.durations),
@@ -344,7 +406,7 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
       sold: taken,
       checkoutsCreated: statuses['201'] ?? 0,
       soldOut: statuses['409'] ?? 0,
-      oversold: Math.max(0, taken - tickets),
+      oversold,
       consistency: {
         ticketsInLiveOrders: itemCount?.n ?? 0,
         stripeSessions: sessions?.n ?? 0,
@@ -355,9 +417,11 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
         latencyMs: summarize(rawRun.durations),
         durationMs: Math.round(rawRun.elapsedMs),
         sold: rawTaken,
-        oversold: Math.max(0, (rawCounters?.taken ?? 0) - tickets),
+        oversold: rawCounters.reduce((t, c) => t + Math.max(0, c.taken - c.capacity), 0),
       },
       ratioOfRawCeiling: Math.round((appRate / rawRate) * 1000) / 1000,
+      ratioByRound: byRound.map((r) => r.ratio),
+      byRound,
       p99RatioToRawCeiling:
         Math.round((summarize(app.durations).p99 / Math.max(0.01, summarize(rawRun.durations).p99)) * 100) / 100,
     };
