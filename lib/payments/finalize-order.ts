@@ -26,7 +26,13 @@ import { isHolding, isPaid, statusesMovingTo } from './state-machine.js';
 import { transition } from './transition.js';
 import { notifyOrderCompletedInTx } from '../messages/notify-buyer.js';
 import { logBusinessEvent, logBusinessEventAfterCommit } from '../ops/business-events.js';
-import { type StoreAndComplete, storeAndCompleteHeldOrder } from '../db/models/order-completion.js';
+import {
+  completionGroupKey,
+  type OneStatementCompletion,
+  type StoreAndComplete,
+  storeAndCompleteHeldOrders,
+} from '../db/models/order-completion.js';
+import { statementGroups } from '../db/statement-groups.js';
 import type { StorableEvent } from '../db/models/webhook-events.js';
 import { isUuid } from '../ids.js';
 import { scheduleDelivery } from '../messages/schedule-delivery.js';
@@ -259,6 +265,20 @@ const ON_TIME_ORDER_FROM = statusesMovingTo('order', 'completed', HOLDING_ORDER_
 const PAYMENT_FROM = statusesMovingTo('payment', 'completed');
 
 /**
+ * The one-statement completions of concurrent deliveries share statements (group commit,
+ * lib/db/statement-groups.ts): up to half the pool's connections run such a statement at once, and the
+ * deliveries that arrive meanwhile go in the next one, up to 50 per statement. Two deliveries of the same
+ * event or for the same order never share one.
+ */
+const heldCompletions = statementGroups<OneStatementCompletion, StoreAndComplete>({
+  maxInFlight: () => Math.floor(getConfig().database.poolMax / 2),
+  maxGroup: 50,
+  keysOf: (c) => [`event:${c.provider}:${c.inbox.providerEventId}`, `order:${c.orderId}`],
+  groupOf: completionGroupKey,
+  runGroup: (list) => storeAndCompleteHeldOrders(db, list),
+});
+
+/**
  * A webhook delivery stored in the inbox and, in the common case of finalize, applied, in ONE statement
  * (lib/db/models/order-completion.ts): the order's hold is live, nothing is flagged, the amount and
  * currency are the order's. Everything finalizeOrderPaymentInTx writes for that case (payment + order
@@ -281,7 +301,7 @@ export async function storeAndFinalizeHeldOrder(
   if (input.fee && !(Number.isSafeInteger(input.fee.cents) && input.fee.cents >= 0)) return undefined;
   const currency = input.currency.toUpperCase();
   const card = cardDetails(input);
-  const stored = await storeAndCompleteHeldOrder(db, {
+  const stored = await heldCompletions.run({
     inbox: delivery,
     orderId: input.orderId,
     provider: input.provider,
