@@ -219,32 +219,16 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
       startsAt: new Date(Date.now() + 30 * 86_400_000),
       endsAt: new Date(Date.now() + 32 * 86_400_000),
     });
+    /** A ticket type of this bench's event: 45.00 USD, sliding scale allowed (the ceiling never uses it). */
+    const benchType = (code: string, name: string, capacity: number) =>
+      upsertTicketType(db, { eventId: event.id, code, name, priceCents: 4_500, currency: 'USD', capacity, slidingScale: true });
     // One hot ticket type per round on each side (see --rounds).
     const appTypes: TicketType[] = [];
     const rawTypes: TicketType[] = [];
     for (let r = 0; r < rounds; r++) {
       const suffix = rounds === 1 ? '' : `_${r + 1}`;
-      appTypes.push(
-        await upsertTicketType(db, {
-          eventId: event.id,
-          code: `flash${suffix}`,
-          name: `Flash Sale Pass${suffix}`,
-          priceCents: 4_500,
-          currency: 'USD',
-          capacity: share(tickets, r),
-          slidingScale: true,
-        }),
-      );
-      rawTypes.push(
-        await upsertTicketType(db, {
-          eventId: event.id,
-          code: `raw_ceiling${suffix}`,
-          name: `Raw SQL ceiling${suffix}`,
-          priceCents: 4_500,
-          currency: 'USD',
-          capacity: share(tickets, r),
-        }),
-      );
+      appTypes.push(await benchType(`flash${suffix}`, `Flash Sale Pass${suffix}`, share(tickets, r)));
+      rawTypes.push(await benchType(`raw_ceiling${suffix}`, `Raw SQL ceiling${suffix}`, share(tickets, r)));
     }
     const appTypeIds = appTypes.map((t) => t.id);
 
@@ -319,18 +303,9 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
     // code. With only 40 warm-up requests, the first round measured the app at 57 % and the ceiling at 72 % of
     // the later rounds' rates.
     const warmAttempts = Math.min(attempts, 500);
-    const warmType = (code: string, name: string) =>
-      upsertTicketType(db, {
-        eventId: event.id,
-        code,
-        name,
-        priceCents: 4_500,
-        currency: 'USD',
-        capacity: Math.ceil(warmAttempts / 2),
-        slidingScale: true,
-      });
-    await sale(await warmType('warmup', 'Warm-up'), 0, warmAttempts, 'warmup', false);
-    await rawSale(await warmType('raw_warmup', 'Raw warm-up'), warmAttempts, false);
+    const warmCapacity = Math.ceil(warmAttempts / 2);
+    await sale(await benchType('warmup', 'Warm-up', warmCapacity), 0, warmAttempts, 'warmup', false);
+    await rawSale(await benchType('raw_warmup', 'Raw warm-up', warmCapacity), warmAttempts, false);
 
     // In turns (see --rounds). Each timed round starts with no dirty buffers: the checkpoint the previous
     // writes owe does not land in the middle of the next round.
