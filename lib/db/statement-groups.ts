@@ -14,6 +14,8 @@
  * - A group's statement is all or nothing. When it fails, each call of the group runs again alone, so a
  *   call fails only on its own error (a deadlock or a constraint of one row never fails its neighbours).
  * - Each caller gets its own outcome, in its own promise; nothing is shared but the statement.
+ * - The price: a group answers when its whole statement is done, so a call waits for its neighbours' rows
+ *   too (a row lock held elsewhere, say by a refund of one of the orders, holds up the whole group).
  */
 export interface StatementGroups<I, O> {
   run(input: I): Promise<O>;
