@@ -11,8 +11,9 @@
  *   free slot takes up to `maxGroup` of them in one statement.
  * - Calls whose keys meet in a group (`keysOf`: the same provider event, the same order) never share
  *   one: the later one waits for the next group, so one statement never touches a row twice.
- * - A group's statement is all or nothing. When it fails, each call of the group runs again alone, so a
- *   call fails only on its own error (a deadlock or a constraint of one row never fails its neighbours).
+ * - A group's statement is all or nothing. When it fails, each call of the group runs again alone (first in
+ *   the queue, within the same limit of statements at once), so a call fails only on its own error (a
+ *   deadlock or a constraint of one row never fails its neighbours).
  * - Each caller gets its own outcome, in its own promise; nothing is shared but the statement.
  * - The price: a group answers when its whole statement is done, so a call waits for its neighbours' rows
  *   too (a row lock held elsewhere, say by a refund of one of the orders, holds up the whole group).
@@ -36,6 +37,11 @@ export interface StatementGroupOptions<I, O> {
 
 interface Waiting<I, O> {
   input: I;
+  /** `groupOf` and `keysOf`, asked once when the call arrives. */
+  group: string;
+  keys: readonly string[];
+  /** Back from a failed group: runs in a statement of its own. */
+  alone: boolean;
   resolve: (output: O) => void;
   reject: (error: unknown) => void;
 }
@@ -48,30 +54,20 @@ export function statementGroups<I, O>(options: StatementGroupOptions<I, O>): Sta
   const takeGroup = (): Waiting<I, O>[] => {
     const head = queue[0];
     if (!head) return [];
-    const group = options.groupOf(head.input);
+    if (head.alone) return queue.splice(0, 1);
     const keys = new Set<string>();
     const taken: Waiting<I, O>[] = [];
     for (let index = 0; index < queue.length && taken.length < options.maxGroup; ) {
       const waiting = queue[index] as Waiting<I, O>;
-      const itsKeys = options.keysOf(waiting.input);
-      if (options.groupOf(waiting.input) !== group || itsKeys.some((key) => keys.has(key))) {
+      if (waiting.alone || waiting.group !== head.group || waiting.keys.some((key) => keys.has(key))) {
         index += 1;
         continue;
       }
-      for (const key of itsKeys) keys.add(key);
+      for (const key of waiting.keys) keys.add(key);
       taken.push(waiting);
       queue.splice(index, 1);
     }
     return taken;
-  };
-
-  const runAlone = async (waiting: Waiting<I, O>): Promise<void> => {
-    try {
-      const [output] = await options.runGroup([waiting.input]);
-      waiting.resolve(output as O);
-    } catch (error) {
-      waiting.reject(error);
-    }
   };
 
   const pump = (): void => {
@@ -86,13 +82,17 @@ export function statementGroups<I, O>(options: StatementGroupOptions<I, O>): Sta
   };
 
   const runTaken = async (group: Waiting<I, O>[]): Promise<void> => {
-    if (group.length === 1) return await runAlone(group[0] as Waiting<I, O>);
     let outputs: O[];
     try {
       outputs = await options.runGroup(group.map((waiting) => waiting.input));
-    } catch {
-      // All or nothing: nothing of the group was written. Each call again on its own.
-      await Promise.all(group.map(runAlone));
+    } catch (error) {
+      if (group.length === 1) {
+        (group[0] as Waiting<I, O>).reject(error);
+        return;
+      }
+      // All or nothing: nothing of the group was written. Each call again, in a statement of its own, at the
+      // head of the queue and within the same limit of statements at once (never a burst of retries).
+      queue.unshift(...group.map((waiting) => ({ ...waiting, alone: true })));
       return;
     }
     for (const [index, waiting] of group.entries()) waiting.resolve(outputs[index] as O);
@@ -101,7 +101,7 @@ export function statementGroups<I, O>(options: StatementGroupOptions<I, O>): Sta
   return {
     run(input: I): Promise<O> {
       return new Promise<O>((resolve, reject) => {
-        queue.push({ input, resolve, reject });
+        queue.push({ input, group: options.groupOf(input), keys: options.keysOf(input), alone: false, resolve, reject });
         pump();
       });
     },

@@ -33,8 +33,6 @@ beforeAll(() => {
   configureStripe();
 });
 
-const STATEMENT = 'store_and_complete_held_orders';
-
 function completionOf(p: PendingOrder, overrides: Partial<OneStatementCompletion> = {}): OneStatementCompletion {
   const event = stripeEvent('checkout.session.completed', paidSessionFor(p));
   return {
@@ -201,6 +199,36 @@ describe('statementGroups', () => {
       expect(new Set(keys).size).toBe(keys.length);
     }
     expect(groups.some((group) => group.length > 1)).toBe(true);
+  });
+
+  it('the calls of a failed group run again one per statement, within the same limit of statements at once', async () => {
+    const sizes: number[] = [];
+    let running = 0;
+    let mostRunning = 0;
+    const grouped = statementGroups<{ id: string }, string>({
+      maxInFlight: () => 2,
+      maxGroup: 10,
+      keysOf: (input) => [input.id],
+      groupOf: () => 'same',
+      runGroup: async (inputs) => {
+        running += 1;
+        mostRunning = Math.max(mostRunning, running);
+        sizes.push(inputs.length);
+        await new Promise((resolve) => setTimeout(resolve, 3));
+        running -= 1;
+        if (inputs.length > 1) throw new Error('the group statement failed');
+        if (inputs[0]?.id === 'c7') throw new Error('c7 fails on its own too');
+        return inputs.map((input) => `done:${input.id}`);
+      },
+    });
+    const inputs = Array.from({ length: 12 }, (_, i) => ({ id: `c${i}` }));
+    const settled = await Promise.allSettled(inputs.map((input) => grouped.run(input)));
+    expect(mostRunning).toBeLessThanOrEqual(2);
+    expect(sizes.some((size) => size > 1)).toBe(true);
+    expect(settled.map((s) => s.status)).toEqual(inputs.map((input) => (input.id === 'c7' ? 'rejected' : 'fulfilled')));
+    expect(settled.filter((s) => s.status === 'fulfilled').map((s) => s.value)).toEqual(
+      inputs.filter((input) => input.id !== 'c7').map((input) => `done:${input.id}`),
+    );
   });
 
   it('calls with different statement parameters never share a group', async () => {

@@ -20,7 +20,9 @@ import { namedStatement } from '../statement.js';
  *            id, else the latest attempt; a status allowed to move to completed). Both or neither. In
  *            order id order, so two groups never wait on each other in a cycle.
  *   stored   each inbox row, inserted unless that provider event is already there (then nothing is
- *            written for that delivery at all: a duplicate): `processed` when `target` found its pair,
+ *            written for that delivery at all: a duplicate), in event id order (two groups holding the same
+ *            events as duplicates wait on each other's inserts in one order, never in a cycle; the order
+ *            locks are all taken before, as the sort needs the whole join): `processed` when `target` found its pair,
  *            else `received`, for the usual path (lib/webhooks/inbox.ts) to apply in a transaction. What
  *            may follow an applied row after the response needs no lease (lib/webhooks/types.ts, needsLease).
  *   go       `target`, only for the rows stored as applied. Every write below reads `go`, so an empty
@@ -112,7 +114,7 @@ const STORE_AND_COMPLETE_HELD_ORDERS = namedStatement(
             NULL,
             CASE WHEN t.t_order IS NOT NULL THEN now() END
      FROM i LEFT JOIN target t ON t.t_n = i.n
-     ORDER BY i.n
+     ORDER BY i.provider, i.event_id
      ON CONFLICT (provider, provider_event_id) DO NOTHING
      RETURNING id, status, provider, provider_event_id
    ), go AS (
@@ -183,7 +185,7 @@ export function completionGroupKey(c: OneStatementCompletion): string {
 /**
  * Stores the deliveries and, in the simple case, completes their orders, in ONE statement; answers one
  * outcome per completion, in the order given. The completions must share `completionGroupKey` and may not
- * repeat a provider event or an order (lib/payments/held-completion-groups.ts forms such groups).
+ * repeat a provider event or an order (lib/db/statement-groups.ts, as lib/payments/finalize-order.ts uses it).
  */
 export async function storeAndCompleteHeldOrders(
   q: Queryable,
