@@ -289,8 +289,9 @@ const heldCompletions = statementGroups<OneStatementCompletion, StoreAndComplete
  * Answers `completed`, or `stored`: the row stored as `received`, nothing else written (the caller
  * applies the event the usual way, where finalizeOrderPaymentInTx decides every other outcome: already
  * paid, duplicate, mismatch, late payment), or a duplicate (already stored: nothing written).
- * Undefined, before any query, when the input cannot be that case (the caller stores the event itself). The after-commit work is the same as finalize's: the email is scheduled and the
- * business event logged once the statement has committed.
+ * Undefined, before any query, when the input cannot be that case (the caller stores the event itself).
+ * The after-commit work is the same as finalize's: the email is scheduled and the business event logged
+ * once the statement has committed.
  */
 export async function storeAndFinalizeHeldOrder(
   input: FinalizePaymentInput,

@@ -33,11 +33,14 @@ export type FollowUp =
  * no lease to take, and none to finish (one statement less per completion).
  */
 export function needsLease(followUp: FollowUp): boolean {
-  return followUp.kind !== 'record_fee';
+  return !(LEASELESS_KINDS as readonly string[]).includes(followUp.kind);
 }
 
+/** The kinds of follow-up that go without a lease (the rule of needsLease, and of LeaselessFollowUp). */
+const LEASELESS_KINDS = ['record_fee'] as const satisfies readonly FollowUp['kind'][];
+
 /** The follow-ups needsLease lets go without a lease. */
-export type LeaselessFollowUp = Extract<FollowUp, { kind: 'record_fee' }>;
+export type LeaselessFollowUp = Extract<FollowUp, { kind: (typeof LEASELESS_KINDS)[number] }>;
 
 export interface ApplyOutcome {
   /** `processed`: the event was ours and was applied (possibly as a no-op); `ignored`: not for us / unhandled type. */

@@ -10,7 +10,7 @@ import { type TicketType, upsertTicketType } from '../../lib/db/models/ticket-ty
 import { startStripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { startLocalServer } from '../local-server.js';
 import { benchClient } from './http-client.js';
-import { checkpoint, percentile, startBenchEnvironment } from './environment.js';
+import { checkpoint, percentile, roundSlice, startBenchEnvironment } from './environment.js';
 import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js';
 
 /**
@@ -148,9 +148,7 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
   const rounds = int(opts.rounds, 5);
   if (rounds > tickets || rounds > attempts) throw new Error(`more rounds (${rounds}) than tickets or attempts`);
   /** Round r's share of `total` (the shares add up to total). */
-  const share = (total: number, r: number) => Math.floor(((r + 1) * total) / rounds) - Math.floor((r * total) / rounds);
-  /** Index of round r's first attempt. */
-  const firstOf = (r: number) => Math.floor((r * attempts) / rounds);
+  const share = (total: number, r: number) => roundSlice(total, rounds, r).count;
 
   const inProcess = opts['in-process'] === true || opts['in-process'] === 'true';
   const ledgerOff = opts['ledger-off'] === true || opts['ledger-off'] === 'true';
@@ -313,7 +311,9 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
     const rawRuns: { durations: number[]; elapsedMs: number }[] = [];
     for (let r = 0; r < rounds; r++) {
       await checkpoint();
-      appRuns.push(await sale(appTypes[r] as TicketType, firstOf(r), share(attempts, r), 'buyer', true));
+      appRuns.push(
+        await sale(appTypes[r] as TicketType, roundSlice(attempts, rounds, r).from, share(attempts, r), 'buyer', true),
+      );
       await checkpoint();
       rawRuns.push(await rawSale(rawTypes[r] as TicketType, share(attempts, r), true));
     }

@@ -76,3 +76,12 @@ export function percentile(sorted: readonly number[], p: number): number {
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return Math.round((sorted[index] ?? 0) * 100) / 100;
 }
+
+/**
+ * Round r (0-based) of `rounds` equal turns over `total` items: where its items start and how many it has.
+ * The counts differ by at most one and add up to `total` (the benches' `--rounds`).
+ */
+export function roundSlice(total: number, rounds: number, r: number): { from: number; count: number } {
+  const from = Math.floor((r * total) / rounds);
+  return { from, count: Math.floor(((r + 1) * total) / rounds) - from };
+}

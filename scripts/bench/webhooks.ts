@@ -11,7 +11,7 @@ import { settleScheduledDeliveries } from '../../lib/messages/schedule-delivery.
 import { verifyStripeWebhook } from '../../lib/webhooks/stripe/verify.js';
 import { WEBHOOK_MAX_BODY_BYTES } from '../../lib/webhooks/types.js';
 import { startLocalServer } from '../local-server.js';
-import { checkpoint, percentile, startBenchEnvironment } from './environment.js';
+import { checkpoint, percentile, roundSlice, startBenchEnvironment } from './environment.js';
 import { benchClient } from './http-client.js';
 
 /**
@@ -102,9 +102,10 @@ function summarizeRun(slices: readonly Slice[], events: number): RunResult {
 
 /** Splits `items` into `n` consecutive slices of (nearly) equal length. */
 function slicesOf<T>(items: readonly T[], n: number): T[][] {
-  return Array.from({ length: n }, (_, i) =>
-    items.slice(Math.floor((i * items.length) / n), Math.floor(((i + 1) * items.length) / n)),
-  );
+  return Array.from({ length: n }, (_, r) => {
+    const { from, count } = roundSlice(items.length, n, r);
+    return items.slice(from, from + count);
+  });
 }
 
 /** The ceiling: verify + insert into the inbox, nothing else, behind the same route wrapper. */
