@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { db } from '../../lib/db/client.js';
+import { db, transaction } from '../../lib/db/client.js';
 
 describe('order numbers (migration 0011)', () => {
   it('keep at least four digits and are never truncated past 9,999', async () => {
@@ -26,5 +26,21 @@ describe('order numbers (migration 0011)', () => {
     expect(late?.f).toBe('ALB-20260704-0005');
     const next = await db.queryOne<{ f: string }>('SELECT next_order_number() AS f');
     expect(next?.f).toMatch(/^ALB-\d{8}-\d{4,}$/);
+  });
+
+  it('are formatted by an inlined format_order_number (migration 0171): no SQL-function call per order', async () => {
+    // With track_functions = 'all' PostgreSQL counts every call of a function that runs as a call. An inlined
+    // SQL function is part of its caller's plan and is never called. Before 0171 the argument was
+    // nextval(...), which the planner does not inline for a parameter used more than once: one call per order.
+    const counts = await transaction(async (tx) => {
+      await tx.query("SET LOCAL track_functions = 'all'");
+      for (let i = 0; i < 3; i++) await tx.query('SELECT next_order_number()');
+      return await tx.queryOne<{ next: number | null; format: number | null }>(
+        `SELECT pg_stat_get_xact_function_calls('next_order_number()'::regprocedure)::int AS next,
+                pg_stat_get_xact_function_calls('format_order_number(bigint, timestamptz)'::regprocedure)::int AS format`,
+      );
+    });
+    expect(counts?.next).toBe(3);
+    expect(counts?.format ?? 0).toBe(0);
   });
 });
