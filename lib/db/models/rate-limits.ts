@@ -53,37 +53,53 @@ function windowsOf(windowSeconds: number, now: Date) {
 }
 
 /**
- * The sliding-window hit as SQL, for one statement or folded into a bigger one (checkout's first
- * statement, lib/db/queries/checkout.ts): a CTE named `hits` that adds one hit per bucket and a select
- * list expression `counted` giving, per bucket in the order given, `{bucket, current, previous}`. Its
- * four parameters are arrays starting at `$first` (buckets must be distinct).
+ * The sliding-window hits as SQL, for one statement or folded into a bigger one (checkout's first
+ * statement, lib/db/queries/checkout.ts, which serves several requests at once): a CTE named `hits` that
+ * adds one hit per bucket, and `counted(call)`, a select-list expression giving the hits of one call (a
+ * 1-based number, or an SQL expression for it) as `{bucket, current, previous}` in the order given. Its one
+ * parameter, `$param`, lists every hit with its call and windows (slidingWindowHitsParam). Buckets must be
+ * distinct across the statement. The counters are written in bucket order, so two statements that share
+ * buckets never wait on each other in a cycle.
  */
-export function slidingWindowHitsSql(first: number): { cte: string; counted: string } {
-  const [b, start, previous, expires] = [first, first + 1, first + 2, first + 3].map((n) => `$${n}`);
+export function slidingWindowHitsSql(param: number): { cte: string; counted: (call: string) => string } {
+  // One jsonb parameter rather than arrays: the planner sizes unnest() of a known array exactly, so a
+  // named statement with arrays was planned again on every call (its custom plan always looked cheaper than
+  // the generic one). jsonb_to_recordset() is sized the same either way, and the generic plan is kept.
+  const rows = `ROWS FROM (jsonb_to_recordset($${param}::jsonb)
+           AS (call int, bucket text, window_start timestamptz, previous_start timestamptz, expires_at timestamptz))
+         WITH ORDINALITY AS h(call, bucket, window_start, previous_start, expires_at, ord)`;
   return {
     cte: `hits AS (
        INSERT INTO rate_limit_counters AS c (bucket, window_start, count, expires_at)
-       SELECT h.bucket, h.window_start, 1, h.expires_at
-       FROM unnest(${b}::text[], ${start}::timestamptz[], ${expires}::timestamptz[]) AS h(bucket, window_start, expires_at)
+       SELECT h.bucket, h.window_start, 1, h.expires_at FROM ${rows}
+       ORDER BY h.bucket, h.window_start
        ON CONFLICT (bucket, window_start) DO UPDATE SET count = c.count + 1, expires_at = EXCLUDED.expires_at
-       RETURNING c.bucket, c.count)`,
-    counted: `(SELECT coalesce(json_agg(json_build_object('bucket', h.bucket, 'current', hits.count,
+       RETURNING c.bucket, c.window_start, c.count)`,
+    counted: (call) => `(SELECT coalesce(json_agg(json_build_object('bucket', h.bucket, 'current', hits.count,
          'previous', coalesce(p.count, 0)) ORDER BY h.ord), '[]'::json)
-       FROM unnest(${b}::text[], ${previous}::timestamptz[]) WITH ORDINALITY AS h(bucket, previous_start, ord)
-       JOIN hits ON hits.bucket = h.bucket
-       LEFT JOIN rate_limit_counters p ON p.bucket = h.bucket AND p.window_start = h.previous_start)`,
+       FROM ${rows}
+       JOIN hits ON hits.bucket = h.bucket AND hits.window_start = h.window_start
+       LEFT JOIN rate_limit_counters p ON p.bucket = h.bucket AND p.window_start = h.previous_start
+       WHERE h.call = ${call})`,
   };
 }
 
-/** The parameters of slidingWindowHitsSql for these hits at `now`. */
-export function slidingWindowHitsParams(hits: readonly SlidingWindowHit[], now: Date): unknown[] {
-  const windows = hits.map((h) => windowsOf(h.windowSeconds, now));
-  return [
-    hits.map((h) => h.bucket),
-    windows.map((w) => w.windowStart),
-    windows.map((w) => w.previousStart),
-    windows.map((w) => w.expiresAt),
-  ];
+/** The parameter of slidingWindowHitsSql for these calls' hits, each at its own `now` (call i is number i + 1). */
+export function slidingWindowHitsParam(calls: readonly { hits: readonly SlidingWindowHit[]; now: Date }[]): string {
+  return JSON.stringify(
+    calls.flatMap((call, index) =>
+      call.hits.map((hit) => {
+        const w = windowsOf(hit.windowSeconds, call.now);
+        return {
+          call: index + 1,
+          bucket: hit.bucket,
+          window_start: w.windowStart.toISOString(),
+          previous_start: w.previousStart.toISOString(),
+          expires_at: w.expiresAt.toISOString(),
+        };
+      }),
+    ),
+  );
 }
 
 /** Turns the `counted` JSON of slidingWindowHitsSql into counts, in the order of `hits`. */
@@ -113,8 +129,8 @@ export async function incrementSlidingWindow(
   const hits = [{ bucket, windowSeconds }];
   const sql = slidingWindowHitsSql(1);
   const row = await q.queryOne<{ counted: { bucket: string; current: number; previous: number }[] }>(
-    `WITH ${sql.cte} SELECT ${sql.counted} AS counted`,
-    slidingWindowHitsParams(hits, now),
+    `WITH ${sql.cte} SELECT ${sql.counted('1')} AS counted`,
+    [slidingWindowHitsParam([{ hits, now }])],
   );
   const [count] = slidingCountsOf(hits, row?.counted ?? [], now);
   if (!count) throw new Error('incrementSlidingWindow returned no row');

@@ -5,7 +5,7 @@ import {
   type SlidingCount,
   type SlidingWindowHit,
   slidingCountsOf,
-  slidingWindowHitsParams,
+  slidingWindowHitsParam,
   slidingWindowHitsSql,
 } from '../models/rate-limits.js';
 import { TICKET_TYPE_COLUMNS, type TicketType } from '../models/ticket-types.js';
@@ -48,55 +48,96 @@ interface JsonTicketType extends Omit<CatalogTicketType, 'salesStartAt' | 'sales
   salesEndAt: string | null;
 }
 
-const HITS = slidingWindowHitsSql(5);
+const HITS = slidingWindowHitsSql(3);
 
-const READ_CHECKOUT = namedStatement(
-  'read_checkout',
+/**
+ * $1 event slug, $2 ticket type codes (shared by every call of the statement); $3 the calls' rate-limit
+ * hits; $4 each call's Idempotency-Key scope and hash (null: none), as jsonb (see slidingWindowHitsSql: a
+ * generic plan). One row per call, in call order; the event and its ticket types (read once) only on the first.
+ */
+const READ_CHECKOUTS = namedStatement(
+  'read_checkouts',
   `WITH ${HITS.cte},
    ev AS (SELECT e.id, e.slug, e.name, e.venue, e.timezone, e.starts_at AS "startsAt", e.ends_at AS "endsAt", e.currency,
             e.status, event_catalog_version(e) AS "catalogVersion"
           FROM events e WHERE e.slug = $1),
    tt AS (SELECT ${TICKET_TYPE_COLUMNS}, ticket_type_catalog_version(t) AS "catalogVersion",
             coalesce((SELECT x.n FROM expired_held_tickets(ARRAY[t.id]) x), 0) AS "expiredHeld"
-          FROM ticket_types t WHERE t.event_id = (SELECT id FROM ev) AND t.code = ANY($2::text[]))
-   SELECT ${HITS.counted} AS counted,
-     EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.scope = $3 AND k.key = $4) AS "keyInUse",
-     (SELECT row_to_json(ev) FROM ev) AS event,
-     (SELECT json_agg(tt ORDER BY tt.code) FROM tt) AS types`,
+          FROM ticket_types t WHERE t.event_id = (SELECT id FROM ev) AND t.code = ANY($2::text[])),
+   calls AS (SELECT c.n::int AS n, c.scope, c.key
+          FROM ROWS FROM (jsonb_to_recordset($4::jsonb) AS (scope text, key text)) WITH ORDINALITY AS c(scope, key, n))
+   SELECT ${HITS.counted('calls.n')} AS counted,
+     (calls.key IS NOT NULL AND EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.scope = calls.scope AND k.key = calls.key))
+       AS "keyInUse",
+     CASE WHEN calls.n = 1 THEN (SELECT row_to_json(ev) FROM ev) END AS event,
+     CASE WHEN calls.n = 1 THEN (SELECT json_agg(tt ORDER BY tt.code) FROM tt) END AS types
+   FROM calls ORDER BY calls.n`,
 );
+
+/**
+ * Which reads may share one statement (readCheckouts): the same event and the same set of ticket types.
+ * Their rate-limit hits and Idempotency-Keys are their own.
+ */
+export function checkoutReadGroupKey(input: Pick<CheckoutReadInput, 'eventSlug' | 'codes'>): string {
+  return JSON.stringify([input.eventSlug, [...new Set(input.codes)].sort()]);
+}
+
+/** Checkout's first statement for one request (readCheckouts with one call). */
+export async function readCheckout(q: Queryable, input: CheckoutReadInput): Promise<CheckoutRead> {
+  const [read] = await readCheckouts(q, [input]);
+  if (!read) throw new Error('read_checkouts returned no row');
+  return read;
+}
 
 /**
  * Checkout's first statement: a FRESH read (no lock) of the event and the requested ticket types with
  * their counters and reclaimable holds, plus the rate-limit hits and the Idempotency-Key look-up folded
  * in, so a sold-out answer costs one round trip. Reads only what it may refuse from; never grants.
+ *
+ * One statement serves several requests at once (group commit for reads, lib/checkout/
+ * create-checkout-session.ts): every input must have the same checkoutReadGroupKey, and no rate-limit
+ * bucket may appear twice among them. The read is fresh for each of them: the statement starts after each
+ * request has asked for it. One answer per input, in order.
  */
-export async function readCheckout(q: Queryable, input: CheckoutReadInput): Promise<CheckoutRead> {
-  const hits = input.hits ?? [];
-  const row = await q.queryOne<{
+export async function readCheckouts(q: Queryable, inputs: readonly CheckoutReadInput[]): Promise<CheckoutRead[]> {
+  const first = inputs[0];
+  if (!first) return [];
+  const key = checkoutReadGroupKey(first);
+  if (inputs.some((input) => checkoutReadGroupKey(input) !== key)) {
+    throw new Error('readCheckouts: every read of one statement must ask for the same event and ticket types');
+  }
+  const rows = await q.queryMany<{
     counted: { bucket: string; current: number; previous: number }[];
     keyInUse: boolean;
     event: (Omit<FestivalEvent, 'startsAt' | 'endsAt'> & { startsAt: string; endsAt: string; catalogVersion: string }) | null;
     types: JsonTicketType[] | null;
-  }>(READ_CHECKOUT, [
-    input.eventSlug,
-    input.codes,
-    input.idempotencyKey?.scope ?? null,
-    input.idempotencyKey?.keyHash ?? null,
-    ...slidingWindowHitsParams(hits, input.now),
+  }>(READ_CHECKOUTS, [
+    first.eventSlug,
+    first.codes,
+    slidingWindowHitsParam(inputs.map((input) => ({ hits: input.hits ?? [], now: input.now }))),
+    JSON.stringify(
+      inputs.map((input) => ({ scope: input.idempotencyKey?.scope ?? null, key: input.idempotencyKey?.keyHash ?? null })),
+    ),
   ]);
-  const event = row?.event
-    ? { ...row.event, startsAt: new Date(row.event.startsAt), endsAt: new Date(row.event.endsAt) }
-    : undefined;
-  return {
-    rateLimitCounts: slidingCountsOf(hits, row?.counted ?? [], input.now),
-    idempotencyKeyInUse: row?.keyInUse ?? false,
-    event,
-    types: (row?.types ?? []).map((t) => ({
-      ...t,
-      salesStartAt: t.salesStartAt === null ? null : new Date(t.salesStartAt),
-      salesEndAt: t.salesEndAt === null ? null : new Date(t.salesEndAt),
-    })),
-  };
+  if (rows.length !== inputs.length) throw new Error(`read_checkouts returned ${rows.length} rows for ${inputs.length} reads`);
+  const shared = rows[0];
+  return inputs.map((input, index) => {
+    const row = rows[index];
+    const event = shared?.event
+      ? { ...shared.event, startsAt: new Date(shared.event.startsAt), endsAt: new Date(shared.event.endsAt) }
+      : undefined;
+    return {
+      rateLimitCounts: slidingCountsOf(input.hits ?? [], row?.counted ?? [], input.now),
+      idempotencyKeyInUse: row?.keyInUse ?? false,
+      event,
+      // Each request gets its own objects (the domain may keep them), parsed from the one answer.
+      types: (shared?.types ?? []).map((t) => ({
+        ...t,
+        salesStartAt: t.salesStartAt === null ? null : new Date(t.salesStartAt),
+        salesEndAt: t.salesEndAt === null ? null : new Date(t.salesEndAt),
+      })),
+    };
+  });
 }
 
 export interface PlaceCheckoutOrderInput {

@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import * as checkout from '../../api/payments/checkout-session.js';
+import { db } from '../../lib/db/client.js';
+import { readCheckouts } from '../../lib/db/queries/checkout.js';
+import { setRateLimitCleanupChanceForTests, setRateLimitClockForTests } from '../../lib/http/rate-limit.js';
+import { checkoutBody, createEventWithTicketTypes, ticketCounters, uniqueEmail } from '../support/factories.js';
+import { call } from '../support/http.js';
+import { useProviderSandboxes } from '../support/providers.js';
+import { startCountingRoundTrips } from '../support/round-trips.js';
+
+/**
+ * Checkout's fresh reads shared among concurrent requests (lib/checkout/create-checkout-session.ts,
+ * lib/db/statement-groups.ts): with the rate limits ON as in production, requests for the same event and
+ * ticket types that arrive while reads are running share the next statement, each with its own rate-limit
+ * hits and Idempotency-Key look-up, and each still answered from a read that started after it asked.
+ */
+useProviderSandboxes({ RATE_LIMIT_ENABLED: 'true' });
+beforeAll(() => setRateLimitCleanupChanceForTests(0));
+afterAll(() => setRateLimitCleanupChanceForTests());
+afterEach(() => setRateLimitClockForTests());
+
+/** A ticket type with its one ticket already held: every further checkout is refused from the read. */
+async function soldOutType() {
+  const { event, types } = await createEventWithTicketTypes({ flash: { capacity: 1, priceCents: 4500 } });
+  const first = await call(checkout.POST, {
+    method: 'POST',
+    headers: { 'x-forwarded-for': '203.0.113.250' },
+    body: checkoutBody(event, [{ ticketType: 'flash', quantity: 1 }]),
+  });
+  expect(first.status).toBe(201);
+  return { event, type: types.flash };
+}
+
+describe('checkout reads shared by concurrent requests', () => {
+  it('40 sold-out checkouts at once share their reads; each is refused, counted once, and writes nothing', async () => {
+    const { event, type } = await soldOutType();
+    const before = await db.queryOne<{ xmin: string }>('SELECT xmin::text FROM ticket_types WHERE id = $1', [type.id]);
+    const tag = randomUUID().slice(0, 8);
+    const ips = Array.from({ length: 40 }, (_, i) => `198.18.${Number.parseInt(tag.slice(0, 2), 16)}.${i + 1}`);
+
+    await db.query('SELECT 1'); // the pool is open before counting
+    const trips = startCountingRoundTrips();
+    let answers: Awaited<ReturnType<typeof call>>[];
+    try {
+      answers = await Promise.all(
+        ips.map((ip, i) =>
+          call(checkout.POST, {
+            method: 'POST',
+            headers: { 'x-forwarded-for': ip, 'idempotency-key': `grouped-${tag}-${i}` },
+            body: checkoutBody(event, [{ ticketType: 'flash', quantity: 1 }], {
+              customer: { email: uniqueEmail(`grouped-${i}`), firstName: 'Ana', lastName: 'García' },
+            }),
+          }),
+        ),
+      );
+    } finally {
+      trips.stop();
+    }
+
+    for (const answer of answers) {
+      expect(answer.status).toBe(409);
+      expect(answer.body.error.code).toBe('SOLD_OUT');
+      expect(answer.body.error.details).toMatchObject({ ticketType: 'flash', remaining: 0 });
+      expect(answer.headers.get('ratelimit-remaining')).toBe('9');
+    }
+    // One statement per request would be 40 (the budget of a sold-out answer is 1 each).
+    expect(trips.count(), trips.statements().join('\n')).toBeLessThan(40);
+    expect(trips.count()).toBeGreaterThanOrEqual(1);
+    // Each client's hit was counted once: its own bucket holds 1.
+    const counters = await db.queryMany<{ bucket: string; count: number }>(
+      'SELECT bucket, count FROM rate_limit_counters WHERE bucket = ANY($1::text[])',
+      [ips.map((ip) => `checkout:ip:${ip}`)],
+    );
+    expect(counters).toHaveLength(40);
+    expect(counters.every((c) => c.count === 1)).toBe(true);
+    // Nothing written: no key claimed, the hot row untouched.
+    const keys = await db.queryOne<{ n: number }>(
+      'SELECT count(*)::int AS n FROM idempotency_keys WHERE key IN (SELECT unnest($1::text[]))',
+      [ips.map((_, i) => `grouped-${tag}-${i}`)],
+    );
+    expect(keys?.n).toBe(0);
+    const after = await db.queryOne<{ xmin: string }>('SELECT xmin::text FROM ticket_types WHERE id = $1', [type.id]);
+    expect(after?.xmin).toBe(before?.xmin);
+    expect(await ticketCounters(type.id)).toMatchObject({ capacity: 1, held: 1, sold: 0 });
+  });
+
+  it('15 requests at once from one client address: exactly the limit of 10 reach the read, 5 are refused 429', async () => {
+    setRateLimitClockForTests(() => new Date('2031-03-01T10:00:20Z'));
+    const { event } = await soldOutType();
+    const ip = `198.19.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 1}`;
+    const answers = await Promise.all(
+      Array.from({ length: 15 }, (_, i) =>
+        call(checkout.POST, {
+          method: 'POST',
+          headers: { 'x-forwarded-for': ip },
+          body: checkoutBody(event, [{ ticketType: 'flash', quantity: 1 }], {
+            customer: { email: uniqueEmail(`same-ip-${i}`), firstName: 'Ana', lastName: 'García' },
+          }),
+        }),
+      ),
+    );
+    const codes = answers.map((a) => a.body.error.code).sort();
+    expect(codes.filter((c) => c === 'SOLD_OUT')).toHaveLength(10);
+    expect(codes.filter((c) => c === 'RATE_LIMITED')).toHaveLength(5);
+    // The bucket was counted once per request: calls counting the same bucket never share a statement.
+    const counter = await db.queryOne<{ count: number }>(
+      'SELECT count FROM rate_limit_counters WHERE bucket = $1 AND window_start = $2',
+      [`checkout:ip:${ip}`, new Date('2031-03-01T10:00:00Z')],
+    );
+    expect(counter?.count).toBe(15);
+  });
+
+  it('one statement answers each read with its own counts and its own Idempotency-Key look-up', async () => {
+    const { event, type } = await soldOutType();
+    const scope = `grouped-read-${randomUUID()}`;
+    await db.query(
+      `INSERT INTO idempotency_keys (scope, key, request_hash, status, locked_at) VALUES ($1, 'known', repeat('a', 64), 'in_progress', now())`,
+      [scope],
+    );
+    const now = new Date();
+    const bucket = (n: number) => `test:grouped-read:${scope}:${n}`;
+    await db.query(
+      `INSERT INTO rate_limit_counters (bucket, window_start, count, expires_at)
+       VALUES ($1, date_trunc('minute', $2::timestamptz), 4, $2::timestamptz + interval '2 minutes')`,
+      [bucket(2), now],
+    );
+    const trips = startCountingRoundTrips();
+    let reads: Awaited<ReturnType<typeof readCheckouts>>;
+    try {
+      reads = await readCheckouts(db, [
+        { eventSlug: event.slug, codes: ['flash'], now, idempotencyKey: { scope, keyHash: 'known' } },
+        { eventSlug: event.slug, codes: ['flash'], now, hits: [{ bucket: bucket(1), windowSeconds: 60 }] },
+        {
+          eventSlug: event.slug,
+          codes: ['flash'],
+          now,
+          hits: [
+            { bucket: bucket(2), windowSeconds: 60 },
+            { bucket: bucket(3), windowSeconds: 60 },
+          ],
+          idempotencyKey: { scope, keyHash: 'unknown' },
+        },
+      ]);
+    } finally {
+      trips.stop();
+    }
+    expect(trips.count()).toBe(1);
+    expect(reads.map((r) => r.idempotencyKeyInUse)).toEqual([true, false, false]);
+    expect(reads.map((r) => r.rateLimitCounts.map((c) => c.current))).toEqual([[], [1], [5, 1]]);
+    for (const read of reads) {
+      expect(read.event?.slug).toBe(event.slug);
+      expect(read.types.map((t) => ({ id: t.id, capacity: t.capacity, taken: t.taken }))).toEqual([
+        { id: type.id, capacity: 1, taken: 1 },
+      ]);
+    }
+    // Each read has its own objects.
+    expect(reads[0]?.types[0]).not.toBe(reads[1]?.types[0]);
+    // Reads for another set of ticket types never share a statement.
+    await expect(
+      readCheckouts(db, [
+        { eventSlug: event.slug, codes: ['flash'], now },
+        { eventSlug: event.slug, codes: ['other'], now },
+      ]),
+    ).rejects.toThrow(/same event and ticket types/);
+  });
+});
