@@ -14,7 +14,8 @@ import {
   placeCheckoutOrder,
   readCheckout,
   readCheckouts,
-  recordCheckoutSession,
+  type CheckoutSessionRecord,
+  recordCheckoutSessions,
 } from '../db/queries/checkout.js';
 import { statementGroups } from '../db/statement-groups.js';
 import { AppError } from '../errors.js';
@@ -53,7 +54,8 @@ import type { CheckoutSessionRequest } from './schemas.js';
  *    any) and try once more, so an expired hold never blocks a sale even if the cron has not run.
  * 4. Outside any transaction: create the provider checkout with the deterministic idempotency key
  *    `checkout-<orderId>`, then ONE statement records its id and URL on the payment together with the
- *    stored answer of the Idempotency-Key (checkout_record_session). A provider failure or time-out
+ *    stored answer of the Idempotency-Key (checkout_record_sessions, shared by concurrent sales:
+ *    checkoutRecords below). A provider failure or time-out
  *    releases the hold, fails the order and records the failure (one transaction) → 502.
  *    A crash between 2 and 4 leaves a hold no one can pay: the retry with the same Idempotency-Key
  *    releases it first, and the hold cron releases it once the request is over
@@ -289,12 +291,12 @@ function shortLine(checked: CheckedOrder, counters: Map<string, Counters>): Pric
   });
 }
 
-/** Checkout reads running at once in one instance (at most half the pool's connections). */
-const READS_IN_FLIGHT = 2;
+/** Shared checkout statements (reads; after-provider writes) running at once per instance (at most half the pool). */
+const SHARED_IN_FLIGHT = 2;
 
 /**
  * The fresh reads of concurrent checkouts share statements (lib/db/statement-groups.ts, as webhook
- * completions do): at most READS_IN_FLIGHT reads run at once, and the requests for the same event and
+ * completions do): at most SHARED_IN_FLIGHT reads run at once, and the requests for the same event and
  * ticket types that arrive meanwhile are answered by the next one, up to 50 per statement. Each request's
  * read still starts after the request asked for it (a refusal comes from a fresh read), its rate-limit hits
  * and Idempotency-Key are its own, and two requests counting the same rate-limit bucket never share one. In
@@ -306,11 +308,27 @@ const READS_IN_FLIGHT = 2;
  * 14 ms), 4 answered 2,740-2,800/s and 10 (half the pool) 2,110-2,200/s (p50 20 ms).
  */
 const checkoutReads = statementGroups<CheckoutReadInput, CheckoutRead>({
-  maxInFlight: () => Math.min(READS_IN_FLIGHT, Math.floor(getConfig().database.poolMax / 2)),
+  maxInFlight: () => Math.min(SHARED_IN_FLIGHT, Math.floor(getConfig().database.poolMax / 2)),
   maxGroup: 50,
   keysOf: (input) => (input.hits ?? []).map((hit) => `bucket:${hit.bucket}`),
   groupOf: checkoutReadGroupKey,
   runGroup: (inputs) => readCheckouts(db, inputs),
+});
+
+/**
+ * The after-provider writes of concurrent sales share statements the same way (checkout_record_sessions,
+ * migration 0172): at most SHARED_IN_FLIGHT at once, up to 50 sales per statement, never one payment twice.
+ * A statement that fails records each of its sales again alone, so one sale's error never fails another.
+ */
+const checkoutRecords = statementGroups<CheckoutSessionRecord, void>({
+  maxInFlight: () => Math.min(SHARED_IN_FLIGHT, Math.floor(getConfig().database.poolMax / 2)),
+  maxGroup: 50,
+  keysOf: (record) => [`payment:${record.paymentId}`],
+  groupOf: () => 'record',
+  runGroup: async (records) => {
+    await recordCheckoutSessions(db, records);
+    return records.map(() => undefined);
+  },
 });
 
 type Placed = Extract<PlaceCheckoutOrderOutcome, { outcome: 'created' }> & { accessToken: string };
@@ -569,13 +587,13 @@ export async function attemptCheckoutSession(
   };
   const claim = folded?.idempotency;
   const stored = claim?.storedAnswer(answer);
-  await recordCheckoutSession(
-    db,
+  await checkoutRecords.run({
     paymentId,
-    created,
-    claim && stored
-      ? { claim: { scope: claim.scope, key: claim.keyHash, requestHash: claim.requestHash }, ...stored }
-      : undefined,
-  );
+    session: created,
+    completion:
+      claim && stored
+        ? { claim: { scope: claim.scope, key: claim.keyHash, requestHash: claim.requestHash }, ...stored }
+        : undefined,
+  });
   return { kind: 'created', created: answer };
 }

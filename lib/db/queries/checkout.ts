@@ -262,27 +262,44 @@ export async function placeCheckoutOrder(q: Queryable, input: PlaceCheckoutOrder
   return result as unknown as PlaceCheckoutOrderOutcome;
 }
 
-const RECORD_CHECKOUT_SESSION = namedStatement(
-  'record_checkout_session',
-  'SELECT checkout_record_session($1, $2, $3, $4, $5, $6)',
-);
+const RECORD_CHECKOUT_SESSIONS = namedStatement('record_checkout_sessions', 'SELECT checkout_record_sessions($1::jsonb)');
+
+/** One sale's after-provider write (recordCheckoutSessions). */
+export interface CheckoutSessionRecord {
+  paymentId: string;
+  session: { sessionId: string; checkoutUrl: string };
+  /** For a request whose Idempotency-Key checkout_place_order claimed: the key's stored answer. */
+  completion?: { claim: { scope: string; key: string; requestHash: string }; status: number; body: unknown } | undefined;
+}
 
 /**
  * The one statement after the provider call: the session on the payment and, for a request whose
- * Idempotency-Key checkout_place_order claimed, its stored answer (checkout_record_session, migration 0100).
+ * Idempotency-Key checkout_place_order claimed, its stored answer (checkout_record_sessions with one record).
  */
 export async function recordCheckoutSession(
   q: Queryable,
   paymentId: string,
   session: { sessionId: string; checkoutUrl: string },
-  completion?: { claim: { scope: string; key: string; requestHash: string }; status: number; body: unknown },
+  completion?: CheckoutSessionRecord['completion'],
 ): Promise<void> {
-  await q.query(RECORD_CHECKOUT_SESSION, [
-    paymentId,
-    session.sessionId,
-    session.checkoutUrl,
-    completion ? JSON.stringify(completion.claim) : null,
-    completion?.status ?? null,
-    completion ? JSON.stringify(completion.body) : null,
+  await recordCheckoutSessions(q, [{ paymentId, session, completion }]);
+}
+
+/**
+ * The after-provider write of several sales in ONE statement (checkout_record_sessions, migration 0172):
+ * concurrent sales share it (lib/checkout/create-checkout-session.ts). All or nothing: a payment that is
+ * not there fails the statement. No payment twice.
+ */
+export async function recordCheckoutSessions(q: Queryable, records: readonly CheckoutSessionRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  await q.query(RECORD_CHECKOUT_SESSIONS, [
+    JSON.stringify(
+      records.map((r) => ({
+        payment_id: r.paymentId,
+        session_id: r.session.sessionId,
+        checkout_url: r.session.checkoutUrl,
+        ...(r.completion ? { claim: r.completion.claim, status: r.completion.status, body: r.completion.body } : {}),
+      })),
+    ),
   ]);
 }

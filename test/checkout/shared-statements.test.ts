@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as checkout from '../../api/payments/checkout-session.js';
 import { db } from '../../lib/db/client.js';
-import { readCheckouts } from '../../lib/db/queries/checkout.js';
+import { readCheckouts, recordCheckoutSessions } from '../../lib/db/queries/checkout.js';
 import { setRateLimitCleanupChanceForTests, setRateLimitClockForTests } from '../../lib/http/rate-limit.js';
 import { checkoutBody, createEventWithTicketTypes, ticketCounters, uniqueEmail } from '../support/factories.js';
 import { call } from '../support/http.js';
@@ -10,7 +10,8 @@ import { useProviderSandboxes } from '../support/providers.js';
 import { startCountingRoundTrips } from '../support/round-trips.js';
 
 /**
- * Checkout's fresh reads shared among concurrent requests (lib/checkout/create-checkout-session.ts,
+ * Checkout's statements shared among concurrent requests: the fresh reads, and the after-provider writes
+ * (checkout_record_sessions, migration 0172). The fresh reads (lib/checkout/create-checkout-session.ts,
  * lib/db/statement-groups.ts): with the rate limits ON as in production, requests for the same event and
  * ticket types that arrive while reads are running share the next statement, each with its own rate-limit
  * hits and Idempotency-Key look-up, and each still answered from a read that started after it asked.
@@ -163,5 +164,78 @@ describe('checkout reads shared by concurrent requests', () => {
         { eventSlug: event.slug, codes: ['other'], now },
       ]),
     ).rejects.toThrow(/same event and ticket types/);
+  });
+
+  it('20 sales at once share their after-provider writes; each payment gets its own session and each key its own answer', async () => {
+    const { event } = await createEventWithTicketTypes({ flash: { capacity: 100, priceCents: 4500 } });
+    const tag = randomUUID().slice(0, 8);
+    const bodies = Array.from({ length: 20 }, (_, i) =>
+      checkoutBody(event, [{ ticketType: 'flash', quantity: 1 }], {
+        customer: { email: uniqueEmail(`rec-${i}`), firstName: 'Ana', lastName: 'García' },
+      }),
+    );
+    const send = (i: number) =>
+      call(checkout.POST, {
+        method: 'POST',
+        headers: {
+          'x-forwarded-for': `198.20.${Number.parseInt(tag.slice(0, 2), 16)}.${i + 1}`,
+          'idempotency-key': `rec-${tag}-${i}`,
+        },
+        body: bodies[i],
+      });
+    await db.query('SELECT 1');
+    const trips = startCountingRoundTrips();
+    let answers: Awaited<ReturnType<typeof call>>[];
+    try {
+      answers = await Promise.all(Array.from({ length: 20 }, (_, i) => send(i)));
+    } finally {
+      trips.stop();
+    }
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(201));
+    const records = trips.statements().filter((s) => s.includes('checkout_record_sessions')).length;
+    // One statement per sale would be 20.
+    expect(records).toBeGreaterThanOrEqual(1);
+    expect(records).toBeLessThan(20);
+    // Each payment has its own session (the sandbox's, as answered to its buyer) and URL.
+    const payments = await db.queryMany<{ order_id: string; provider_session_id: string; checkout_url: string }>(
+      'SELECT order_id, provider_session_id, checkout_url FROM payments WHERE order_id = ANY($1::uuid[])',
+      [answers.map((a) => a.body.orderId)],
+    );
+    expect(payments).toHaveLength(20);
+    for (const answer of answers) {
+      const payment = payments.find((p) => p.order_id === answer.body.orderId);
+      expect(payment?.checkout_url).toBe(answer.body.checkoutUrl);
+      expect(payment?.provider_session_id).toMatch(/^cs_/);
+    }
+    expect(new Set(payments.map((p) => p.provider_session_id)).size).toBe(20);
+    // Each key holds its own stored answer (sealed): a retry with it replays its own order.
+    const replays = await Promise.all(Array.from({ length: 20 }, (_, i) => send(i)));
+    expect(replays.map((r) => r.status)).toEqual(Array(20).fill(201));
+    expect(replays.map((r) => r.body.orderId)).toEqual(answers.map((a) => a.body.orderId));
+  });
+
+  it('the shared after-provider write is all or nothing: a payment that is not there fails it and writes nothing', async () => {
+    const { event } = await createEventWithTicketTypes({ flash: { capacity: 5, priceCents: 4500 } });
+    const sale = await call(checkout.POST, {
+      method: 'POST',
+      headers: { 'x-forwarded-for': '198.21.0.1' },
+      body: checkoutBody(event, [{ ticketType: 'flash', quantity: 1 }]),
+    });
+    expect(sale.status).toBe(201);
+    const payment = await db.queryOne<{ id: string; provider_session_id: string }>(
+      'SELECT id, provider_session_id FROM payments WHERE order_id = $1',
+      [sale.body.orderId],
+    );
+    if (!payment) throw new Error('payment missing');
+    await expect(
+      recordCheckoutSessions(db, [
+        { paymentId: payment.id, session: { sessionId: 'cs_test_replaced', checkoutUrl: 'https://checkout.example/x' } },
+        { paymentId: randomUUID(), session: { sessionId: 'cs_test_nowhere', checkoutUrl: 'https://checkout.example/y' } },
+      ]),
+    ).rejects.toThrow(/1 of 2 payments found/);
+    const after = await db.queryOne<{ provider_session_id: string }>('SELECT provider_session_id FROM payments WHERE id = $1', [
+      payment.id,
+    ]);
+    expect(after?.provider_session_id).toBe(payment.provider_session_id);
   });
 });
