@@ -52,7 +52,7 @@ async function buyer(p: PendingOrder): Promise<{ email: string }> {
 
 /** A buyer name typed with markup: it must come out escaped in the HTML part. */
 async function hostileBuyerName(p: PendingOrder): Promise<void> {
-  await db.query(`UPDATE customers SET first_name = '<script>alert(1)</script>' WHERE id = $1`, [p.order.customerId]);
+  await db.query(`UPDATE customers SET first_name = '<script>alert(2)</script>' WHERE id = $1`, [p.order.customerId]);
 }
 
 function expectPaymentFailedEmail(mail: CaughtMail, p: PendingOrder, secretsAndIds: string[]) {
@@ -68,9 +68,9 @@ function expectPaymentFailedEmail(mail: CaughtMail, p: PendingOrder, secretsAndI
     expect(part).toContain('You have not been charged');
     expect(part).toMatch(/reply to this email/);
   }
-  expect(text).toContain('Hi <script>alert(1)</script>,');
+  expect(text).toContain('Hi <script>alert(2)</script>,');
   expect(html).not.toContain('<script>');
-  expect(html).toContain('Hi &lt;script&gt;alert(1)&lt;/script&gt;,');
+  expect(html).toContain('Hi &lt;script&gt;alert(2)&lt;/script&gt;,');
   for (const part of [text, html, mail.raw.toString('utf8')]) {
     for (const secret of secretsAndIds) expect(part).not.toContain(secret);
   }
