@@ -31,7 +31,8 @@ import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js';
  * tickets/N tickets for attempts/N attempts (and the ceiling likewise), so every round has the same mix of
  * sales and sold-out answers, and both sides see the machine in the same state (on a shared 2-core VM the
  * speed drifts between runs a minute apart). Rates are attempts / summed round time; `ratioByRound` shows
- * the spread. `--rounds 1` is the old sequential measurement (one sale, then one ceiling).
+ * the spread. `byRound` also splits each app round at its last sale: ms until then, and ms after (the crowd
+ * refused as sold out). `--rounds 1` is the old sequential measurement (one sale, then one ceiling).
  *
  * `--db-latency-ms N` puts a TCP proxy (latency-proxy.ts) that delays every packet by N ms between
  * PostgreSQL and both the app and the raw-SQL ceiling (Vercel → Neon): one round trip costs 2·N ms more.
@@ -240,6 +241,8 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
     });
     const tokenHash = randomBytes(32).toString('hex');
     let rawTaken = 0;
+    /** When the latest recorded sale (201) was answered: splits each round into its sale and its sold-out part. */
+    let lastSaleAt = 0;
 
     /** `n` one-ticket checkouts through the app for one ticket type (buyers `${prefix}${from}` to `${prefix}${from + n - 1}`). */
     const sale = (type: TicketType, from: number, n: number, prefix: string, record: boolean) =>
@@ -262,6 +265,7 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
         );
         if (!record) return;
         const key = String(response.status);
+        if (response.status === 201) lastSaleAt = performance.now();
         statuses[key] = (statuses[key] ?? 0) + 1;
         const list = byStatus[key] ?? [];
         list.push(performance.now() - t0);
@@ -308,12 +312,17 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
     // In turns (see --rounds). Each timed round starts with no dirty buffers: the checkpoint the previous
     // writes owe does not land in the middle of the next round.
     const appRuns: { durations: number[]; elapsedMs: number }[] = [];
+    /** Per round: ms until the last ticket was sold, and ms after it (the answers refused as sold out). */
+    const salePhases: { untilSoldOutMs: number; afterMs: number }[] = [];
     const rawRuns: { durations: number[]; elapsedMs: number }[] = [];
     for (let r = 0; r < rounds; r++) {
       await checkpoint();
+      const roundStart = performance.now();
+      lastSaleAt = roundStart;
       appRuns.push(
         await sale(appTypes[r] as TicketType, roundSlice(attempts, rounds, r).from, share(attempts, r), 'buyer', true),
       );
+      salePhases.push({ untilSoldOutMs: lastSaleAt - roundStart, afterMs: roundStart + (appRuns[r]?.elapsedMs ?? 0) - lastSaleAt });
       await checkpoint();
       rawRuns.push(await rawSale(rawTypes[r] as TicketType, share(attempts, r), true));
     }
@@ -333,6 +342,8 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
         appPerSecond: Math.round(n / (run.elapsedMs / 1000)),
         ceilingPerSecond: Math.round(n / (rawMs / 1000)),
         ratio: Math.round((rawMs / run.elapsedMs) * 1000) / 1000,
+        appMsUntilSoldOut: Math.round(salePhases[r]?.untilSoldOutMs ?? 0),
+        appMsAfterSoldOut: Math.round(salePhases[r]?.afterMs ?? 0),
       };
     });
 
