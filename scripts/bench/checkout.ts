@@ -322,7 +322,10 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
       appRuns.push(
         await sale(appTypes[r] as TicketType, roundSlice(attempts, rounds, r).from, share(attempts, r), 'buyer', true),
       );
-      salePhases.push({ untilSoldOutMs: lastSaleAt - roundStart, afterMs: roundStart + (appRuns[r]?.elapsedMs ?? 0) - lastSaleAt });
+      salePhases.push({
+        untilSoldOutMs: lastSaleAt - roundStart,
+        afterMs: roundStart + (appRuns[r]?.elapsedMs ?? 0) - lastSaleAt,
+      });
       await checkpoint();
       rawRuns.push(await rawSale(rawTypes[r] as TicketType, share(attempts, r), true));
     }
