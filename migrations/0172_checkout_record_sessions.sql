@@ -7,21 +7,30 @@
 -- that is not there fails the whole statement, and the caller then records each sale alone.
 -- Records: [{payment_id, session_id, checkout_url, claim?: {scope, key, requestHash}, status?, body?}].
 -- checkout_record_session (one sale, migration 0100) stays for instances still running the previous
--- release during a deploy; it now goes through the new function, so the rule is written once.
+-- release during a deploy; it now goes through the new function, so the rule is written once. It now
+-- returns the number of payments written (1), no longer whether the key was completed: no caller reads it.
 
 CREATE FUNCTION checkout_record_sessions(p_records jsonb)
 RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
-  v_updated integer;
+  v_record record;
+  v_updated integer := 0;
 BEGIN
-  UPDATE payments p SET provider_session_id = r.session_id, checkout_url = r.checkout_url
-  FROM jsonb_to_recordset(p_records) AS r(payment_id uuid, session_id text, checkout_url text)
-  WHERE p.id = r.payment_id;
-  GET DIAGNOSTICS v_updated = ROW_COUNT;
-  IF v_updated <> jsonb_array_length(p_records) THEN
-    RAISE EXCEPTION 'checkout_record_sessions: % of % payments found', v_updated, jsonb_array_length(p_records);
-  END IF;
+  -- One UPDATE by primary key per record, in id order: a bounded plan whatever the statistics say (a join of
+  -- the records with payments was planned as a hash join over a scan of every payment).
+  FOR v_record IN
+    SELECT r.payment_id, r.session_id, r.checkout_url
+    FROM jsonb_to_recordset(p_records) AS r(payment_id uuid, session_id text, checkout_url text)
+    ORDER BY r.payment_id
+  LOOP
+    UPDATE payments SET provider_session_id = v_record.session_id, checkout_url = v_record.checkout_url
+    WHERE id = v_record.payment_id;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'checkout_record_sessions: payment % not found', v_record.payment_id;
+    END IF;
+    v_updated := v_updated + 1;
+  END LOOP;
   PERFORM complete_idempotency_key(r.claim->>'scope', r.claim->>'key', r.claim->>'requestHash', r.status, r.body)
   FROM jsonb_to_recordset(p_records) AS r(claim jsonb, status integer, body jsonb)
   WHERE r.claim IS NOT NULL AND jsonb_typeof(r.claim) = 'object';

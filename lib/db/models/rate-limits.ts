@@ -75,11 +75,12 @@ export function slidingWindowHitsSql(param: number): { cte: string; counted: (ca
        ORDER BY h.bucket, h.window_start
        ON CONFLICT (bucket, window_start) DO UPDATE SET count = c.count + 1, expires_at = EXCLUDED.expires_at
        RETURNING c.bucket, c.window_start, c.count)`,
+    // The previous window by a scalar subquery per hit: a join may be planned as a scan of every counter.
     counted: (call) => `(SELECT coalesce(json_agg(json_build_object('bucket', h.bucket, 'current', hits.count,
-         'previous', coalesce(p.count, 0)) ORDER BY h.ord), '[]'::json)
+         'previous', coalesce((SELECT p.count FROM rate_limit_counters p
+                               WHERE p.bucket = h.bucket AND p.window_start = h.previous_start), 0)) ORDER BY h.ord), '[]'::json)
        FROM ${rows}
        JOIN hits ON hits.bucket = h.bucket AND hits.window_start = h.window_start
-       LEFT JOIN rate_limit_counters p ON p.bucket = h.bucket AND p.window_start = h.previous_start
        WHERE h.call = ${call})`,
   };
 }

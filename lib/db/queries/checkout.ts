@@ -67,8 +67,8 @@ const READ_CHECKOUTS = namedStatement(
    calls AS (SELECT c.n::int AS n, c.scope, c.key
           FROM ROWS FROM (jsonb_to_recordset($4::jsonb) AS (scope text, key text)) WITH ORDINALITY AS c(scope, key, n))
    SELECT ${HITS.counted('calls.n')} AS counted,
-     (calls.key IS NOT NULL AND EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.scope = calls.scope AND k.key = calls.key))
-       AS "keyInUse",
+     -- A scalar subquery, not EXISTS: an EXISTS over a set of calls may be planned as a hash of every key.
+     coalesce((SELECT true FROM idempotency_keys k WHERE k.scope = calls.scope AND k.key = calls.key), false) AS "keyInUse",
      CASE WHEN calls.n = 1 THEN (SELECT row_to_json(ev) FROM ev) END AS event,
      CASE WHEN calls.n = 1 THEN (SELECT json_agg(tt ORDER BY tt.code) FROM tt) END AS types
    FROM calls ORDER BY calls.n`,
