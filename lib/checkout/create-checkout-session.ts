@@ -306,6 +306,10 @@ const SHARED_IN_FLIGHT = 2;
  * once add statements, not answers. In the sold-out bench (`npm run bench -- checkout --attempts 20000
  * --tickets 10 --rounds 1`, 50 buyers, pool 20) 2 reads at once answered 2,890-2,960 requests/s (p50
  * 14 ms), 4 answered 2,740-2,800/s and 10 (half the pool) 2,110-2,200/s (p50 20 ms).
+ *
+ * The price: a shared read that fails after its statement committed (the connection lost on the way back)
+ * is read again one request at a time, and those requests' rate-limit hits are then counted twice (strict
+ * side: a buyer may be limited one request early, never let through).
  */
 const checkoutReads = statementGroups<CheckoutReadInput, CheckoutRead>({
   maxInFlight: () => Math.min(SHARED_IN_FLIGHT, Math.floor(getConfig().database.poolMax / 2)),
@@ -330,6 +334,11 @@ const checkoutRecords = statementGroups<CheckoutSessionRecord, void>({
     return records.map(() => undefined);
   },
 });
+
+/** One sale's after-provider write, through the shared statements (checkoutRecords). */
+export async function recordCheckoutSessionShared(record: CheckoutSessionRecord): Promise<void> {
+  await checkoutRecords.run(record);
+}
 
 type Placed = Extract<PlaceCheckoutOrderOutcome, { outcome: 'created' }> & { accessToken: string };
 
@@ -587,7 +596,7 @@ export async function attemptCheckoutSession(
   };
   const claim = folded?.idempotency;
   const stored = claim?.storedAnswer(answer);
-  await checkoutRecords.run({
+  await recordCheckoutSessionShared({
     paymentId,
     session: created,
     completion:
