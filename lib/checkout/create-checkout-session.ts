@@ -17,7 +17,7 @@ import {
   type CheckoutSessionRecord,
   recordCheckoutSessions,
 } from '../db/queries/checkout.js';
-import { statementGroups } from '../db/statement-groups.js';
+import { halfThePool, statementGroups } from '../db/statement-groups.js';
 import { AppError } from '../errors.js';
 import { log } from '../log.js';
 import type { Currency } from '../money.js';
@@ -312,7 +312,7 @@ const SHARED_IN_FLIGHT = 2;
  * side: a buyer may be limited one request early, never let through).
  */
 const checkoutReads = statementGroups<CheckoutReadInput, CheckoutRead>({
-  maxInFlight: () => Math.min(SHARED_IN_FLIGHT, Math.floor(getConfig().database.poolMax / 2)),
+  maxInFlight: () => halfThePool(SHARED_IN_FLIGHT),
   maxGroup: 50,
   keysOf: (input) => (input.hits ?? []).map((hit) => `bucket:${hit.bucket}`),
   groupOf: checkoutReadGroupKey,
@@ -325,7 +325,7 @@ const checkoutReads = statementGroups<CheckoutReadInput, CheckoutRead>({
  * A statement that fails records each of its sales again alone, so one sale's error never fails another.
  */
 const checkoutRecords = statementGroups<CheckoutSessionRecord, void>({
-  maxInFlight: () => Math.min(SHARED_IN_FLIGHT, Math.floor(getConfig().database.poolMax / 2)),
+  maxInFlight: () => halfThePool(SHARED_IN_FLIGHT),
   maxGroup: 50,
   keysOf: (record) => [`payment:${record.paymentId}`],
   groupOf: () => 'record',

@@ -32,7 +32,7 @@ import {
   type StoreAndComplete,
   storeAndCompleteHeldOrders,
 } from '../db/models/order-completion.js';
-import { statementGroups } from '../db/statement-groups.js';
+import { halfThePool, statementGroups } from '../db/statement-groups.js';
 import type { StorableEvent } from '../db/models/webhook-events.js';
 import { isUuid } from '../ids.js';
 import { scheduleDelivery } from '../messages/schedule-delivery.js';
@@ -271,7 +271,7 @@ const PAYMENT_FROM = statusesMovingTo('payment', 'completed');
  * event or for the same order never share one.
  */
 const heldCompletions = statementGroups<OneStatementCompletion, StoreAndComplete>({
-  maxInFlight: () => Math.floor(getConfig().database.poolMax / 2),
+  maxInFlight: () => halfThePool(),
   maxGroup: 50,
   keysOf: (c) => [`event:${c.provider}:${c.inbox.providerEventId}`, `order:${c.orderId}`],
   groupOf: completionGroupKey,
