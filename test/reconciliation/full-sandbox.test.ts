@@ -38,7 +38,23 @@ afterAll(async () => {
   unconfigureProviders();
 });
 
-const today = () => new Date().toISOString().slice(0, 10);
+/** The UTC days from `since` to now: one, or two when a test runs across midnight (its payment and its
+ * refund then fall on different days, and each day's reconciliation holds its own lines). */
+function daysSince(since: number): string[] {
+  const first = new Date(since).toISOString().slice(0, 10);
+  const last = new Date().toISOString().slice(0, 10);
+  return first === last ? [first] : [first, last];
+}
+
+/** Reconcile each of those days and gather their lines by reference. */
+async function reconcileSince(provider: 'stripe' | 'paypal', since: number) {
+  const lines = new Map<string, Awaited<ReturnType<typeof linesOf>>[number]>();
+  for (const day of daysSince(since)) {
+    const outcome = await reconcileDay({ provider, day, restart: true });
+    for (const line of await linesOf(outcome.runId)) if (line.reference) lines.set(line.reference, line);
+  }
+  return lines;
+}
 
 async function paymentOf(orderId: string) {
   return await db.queryOne<{ providerPaymentId: string; status: string }>(
@@ -49,6 +65,7 @@ async function paymentOf(orderId: string) {
 
 describe('reconciliation against the full sandboxes', () => {
   it('Stripe: the paid order matches; a dashboard refund whose webhook was dropped is named with its order', async () => {
+    const start = Date.now();
     const { event } = await createEventWithTicketTypes({ pass: { priceCents: 5_000, capacity: 10 } });
     const { created, sessionId } = await startCheckout(checkoutBody(event, [{ ticketType: 'pass', quantity: 1 }]));
     const paid = await stripe.pay(sessionId, '4242 4242 4242 4242');
@@ -63,13 +80,13 @@ describe('reconciliation against the full sandboxes', () => {
     );
     expect(refundDelivery?.error).toContain('dropped');
 
-    const outcome = await reconcileDay({ provider: 'stripe', day: today(), restart: true });
-    const lines = new Map((await linesOf(outcome.runId)).map((l) => [l.reference, l]));
+    const lines = await reconcileSince('stripe', start);
     expect(lines.get(payment?.providerPaymentId ?? '')).toMatchObject({ class: 'matched', orderId: created.orderId });
     expect(lines.get(String(refund.id))).toMatchObject({ class: 'provider_only', kind: 'refund', orderId: created.orderId });
   });
 
   it('PayPal: the captured order matches; a dashboard refund whose webhook was dropped is named with its order', async () => {
+    const start = Date.now();
     const { event } = await createEventWithTicketTypes({ pass: { priceCents: 6_000, capacity: 10 } });
     const { created, sessionId } = await startCheckout(
       checkoutBody(event, [{ ticketType: 'pass', quantity: 1 }], { provider: 'paypal' }),
@@ -80,8 +97,7 @@ describe('reconciliation against the full sandboxes', () => {
     expect(payment?.status).toBe('completed');
     const refund = await paypal.dashboardRefund(payment?.providerPaymentId ?? '', 700);
 
-    const outcome = await reconcileDay({ provider: 'paypal', day: today(), restart: true });
-    const lines = new Map((await linesOf(outcome.runId)).map((l) => [l.reference, l]));
+    const lines = await reconcileSince('paypal', start);
     expect(lines.get(payment?.providerPaymentId ?? '')).toMatchObject({ class: 'matched', orderId: created.orderId });
     expect(lines.get(String(refund.id))).toMatchObject({ class: 'provider_only', kind: 'refund', orderId: created.orderId });
   });
