@@ -15,7 +15,7 @@ import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js';
 
 /**
  * `npm run bench -- checkout [--attempts 10000] [--tickets 5000] [--concurrency 50] [--pool 20] [--in-process]
- *   [--db-latency-ms N] [--rounds 5]`
+ *   [--db-latency-ms N] [--rounds 5] [--warmup 4000]`
  *
  * A flash sale through the real stack: the local server (api/ as on Vercel) with the Stripe
  * sandbox behind the real SDK, on a fresh migrated database. `concurrency` buyers send `attempts`
@@ -52,6 +52,8 @@ export interface BenchCheckoutOptions {
   'db-latency-ms'?: number | string;
   /** Sale and ceiling measured in turns, in this many rounds (1: sequentially). */
   rounds?: number | string;
+  /** Attempts on each side before the measured rounds, half of them sold out (not measured; default 4,000). */
+  warmup?: number | string;
 }
 
 const HERE = fileURLToPath(import.meta.url);
@@ -147,6 +149,7 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
   const concurrency = int(opts.concurrency, 50);
   const poolMax = int(opts.pool, 20);
   const rounds = int(opts.rounds, 5);
+  const warmup = int(opts.warmup, 4_000);
   if (rounds > tickets || rounds > attempts) throw new Error(`more rounds (${rounds}) than tickets or attempts`);
   /** Round r's share of `total` (the shares add up to total). */
   const share = (total: number, r: number) => roundSlice(total, rounds, r).count;
@@ -301,10 +304,12 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
       });
 
     // Warm-up (not measured), both sides at the bench's concurrency: the route modules load, every pooled
-    // connection opens and prepares its statements, the JIT compiles the sale's and the sold-out answer's
-    // code. With only 40 warm-up requests, the first round measured the app at 57 % and the ceiling at 72 % of
-    // the later rounds' rates.
-    const warmAttempts = Math.min(attempts, 500);
+    // connection opens and prepares its statements, and V8 optimises the sale's and the sold-out answer's code.
+    // The server's JIT needs thousands of requests, not hundreds: with 500 warm-up attempts, round 1 of 5 ran
+    // at 0.55-0.58 of its ceiling against 0.62-0.77 for the others, and a CPU profile of that round showed the
+    // same functions as later rounds taking 2-9x the time (local-server, zod, attemptCheckoutSession); with
+    // 4,000 round 1 is like the rest. A cold instance is measured by `npm run bench -- cold-start` instead.
+    const warmAttempts = Math.min(attempts, warmup);
     const warmCapacity = Math.ceil(warmAttempts / 2);
     await sale(await benchType('warmup', 'Warm-up', warmCapacity), 0, warmAttempts, 'warmup', false);
     await rawSale(await benchType('raw_warmup', 'Raw warm-up', warmCapacity), warmAttempts, false);
@@ -386,6 +391,7 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
         processes: inProcess ? 'one' : 'load generator | local server | sandbox',
         dbLatencyMs,
         rounds,
+        warmup: warmAttempts,
       },
       attemptsPerSecond: round(appRate),
       latencyMs: summarize(app.durations),
