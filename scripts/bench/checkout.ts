@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -12,16 +12,18 @@ import { startLocalServer } from '../local-server.js';
 import { benchClient } from './http-client.js';
 import { checkpoint, percentile, roundSlice, startBenchEnvironment } from './environment.js';
 import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js';
+import { ensureNode22 } from '../lib/vercel-toolchain.js';
 
 /**
  * `npm run bench -- checkout [--attempts 10000] [--tickets 5000] [--concurrency 50] [--pool 20] [--in-process]
- *   [--db-latency-ms N] [--rounds 5] [--warmup 4000]`
+ *   [--db-latency-ms N] [--rounds 5] [--warmup 4000] [--server-node 22|this]`
  *
  * A flash sale through the real stack: the local server (api/ as on Vercel) with the Stripe
  * sandbox behind the real SDK, on a fresh migrated database. `concurrency` buyers send `attempts`
  * one-ticket checkouts in total for `tickets` tickets. The local server and the Stripe sandbox
  * each run in their own process (like a function instance and a remote API; `--in-process` puts
- * everything in this one process instead). Then, in the same run, the raw-SQL ceiling:
+ * everything in this one process instead). The server runs on Node 22, as Vercel runs the functions
+ * (`--server-node this`: on the bench's own Node). Then, in the same run, the raw-SQL ceiling:
  * the same number of attempts at the same concurrency straight through `pg` (one transaction each:
  * the conditional UPDATE of one ticket row, and the INSERT of one order when it took a ticket).
  * A measurement, not a test: the numbers depend on the machine. `oversold` must be 0.
@@ -54,20 +56,23 @@ export interface BenchCheckoutOptions {
   rounds?: number | string;
   /** Attempts on each side before the measured rounds, half of them sold out (not measured; default 4,000). */
   warmup?: number | string;
+  /** The Node that runs the server: `22` (default: Vercel's runtime, see serverNode) or `this` (the bench's own). */
+  'server-node'?: string;
 }
 
 const HERE = fileURLToPath(import.meta.url);
 const ROOT = resolve(HERE, '..', '..', '..');
 
-/** Starts `node --import tsx <file>` and resolves with the first JSON line it prints. */
+/** Starts `node --import tsx <file>` (with `nodeBin`, default this Node) and resolves with the first JSON line it prints. */
 async function startChild(
   file: string,
   args: string[],
   env: Record<string, string>,
+  nodeBin = process.execPath,
 ): Promise<{ child: ChildProcess; info: Record<string, string> }> {
   // BENCH_CHILD_NODE_ARGS: extra node flags for the children (e.g. `--cpu-prof` to profile the server).
   const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', file, ...args], {
+  const child = spawn(nodeBin, [...nodeArgs, '--import', 'tsx', file, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -95,6 +100,23 @@ async function stopChild(child: ChildProcess | undefined): Promise<void> {
     child.kill('SIGTERM');
     setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
   });
+}
+
+/**
+ * The Node binary the server child runs on. By default Node 22, the runtime Vercel gives the functions
+ * (package.json `engines`; the npm-packaged binary build:vercel and the cold-start bench use, installed on demand
+ * into a git-ignored cache): Web `Request`/`Response` and their body streams, which every answer goes through,
+ * cost less there than on Node 20. `this` keeps the bench's own Node (the figures before this option).
+ */
+function serverNode(choice: string | undefined): string {
+  if (choice === 'this') return process.execPath;
+  if (choice !== undefined && choice !== '22') throw new Error(`--server-node is 22 or this, not ${choice}`);
+  return ensureNode22({ log: (line) => process.stderr.write(`${line}\n`) });
+}
+
+function nodeVersion(bin: string): string {
+  if (bin === process.execPath) return process.version;
+  return spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim();
 }
 
 interface Latencies {
@@ -159,6 +181,9 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
   const dbLatencyMs = Number(opts['db-latency-ms'] ?? 0);
   if (!Number.isFinite(dbLatencyMs) || dbLatencyMs < 0) throw new Error(`not a latency: ${String(opts['db-latency-ms'])}`);
 
+  // Before anything starts: a bad choice fails here, with nothing to stop.
+  const serverNodeBin = inProcess ? process.execPath : serverNode(opts['server-node']);
+
   let sandboxChild: ChildProcess | undefined;
   let serverChild: ChildProcess | undefined;
   let stripeUrl: string;
@@ -200,14 +225,19 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
     serverUrl = server.url;
     closeServer = () => server.close();
   } else {
-    const started = await startChild(HERE, ['--serve'], {
-      ...appEnv,
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      RATE_LIMIT_ENABLED: 'false',
-      DATABASE_URL: appDatabaseUrl,
-      ALLOWED_ORIGINS: process.env.ALLOWED_ORIGINS ?? 'http://localhost:3000',
-    });
+    const started = await startChild(
+      HERE,
+      ['--serve'],
+      {
+        ...appEnv,
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'silent',
+        RATE_LIMIT_ENABLED: 'false',
+        DATABASE_URL: appDatabaseUrl,
+        ALLOWED_ORIGINS: process.env.ALLOWED_ORIGINS ?? 'http://localhost:3000',
+      },
+      serverNodeBin,
+    );
     serverChild = started.child;
     serverUrl = String(started.info.url);
     closeServer = () => stopChild(serverChild);
@@ -392,6 +422,7 @@ export async function benchCheckout(opts: BenchCheckoutOptions = {}) {
         dbLatencyMs,
         rounds,
         warmup: warmAttempts,
+        serverNode: nodeVersion(serverNodeBin),
       },
       attemptsPerSecond: round(appRate),
       latencyMs: summarize(app.durations),
