@@ -1,6 +1,6 @@
 import { readJson } from '../../lib/http/body.js';
 import { actorFrom, defineRoute } from '../../lib/http/handler.js';
-import { limitConfirmationResendByEmail, limitConfirmationResendByIp } from '../../lib/http/rate-limit.js';
+import { limitConfirmationResendByEmail, limitConfirmationResendByIp, rateLimitNow } from '../../lib/http/rate-limit.js';
 import { json } from '../../lib/http/response.js';
 import {
   RESEND_CONFIRMATION_ANSWER,
@@ -21,7 +21,10 @@ export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = defineRoute(
       const body = await readJson(ctx, ResendConfirmationBody);
       await limitConfirmationResendByEmail(ctx, body.email);
       const actor = actorFrom(ctx, 'buyer');
-      runInBackground('confirmation resend', () => requestConfirmationResend(body, actor));
+      // One resend per order per 10 minutes, on the clock the abuse limits use (tests move it; in production
+      // it is the time now).
+      const now = rateLimitNow();
+      runInBackground('confirmation resend', () => requestConfirmationResend(body, actor, now));
       return json(RESEND_CONFIRMATION_ANSWER, { status: 202 });
     },
   },
