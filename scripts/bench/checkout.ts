@@ -111,7 +111,12 @@ async function stopChild(child: ChildProcess | undefined): Promise<void> {
 function serverNode(choice: string | undefined): string {
   if (choice === 'this') return process.execPath;
   if (choice !== undefined && choice !== '22') throw new Error(`--server-node is 22 or this, not ${choice}`);
-  return ensureNode22({ log: (line) => process.stderr.write(`${line}\n`) });
+  try {
+    return ensureNode22({ log: (line) => process.stderr.write(`${line}\n`) });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`no Node 22 for the server (${reason}); --server-node this runs it on this Node instead`);
+  }
 }
 
 function nodeVersion(bin: string): string {
