@@ -20,14 +20,6 @@ import { getConfig } from '../config.js';
  * - The price: a group answers when its whole statement is done, so a call waits for its neighbours' rows
  *   too (a row lock held elsewhere, say by a refund of one of the orders, holds up the whole group).
  */
-/**
- * The usual limit of shared statements running at once: half the pool's connections, capped at `cap`, so
- * the other half stays free for everything else (at least 1).
- */
-export function halfThePool(cap = Number.POSITIVE_INFINITY): number {
-  return Math.max(1, Math.min(cap, Math.floor(getConfig().database.poolMax / 2)));
-}
-
 export interface StatementGroups<I, O> {
   run(input: I): Promise<O>;
 }
@@ -116,4 +108,12 @@ export function statementGroups<I, O>(options: StatementGroupOptions<I, O>): Sta
       });
     },
   };
+}
+
+/**
+ * The usual limit of shared statements running at once: half the pool's connections, capped at `cap`, so
+ * the other half stays free for everything else (at least 1).
+ */
+export function halfThePool(cap = Number.POSITIVE_INFINITY): number {
+  return Math.max(1, Math.min(cap, Math.floor(getConfig().database.poolMax / 2)));
 }

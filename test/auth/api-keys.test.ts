@@ -5,13 +5,12 @@ import * as audit from '../../api/audit.js';
 import { authenticateApiKey, generateApiKey, hashApiKey, parseApiKey, parseExpiry } from '../../lib/auth/api-keys.js';
 import { db } from '../../lib/db/client.js';
 import { findApiKeyById } from '../../lib/db/models/api-keys.js';
-import { setRateLimitCleanupChanceForTests, setRateLimitClockForTests } from '../../lib/http/rate-limit.js';
+import { setRateLimitClockForTests } from '../../lib/http/rate-limit.js';
+import { neverCleanUpRateLimits } from '../support/rate-limit-clock.js';
 import { call } from '../support/http.js';
 import { makeExpiredKey, makeKey, makeRevokedKey } from '../support/staff.js';
 
-// This file moves the rate-limit clock years ahead. A clean-up from there would delete the counters other
-// test files are counting right now (they share the database), so this file never cleans up.
-setRateLimitCleanupChanceForTests(0);
+neverCleanUpRateLimits();
 
 afterEach(() => setRateLimitClockForTests());
 

@@ -7,15 +7,14 @@ import * as checkout from '../../api/payments/checkout-session.js';
 import * as tickets from '../../api/tickets.js';
 import { resetConfigForTests } from '../../lib/config.js';
 import { db } from '../../lib/db/client.js';
-import { hitRateLimit, setRateLimitCleanupChanceForTests, setRateLimitClockForTests } from '../../lib/http/rate-limit.js';
+import { hitRateLimit, setRateLimitClockForTests } from '../../lib/http/rate-limit.js';
+import { neverCleanUpRateLimits } from '../support/rate-limit-clock.js';
 import { makeKey } from '../support/staff.js';
 import { useProviderSandboxes } from '../support/providers.js';
 import { checkoutBody, createEventWithTicketTypes, eventFootprint, rowCounts } from '../support/factories.js';
 import { call } from '../support/http.js';
 
-// This file moves the rate-limit clock years ahead. A clean-up from there would delete the counters other
-// test files are counting right now (they share the database), so this file never cleans up.
-setRateLimitCleanupChanceForTests(0);
+neverCleanUpRateLimits();
 
 /** Issue 18, "Smaller": each point with a test that fails without its fix. */
 

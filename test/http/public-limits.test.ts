@@ -1,15 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as orderRoute from '../../api/orders/[id].js';
 import * as checkout from '../../api/payments/checkout-session.js';
-import { setRateLimitCleanupChanceForTests, setRateLimitClockForTests } from '../../lib/http/rate-limit.js';
+import { setRateLimitClockForTests } from '../../lib/http/rate-limit.js';
+import { neverCleanUpRateLimits } from '../support/rate-limit-clock.js';
 import type { StripeSandbox } from '../../sandbox/stripe-sandbox.js';
 import { checkoutBody, createEventWithTicketTypes, eventFootprint, uniqueEmail } from '../support/factories.js';
 import { call } from '../support/http.js';
 import { startStripeSandboxForApp } from '../support/providers.js';
 
-// This file moves the rate-limit clock years ahead. A clean-up from there would delete the counters other
-// test files are counting right now (they share the database), so this file never cleans up.
-setRateLimitCleanupChanceForTests(0);
+neverCleanUpRateLimits();
 
 let sandbox: StripeSandbox;
 

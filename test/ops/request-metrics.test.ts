@@ -9,7 +9,8 @@ import { resetConfigForTests } from '../../lib/config.js';
 import { db, transaction } from '../../lib/db/client.js';
 import { DbError } from '../../lib/db/errors.js';
 import { requestOutcomeCounts } from '../../lib/db/models/request-outcomes.js';
-import { setRateLimitCleanupChanceForTests, setRateLimitClockForTests } from '../../lib/http/rate-limit.js';
+import { setRateLimitClockForTests } from '../../lib/http/rate-limit.js';
+import { neverCleanUpRateLimits } from '../support/rate-limit-clock.js';
 import { settleScheduledDeliveries } from '../../lib/messages/schedule-delivery.js';
 import { flushRequestMetrics, pendingRequestOutcomes, RequestOutcomeCounter } from '../../lib/ops/request-metrics.js';
 import { makeKey, type TestKey } from '../support/staff.js';
@@ -19,9 +20,7 @@ import { configureStripe, useProviderSandboxes } from '../support/providers.js';
 import { startCountingRoundTrips } from '../support/round-trips.js';
 import { deliverStripe, stripeEvent } from '../webhooks/support.js';
 
-// This file moves the rate-limit clock years ahead. A clean-up from there would delete the counters other
-// test files are counting right now (they share the database), so this file never cleans up.
-setRateLimitCleanupChanceForTests(0);
+neverCleanUpRateLimits();
 
 /**
  * Request outcomes by code (GET /api/admin/metrics `requests`): real requests to the checkout, PayPal capture
